@@ -1,0 +1,43 @@
+/*
+ * The one place that decides a login attempt. The gateway's privileged monitor calls auth_decide
+ * for each step the client takes (first factor: password or verified public key; second: TOTP).
+ * Every step re-checks everything (zone, account state, expiry, lockout, address throttling), so
+ * a step can never be reached around the others. The caller gets ok or not; the precise reason
+ * goes to the audit log and out->reason, never to the client.
+ */
+#ifndef WSGATE_AUTH_H
+#define WSGATE_AUTH_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "common/store.h"
+#include "policy/account.h"
+#include "policy/config.h"
+
+enum auth_step { AUTH_STEP_PASSWORD = 1, AUTH_STEP_PUBKEY = 2, AUTH_STEP_TOTP = 3 };
+
+struct auth_request {
+	enum auth_step step;
+	const char *login;	     /* as the client sent it: "user" or "user+project" */
+	const struct sockaddr *peer; /* source address */
+	const char *secret;	     /* password, "type base64" public key, or the code */
+	uint64_t now;		     /* epoch seconds (injected for tests) */
+};
+
+struct auth_decision {
+	int ok;
+	char reason[160];	/* precise, for the audit log only */
+	struct account acct;	/* filled when ok */
+	char project[NAME_MAX_LEN + 1]; /* resolved project ("" for admins) */
+	char zone[NAME_MAX_LEN + 1];
+	char area[NAME_MAX_LEN + 1];
+};
+
+/* Returns 0 with out->ok set, or <0 on an internal error (treat as failure). Failures are
+ * counted for lockout and throttling and audited (login.fail); a passed TOTP step records the
+ * time step (refused again after) and audits login.ok. */
+int auth_decide(struct store *st, const struct config *cfg, const struct auth_request *req,
+		struct auth_decision *out);
+
+#endif

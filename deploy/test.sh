@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds wsgate (normal and ASan/UBSan), and runs every test under ctest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash deploy/install-deps.sh
+
+jobs=$(nproc)
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$jobs"
+
+# The sanitizer build must keep building; its unit tests run too (fast, no daemons).
+if [ "${WSGATE_SKIP_ASAN:-0}" != 1 ]; then
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DWSGATE_SANITIZE=ON >/dev/null
+	cmake --build build-asan -j"$jobs"
+	(cd build-asan && ctest --output-on-failure -L unit -j"$jobs")
+fi
+
+cd build
+ctest --output-on-failure --timeout 900 -j"$jobs" "$@"

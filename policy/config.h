@@ -1,0 +1,88 @@
+/*
+ * wsgate.conf (SPEC "Configuration"), parsed with libinih. Every key is validated; unknown keys,
+ * duplicate keys or sections, and malformed values are errors naming file:line and key.
+ * A config is immutable once loaded: SIGHUP loads a new one and swaps it only if it is valid.
+ */
+#ifndef WSGATE_CONFIG_H
+#define WSGATE_CONFIG_H
+
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "common/names.h"
+
+#define CONFIG_MAX_LISTEN 16
+#define CONFIG_MAX_ZONES 64
+#define CONFIG_MAX_NETS 64 /* per zone */
+#define CONFIG_MAX_TYPES 32
+#define CONFIG_MAX_FACILITIES 256
+
+struct cidr {
+	int family;	  /* AF_INET or AF_INET6 */
+	uint8_t addr[16]; /* network address, host bits cleared */
+	unsigned prefix;  /* 0..32 or 0..128 */
+};
+
+struct zone {
+	char name[NAME_MAX_LEN + 1];
+	char area[NAME_MAX_LEN + 1];
+	struct cidr nets[CONFIG_MAX_NETS];
+	size_t nnets;
+};
+
+struct listen_addr {
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char text[64]; /* as written, for logs */
+};
+
+struct config {
+	char path[4096];
+	/* [gateway] */
+	struct listen_addr listen[CONFIG_MAX_LISTEN];
+	size_t nlisten;
+	char state_dir[4096];
+	char host_key[4096];
+	uint64_t idle_timeout;	   /* seconds; default 30m */
+	uint32_t max_sessions;	   /* default 200 */
+	uint32_t lockout_failures; /* default 5 */
+	uint64_t lockout_window;   /* seconds; default 15m */
+	uint64_t lockout_time;	   /* seconds; default 15m */
+	uint64_t login_grace_time; /* seconds; default 60s (wsgate extension) */
+	uint32_t max_auth_tries;   /* per connection; default 6 (wsgate extension) */
+	/* [zone NAME] */
+	struct zone zones[CONFIG_MAX_ZONES];
+	size_t nzones;
+	/* [sandbox] */
+	uint64_t memory_max;	/* bytes; default 4G */
+	uint32_t pids_max;	/* default 256 */
+	uint64_t file_size_max; /* bytes; default 10G */
+	uint64_t cpu_time_max;	/* seconds; default 12h */
+	uint64_t tmp_size;	/* bytes of the private /tmp; default 1G (wsgate extension) */
+	/* [airlock] */
+	char export_types[CONFIG_MAX_TYPES][16];
+	size_t nexport_types;
+	uint64_t export_max_size; /* default 50M */
+	uint32_t min_cell_count;  /* default 10 */
+	char facilities[CONFIG_MAX_FACILITIES][128];
+	size_t nfacilities;
+	int export_block_on_fail; /* default 0 */
+};
+
+/* Loads and validates path. Returns 0, or -1 with a one-line error in err:
+ * "wsgate.conf:12: key 'idle_timeout': invalid duration 'abc'". The struct is heap-allocated
+ * because of its size; free with config_free. */
+int config_load(const char *path, struct config **out, char *err, size_t errlen);
+void config_free(struct config *cfg);
+
+/* Parses one CIDR ("10.0.0.0/8", "2001:db8::/32", or a bare address = /32 or /128). */
+int cidr_parse(const char *text, struct cidr *out);
+/* Does the address match? An IPv4-mapped IPv6 address (::ffff:a.b.c.d) matches IPv4 networks. */
+int cidr_match(const struct cidr *net, const struct sockaddr *sa);
+/* The zone the address belongs to (first in file order), or NULL. */
+const struct zone *config_zone_for(const struct config *cfg, const struct sockaddr *sa);
+const struct zone *config_zone_by_name(const struct config *cfg, const char *name);
+
+#endif

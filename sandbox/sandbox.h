@@ -1,0 +1,61 @@
+/*
+ * The sandbox: one API for the gateway's monitor to start a shell or command for an account in a
+ * project's area. Namespaces (mount, pid, net, ipc, uts, cgroup), a fresh root by pivot_root,
+ * the account's own host uid, no capabilities, no_new_privs, a seccomp filter and resource
+ * limits. See SECURITY.md for what each layer stops.
+ */
+#ifndef WSGATE_SANDBOX_H
+#define WSGATE_SANDBOX_H
+
+#include <stdint.h>
+#include <sys/ioctl.h>
+#include <sys/types.h>
+
+struct sandbox_limits {
+	uint64_t memory_max;	/* bytes */
+	uint32_t pids_max;
+	uint64_t file_size_max; /* bytes */
+	uint64_t cpu_time_max;	/* seconds */
+	uint64_t tmp_size;	/* bytes of the private /tmp */
+};
+
+struct sandbox_spec {
+	const char *user;	/* account name (generated passwd entry) */
+	uid_t uid;		/* host uid, never 0 */
+	gid_t gid;		/* project gid, never 0 */
+	const char *work_dir;	/* host path of the project's area folder, bound at /work */
+	const char *airlock_sock; /* host path of this session's airlock socket, or NULL */
+	const char *airlock_bin;  /* host path of the airlock client, bound on PATH, or NULL */
+	char *const *argv;	/* NULL: interactive login shell; else run via /bin/sh -c argv[0] */
+	char *const *envp;	/* already filtered by the caller (LANG, LC_*, TERM) */
+	int use_pty;
+	struct winsize ws;
+	struct sandbox_limits limits;
+};
+
+struct sandbox_proc {
+	pid_t pid;	/* host pid of the sandbox's init */
+	int stdin_fd;	/* write end; with a pty: the master (read and write), other fds -1 */
+	int stdout_fd;
+	int stderr_fd;
+	int pty_master;
+	int status_fd;	/* internal: init reports the command's wait status here */
+	char cgroup[256]; /* internal */
+};
+
+/* Once per daemon start: compile the seccomp filter, detect the limits backend. */
+int sandbox_init(char *why, size_t whylen);
+/* "cgroup v2", "cgroup v1 (memory, pids)", "rlimits only": what is in force, for the start-up log. */
+const char *sandbox_limits_backend(void);
+
+/* Starts the sandbox. Returns 0 or <0 with a reason in why. The caller owns the fds. */
+int sandbox_spawn(const struct sandbox_spec *spec, struct sandbox_proc *proc, char *why,
+		  size_t whylen);
+/* After init exits (waitpid on proc->pid done by the caller or here): the user command's wait
+ * status (WIFEXITED/WIFSIGNALED), and release of the cgroup. flags: 0 or WNOHANG.
+ * Returns 1 if reaped, 0 if still running (WNOHANG), <0 on error. */
+int sandbox_reap(struct sandbox_proc *proc, int *wstatus, int flags);
+/* Kills every process in the sandbox (SIGKILL to its init ends the pid namespace). */
+void sandbox_kill(struct sandbox_proc *proc);
+
+#endif

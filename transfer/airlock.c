@@ -1,0 +1,2 @@
+/* placeholder: filled by its issue */
+typedef int wsgate_placeholder_airlock;
