@@ -1,0 +1,3 @@
+add_executable(wsgatectl ${CMAKE_CURRENT_SOURCE_DIR}/wsgatectl.c)
+target_link_libraries(wsgatectl PRIVATE wsgate_transfer wsgate_auth wsgate_policy wsgate_common
+	PkgConfig::QRENCODE PkgConfig::JANSSON PkgConfig::LIBSSH)

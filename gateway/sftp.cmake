@@ -1,0 +1,2 @@
+add_library(wsgate_sftp STATIC ${CMAKE_CURRENT_SOURCE_DIR}/sftp_server.c)
+target_link_libraries(wsgate_sftp PUBLIC wsgate_common)

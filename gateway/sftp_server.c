@@ -1,0 +1,1 @@
+typedef int wsgate_placeholder_sftp;
