@@ -1,0 +1,20 @@
+/*
+ * The gateway side of the `airlock` client. The monitor makes one listening unix socket per
+ * analyst session, binds it into that sandbox only, and calls this for each connection: the
+ * identity (who) comes from the socket the client reached, never from what the client sends.
+ * Reads one framed request (bounded), acts through transfer/airlock.h, writes one framed reply.
+ */
+#ifndef WSGATE_AIRLOCK_SERVER_H
+#define WSGATE_AIRLOCK_SERVER_H
+
+#include <sys/types.h>
+
+#include "common/store.h"
+#include "policy/config.h"
+#include "transfer/airlock.h"
+
+/* expected_uid: the account's host uid; a peer with another SO_PEERCRED uid is refused. */
+int airlock_server_handle(struct store *st, const struct config *cfg,
+			  const struct airlock_actor *who, uid_t expected_uid, int client_fd);
+
+#endif
