@@ -1,2 +1,442 @@
-/* placeholder: filled by its issue */
-typedef int wsgate_placeholder_auth;
+/*
+ * auth_decide: every login step passes here, and every step re-checks the whole policy in one
+ * LMDB write transaction, so counting a failure, recording an accepted TOTP step and writing the
+ * audit record happen together or not at all, and two gateway processes cannot both accept the
+ * same code (LMDB serialises writers).
+ *
+ * The checks run in a fixed order (address, account state, project, then the secret) and the
+ * first one that fails gives the reason. The client only ever learns ok / not ok; the reason
+ * goes to the audit log. A password step always costs one scrypt, whether or not the account
+ * exists or was refused earlier, so the time taken says nothing either.
+ */
+#include "auth/auth.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+
+#include "auth/lockout.h"
+#include "auth/password.h"
+#include "auth/totp.h"
+#include "common/audit.h"
+
+#define LOGIN_MAX (2 * NAME_MAX_LEN + 1) /* "user+project" */
+
+struct attempt {
+	const struct auth_request *req;
+	char user[NAME_MAX_LEN + 1];
+	char project[NAME_MAX_LEN + 1];
+	int login_valid;
+	int have_acct;
+	uint8_t akey[9];
+	size_t aklen;
+	char addr[INET6_ADDRSTRLEN];
+	struct authstate ustate;
+	struct authstate astate;
+	struct lockout_policy upol, apol;
+};
+
+static const char *
+step_name(enum auth_step s)
+{
+	switch (s) {
+	case AUTH_STEP_PASSWORD:
+		return "password";
+	case AUTH_STEP_PUBKEY:
+		return "publickey";
+	case AUTH_STEP_TOTP:
+		return "totp";
+	}
+	return "?";
+}
+
+void
+auth_policy(const struct config *cfg, struct lockout_policy *acct, struct lockout_policy *addr)
+{
+	acct->limit = cfg->lockout_failures;
+	acct->window = cfg->lockout_window;
+	acct->time = cfg->lockout_time;
+	*addr = *acct;
+	addr->limit = cfg->lockout_failures > LOCKOUT_MAX_TIMES / LOCKOUT_ADDR_FACTOR
+			      ? LOCKOUT_MAX_TIMES
+			      : cfg->lockout_failures * LOCKOUT_ADDR_FACTOR;
+}
+
+/* "user" or "user+project", each part a valid name. */
+static int
+parse_login(const char *login, char *user, char *project)
+{
+	const char *plus;
+	size_t ulen, len = strnlen(login, LOGIN_MAX + 1);
+
+	user[0] = project[0] = '\0';
+	if (len > LOGIN_MAX)
+		return -1;
+	plus = strchr(login, '+');
+	ulen = plus ? (size_t)(plus - login) : len;
+	if (ulen > NAME_MAX_LEN)
+		return -1;
+	memcpy(user, login, ulen);
+	user[ulen] = '\0';
+	if (plus) {
+		if (strlen(plus + 1) > NAME_MAX_LEN)
+			return -1;
+		strcpy(project, plus + 1);
+		if (!name_valid(project))
+			return -1;
+	}
+	return name_valid(user) ? 0 : -1;
+}
+
+static void
+format_day(uint64_t t, char *out, size_t outlen)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!gmtime_r(&tt, &tm) || strftime(out, outlen, "%Y-%m-%d", &tm) == 0)
+		snprintf(out, outlen, "%llu", (unsigned long long)t);
+}
+
+static int
+resolve_project(struct store *st, MDB_txn *txn, struct attempt *at, struct auth_decision *out)
+{
+	const struct account *a = &out->acct;
+	struct project p;
+
+	if (a->role == ROLE_ADMIN) {
+		if (at->project[0]) {
+			snprintf(out->reason, sizeof(out->reason), "admin account has no project");
+			return -1;
+		}
+		return 0;
+	}
+	if (at->project[0]) {
+		if (!account_in_project(a, at->project)) {
+			snprintf(out->reason, sizeof(out->reason), "not a member of project %s",
+				 at->project);
+			return -1;
+		}
+		snprintf(out->project, sizeof(out->project), "%s", at->project);
+	} else if (a->nprojects == 1) {
+		snprintf(out->project, sizeof(out->project), "%s", a->projects[0]);
+	} else if (a->nprojects == 0) {
+		snprintf(out->reason, sizeof(out->reason), "account has no project");
+		return -1;
+	} else {
+		snprintf(out->reason, sizeof(out->reason), "login names no project (member of %u)",
+			 a->nprojects);
+		return -1;
+	}
+	if (project_get(st, txn, out->project, &p) != 0) {
+		snprintf(out->reason, sizeof(out->reason), "project %s does not exist", out->project);
+		return -1;
+	}
+	return 0;
+}
+
+/* Everything but the secret. Returns 0 if the attempt may go on to its secret. */
+static int
+precheck(struct store *st, MDB_txn *txn, const struct config *cfg, struct attempt *at,
+	 struct auth_decision *out)
+{
+	const struct zone *z = config_zone_for(cfg, at->req->peer);
+	const struct account *a = &out->acct;
+	uint64_t now = at->req->now, until;
+	char day[32];
+
+	if (z) {
+		snprintf(out->zone, sizeof(out->zone), "%s", z->name);
+		snprintf(out->area, sizeof(out->area), "%s", z->area);
+	}
+	if (!at->aklen) {
+		snprintf(out->reason, sizeof(out->reason), "unsupported address family");
+		return -1;
+	}
+	if (!z) {
+		snprintf(out->reason, sizeof(out->reason), "address in no zone");
+		return -1;
+	}
+	if (lockout_locked(&at->astate, now, &until)) {
+		snprintf(out->reason, sizeof(out->reason), "address throttled for %llus",
+			 (unsigned long long)(until - now));
+		return -1;
+	}
+	if (!at->login_valid) {
+		snprintf(out->reason, sizeof(out->reason), "invalid login name");
+		return -1;
+	}
+	if (!at->have_acct) {
+		snprintf(out->reason, sizeof(out->reason), "unknown account");
+		return -1;
+	}
+	if (a->locked) {
+		snprintf(out->reason, sizeof(out->reason), "account locked by an administrator");
+		return -1;
+	}
+	if (a->expires && now > a->expires) {
+		format_day(a->expires, day, sizeof(day));
+		snprintf(out->reason, sizeof(out->reason), "account expired on %s", day);
+		return -1;
+	}
+	if (lockout_locked(&at->ustate, now, &until)) {
+		snprintf(out->reason, sizeof(out->reason), "account locked out for %llus",
+			 (unsigned long long)(until - now));
+		return -1;
+	}
+	if (!account_in_zone(a, z->name)) {
+		snprintf(out->reason, sizeof(out->reason), "zone %s not allowed for this account",
+			 z->name);
+		return -1;
+	}
+	return resolve_project(st, txn, at, out);
+}
+
+static int
+check_password(struct attempt *at, struct auth_decision *out)
+{
+	const char *pw = at->req->secret;
+	size_t len = strnlen(pw, PASSWORD_MAX + 1);
+	int rc;
+
+	if (len > PASSWORD_MAX) {
+		password_dummy(pw, PASSWORD_MAX);
+		snprintf(out->reason, sizeof(out->reason), "password too long");
+		return -1;
+	}
+	if (!out->acct.has_password) {
+		password_dummy(pw, len);
+		snprintf(out->reason, sizeof(out->reason), "no password set");
+		return -1;
+	}
+	rc = password_verify(&out->acct, pw, len);
+	if (rc == 1)
+		return 0;
+	snprintf(out->reason, sizeof(out->reason),
+		 rc == 0 ? "wrong password" : "password hash cannot be computed");
+	return -1;
+}
+
+static int
+key_registered(const struct account *a, const char *key)
+{
+	size_t len = strnlen(key, sizeof(a->keys[0]));
+
+	if (len == 0 || len >= sizeof(a->keys[0]))
+		return 0;
+	for (unsigned i = 0; i < a->nkeys; i++)
+		if (strlen(a->keys[i]) == len && CRYPTO_memcmp(a->keys[i], key, len) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+check_pubkey(struct attempt *at, struct auth_decision *out)
+{
+	if (out->acct.nkeys == 0) {
+		snprintf(out->reason, sizeof(out->reason), "no public key registered");
+		return -1;
+	}
+	if (!key_registered(&out->acct, at->req->secret)) {
+		snprintf(out->reason, sizeof(out->reason), "public key not registered");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+check_totp(struct store *st, struct attempt *at, struct auth_decision *out)
+{
+	uint8_t seed[TOTP_SEED_MAX];
+	size_t n = 0;
+	uint64_t step = 0;
+	int rc;
+
+	if (out->acct.totp_sealed_len == 0) {
+		snprintf(out->reason, sizeof(out->reason), "totp not enrolled");
+		return -1;
+	}
+	if (totp_open(&st->secrets, &out->acct, seed, &n) < 0) {
+		snprintf(out->reason, sizeof(out->reason), "totp seed cannot be decrypted");
+		return -1;
+	}
+	rc = totp_check(seed, n, at->req->now, at->req->secret, &step);
+	OPENSSL_cleanse(seed, sizeof(seed));
+	if (rc == -2) {
+		snprintf(out->reason, sizeof(out->reason), "totp code malformed");
+		return -1;
+	}
+	if (rc < 0) {
+		snprintf(out->reason, sizeof(out->reason), "wrong totp code");
+		return -1;
+	}
+	/* RFC 6238 sect. 5.2: a verifier must not accept the second attempt of the same OTP.
+	 * Like pam_oath, steps only move forward: also refuse an older step of the window. */
+	if (step <= at->ustate.last_step) {
+		snprintf(out->reason, sizeof(out->reason),
+			 "totp code replayed (step %llu, last accepted %llu)",
+			 (unsigned long long)step, (unsigned long long)at->ustate.last_step);
+		return -1;
+	}
+	at->ustate.last_step = step;
+	return 0;
+}
+
+static int
+check_secret(struct store *st, struct attempt *at, struct auth_decision *out)
+{
+	switch (at->req->step) {
+	case AUTH_STEP_PASSWORD:
+		return check_password(at, out);
+	case AUTH_STEP_PUBKEY:
+		return check_pubkey(at, out);
+	case AUTH_STEP_TOTP:
+		return check_totp(st, at, out);
+	}
+	snprintf(out->reason, sizeof(out->reason), "unknown authentication step");
+	return -1;
+}
+
+static int
+record_failure(struct store *st, MDB_txn *txn, struct attempt *at, struct auth_decision *out)
+{
+	const char *actor = at->have_acct ? at->user : "-";
+	char qlogin[2 * LOGIN_MAX + 8], qreason[2 * sizeof(out->reason)];
+	char login[LOGIN_MAX + 1];
+	uint64_t now = at->req->now;
+
+	snprintf(login, sizeof(login), "%s", at->req->login);
+	audit_quote(login, qlogin, sizeof(qlogin));
+	audit_quote(out->reason, qreason, sizeof(qreason));
+	if (audit_append(st, txn, actor, "login.fail", "login=%s addr=%s zone=%s step=%s reason=%s",
+			 qlogin, at->addr[0] ? at->addr : "-", out->zone[0] ? out->zone : "-",
+			 step_name(at->req->step), qreason) < 0)
+		return -1;
+	if (at->aklen) {
+		if (lockout_fail(&at->astate, &at->apol, now) &&
+		    audit_append(st, txn, "-", "login.throttle", "addr=%s seconds=%llu", at->addr,
+				 (unsigned long long)at->apol.time) < 0)
+			return -1;
+		if (authstate_put(st, txn, DB_ADDRSTATE, at->akey, at->aklen, &at->astate) < 0)
+			return -1;
+	}
+	if (at->have_acct) {
+		if (lockout_fail(&at->ustate, &at->upol, now) &&
+		    audit_append(st, txn, at->user, "login.lockout", "addr=%s seconds=%llu",
+				 at->addr, (unsigned long long)at->upol.time) < 0)
+			return -1;
+		if (authstate_put(st, txn, DB_AUTHSTATE, at->user, strlen(at->user), &at->ustate) <
+		    0)
+			return -1;
+	}
+	return 0;
+}
+
+/* A passed TOTP step completes the login: remember its time step, forget past failures. */
+static int
+record_success(struct store *st, MDB_txn *txn, struct attempt *at, struct auth_decision *out)
+{
+	if (at->req->step != AUTH_STEP_TOTP)
+		return 0;
+	lockout_clear(&at->ustate);
+	if (authstate_put(st, txn, DB_AUTHSTATE, at->user, strlen(at->user), &at->ustate) < 0)
+		return -1;
+	return audit_append(st, txn, at->user, "login.ok", "addr=%s zone=%s area=%s project=%s",
+			    at->addr, out->zone, out->area, out->project[0] ? out->project : "-");
+}
+
+static int
+load_state(struct store *st, MDB_txn *txn, struct attempt *at, struct auth_decision *out)
+{
+	int rc;
+
+	if (at->aklen &&
+	    authstate_get(st, txn, DB_ADDRSTATE, at->akey, at->aklen, &at->astate) < 0)
+		memset(&at->astate, 0, sizeof(at->astate)); /* damaged: start again, not deny all */
+	if (!at->login_valid)
+		return 0;
+	rc = account_get(st, txn, at->user, &out->acct);
+	if (rc < 0)
+		return -1;
+	at->have_acct = rc == 0;
+	if (at->have_acct &&
+	    authstate_get(st, txn, DB_AUTHSTATE, at->user, strlen(at->user), &at->ustate) < 0)
+		return -1;
+	return 0;
+}
+
+int
+auth_decide(struct store *st, const struct config *cfg, const struct auth_request *req,
+	    struct auth_decision *out)
+{
+	struct attempt *at;
+	MDB_txn *txn = NULL;
+	int rc = -1, pass;
+
+	memset(out, 0, sizeof(*out));
+	if (!req || !req->login || !req->peer || !req->secret)
+		return -1;
+	/* struct authstate is a few KB each; keep them off the monitor's stack. */
+	if ((at = calloc(1, sizeof(*at))) == NULL)
+		return -1;
+	at->req = req;
+	auth_policy(cfg, &at->upol, &at->apol);
+	at->login_valid = parse_login(req->login, at->user, at->project) == 0;
+	if (lockout_addr_key(req->peer, at->akey, &at->aklen, at->addr, sizeof(at->addr)) < 0)
+		at->aklen = 0;
+	if (store_begin(st, 0, &txn) < 0)
+		goto out;
+	if (load_state(st, txn, at, out) < 0) {
+		snprintf(out->reason, sizeof(out->reason), "account record cannot be read");
+		goto out;
+	}
+	pass = precheck(st, txn, cfg, at, out) == 0;
+	if (pass)
+		pass = check_secret(st, at, out) == 0;
+	else if (req->step == AUTH_STEP_PASSWORD)
+		password_dummy(req->secret, strnlen(req->secret, PASSWORD_MAX));
+	if (pass ? record_success(st, txn, at, out) < 0 : record_failure(st, txn, at, out) < 0)
+		goto out;
+	rc = store_commit(txn);
+	txn = NULL;
+	if (rc == 0 && pass) {
+		out->ok = 1;
+		out->reason[0] = '\0';
+	}
+out:
+	store_abort(txn);
+	if (rc < 0 && !out->reason[0])
+		snprintf(out->reason, sizeof(out->reason), "internal error");
+	if (!out->ok) {
+		account_wipe(&out->acct);
+		out->project[0] = '\0';
+	}
+	OPENSSL_cleanse(at, sizeof(*at));
+	free(at);
+	return rc < 0 ? -1 : 0;
+}
+
+int
+auth_pubkey_known(struct store *st, const char *login, const char *key)
+{
+	char user[NAME_MAX_LEN + 1], project[NAME_MAX_LEN + 1];
+	struct account a;
+	MDB_txn *txn;
+	int rc;
+
+	if (!login || !key || parse_login(login, user, project) < 0)
+		return 0;
+	if (store_begin(st, 1, &txn) < 0)
+		return -1;
+	rc = account_get(st, txn, user, &a);
+	store_abort(txn);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	rc = !a.locked && key_registered(&a, key);
+	account_wipe(&a);
+	return rc;
+}

@@ -40,4 +40,16 @@ struct auth_decision {
 int auth_decide(struct store *st, const struct config *cfg, const struct auth_request *req,
 		struct auth_decision *out);
 
+/* For the public key "query" that precedes a signature (RFC 4252 sect. 7): is this key
+ * ("type base64") registered for the login? Read-only, counts nothing, audits nothing: an SSH
+ * client offers every key it holds, and counting each offer would lock accounts out. The
+ * signed attempt that follows must still go through auth_decide. Returns 1, 0, or <0. */
+int auth_pubkey_known(struct store *st, const char *login, const char *key);
+
+/* The lockout policy of a config (lockout_* keys) for accounts and, LOCKOUT_ADDR_FACTOR times
+ * larger, for addresses. */
+struct lockout_policy;
+void auth_policy(const struct config *cfg, struct lockout_policy *acct,
+		 struct lockout_policy *addr);
+
 #endif

@@ -1,2 +1,114 @@
-/* placeholder: filled by its issue */
-typedef int wsgate_placeholder_password;
+#include "auth/password.h"
+
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/kdf.h>
+#include <openssl/params.h>
+#include <openssl/rand.h>
+
+/* Refuse stored parameters beyond these: a damaged or hostile record must not make the monitor
+ * allocate gigabytes or spin for minutes. 128 * N * r * p bytes is scrypt's memory use. */
+#define SCRYPT_MAX_N (1u << 20)
+#define SCRYPT_MAX_R 32u
+#define SCRYPT_MAX_P 16u
+#define SCRYPT_MAXMEM (1100ull << 20)
+
+static int
+params_ok(uint64_t n, uint32_t r, uint32_t p)
+{
+	if (n < 2 || n > SCRYPT_MAX_N || (n & (n - 1)) != 0)
+		return 0;
+	if (r < 1 || r > SCRYPT_MAX_R || p < 1 || p > SCRYPT_MAX_P)
+		return 0;
+	return 128ull * n * r * p <= SCRYPT_MAXMEM;
+}
+
+static int
+scrypt(const char *pw, size_t len, const uint8_t *salt, size_t saltlen, uint64_t n, uint32_t r,
+       uint32_t p, uint8_t *out, size_t outlen)
+{
+	EVP_KDF *kdf = NULL;
+	EVP_KDF_CTX *ctx = NULL;
+	OSSL_PARAM params[7], *q = params;
+	uint64_t maxmem = SCRYPT_MAXMEM;
+	int rc = -1;
+
+	if (!params_ok(n, r, p) || len > PASSWORD_MAX)
+		return -1;
+	if ((kdf = EVP_KDF_fetch(NULL, "SCRYPT", NULL)) == NULL ||
+	    (ctx = EVP_KDF_CTX_new(kdf)) == NULL)
+		goto out;
+	/* OpenSSL treats the password as bytes; a zero-length one still needs a valid pointer. */
+	*q++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_PASSWORD, (void *)(len ? pw : ""),
+						 len);
+	*q++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)salt, saltlen);
+	*q++ = OSSL_PARAM_construct_uint64(OSSL_KDF_PARAM_SCRYPT_N, &n);
+	*q++ = OSSL_PARAM_construct_uint32(OSSL_KDF_PARAM_SCRYPT_R, &r);
+	*q++ = OSSL_PARAM_construct_uint32(OSSL_KDF_PARAM_SCRYPT_P, &p);
+	*q++ = OSSL_PARAM_construct_uint64(OSSL_KDF_PARAM_SCRYPT_MAXMEM, &maxmem);
+	*q = OSSL_PARAM_construct_end();
+	if (EVP_KDF_derive(ctx, out, outlen, params) != 1)
+		goto out;
+	rc = 0;
+out:
+	EVP_KDF_CTX_free(ctx);
+	EVP_KDF_free(kdf);
+	return rc;
+}
+
+int
+password_set(struct account *a, const char *pw, size_t len, uint64_t n, uint32_t r, uint32_t p)
+{
+	uint8_t salt[sizeof(a->salt)], hash[sizeof(a->pwhash)];
+	int rc = -1;
+
+	if (RAND_bytes(salt, sizeof(salt)) != 1)
+		goto out;
+	if (scrypt(pw, len, salt, sizeof(salt), n, r, p, hash, sizeof(hash)) < 0)
+		goto out;
+	memcpy(a->salt, salt, sizeof(salt));
+	memcpy(a->pwhash, hash, sizeof(hash));
+	a->scrypt_n = n;
+	a->scrypt_r = r;
+	a->scrypt_p = p;
+	a->has_password = 1;
+	rc = 0;
+out:
+	OPENSSL_cleanse(hash, sizeof(hash));
+	OPENSSL_cleanse(salt, sizeof(salt));
+	return rc;
+}
+
+int
+password_verify(const struct account *a, const char *pw, size_t len)
+{
+	uint8_t hash[sizeof(a->pwhash)];
+	int rc;
+
+	if (!a->has_password) {
+		password_dummy(pw, len);
+		return 0;
+	}
+	if (scrypt(pw, len, a->salt, sizeof(a->salt), a->scrypt_n, a->scrypt_r, a->scrypt_p, hash,
+		   sizeof(hash)) < 0)
+		return -1;
+	rc = CRYPTO_memcmp(hash, a->pwhash, sizeof(hash)) == 0;
+	OPENSSL_cleanse(hash, sizeof(hash));
+	return rc;
+}
+
+void
+password_dummy(const char *pw, size_t len)
+{
+	static const uint8_t salt[16] = "wsgate-dummy-slt";
+	uint8_t hash[32];
+
+	if (len > PASSWORD_MAX)
+		len = PASSWORD_MAX;
+	(void)scrypt(pw ? pw : "", pw ? len : 0, salt, sizeof(salt), PASSWORD_SCRYPT_N,
+		     PASSWORD_SCRYPT_R, PASSWORD_SCRYPT_P, hash, sizeof(hash));
+	OPENSSL_cleanse(hash, sizeof(hash));
+}

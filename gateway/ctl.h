@@ -7,6 +7,9 @@
 #ifndef WSGATE_CTL_H
 #define WSGATE_CTL_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "common/store.h"
 #include "policy/config.h"
 
@@ -18,11 +21,29 @@ struct ctl {
 	int json;	   /* --json */
 };
 
+/*
+ * Calling convention: argv[0] is the command word ("user", "transfer", ...), argv[1..] what
+ * follows it, so a handler may run getopt_long on (argc - 1, argv + 1) after setting optind = 0.
+ * A handler accepts --json among its own options too (wsgatectl -c F user list --json).
+ */
 int ctl_init(struct ctl *c, int argc, char **argv);	 /* gateway/ctl_init.c */
 int ctl_user(struct ctl *c, int argc, char **argv);	 /* gateway/ctl_user.c */
 int ctl_project(struct ctl *c, int argc, char **argv);	 /* gateway/ctl_project.c */
 int ctl_audit(struct ctl *c, int argc, char **argv);	 /* gateway/ctl_audit.c */
 int ctl_transfer(struct ctl *c, int argc, char **argv); /* transfer/ctl_transfer.c */
 int ctl_check(struct ctl *c, int argc, char **argv);	 /* transfer/ctl_transfer.c */
+
+/* Helpers in gateway/wsgatectl.c. ctl_fail prints "wsgatectl: MESSAGE" and returns 1,
+ * ctl_usage the same and returns 2. ctl_name shows a name from the command line safely: valid
+ * names as they are, anything else truncated and escaped (hostile input reaches the terminal). */
+int ctl_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int ctl_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+const char *ctl_name(const char *s, char *buf, size_t len);
+#define CTL_NAMEBUF 96
+/* --since TIME: epoch seconds, YYYY-MM-DD (UTC midnight), or a duration ago ("1h", "7d"). */
+int ctl_parse_since(const char *s, uint64_t now, uint64_t *out);
+/* YYYY-MM-DD to the epoch seconds of 00:00:00 UTC that day; -1 if malformed. */
+int ctl_parse_day(const char *s, uint64_t *out);
+void ctl_format_time(uint64_t t, char *out, size_t outlen); /* "2026-11-26T02:30:00Z" */
 
 #endif

@@ -1,7 +1,259 @@
+/*
+ * wsgatectl -c CONFIG [--json] [--as ADMIN] COMMAND ...
+ *
+ * Local administration (SPEC "Programs"). It loads and validates the config, opens the store
+ * (except for init, which creates it) and hands the command to its handler in gateway/ctl_*.c
+ * or transfer/ctl_transfer.c. --as names the admin an action is recorded under when the gateway
+ * runs transfer/audit commands for an admin over SSH; it is refused for every other command, so
+ * an SSH session can never reach account management through it.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
-int
-main(void)
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "common/audit.h"
+#include "common/log.h"
+#include "common/names.h"
+#include "common/units.h"
+#include "gateway/ctl.h"
+#include "policy/account.h"
+
+struct command {
+	const char *name;
+	int (*fn)(struct ctl *, int, char **);
+	int needs_store;
+	int as_allowed;
+};
+
+static const struct command commands[] = {
+	{"init", ctl_init, 0, 0},	   {"user", ctl_user, 1, 0},
+	{"project", ctl_project, 1, 0},	   {"transfer", ctl_transfer, 1, 1},
+	{"check", ctl_check, 1, 0},	   {"audit", ctl_audit, 1, 1},
+};
+
+static void
+vreport(const char *fmt, va_list ap)
 {
-	fprintf(stderr, "wsgatectl: not built yet\n");
+	char line[2048];
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	fprintf(stderr, "wsgatectl: %s\n", line);
+}
+
+int
+ctl_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport(fmt, ap);
+	va_end(ap);
 	return 1;
+}
+
+int
+ctl_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport(fmt, ap);
+	va_end(ap);
+	return 2;
+}
+
+const char *
+ctl_name(const char *s, char *buf, size_t len)
+{
+	char cut[41];
+
+	if (name_valid(s))
+		return s;
+	snprintf(cut, sizeof(cut), "%s", s);
+	return audit_quote(cut, buf, len);
+}
+
+int
+ctl_parse_day(const char *s, uint64_t *out)
+{
+	struct tm tm;
+	const char *end;
+	time_t t;
+
+	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+		return -1;
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(s, "%Y-%m-%d", &tm);
+	if (!end || *end != '\0')
+		return -1;
+	t = timegm(&tm);
+	if (t < 0)
+		return -1;
+	/* strptime accepts 2026-02-31; timegm normalises it to March. Refuse such dates. */
+	{
+		struct tm back;
+		char again[16];
+
+		if (!gmtime_r(&t, &back) || strftime(again, sizeof(again), "%Y-%m-%d", &back) == 0 ||
+		    strcmp(again, s) != 0)
+			return -1;
+	}
+	*out = (uint64_t)t;
+	return 0;
+}
+
+int
+ctl_parse_since(const char *s, uint64_t now, uint64_t *out)
+{
+	uint64_t d;
+	char *end;
+
+	if (*s >= '0' && *s <= '9' && strspn(s, "0123456789") == strlen(s)) {
+		errno = 0;
+		d = strtoull(s, &end, 10);
+		if (errno || *end)
+			return -1;
+		*out = d;
+		return 0;
+	}
+	if (ctl_parse_day(s, out) == 0)
+		return 0;
+	if (parse_duration(s, &d) < 0)
+		return -1;
+	*out = d > now ? 0 : now - d;
+	return 0;
+}
+
+void
+ctl_format_time(uint64_t t, char *out, size_t outlen)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!gmtime_r(&tt, &tm) || strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(out, outlen, "%llu", (unsigned long long)t);
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+		"usage: wsgatectl -c CONFIG [--json] [--as ADMIN] COMMAND ...\n"
+		"  init\n"
+		"  user add NAME --role analyst|stats|admin [--project P]... [--zone Z]... "
+		"[--expires YYYY-MM-DD]\n"
+		"  user passwd|key|totp|lock|unlock|del|show NAME, user list\n"
+		"  project add P [--max-accounts N], project list, project show P\n"
+		"  transfer list|show|approve|reject|import|move ..., check FILE\n"
+		"  audit list [--since TIME], audit verify, audit export\n");
+}
+
+/* --as must name an existing admin: the gateway passes the authenticated account, and a typo
+ * or a non-admin here would otherwise put a false name into the audit log. */
+static int
+check_actor(struct ctl *c, const char *as)
+{
+	char nb[CTL_NAMEBUF];
+	struct account a;
+	MDB_txn *txn;
+	int rc;
+
+	if (!name_valid(as))
+		return ctl_fail("--as %s: invalid account name", ctl_name(as, nb, sizeof(nb)));
+	if (store_begin(c->st, 1, &txn) < 0)
+		return ctl_fail("cannot read the state store: %s", strerror(errno));
+	rc = account_get(c->st, txn, as, &a);
+	store_abort(txn);
+	if (rc < 0)
+		return ctl_fail("--as %s: account record cannot be read", as);
+	if (rc == STORE_NOTFOUND || a.role != ROLE_ADMIN) {
+		account_wipe(&a);
+		return ctl_fail("--as %s: not an admin account", as);
+	}
+	account_wipe(&a);
+	return 0;
+}
+
+static const struct command *
+find_command(const char *name)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"json", no_argument, NULL, 'j'},
+		{"as", required_argument, NULL, 'a'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct ctl c = {0};
+	const struct command *cmd;
+	const char *as = NULL;
+	char err[1024], nb[CTL_NAMEBUF];
+	int ch, rc = 1;
+
+	log_init("wsgatectl", 1);
+	/* Everything wsgatectl creates (keys, state) is for root only unless said otherwise. */
+	umask(077);
+	while ((ch = getopt_long(argc, argv, "+c:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			c.config_path = optarg;
+			break;
+		case 'j':
+			c.json = 1;
+			break;
+		case 'a':
+			as = optarg;
+			break;
+		case 'h':
+			usage();
+			return 0;
+		default:
+			usage();
+			return 2;
+		}
+	}
+	if (!c.config_path || optind >= argc) {
+		usage();
+		return 2;
+	}
+	if ((cmd = find_command(argv[optind])) == NULL) {
+		usage();
+		return ctl_usage("unknown command %s", ctl_name(argv[optind], nb, sizeof(nb)));
+	}
+	if (as && !cmd->as_allowed)
+		return ctl_usage("--as is accepted only with transfer and audit");
+	if (config_load(c.config_path, &c.cfg, err, sizeof(err)) < 0)
+		return ctl_fail("%s", err);
+	if (cmd->needs_store &&
+	    store_open(c.cfg->state_dir, 0, &c.st, err, sizeof(err)) < 0) {
+		rc = ctl_fail("%s", err);
+		goto out;
+	}
+	c.actor = "root";
+	if (as) {
+		if ((rc = check_actor(&c, as)) != 0)
+			goto out;
+		c.actor = as;
+	}
+	rc = cmd->fn(&c, argc - optind, argv + optind);
+out:
+	store_close(c.st);
+	config_free(c.cfg);
+	if (fflush(stdout) != 0 && rc == 0)
+		rc = ctl_fail("stdout: %s", strerror(errno));
+	return rc;
 }

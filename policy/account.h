@@ -66,4 +66,16 @@ int account_in_zone(const struct account *a, const char *zone);
 /* Wipes secrets held in the struct (hash, sealed seed). */
 void account_wipe(struct account *a);
 
+/* Additions for wsgatectl (same transaction rules as above). */
+int account_del(struct store *st, MDB_txn *txn, const char *name); /* 0, STORE_NOTFOUND, <0 */
+int project_put(struct store *st, MDB_txn *txn, const struct project *p);
+/* Visit every record in name order; fn returns 0 to go on, anything else stops and is returned.
+ * A record that does not decode makes the walk return <0. */
+int account_foreach(struct store *st, MDB_txn *txn,
+		    int (*fn)(const struct account *a, void *arg), void *arg);
+int project_foreach(struct store *st, MDB_txn *txn,
+		    int (*fn)(const struct project *p, void *arg), void *arg);
+/* Number of accounts that are members of the project. Returns 0 or <0. */
+int project_member_count(struct store *st, MDB_txn *txn, const char *project, unsigned *n);
+
 #endif

@@ -1,0 +1,52 @@
+/*
+ * Failure counting for account lockout and address throttling (SPEC "Login"). One record per
+ * account in DB_AUTHSTATE (which also holds the last accepted TOTP step) and one per source
+ * address in DB_ADDRSTATE. Failures are kept as a sliding window of timestamps: reaching the
+ * limit within the window locks for lockout_time and clears the window.
+ */
+#ifndef WSGATE_LOCKOUT_H
+#define WSGATE_LOCKOUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "common/store.h"
+
+#define LOCKOUT_MAX_TIMES 256 /* timestamps kept per record; a larger limit is capped to this */
+#define LOCKOUT_ADDR_FACTOR 4 /* an address is throttled after 4 x lockout_failures */
+
+struct authstate {
+	uint64_t last_step;    /* last accepted TOTP time step (accounts only) */
+	uint64_t locked_until; /* epoch seconds; 0 = not locked */
+	uint32_t nfail;
+	uint64_t fail[LOCKOUT_MAX_TIMES]; /* oldest first */
+};
+
+struct lockout_policy {
+	uint32_t limit; /* failures; 0 = never lock */
+	uint64_t window;
+	uint64_t time;
+};
+
+/* Read or write a record; a missing record reads as all zero. Return 0 or <0. */
+int authstate_get(struct store *st, MDB_txn *txn, enum store_db db, const void *key, size_t klen,
+		  struct authstate *s);
+int authstate_put(struct store *st, MDB_txn *txn, enum store_db db, const void *key, size_t klen,
+		  const struct authstate *s);
+
+/* Is the record locked at now? *until gets the end of the lock. */
+int lockout_locked(const struct authstate *s, uint64_t now, uint64_t *until);
+/* Records one failure at now; returns 1 if this failure started a lock. */
+int lockout_fail(struct authstate *s, const struct lockout_policy *pol, uint64_t now);
+/* Clears failures and any lock (full success, or an admin's unlock); keeps last_step. */
+void lockout_clear(struct authstate *s);
+/* Failures still inside the window at now. */
+uint32_t lockout_recent(const struct authstate *s, const struct lockout_policy *pol, uint64_t now);
+
+/* The DB_ADDRSTATE key of an address: IPv4 (also when IPv4-mapped) by its 4 bytes, IPv6 by its
+ * /64 prefix, since one subscriber usually holds a whole /64. text gets the full address. */
+int lockout_addr_key(const struct sockaddr *sa, uint8_t key[9], size_t *klen, char *text,
+		     size_t textlen);
+
+#endif

@@ -1,0 +1,810 @@
+/*
+ * wsgatectl user add|passwd|key|totp|lock|unlock|del|list|show.
+ *
+ * Every check that depends on stored state (duplicate name, project exists and has room) runs
+ * inside the same write transaction as the change, so two wsgatectl processes cannot both pass
+ * a check and then both write. Slow or interactive work (reading stdin, scrypt) happens before
+ * the transaction so that the writer lock is held only for a moment.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <libssh/libssh.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <qrencode.h>
+
+#include "auth/auth.h"
+#include "auth/lockout.h"
+#include "auth/password.h"
+#include "auth/totp.h"
+#include "common/audit.h"
+#include "common/fsutil.h"
+#include "gateway/ctl.h"
+#include "policy/account.h"
+
+#define KEYLINE_MAX 8192
+
+struct user_args {
+	const char *name;
+	enum role role;
+	int have_role;
+	const char *projects[ACCOUNT_MAX_PROJECTS];
+	unsigned nprojects;
+	const char *zones[ACCOUNT_MAX_ZONES];
+	unsigned nzones;
+	const char *expires;
+	const char *secret; /* totp --secret */
+	int replace;	    /* key --replace */
+};
+
+/* Parses the options of a user subcommand; argv[0] is the subcommand. Leaves the one
+ * positional argument (NAME) in ua->name unless list takes none. */
+static int
+parse_args(struct ctl *c, int argc, char **argv, int want_name, struct user_args *ua)
+{
+	static const struct option opts[] = {
+		{"role", required_argument, NULL, 'r'},	  {"project", required_argument, NULL, 'p'},
+		{"zone", required_argument, NULL, 'z'},	  {"expires", required_argument, NULL, 'e'},
+		{"secret", required_argument, NULL, 's'}, {"replace", no_argument, NULL, 'R'},
+		{"json", no_argument, NULL, 'j'},	  {NULL, 0, NULL, 0},
+	};
+	char nb[CTL_NAMEBUF];
+	int ch;
+
+	memset(ua, 0, sizeof(*ua));
+	optind = 0;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'r':
+			if (role_parse(optarg, &ua->role) < 0)
+				return ctl_fail("unknown role %s (analyst, stats or admin)",
+						ctl_name(optarg, nb, sizeof(nb)));
+			ua->have_role = 1;
+			break;
+		case 'p':
+			if (ua->nprojects == ACCOUNT_MAX_PROJECTS)
+				return ctl_fail("at most %d projects per account",
+						ACCOUNT_MAX_PROJECTS);
+			ua->projects[ua->nprojects++] = optarg;
+			break;
+		case 'z':
+			if (ua->nzones == ACCOUNT_MAX_ZONES)
+				return ctl_fail("at most %d zones per account", ACCOUNT_MAX_ZONES);
+			ua->zones[ua->nzones++] = optarg;
+			break;
+		case 'e':
+			ua->expires = optarg;
+			break;
+		case 's':
+			ua->secret = optarg;
+			break;
+		case 'R':
+			ua->replace = 1;
+			break;
+		case 'j':
+			c->json = 1;
+			break;
+		default:
+			return ctl_usage("user %s: unknown option or missing value %s", argv[0],
+					 ctl_name(argv[optind - 1], nb, sizeof(nb)));
+		}
+	}
+	if (argc - optind != (want_name ? 1 : 0))
+		return ctl_usage(want_name ? "user %s: expects one NAME" : "user %s: takes no NAME",
+				 argv[0]);
+	if (want_name) {
+		ua->name = argv[optind];
+		if (!name_valid(ua->name))
+			return ctl_fail("user %s: invalid name (want ^[a-z][a-z0-9_-]{0,31}$)",
+					ctl_name(ua->name, nb, sizeof(nb)));
+	}
+	return 0;
+}
+
+/* Only the options a subcommand documents are accepted: a stray --role on passwd is a mistake. */
+static int
+only_opts(const struct user_args *ua, const char *cmd, int role, int lists, int secret, int rep)
+{
+	if ((!role && ua->have_role) || (!lists && (ua->nprojects || ua->nzones || ua->expires)) ||
+	    (!secret && ua->secret) || (!rep && ua->replace))
+		return ctl_usage("user %s: option not accepted here", cmd);
+	return 0;
+}
+
+static int
+abort_fail(MDB_txn *txn, int rc)
+{
+	store_abort(txn);
+	return rc;
+}
+
+static int
+commit(MDB_txn *txn)
+{
+	if (store_commit(txn) < 0)
+		return ctl_fail("state store: commit: %s", strerror(errno));
+	return 0;
+}
+
+static void
+join_list(char *out, size_t outlen, const char list[][NAME_MAX_LEN + 1], unsigned n)
+{
+	size_t o = 0;
+
+	out[0] = '\0';
+	for (unsigned i = 0; i < n && o < outlen; i++)
+		o += (size_t)snprintf(out + o, outlen - o, "%s%s", i ? "," : "", list[i]);
+	if (n == 0)
+		snprintf(out, outlen, "-");
+}
+
+/* Checks that need only the command line and the config. */
+static int
+add_check_args(struct ctl *c, struct user_args *ua, struct account *a)
+{
+	char nb[CTL_NAMEBUF];
+	uint64_t day;
+
+	if (!ua->have_role)
+		return ctl_usage("user add: --role analyst|stats|admin is required");
+	if (ua->role == ROLE_ADMIN && ua->nprojects)
+		return ctl_fail("user \"%s\": an admin belongs to no project", ua->name);
+	if (ua->role != ROLE_ADMIN && ua->nprojects == 0)
+		return ctl_fail("user \"%s\": role %s needs at least one --project", ua->name,
+				role_name(ua->role));
+	for (unsigned i = 0; i < ua->nprojects; i++) {
+		if (!name_valid(ua->projects[i]))
+			return ctl_fail("user \"%s\": invalid project name %s", ua->name,
+					ctl_name(ua->projects[i], nb, sizeof(nb)));
+		for (unsigned j = 0; j < i; j++)
+			if (strcmp(ua->projects[i], ua->projects[j]) == 0)
+				return ctl_fail("user \"%s\": project \"%s\" given twice",
+						ua->name, ua->projects[i]);
+		snprintf(a->projects[i], sizeof(a->projects[i]), "%s", ua->projects[i]);
+	}
+	for (unsigned i = 0; i < ua->nzones; i++) {
+		if (!name_valid(ua->zones[i]) || !config_zone_by_name(c->cfg, ua->zones[i]))
+			return ctl_fail("user \"%s\": zone %s does not exist", ua->name,
+					ctl_name(ua->zones[i], nb, sizeof(nb)));
+		for (unsigned j = 0; j < i; j++)
+			if (strcmp(ua->zones[i], ua->zones[j]) == 0)
+				return ctl_fail("user \"%s\": zone \"%s\" given twice", ua->name,
+						ua->zones[i]);
+		snprintf(a->zones[i], sizeof(a->zones[i]), "%s", ua->zones[i]);
+	}
+	if (ua->expires) {
+		if (ctl_parse_day(ua->expires, &day) < 0)
+			return ctl_fail("user \"%s\": --expires %s is not a date YYYY-MM-DD",
+					ua->name, ctl_name(ua->expires, nb, sizeof(nb)));
+		/* The account is valid through the whole expiry day (UTC). */
+		a->expires = day + 86400 - 1;
+		if (a->expires < (uint64_t)time(NULL))
+			return ctl_fail("user \"%s\": expiry date %s is in the past", ua->name,
+					ua->expires);
+	}
+	snprintf(a->name, sizeof(a->name), "%s", ua->name);
+	a->role = ua->role;
+	a->nprojects = ua->nprojects;
+	a->nzones = ua->nzones;
+	a->created = (uint64_t)time(NULL);
+	return 0;
+}
+
+/* Checks against the store, in the writing transaction. */
+static int
+add_check_store(struct ctl *c, MDB_txn *txn, struct account *a)
+{
+	struct account old;
+	struct project p;
+	unsigned members;
+	int rc;
+
+	rc = account_get(c->st, txn, a->name, &old);
+	account_wipe(&old);
+	if (rc == 0)
+		return ctl_fail("user \"%s\" already exists", a->name);
+	if (rc < 0)
+		return ctl_fail("user \"%s\": record cannot be read", a->name);
+	for (unsigned i = 0; i < a->nprojects; i++) {
+		rc = project_get(c->st, txn, a->projects[i], &p);
+		if (rc == STORE_NOTFOUND)
+			return ctl_fail("user \"%s\": project \"%s\" does not exist", a->name,
+					a->projects[i]);
+		if (rc < 0 || project_member_count(c->st, txn, p.name, &members) < 0)
+			return ctl_fail("project \"%s\": record cannot be read", a->projects[i]);
+		if (p.max_accounts && members >= p.max_accounts)
+			return ctl_fail("user \"%s\": project \"%s\" is full (%u of %u accounts)",
+					a->name, p.name, members, p.max_accounts);
+	}
+	return 0;
+}
+
+static int
+user_add(struct ctl *c, int argc, char **argv)
+{
+	struct user_args ua;
+	struct account a;
+	char projects[600], zones[600], day[32] = "never";
+	MDB_txn *txn;
+	uint64_t n;
+	int rc;
+
+	memset(&a, 0, sizeof(a));
+	if ((rc = parse_args(c, argc, argv, 1, &ua)) != 0 ||
+	    (rc = only_opts(&ua, "add", 1, 1, 0, 0)) != 0 ||
+	    (rc = add_check_args(c, &ua, &a)) != 0)
+		return rc;
+	if (a.nzones == 0)
+		fprintf(stderr, "wsgatectl: warning: user \"%s\" lists no zone and cannot log in "
+				"until one is added\n", a.name);
+	if (store_begin(c->st, 0, &txn) < 0)
+		return ctl_fail("state store: %s", strerror(errno));
+	if ((rc = add_check_store(c, txn, &a)) != 0)
+		return abort_fail(txn, rc);
+	/* A fresh uid from a counter that only grows: a deleted account's uid is never handed
+	 * out again, so files it left behind can never be owned by someone else. */
+	n = store_next_counter(c->st, txn, "next_uid");
+	if (n == 0 || n > 0x7fffffffu - ACCOUNT_UID_BASE)
+		return abort_fail(txn, ctl_fail("user \"%s\": no host uid left", a.name));
+	a.uid = (uid_t)(ACCOUNT_UID_BASE + n - 1);
+	join_list(projects, sizeof(projects), a.projects, a.nprojects);
+	join_list(zones, sizeof(zones), a.zones, a.nzones);
+	if (a.expires)
+		ctl_format_time(a.expires, day, sizeof(day));
+	if (account_put(c->st, txn, &a) < 0 ||
+	    audit_append(c->st, txn, c->actor, "user.add",
+			 "user=%s role=%s uid=%u projects=%s zones=%s expires=%s", a.name,
+			 role_name(a.role), (unsigned)a.uid, projects, zones, day) < 0)
+		return abort_fail(txn, ctl_fail("user \"%s\": cannot store the account", a.name));
+	if ((rc = commit(txn)) != 0)
+		return rc;
+	printf("user %s added: role %s, uid %u\n", a.name, role_name(a.role), (unsigned)a.uid);
+	return 0;
+}
+
+/* Reads one line of at most max bytes from fd into buf (max + 2 bytes), without stdio, so no
+ * copy of a secret is left in a stdio buffer. The newline (and a CR before it) is dropped.
+ * Returns the length, -1 on a read error, -2 if the line is too long, -3 if it holds a NUL. */
+static ssize_t
+read_line(int fd, char *buf, size_t max)
+{
+	size_t len = 0;
+	ssize_t r;
+	char ch;
+
+	for (;;) {
+		r = read(fd, &ch, 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0 || ch == '\n')
+			break;
+		if (len == max)
+			return -2;
+		if (ch == '\0')
+			return -3;
+		buf[len++] = ch;
+	}
+	if (len > 0 && buf[len - 1] == '\r')
+		len--;
+	buf[len] = '\0';
+	return (ssize_t)len;
+}
+
+/* Loads NAME for a change in a write transaction; on failure the transaction is gone. */
+static int
+load_for_change(struct ctl *c, const char *name, MDB_txn **txn, struct account *a)
+{
+	int rc;
+
+	if (store_begin(c->st, 0, txn) < 0)
+		return ctl_fail("state store: %s", strerror(errno));
+	rc = account_get(c->st, *txn, name, a);
+	if (rc == 0)
+		return 0;
+	store_abort(*txn);
+	*txn = NULL;
+	if (rc == STORE_NOTFOUND)
+		return ctl_fail("user \"%s\" does not exist", name);
+	return ctl_fail("user \"%s\": record cannot be read", name);
+}
+
+static int
+store_change(struct ctl *c, MDB_txn *txn, struct account *a, const char *event,
+	     const char *detail)
+{
+	int rc;
+
+	if (account_put(c->st, txn, a) < 0 ||
+	    audit_append(c->st, txn, c->actor, event, "user=%s%s%s", a->name, detail[0] ? " " : "",
+			 detail) < 0)
+		rc = abort_fail(txn, ctl_fail("user \"%s\": cannot store the account", a->name));
+	else
+		rc = commit(txn);
+	account_wipe(a);
+	return rc;
+}
+
+static int
+user_passwd(struct ctl *c, int argc, char **argv)
+{
+	char pw[PASSWORD_MAX + 2];
+	struct user_args ua;
+	struct account fresh, a;
+	MDB_txn *txn;
+	ssize_t len;
+	int rc;
+
+	if ((rc = parse_args(c, argc, argv, 1, &ua)) != 0 ||
+	    (rc = only_opts(&ua, "passwd", 0, 0, 0, 0)) != 0)
+		return rc;
+	len = read_line(STDIN_FILENO, pw, PASSWORD_MAX);
+	if (len < 0) {
+		OPENSSL_cleanse(pw, sizeof(pw));
+		if (len == -2)
+			return ctl_fail("user \"%s\": password longer than %d bytes", ua.name,
+					PASSWORD_MAX);
+		if (len == -3)
+			return ctl_fail("user \"%s\": password contains a NUL byte", ua.name);
+		return ctl_fail("stdin: %s", strerror(errno));
+	}
+	if (len == 0)
+		return ctl_fail("user \"%s\": empty password refused", ua.name);
+	memset(&fresh, 0, sizeof(fresh));
+	rc = password_set(&fresh, pw, (size_t)len, PASSWORD_SCRYPT_N, PASSWORD_SCRYPT_R,
+			  PASSWORD_SCRYPT_P);
+	OPENSSL_cleanse(pw, sizeof(pw));
+	if (rc < 0)
+		return ctl_fail("user \"%s\": scrypt failed", ua.name);
+	if ((rc = load_for_change(c, ua.name, &txn, &a)) != 0) {
+		account_wipe(&fresh);
+		return rc;
+	}
+	memcpy(a.salt, fresh.salt, sizeof(a.salt));
+	memcpy(a.pwhash, fresh.pwhash, sizeof(a.pwhash));
+	a.scrypt_n = fresh.scrypt_n;
+	a.scrypt_r = fresh.scrypt_r;
+	a.scrypt_p = fresh.scrypt_p;
+	a.has_password = 1;
+	account_wipe(&fresh);
+	if ((rc = store_change(c, txn, &a, "user.passwd", "")) == 0)
+		printf("user %s: password set\n", ua.name);
+	return rc;
+}
+
+/* Accepts one OpenSSH public key line "type base64 [comment]" (no authorized_keys options) and
+ * gives back the canonical "type base64" that libssh produces for the key. */
+static int
+parse_pubkey(const char *line, char *out, size_t outlen)
+{
+	char type[64], b64[KEYLINE_MAX];
+	enum ssh_keytypes_e t;
+	ssh_key key = NULL;
+	char *canon = NULL;
+	int rc = -1;
+
+	if (sscanf(line, "%63s %8191s", type, b64) != 2)
+		return -1;
+	t = ssh_key_type_from_name(type);
+	if (t == SSH_KEYTYPE_UNKNOWN || t == SSH_KEYTYPE_DSS)
+		return -1;
+	if (ssh_pki_import_pubkey_base64(b64, t, &key) != SSH_OK)
+		return -1;
+	if (ssh_key_type(key) != t && strcmp(ssh_key_type_to_char(ssh_key_type(key)), type) != 0)
+		goto out;
+	if (ssh_pki_export_pubkey_base64(key, &canon) != SSH_OK)
+		goto out;
+	if ((size_t)snprintf(out, outlen, "%s %s", type, canon) >= outlen)
+		goto out;
+	rc = 0;
+out:
+	ssh_string_free_char(canon);
+	ssh_key_free(key);
+	return rc;
+}
+
+static int
+user_key(struct ctl *c, int argc, char **argv)
+{
+	char line[KEYLINE_MAX + 2], key[1024];
+	struct user_args ua;
+	struct account a;
+	MDB_txn *txn;
+	ssize_t len;
+	int rc;
+
+	if ((rc = parse_args(c, argc, argv, 1, &ua)) != 0 ||
+	    (rc = only_opts(&ua, "key", 0, 0, 0, 1)) != 0)
+		return rc;
+	len = read_line(STDIN_FILENO, line, KEYLINE_MAX);
+	if (len == -1)
+		return ctl_fail("stdin: %s", strerror(errno));
+	if (len <= 0 || parse_pubkey(line, key, sizeof(key)) < 0)
+		return ctl_fail("user \"%s\": stdin holds no valid OpenSSH public key line",
+				ua.name);
+	if ((rc = load_for_change(c, ua.name, &txn, &a)) != 0)
+		return rc;
+	if (ua.replace)
+		a.nkeys = 0;
+	for (unsigned i = 0; i < a.nkeys; i++) {
+		if (strcmp(a.keys[i], key) == 0) {
+			account_wipe(&a);
+			return abort_fail(txn, ctl_fail("user \"%s\": key already registered",
+							ua.name));
+		}
+	}
+	if (a.nkeys == ACCOUNT_MAX_KEYS) {
+		account_wipe(&a);
+		return abort_fail(txn, ctl_fail("user \"%s\": already %d keys (use --replace)",
+						ua.name, ACCOUNT_MAX_KEYS));
+	}
+	snprintf(a.keys[a.nkeys++], sizeof(a.keys[0]), "%s", key);
+	{
+		char detail[64];
+		char *sp = strchr(key, ' ');
+
+		snprintf(detail, sizeof(detail), "type=%.*s keys=%u",
+			 sp ? (int)(sp - key) : 0, key, a.nkeys);
+		if ((rc = store_change(c, txn, &a, "user.key", detail)) == 0)
+			printf("user %s: key added (%u registered)\n", ua.name, a.nkeys);
+	}
+	return rc;
+}
+
+/* Draws the code with Unicode half blocks, two modules rows per text line, with the 4-module
+ * quiet zone of ISO/IEC 18004. Like `qrencode -t UTF8` it paints the light modules, which suits
+ * the usual light-on-dark terminal. */
+static void
+print_qr(const char *text)
+{
+	QRcode *qr = QRcode_encodeString(text, 0, QR_ECLEVEL_L, QR_MODE_8, 1);
+	const int quiet = 4;
+	int w;
+
+	if (!qr) {
+		fprintf(stderr, "wsgatectl: warning: cannot draw the QR code\n");
+		return;
+	}
+	w = qr->width;
+	for (int y = -quiet; y < w + quiet; y += 2) {
+		for (int x = -quiet; x < w + quiet; x++) {
+			int top = y >= 0 && y < w && x >= 0 && x < w && (qr->data[y * w + x] & 1);
+			int bot = y + 1 >= 0 && y + 1 < w && x >= 0 && x < w &&
+				  (qr->data[(y + 1) * w + x] & 1);
+
+			/* Paint light (not dark) halves. */
+			if (!top && !bot)
+				fputs("\u2588", stdout);
+			else if (!top)
+				fputs("\u2580", stdout);
+			else if (!bot)
+				fputs("\u2584", stdout);
+			else
+				fputc(' ', stdout);
+		}
+		fputc('\n', stdout);
+	}
+	OPENSSL_cleanse(qr->data, (size_t)w * (size_t)w);
+	QRcode_free(qr);
+}
+
+static int
+user_totp(struct ctl *c, int argc, char **argv)
+{
+	uint8_t seed[TOTP_SEED_MAX];
+	char uri[512];
+	struct user_args ua;
+	struct account a;
+	MDB_txn *txn;
+	size_t n = TOTP_SEED_LEN;
+	int rc;
+
+	if ((rc = parse_args(c, argc, argv, 1, &ua)) != 0 ||
+	    (rc = only_opts(&ua, "totp", 0, 0, 1, 0)) != 0)
+		return rc;
+	if (ua.secret) {
+		if (totp_parse_secret(ua.secret, seed, &n) < 0)
+			return ctl_fail("user \"%s\": --secret is not base32 of 1 to %d bytes",
+					ua.name, TOTP_SEED_MAX);
+	} else if (RAND_bytes(seed, TOTP_SEED_LEN) != 1) {
+		return ctl_fail("user \"%s\": no random bytes", ua.name);
+	}
+	if ((rc = load_for_change(c, ua.name, &txn, &a)) != 0)
+		goto out;
+	if (totp_seal(&c->st->secrets, &a, seed, n) < 0 ||
+	    totp_uri(a.name, seed, n, uri, sizeof(uri)) < 0) {
+		account_wipe(&a);
+		rc = abort_fail(txn, ctl_fail("user \"%s\": cannot seal the TOTP seed", ua.name));
+		goto out;
+	}
+	if ((rc = store_change(c, txn, &a, "user.totp", ua.secret ? "given=yes" : "given=no")))
+		goto out;
+	printf("%s\n", uri);
+	print_qr(uri);
+out:
+	OPENSSL_cleanse(seed, sizeof(seed));
+	OPENSSL_cleanse(uri, sizeof(uri));
+	return rc;
+}
+
+static int
+user_lock(struct ctl *c, int argc, char **argv, int lock)
+{
+	struct user_args ua;
+	struct authstate *as = NULL;
+	struct account a;
+	MDB_txn *txn;
+	int rc;
+
+	if ((rc = parse_args(c, argc, argv, 1, &ua)) != 0 ||
+	    (rc = only_opts(&ua, argv[0], 0, 0, 0, 0)) != 0)
+		return rc;
+	if ((rc = load_for_change(c, ua.name, &txn, &a)) != 0)
+		return rc;
+	a.locked = lock;
+	/* unlock also ends a lockout after failed logins: the admin has checked the account. */
+	if (!lock) {
+		if ((as = calloc(1, sizeof(*as))) == NULL ||
+		    authstate_get(c->st, txn, DB_AUTHSTATE, a.name, strlen(a.name), as) < 0) {
+			free(as);
+			account_wipe(&a);
+			return abort_fail(txn, ctl_fail("user \"%s\": auth state unreadable",
+							ua.name));
+		}
+		lockout_clear(as);
+		if (authstate_put(c->st, txn, DB_AUTHSTATE, a.name, strlen(a.name), as) < 0) {
+			free(as);
+			account_wipe(&a);
+			return abort_fail(txn, ctl_fail("user \"%s\": cannot store", ua.name));
+		}
+		free(as);
+	}
+	if ((rc = store_change(c, txn, &a, lock ? "user.lock" : "user.unlock", "")) == 0)
+		printf("user %s %s\n", ua.name, lock ? "locked" : "unlocked");
+	return rc;
+}
+
+static int
+user_del(struct ctl *c, int argc, char **argv)
+{
+	struct user_args ua;
+	struct account a;
+	MDB_txn *txn;
+	int rc;
+
+	if ((rc = parse_args(c, argc, argv, 1, &ua)) != 0 ||
+	    (rc = only_opts(&ua, "del", 0, 0, 0, 0)) != 0)
+		return rc;
+	if ((rc = load_for_change(c, ua.name, &txn, &a)) != 0)
+		return rc;
+	if (account_del(c->st, txn, a.name) != 0 ||
+	    store_del(c->st, txn, DB_AUTHSTATE, a.name, strlen(a.name)) < 0 ||
+	    audit_append(c->st, txn, c->actor, "user.del", "user=%s uid=%u", a.name,
+			 (unsigned)a.uid) < 0) {
+		account_wipe(&a);
+		return abort_fail(txn, ctl_fail("user \"%s\": cannot delete", ua.name));
+	}
+	account_wipe(&a);
+	if ((rc = commit(txn)) == 0)
+		printf("user %s deleted (uid %u stays retired)\n", ua.name, (unsigned)a.uid);
+	return rc;
+}
+
+/* The lockout state of an account at now, for show and list. */
+static uint64_t
+lockout_until(struct ctl *c, MDB_txn *txn, const char *name, uint32_t *recent)
+{
+	struct lockout_policy upol, apol;
+	struct authstate *as = calloc(1, sizeof(*as));
+	uint64_t until = 0, now = (uint64_t)time(NULL);
+
+	*recent = 0;
+	if (!as)
+		return 0;
+	if (authstate_get(c->st, txn, DB_AUTHSTATE, name, strlen(name), as) == 0) {
+		auth_policy(c->cfg, &upol, &apol);
+		if (!lockout_locked(as, now, &until))
+			until = 0;
+		*recent = lockout_recent(as, &upol, now);
+	}
+	free(as);
+	return until;
+}
+
+static json_t *
+name_array(const char list[][NAME_MAX_LEN + 1], unsigned n)
+{
+	json_t *arr = json_array();
+
+	for (unsigned i = 0; arr && i < n; i++)
+		json_array_append_new(arr, json_string(list[i]));
+	return arr;
+}
+
+static json_t *
+account_json(struct ctl *c, MDB_txn *txn, const struct account *a)
+{
+	char t[32];
+	uint32_t recent;
+	uint64_t until = lockout_until(c, txn, a->name, &recent);
+
+	if (a->expires)
+		ctl_format_time(a->expires, t, sizeof(t));
+	return json_pack("{s:s, s:s, s:I, s:o, s:o, s:s?, s:b, s:b, s:I, s:b, s:I, s:b, s:I}",
+			 "name", a->name, "role", role_name(a->role), "uid", (json_int_t)a->uid,
+			 "projects", name_array(a->projects, a->nprojects), "zones",
+			 name_array(a->zones, a->nzones), "expires", a->expires ? t : NULL,
+			 "locked", a->locked, "locked_out", until != 0, "locked_out_until",
+			 (json_int_t)until, "password", a->has_password, "keys",
+			 (json_int_t)a->nkeys, "totp", a->totp_sealed_len != 0, "recent_failures",
+			 (json_int_t)recent);
+}
+
+static int
+print_json(json_t *j)
+{
+	int rc;
+
+	if (!j)
+		return ctl_fail("out of memory");
+	rc = json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(j);
+	if (rc < 0)
+		return ctl_fail("stdout: cannot write");
+	fputc('\n', stdout);
+	return 0;
+}
+
+static const char *
+account_state(struct ctl *c, MDB_txn *txn, const struct account *a)
+{
+	uint32_t recent;
+
+	if (a->locked)
+		return "locked";
+	if (a->expires && (uint64_t)time(NULL) > a->expires)
+		return "expired";
+	if (lockout_until(c, txn, a->name, &recent))
+		return "locked-out";
+	return "active";
+}
+
+struct list_ctx {
+	struct ctl *c;
+	MDB_txn *txn;
+	json_t *arr;
+};
+
+static int
+list_one(const struct account *a, void *arg)
+{
+	struct list_ctx *lc = arg;
+	char projects[600], zones[600];
+
+	if (lc->arr)
+		return json_array_append_new(lc->arr, account_json(lc->c, lc->txn, a)) < 0 ? -1 : 0;
+	join_list(projects, sizeof(projects), a->projects, a->nprojects);
+	join_list(zones, sizeof(zones), a->zones, a->nzones);
+	printf("%-20s %-8s %-8u %-10s %-24s %s\n", a->name, role_name(a->role), (unsigned)a->uid,
+	       account_state(lc->c, lc->txn, a), projects, zones);
+	return 0;
+}
+
+static int
+user_list(struct ctl *c, int argc, char **argv)
+{
+	struct user_args ua;
+	struct list_ctx lc = {c, NULL, NULL};
+	int rc;
+
+	if ((rc = parse_args(c, argc, argv, 0, &ua)) != 0 ||
+	    (rc = only_opts(&ua, "list", 0, 0, 0, 0)) != 0)
+		return rc;
+	if (store_begin(c->st, 1, &lc.txn) < 0)
+		return ctl_fail("state store: %s", strerror(errno));
+	if (c->json && (lc.arr = json_array()) == NULL) {
+		store_abort(lc.txn);
+		return ctl_fail("out of memory");
+	}
+	if (!c->json)
+		printf("%-20s %-8s %-8s %-10s %-24s %s\n", "NAME", "ROLE", "UID", "STATE",
+		       "PROJECTS", "ZONES");
+	rc = account_foreach(c->st, lc.txn, list_one, &lc);
+	store_abort(lc.txn);
+	if (rc != 0) {
+		json_decref(lc.arr);
+		return ctl_fail("user list: a record cannot be read");
+	}
+	return c->json ? print_json(lc.arr) : 0;
+}
+
+static int
+user_show(struct ctl *c, int argc, char **argv)
+{
+	struct user_args ua;
+	struct account a;
+	json_t *j;
+	MDB_txn *txn;
+	int rc;
+
+	if ((rc = parse_args(c, argc, argv, 1, &ua)) != 0 ||
+	    (rc = only_opts(&ua, "show", 0, 0, 0, 0)) != 0)
+		return rc;
+	if (store_begin(c->st, 1, &txn) < 0)
+		return ctl_fail("state store: %s", strerror(errno));
+	rc = account_get(c->st, txn, ua.name, &a);
+	if (rc != 0) {
+		store_abort(txn);
+		return ctl_fail(rc == STORE_NOTFOUND ? "user \"%s\" does not exist"
+						     : "user \"%s\": record cannot be read",
+				ua.name);
+	}
+	j = account_json(c, txn, &a);
+	if (!c->json && j) {
+		char projects[600], zones[600], created[32];
+		json_t *v;
+
+		join_list(projects, sizeof(projects), a.projects, a.nprojects);
+		join_list(zones, sizeof(zones), a.zones, a.nzones);
+		ctl_format_time(a.created, created, sizeof(created));
+		printf("name:     %s\nrole:     %s\nuid:      %u\nprojects: %s\nzones:    %s\n",
+		       a.name, role_name(a.role), (unsigned)a.uid, projects, zones);
+		v = json_object_get(j, "expires");
+		printf("expires:  %s\nstate:    %s\ncreated:  %s\n",
+		       json_is_string(v) ? json_string_value(v) : "never",
+		       account_state(c, txn, &a), created);
+		printf("password: %s\nkeys:     %u\ntotp:     %s\nfailures: %lld recent\n",
+		       a.has_password ? "set" : "not set", a.nkeys,
+		       a.totp_sealed_len ? "enrolled" : "not enrolled",
+		       (long long)json_integer_value(json_object_get(j, "recent_failures")));
+		json_decref(j);
+		j = NULL;
+		rc = 0;
+	} else {
+		rc = print_json(j);
+	}
+	store_abort(txn);
+	account_wipe(&a);
+	return rc;
+}
+
+int
+ctl_user(struct ctl *c, int argc, char **argv)
+{
+	char nb[CTL_NAMEBUF];
+	const char *sub;
+
+	if (argc < 2)
+		return ctl_usage("usage: user add|passwd|key|totp|lock|unlock|del|list|show ...");
+	sub = argv[1];
+	argc--;
+	argv++;
+	if (strcmp(sub, "add") == 0)
+		return user_add(c, argc, argv);
+	if (strcmp(sub, "passwd") == 0)
+		return user_passwd(c, argc, argv);
+	if (strcmp(sub, "key") == 0)
+		return user_key(c, argc, argv);
+	if (strcmp(sub, "totp") == 0)
+		return user_totp(c, argc, argv);
+	if (strcmp(sub, "lock") == 0)
+		return user_lock(c, argc, argv, 1);
+	if (strcmp(sub, "unlock") == 0)
+		return user_lock(c, argc, argv, 0);
+	if (strcmp(sub, "del") == 0)
+		return user_del(c, argc, argv);
+	if (strcmp(sub, "list") == 0)
+		return user_list(c, argc, argv);
+	if (strcmp(sub, "show") == 0)
+		return user_show(c, argc, argv);
+	return ctl_usage("user: unknown subcommand %s", ctl_name(sub, nb, sizeof(nb)));
+}
