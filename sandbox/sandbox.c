@@ -1,2 +1,570 @@
-/* placeholder: filled by its issue */
-typedef int wsgate_placeholder_sandbox;
+/*
+ * sandbox_spawn(): one clone() into new mount, pid, net, ipc and uts namespaces (and a cgroup
+ * namespace once the child sits in its own cgroup). The child becomes the pid 1 of its
+ * namespace and drops privilege in the one order of STYLE.md:
+ *
+ *   cgroup join -> mounts -> pivot_root -> rlimits -> setgroups/setresgid/setresuid ->
+ *   capabilities (bounding and ambient too) -> no_new_privs -> seccomp -> exec
+ *
+ * Any failed step ends that child with a reason sent to the monitor. pid 1 then stays as a tiny
+ * reaper, already unprivileged and filtered: it forks the command, reaps every orphan, and when
+ * the command ends sends its wait status on the status pipe and exits, which makes the kernel
+ * kill everything left in the namespace.
+ *
+ * No user namespace: we are root and the accounts have real, distinct host uids, so a user
+ * namespace would add nothing but its kernel attack surface (see docs/sandbox.md).
+ *
+ * Status pipe protocol (child to monitor): 'R' ready, then 'S' + int wait status; or 'E' + a
+ * one-line reason if setup failed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pty.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "common/fsutil.h"
+#include "sandbox/sandbox.h"
+#include "sandbox/sandbox_int.h"
+
+#define FD_STATUS 3
+#define FD_CGROUP 4 /* and 5 */
+#define ENV_MAX 64
+
+static int sandbox_ready;
+
+struct child_args {
+	const struct sandbox_spec *spec;
+	int stdio[3];	/* child ends (all the pty slave with a pty) */
+	int status_w;
+	struct limits_group *group;
+	char **argv;
+	char **envp;
+};
+
+int
+sandbox_init(char *why, size_t whylen)
+{
+	if (geteuid() != 0) {
+		snprintf(why, whylen, "the sandbox needs root to set up namespaces");
+		return -1;
+	}
+	if (seccomp_compile(why, whylen) < 0 || limits_detect(why, whylen) < 0)
+		return -1;
+	sandbox_ready = 1;
+	return 0;
+}
+
+const char *
+sandbox_limits_backend(void)
+{
+	return limits_backend_name();
+}
+
+/* ---- child side ---- */
+
+static void __attribute__((noreturn))
+child_fail(const char *why)
+{
+	char msg[256];
+	int n;
+
+	n = snprintf(msg, sizeof(msg), "E%s", why);
+	if (n > (int)sizeof(msg) - 1)
+		n = sizeof(msg) - 1;
+	(void)write_all(FD_STATUS, msg, n);
+	_exit(1);
+}
+
+/* Puts the fds the child keeps at fixed numbers and closes every other fd inherited from the
+ * monitor (sockets, LMDB, keys): 0-2 stdio, 3 status, 4-5 cgroup.procs. */
+static int
+child_fds(struct child_args *a)
+{
+	int want[3 + 1 + LIMITS_MAX_FDS], n = 0, i, fd;
+
+	for (i = 0; i < 3; i++)
+		want[n++] = a->stdio[i];
+	want[n++] = a->status_w;
+	for (i = 0; i < a->group->nfds; i++)
+		want[n++] = a->group->procs_fd[i];
+	/* First move everything above the target range so that dup2 never clobbers a source. */
+	for (i = 0; i < n; i++) {
+		if ((fd = fcntl(want[i], F_DUPFD_CLOEXEC, 16)) < 0)
+			return -1;
+		want[i] = fd;
+	}
+	for (i = 0; i < n; i++)
+		if (dup3(want[i], i, i < 3 ? 0 : O_CLOEXEC) < 0)
+			return -1;
+	for (i = 0; i < a->group->nfds; i++)
+		a->group->procs_fd[i] = FD_CGROUP + i;
+	return syscall(SYS_close_range, n, ~0U, 0) < 0 ? -1 : 0;
+}
+
+static void
+child_signals_default(void)
+{
+	sigset_t all;
+	int sig;
+
+	for (sig = 1; sig < NSIG; sig++)
+		(void)signal(sig, SIG_DFL);
+	sigemptyset(&all);
+	(void)sigprocmask(SIG_SETMASK, &all, NULL);
+}
+
+static void __attribute__((noreturn))
+child_exec(struct child_args *a)
+{
+	char msg[160];
+
+	(void)close(FD_STATUS);
+	child_signals_default();
+	if (setsid() < 0)
+		_exit(127);
+	if (a->spec->use_pty && ioctl(0, TIOCSCTTY, 0) < 0) {
+		snprintf(msg, sizeof(msg), "sandbox: controlling terminal: %s\n", strerror(errno));
+		(void)write_all(2, msg, strlen(msg));
+		_exit(127);
+	}
+	/* Group members share the area's files. */
+	umask(007);
+	execve(a->argv[0], a->argv, a->envp);
+	snprintf(msg, sizeof(msg), "sandbox: exec %s: %s\n", a->argv[0], strerror(errno));
+	(void)write_all(2, msg, strlen(msg));
+	_exit(127);
+}
+
+/* pid 1 of the sandbox: forks the command and reaps until it ends. */
+static void __attribute__((noreturn))
+child_init(struct child_args *a)
+{
+	char msg[1 + sizeof(int)];
+	pid_t cmd, p;
+	int st, fd;
+
+	if ((cmd = fork()) < 0)
+		child_fail("fork of the command failed");
+	if (cmd == 0)
+		child_exec(a);
+	/* init holds no terminal and no pipe end: EOF reaches the monitor when the command and
+	 * its children close theirs. */
+	if ((fd = open("/dev/null", O_RDWR)) < 0 || dup2(fd, 0) < 0 || dup2(fd, 1) < 0 ||
+	    dup2(fd, 2) < 0)
+		_exit(1);
+	if (fd > 2)
+		(void)close(fd);
+	for (;;) {
+		p = waitpid(-1, &st, 0);
+		if (p < 0 && errno == EINTR)
+			continue;
+		if (p < 0)
+			_exit(1);
+		if (p == cmd)
+			break;
+	}
+	msg[0] = 'S';
+	memcpy(msg + 1, &st, sizeof(int));
+	(void)write_all(FD_STATUS, msg, sizeof(msg));
+	_exit(0);
+}
+
+static void __attribute__((noreturn))
+child_main(struct child_args *a)
+{
+	const struct sandbox_spec *spec = a->spec;
+	char why[200];
+
+	if (child_fds(a) < 0) {
+		/* The status pipe may be anywhere: report on the original fd. */
+		(void)write_all(a->status_w, "Echild fds", 10);
+		_exit(1);
+	}
+	/* The monitor's death ends the sandbox (set again after setuid, which clears it). */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		child_fail("pdeathsig failed");
+	if (limits_join(a->group, why, sizeof(why)) < 0)
+		child_fail(why);
+	/* Now the cgroup namespace: its root is the sandbox's own cgroup. */
+	if (unshare(CLONE_NEWCGROUP) < 0)
+		child_fail("cgroup namespace failed");
+	if (sethostname(SANDBOX_HOSTNAME, strlen(SANDBOX_HOSTNAME)) < 0)
+		child_fail("sethostname failed");
+	if (mounts_setup(spec, why, sizeof(why)) < 0)
+		child_fail(why);
+	if (limits_rlimits(&spec->limits, why, sizeof(why)) < 0)
+		child_fail(why);
+	if (identity_drop(spec->uid, spec->gid, why, sizeof(why)) < 0)
+		child_fail(why);
+	if (seccomp_install(why, sizeof(why)) < 0)
+		child_fail(why);
+	/* init is the user's own uid: make sure the command cannot read its memory or fds. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		child_fail("prctl after the drop failed");
+	if (write_all(FD_STATUS, "R", 1) != 1)
+		_exit(1);
+	child_init(a);
+}
+
+/* ---- monitor side ---- */
+
+static int
+env_has(char *const *envp, int n, const char *key)
+{
+	size_t k = strlen(key);
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (strncmp(envp[i], key, k) == 0 && envp[i][k] == '=')
+			return 1;
+	return 0;
+}
+
+static char *
+env_fmt(const char *key, const char *val)
+{
+	char *s;
+
+	if (asprintf(&s, "%s=%s", key, val) < 0)
+		return NULL;
+	return s;
+}
+
+static void
+strv_free(char **v)
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* The sandbox's environment: ours first (HOME, PATH, ...), then the caller's filtered entries
+ * unless they name one of ours. */
+static char **
+env_build(const struct sandbox_spec *spec)
+{
+	const char *ours[][2] = {{"HOME", SANDBOX_WORK},
+				 {"PATH", SANDBOX_PATH},
+				 {"USER", spec->user},
+				 {"LOGNAME", spec->user},
+				 {"SHELL", "/bin/bash"},
+				 {"AIRLOCK_SOCKET", spec->airlock_sock ? SANDBOX_AIRLOCK_SOCK : NULL}};
+	char **env;
+	size_t i;
+	int n = 0;
+
+	if ((env = calloc(ENV_MAX + 1, sizeof(char *))) == NULL)
+		return NULL;
+	for (i = 0; i < sizeof(ours) / sizeof(ours[0]); i++) {
+		if (ours[i][1] == NULL)
+			continue;
+		if ((env[n++] = env_fmt(ours[i][0], ours[i][1])) == NULL)
+			goto fail;
+	}
+	for (i = 0; spec->envp && spec->envp[i] && n < ENV_MAX; i++) {
+		const char *eq = strchr(spec->envp[i], '=');
+		char key[64];
+
+		if (eq == NULL || eq == spec->envp[i] || (size_t)(eq - spec->envp[i]) >= sizeof(key))
+			continue;
+		memcpy(key, spec->envp[i], eq - spec->envp[i]);
+		key[eq - spec->envp[i]] = '\0';
+		if (env_has(env, n, key))
+			continue;
+		if ((env[n++] = strdup(spec->envp[i])) == NULL)
+			goto fail;
+	}
+	return env;
+fail:
+	strv_free(env);
+	return NULL;
+}
+
+/* No argv: an interactive login shell ("-bash", as login(1) and sshd start it). Else the
+ * command string through /bin/sh -c, as sshd runs an exec request. */
+static char **
+argv_build(const struct sandbox_spec *spec)
+{
+	char **v;
+
+	if ((v = calloc(4, sizeof(char *))) == NULL)
+		return NULL;
+	if (spec->argv == NULL || spec->argv[0] == NULL) {
+		v[0] = strdup("/bin/bash");
+		v[1] = strdup("-l");
+		if (v[0] == NULL || v[1] == NULL)
+			goto fail;
+		return v;
+	}
+	v[0] = strdup("/bin/sh");
+	v[1] = strdup("-c");
+	v[2] = strdup(spec->argv[0]);
+	if (v[0] == NULL || v[1] == NULL || v[2] == NULL)
+		goto fail;
+	return v;
+fail:
+	strv_free(v);
+	return NULL;
+}
+
+static int
+spec_check(const struct sandbox_spec *spec, char *why, size_t whylen)
+{
+	const char *p;
+
+	if (!sandbox_ready) {
+		snprintf(why, whylen, "sandbox_init was not called");
+		return -1;
+	}
+	/* Host uids and gids of accounts are allocated far from system ids; 0 never. */
+	if (spec->uid < 1000 || spec->gid < 1000 || spec->uid == (uid_t)-1 ||
+	    spec->gid == (gid_t)-1) {
+		snprintf(why, whylen, "uid %u / gid %u not allowed for a sandbox", (unsigned)spec->uid,
+			 (unsigned)spec->gid);
+		return -1;
+	}
+	/* The name goes into the generated passwd: no ':' or newline may forge an entry. */
+	if (spec->user == NULL || spec->user[0] == '\0' || strlen(spec->user) > 32) {
+		snprintf(why, whylen, "bad user name");
+		return -1;
+	}
+	for (p = spec->user; *p; p++) {
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' ||
+		      *p == '-' || *p == '.')) {
+			snprintf(why, whylen, "bad user name");
+			return -1;
+		}
+	}
+	if (spec->work_dir == NULL || spec->work_dir[0] != '/') {
+		snprintf(why, whylen, "work_dir must be an absolute path");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+close_if(int *fd)
+{
+	if (*fd >= 0)
+		(void)close(*fd);
+	*fd = -1;
+}
+
+static int
+sandbox_io(const struct sandbox_spec *spec, struct sandbox_proc *proc, int child[3], char *why,
+	   size_t whylen)
+{
+	int p[3][2] = {{-1, -1}, {-1, -1}, {-1, -1}}, i, m, s;
+
+	if (spec->use_pty) {
+		if (openpty(&m, &s, NULL, NULL, &spec->ws) < 0) {
+			snprintf(why, whylen, "openpty: %s", strerror(errno));
+			return -1;
+		}
+		(void)fcntl(m, F_SETFD, FD_CLOEXEC);
+		(void)fcntl(s, F_SETFD, FD_CLOEXEC);
+		proc->pty_master = proc->stdin_fd = m;
+		child[0] = child[1] = child[2] = s;
+		return 0;
+	}
+	for (i = 0; i < 3; i++) {
+		if (pipe2(p[i], O_CLOEXEC) < 0) {
+			snprintf(why, whylen, "pipe: %s", strerror(errno));
+			for (; i >= 0; i--) {
+				close_if(&p[i][0]);
+				close_if(&p[i][1]);
+			}
+			return -1;
+		}
+	}
+	proc->stdin_fd = p[0][1];
+	child[0] = p[0][0];
+	proc->stdout_fd = p[1][0];
+	child[1] = p[1][1];
+	proc->stderr_fd = p[2][0];
+	child[2] = p[2][1];
+	return 0;
+}
+
+static void
+sandbox_child_fds_close(const struct sandbox_spec *spec, int child[3])
+{
+	if (spec->use_pty) {
+		close_if(&child[0]);
+		child[1] = child[2] = -1;
+		return;
+	}
+	close_if(&child[0]);
+	close_if(&child[1]);
+	close_if(&child[2]);
+}
+
+static void
+proc_clear(struct sandbox_proc *proc)
+{
+	memset(proc, 0, sizeof(*proc));
+	proc->pid = -1;
+	proc->stdin_fd = proc->stdout_fd = proc->stderr_fd = -1;
+	proc->pty_master = proc->status_fd = -1;
+}
+
+static void
+proc_close(struct sandbox_proc *proc)
+{
+	if (proc->stdin_fd == proc->pty_master)
+		proc->stdin_fd = -1;
+	close_if(&proc->stdin_fd);
+	close_if(&proc->stdout_fd);
+	close_if(&proc->stderr_fd);
+	close_if(&proc->pty_master);
+	close_if(&proc->status_fd);
+}
+
+/* Waits for 'R' (or 'E' + reason) from the child. */
+static int
+sandbox_wait_ready(struct sandbox_proc *proc, char *why, size_t whylen)
+{
+	char msg[256];
+	ssize_t n;
+
+	n = read_all(proc->status_fd, msg, 1);
+	if (n == 1 && msg[0] == 'R')
+		return 0;
+	if (n == 1 && msg[0] == 'E') {
+		n = read_all(proc->status_fd, msg, sizeof(msg) - 1);
+		msg[n > 0 ? n : 0] = '\0';
+		snprintf(why, whylen, "sandbox setup: %s", msg);
+	} else {
+		snprintf(why, whylen, "sandbox setup: child died before it was ready");
+	}
+	return -1;
+}
+
+int
+sandbox_spawn(const struct sandbox_spec *spec, struct sandbox_proc *proc, char *why,
+	      size_t whylen)
+{
+	struct limits_group group = {.nfds = 0};
+	struct child_args a = {.spec = spec};
+	int child[3] = {-1, -1, -1}, sp[2] = {-1, -1}, st;
+	long pid;
+
+	proc_clear(proc);
+	if (spec_check(spec, why, whylen) < 0)
+		return -1;
+	if ((a.argv = argv_build(spec)) == NULL || (a.envp = env_build(spec)) == NULL) {
+		snprintf(why, whylen, "out of memory");
+		goto fail;
+	}
+	if (sandbox_io(spec, proc, child, why, whylen) < 0)
+		goto fail;
+	if (pipe2(sp, O_CLOEXEC) < 0) {
+		snprintf(why, whylen, "pipe: %s", strerror(errno));
+		goto fail;
+	}
+	if (limits_prepare(&spec->limits, &group, why, whylen) < 0)
+		goto fail;
+	snprintf(proc->cgroup, sizeof(proc->cgroup), "%s", group.name);
+	memcpy(a.stdio, child, sizeof(child));
+	a.status_w = sp[1];
+	a.group = &group;
+	/* A raw clone, as fork(): the child needs no stack of its own and becomes pid 1. */
+	pid = syscall(SYS_clone,
+		      CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS |
+			  SIGCHLD,
+		      NULL, NULL, NULL, NULL);
+	if (pid == 0)
+		child_main(&a);
+	if (pid < 0) {
+		snprintf(why, whylen, "clone: %s", strerror(errno));
+		goto fail;
+	}
+	proc->pid = (pid_t)pid;
+	proc->status_fd = sp[0];
+	sp[0] = -1;
+	close_if(&sp[1]);
+	sandbox_child_fds_close(spec, child);
+	limits_close_fds(&group);
+	strv_free(a.argv);
+	strv_free(a.envp);
+	if (sandbox_wait_ready(proc, why, whylen) < 0) {
+		(void)kill(proc->pid, SIGKILL);
+		while (waitpid(proc->pid, &st, 0) < 0 && errno == EINTR)
+			;
+		(void)limits_release(proc->cgroup);
+		proc_close(proc);
+		proc_clear(proc);
+		return -1;
+	}
+	return 0;
+fail:
+	sandbox_child_fds_close(spec, child);
+	close_if(&sp[0]);
+	close_if(&sp[1]);
+	limits_close_fds(&group);
+	if (group.name[0])
+		(void)limits_release(group.name);
+	proc_close(proc);
+	proc_clear(proc);
+	strv_free(a.argv);
+	strv_free(a.envp);
+	return -1;
+}
+
+int
+sandbox_reap(struct sandbox_proc *proc, int *wstatus, int flags)
+{
+	char msg[1 + sizeof(int)];
+	int st = 0, known = 0;
+	pid_t r;
+
+	if (proc->pid <= 0)
+		return -1;
+	do
+		r = waitpid(proc->pid, &st, flags);
+	while (r < 0 && errno == EINTR);
+	if (r == 0)
+		return 0;
+	if (r < 0 && errno != ECHILD)
+		return -1;
+	if (r > 0)
+		known = 1;
+	/* init is gone, so every writer of the status pipe is gone: this read cannot block. */
+	if (proc->status_fd >= 0 && read_all(proc->status_fd, msg, sizeof(msg)) == sizeof(msg) &&
+	    msg[0] == 'S') {
+		memcpy(wstatus, msg + 1, sizeof(int));
+	} else if (known && WIFSIGNALED(st)) {
+		*wstatus = st; /* sandbox_kill, OOM kill of init, ... */
+	} else {
+		*wstatus = SIGKILL; /* init vanished without a word: report a kill */
+	}
+	close_if(&proc->status_fd);
+	if (proc->cgroup[0] && limits_release(proc->cgroup) < 0)
+		return -1;
+	proc->cgroup[0] = '\0';
+	proc->pid = -1;
+	return 1;
+}
+
+void
+sandbox_kill(struct sandbox_proc *proc)
+{
+	/* SIGKILL to the namespace's init: the kernel then kills every process in it. */
+	if (proc->pid > 0)
+		(void)kill(proc->pid, SIGKILL);
+}

@@ -1,0 +1,341 @@
+/*
+ * The sandbox's filesystem: a fresh tmpfs root built in the child's private mount namespace and
+ * entered with pivot_root, the way bubblewrap does it:
+ *
+ *   1. a scratch tmpfs on /tmp becomes the root; the host's root is then at /oldroot,
+ *   2. the new root is assembled under /newroot from /oldroot/<host path> binds,
+ *   3. /oldroot is detached and /newroot pivoted into place, so no path leads back.
+ *
+ * What the sandbox sees: /usr and the merged-usr links read-only and nosuid; a generated /etc
+ * (passwd and group with only this user, no resolv.conf) plus read-only host essentials; the
+ * area read-write at /work; a private size-limited /tmp and /dev/shm; /proc of its own pid
+ * namespace with hidepid=invisible and /proc/sys read-only; a minimal /dev with its own devpts.
+ * Everything else (state_dir, other projects and areas, home directories) simply is not there.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "common/fsutil.h"
+#include "sandbox/sandbox_int.h"
+
+#define NR "/newroot"
+#define OR "/oldroot"
+#define RO_FLAGS (MS_RDONLY | MS_NOSUID | MS_NODEV)
+
+/* Host directories shown read-only when they are real directories; symlinks (merged /usr) are
+ * recreated as the same symlinks. */
+static const char *const mounts_top[] = {"usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32",
+					 NULL};
+
+/* Host /etc entries the tools need (loader cache, alternatives for awk, R's and Python's
+ * configuration, time zone, terminal descriptions). Nothing with secrets or network config. */
+static const char *const mounts_etc[] = {
+    "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "localtime", "timezone",
+    "bash.bashrc", "inputrc", "locale.alias", "R", "python3", "python3.11", "terminfo",
+    "mime.types", "magic", "protocols", "services", "os-release", "debian_version", "fonts",
+    "shells", "vim", "nanorc", "matplotlibrc", "environment", NULL};
+
+/* bash -l runs /etc/profile; Debian's resets PATH, which would lose the airlock directory. */
+static const char mounts_profile[] =
+    "# wsgate sandbox\n"
+    "umask 007\n"
+    "if [ \"${BASH-}\" ] && [ \"$BASH\" != /bin/sh ] && [ -r /etc/bash.bashrc ]; then\n"
+    "\t. /etc/bash.bashrc\n"
+    "fi\n";
+
+static int
+mounts_fail(char *why, size_t whylen, const char *what, const char *path)
+{
+	snprintf(why, whylen, "%s %s: %s", what, path, strerror(errno));
+	return -1;
+}
+
+static int
+mounts_bind(const char *src, const char *dst, unsigned long flags, char *why, size_t whylen)
+{
+	if (mount(src, dst, NULL, MS_BIND, NULL) < 0)
+		return mounts_fail(why, whylen, "bind", dst);
+	/* The per-mount flags of a bind can only be set by a remount. */
+	if (mount(NULL, dst, NULL, MS_REMOUNT | MS_BIND | flags, NULL) < 0)
+		return mounts_fail(why, whylen, "remount", dst);
+	return 0;
+}
+
+static int
+mounts_tmpfs(const char *dst, unsigned long flags, const char *mode, uint64_t size, char *why,
+	     size_t whylen)
+{
+	char opts[96];
+
+	snprintf(opts, sizeof(opts), "mode=%s,size=%llu", mode, (unsigned long long)size);
+	if (mount("tmpfs", dst, "tmpfs", flags, opts) < 0)
+		return mounts_fail(why, whylen, "tmpfs", dst);
+	return 0;
+}
+
+static int
+mounts_write(const char *path, const char *text, mode_t mode, char *why, size_t whylen)
+{
+	int fd, ret = 0;
+
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode)) < 0)
+		return mounts_fail(why, whylen, "create", path);
+	if (write_all(fd, text, strlen(text)) < 0)
+		ret = mounts_fail(why, whylen, "write", path);
+	if (close(fd) < 0 && ret == 0)
+		ret = mounts_fail(why, whylen, "close", path);
+	return ret;
+}
+
+static int
+mounts_mkfile(const char *path, char *why, size_t whylen)
+{
+	int fd;
+
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0 ||
+	    close(fd) < 0)
+		return mounts_fail(why, whylen, "create", path);
+	return 0;
+}
+
+/* Shows host path src (relative to /oldroot) at dst: symlinks recreated, directories and files
+ * bound read-only. A missing src is skipped. */
+static int
+mounts_mirror(const char *src, const char *dst, char *why, size_t whylen)
+{
+	char target[PATH_MAX];
+	struct stat st;
+	ssize_t n;
+
+	if (lstat(src, &st) < 0)
+		return 0;
+	if (S_ISLNK(st.st_mode)) {
+		if ((n = readlink(src, target, sizeof(target) - 1)) < 0)
+			return mounts_fail(why, whylen, "readlink", src);
+		target[n] = '\0';
+		if (symlink(target, dst) < 0)
+			return mounts_fail(why, whylen, "symlink", dst);
+		return 0;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		if (mkdir(dst, 0755) < 0)
+			return mounts_fail(why, whylen, "mkdir", dst);
+	} else if (S_ISREG(st.st_mode)) {
+		if (mounts_mkfile(dst, why, whylen) < 0)
+			return -1;
+	} else {
+		return 0;
+	}
+	return mounts_bind(src, dst, RO_FLAGS, why, whylen);
+}
+
+static int
+mounts_host(char *why, size_t whylen)
+{
+	char src[PATH_MAX], dst[PATH_MAX];
+	int i;
+
+	for (i = 0; mounts_top[i]; i++) {
+		snprintf(src, sizeof(src), OR "/%s", mounts_top[i]);
+		snprintf(dst, sizeof(dst), NR "/%s", mounts_top[i]);
+		if (mounts_mirror(src, dst, why, whylen) < 0)
+			return -1;
+	}
+	for (i = 0; mounts_etc[i]; i++) {
+		snprintf(src, sizeof(src), OR "/etc/%s", mounts_etc[i]);
+		snprintf(dst, sizeof(dst), NR "/etc/%s", mounts_etc[i]);
+		if (mounts_mirror(src, dst, why, whylen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The account database holds this user and the project group, nothing else: no names of other
+ * accounts, and no resolv.conf (there is no network to resolve on). */
+static int
+mounts_etc_generated(const struct sandbox_spec *spec, char *why, size_t whylen)
+{
+	char buf[512];
+
+	snprintf(buf, sizeof(buf), "%s:x:%u:%u::" SANDBOX_WORK ":/bin/bash\n", spec->user,
+		 (unsigned)spec->uid, (unsigned)spec->gid);
+	if (mounts_write(NR "/etc/passwd", buf, 0644, why, whylen) < 0)
+		return -1;
+	snprintf(buf, sizeof(buf), "project:x:%u:%s\n", (unsigned)spec->gid, spec->user);
+	if (mounts_write(NR "/etc/group", buf, 0644, why, whylen) < 0 ||
+	    mounts_write(NR "/etc/hosts", "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n",
+			 0644, why, whylen) < 0 ||
+	    mounts_write(NR "/etc/nsswitch.conf", "passwd: files\ngroup: files\nhosts: files\n",
+			 0644, why, whylen) < 0 ||
+	    mounts_write(NR "/etc/hostname", SANDBOX_HOSTNAME "\n", 0644, why, whylen) < 0 ||
+	    mounts_write(NR "/etc/profile", mounts_profile, 0644, why, whylen) < 0)
+		return -1;
+	return 0;
+}
+
+static int
+mounts_dev(uint64_t shm_size, char *why, size_t whylen)
+{
+	static const struct {
+		const char *name;
+		unsigned int maj, min;
+	} nodes[] = {{"null", 1, 3}, {"zero", 1, 5},	{"full", 1, 7},
+		     {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0}};
+	static const char *const links[][2] = {{"ptmx", "pts/ptmx"},	  {"fd", "/proc/self/fd"},
+					       {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"},
+					       {"stderr", "/proc/self/fd/2"}};
+	char path[64];
+	size_t i;
+
+	if (mkdir(NR "/dev", 0755) < 0)
+		return mounts_fail(why, whylen, "mkdir", NR "/dev");
+	if (mounts_tmpfs(NR "/dev", MS_NOSUID | MS_NOEXEC, "0755", 65536, why, whylen) < 0)
+		return -1;
+	for (i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++) {
+		snprintf(path, sizeof(path), NR "/dev/%s", nodes[i].name);
+		if (mknod(path, S_IFCHR | 0666, makedev(nodes[i].maj, nodes[i].min)) < 0 ||
+		    chmod(path, 0666) < 0)
+			return mounts_fail(why, whylen, "mknod", path);
+	}
+	for (i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
+		snprintf(path, sizeof(path), NR "/dev/%s", links[i][0]);
+		if (symlink(links[i][1], path) < 0)
+			return mounts_fail(why, whylen, "symlink", path);
+	}
+	if (mkdir(NR "/dev/pts", 0755) < 0 || mkdir(NR "/dev/shm", 01777) < 0)
+		return mounts_fail(why, whylen, "mkdir", NR "/dev");
+	/* A devpts of its own: ptys opened inside (python pty, expect, script) are invisible to
+	 * the host and to other sandboxes. The session's terminal is the monitor's pty slave. */
+	if (mount("devpts", NR "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+		  "newinstance,ptmxmode=0666,mode=0620") < 0)
+		return mounts_fail(why, whylen, "devpts", NR "/dev/pts");
+	return mounts_tmpfs(NR "/dev/shm", MS_NOSUID | MS_NODEV | MS_NOEXEC, "1777", shm_size, why,
+			    whylen);
+}
+
+static int
+mounts_proc(char *why, size_t whylen)
+{
+	static const char *const ro[] = {"sys", "sysrq-trigger", "irq", "bus", "fs", NULL};
+	char path[64];
+	int i;
+
+	if (mkdir(NR "/proc", 0555) < 0)
+		return mounts_fail(why, whylen, "mkdir", NR "/proc");
+	/* This pid namespace's proc; hidepid: only one's own processes are listed (the sandbox's
+	 * init runs under the same uid but is not dumpable). */
+	if (mount("proc", NR "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=2") < 0)
+		return mounts_fail(why, whylen, "proc", NR "/proc");
+	for (i = 0; ro[i]; i++) {
+		snprintf(path, sizeof(path), NR "/proc/%s", ro[i]);
+		if (access(path, F_OK) < 0)
+			continue;
+		if (mounts_bind(path, path, RO_FLAGS | MS_NOEXEC, why, whylen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The area. The monitor resolved the path; refuse it if any component is a symlink, so a
+ * link planted in state_dir can never redirect the bind. */
+static int
+mounts_work(const char *work_dir, char *why, size_t whylen)
+{
+	char src[PATH_MAX], real[PATH_MAX];
+
+	if (work_dir == NULL || work_dir[0] != '/' ||
+	    (size_t)snprintf(src, sizeof(src), OR "%s", work_dir) >= sizeof(src)) {
+		snprintf(why, whylen, "work_dir must be an absolute path");
+		return -1;
+	}
+	if (realpath(src, real) == NULL)
+		return mounts_fail(why, whylen, "work_dir", work_dir);
+	if (strcmp(real, src) != 0 && !(strlen(src) > 1 && src[strlen(src) - 1] == '/')) {
+		snprintf(why, whylen, "work_dir %s is not a canonical path", work_dir);
+		return -1;
+	}
+	if (mkdir(NR SANDBOX_WORK, 0755) < 0)
+		return mounts_fail(why, whylen, "mkdir", NR SANDBOX_WORK);
+	return mounts_bind(real, NR SANDBOX_WORK, MS_NOSUID | MS_NODEV, why, whylen);
+}
+
+static int
+mounts_airlock(const struct sandbox_spec *spec, char *why, size_t whylen)
+{
+	char src[PATH_MAX];
+
+	if (mkdir(NR "/run", 0755) < 0 || mkdir(NR "/run/wsgate", 0755) < 0 ||
+	    mkdir(NR SANDBOX_BIN_DIR, 0755) < 0)
+		return mounts_fail(why, whylen, "mkdir", NR "/run/wsgate");
+	if (spec->airlock_sock) {
+		snprintf(src, sizeof(src), OR "%s", spec->airlock_sock);
+		if (mounts_mkfile(NR SANDBOX_AIRLOCK_SOCK, why, whylen) < 0 ||
+		    mounts_bind(src, NR SANDBOX_AIRLOCK_SOCK, MS_NOSUID | MS_NODEV | MS_NOEXEC, why,
+				whylen) < 0)
+			return -1;
+	}
+	if (spec->airlock_bin) {
+		snprintf(src, sizeof(src), OR "%s", spec->airlock_bin);
+		if (mounts_mkfile(NR SANDBOX_BIN_DIR "/airlock", why, whylen) < 0 ||
+		    mounts_bind(src, NR SANDBOX_BIN_DIR "/airlock", RO_FLAGS, why, whylen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+mounts_newroot(const struct sandbox_spec *spec, char *why, size_t whylen)
+{
+	uint64_t tmp = spec->limits.tmp_size ? spec->limits.tmp_size : 64ULL << 20;
+
+	if (mkdir(NR "/etc", 0755) < 0 || mkdir(NR "/var", 0755) < 0 ||
+	    symlink("/tmp", NR "/var/tmp") < 0 || mkdir(NR "/tmp", 01777) < 0)
+		return mounts_fail(why, whylen, "mkdir", NR);
+	if (mounts_host(why, whylen) < 0 || mounts_etc_generated(spec, why, whylen) < 0 ||
+	    mounts_work(spec->work_dir, why, whylen) < 0 ||
+	    mounts_tmpfs(NR "/tmp", MS_NOSUID | MS_NODEV, "1777", tmp, why, whylen) < 0 ||
+	    mounts_dev(tmp, why, whylen) < 0 || mounts_proc(why, whylen) < 0 ||
+	    mounts_airlock(spec, why, whylen) < 0)
+		return -1;
+	return 0;
+}
+
+int
+mounts_setup(const struct sandbox_spec *spec, char *why, size_t whylen)
+{
+	/* Nothing we mount may propagate back to the host, nor host mounts in. */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return mounts_fail(why, whylen, "make private", "/");
+	/* Step 1: a scratch root. /tmp is only a mount point here; once pivoted, the host's own
+	 * /tmp is visible again under /oldroot/tmp. */
+	if (mounts_tmpfs("/tmp", MS_NOSUID | MS_NODEV, "0755", 1 << 20, why, whylen) < 0)
+		return -1;
+	if (mkdir("/tmp" NR, 0755) < 0 || mkdir("/tmp" OR, 0755) < 0)
+		return mounts_fail(why, whylen, "mkdir", "/tmp" NR);
+	if (syscall(SYS_pivot_root, "/tmp", "/tmp" OR) < 0 || chdir("/") < 0)
+		return mounts_fail(why, whylen, "pivot_root", "/tmp");
+	/* Step 2: the new root, a tmpfs made read-only once assembled. */
+	if (mounts_tmpfs(NR, MS_NOSUID | MS_NODEV, "0755", 4 << 20, why, whylen) < 0 ||
+	    mounts_newroot(spec, why, whylen) < 0)
+		return -1;
+	/* Step 3: cut every path to the host and enter the new root. */
+	if (umount2(OR, MNT_DETACH) < 0)
+		return mounts_fail(why, whylen, "umount", OR);
+	if (chdir(NR) < 0 || syscall(SYS_pivot_root, ".", ".") < 0 || umount2(".", MNT_DETACH) < 0 ||
+	    chdir("/") < 0)
+		return mounts_fail(why, whylen, "pivot_root", NR);
+	if (mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | RO_FLAGS, NULL) < 0)
+		return mounts_fail(why, whylen, "remount read-only", "/");
+	if (chdir(SANDBOX_WORK) < 0)
+		return mounts_fail(why, whylen, "chdir", SANDBOX_WORK);
+	return 0;
+}

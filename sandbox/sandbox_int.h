@@ -1,0 +1,60 @@
+/*
+ * Internal interfaces between the files of sandbox/: the mount plan, the seccomp filter, the
+ * limits backends and the identity drop. Not for other modules; they use sandbox.h.
+ */
+#ifndef WSGATE_SANDBOX_INT_H
+#define WSGATE_SANDBOX_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "sandbox/sandbox.h"
+
+/* Paths the sandbox sees. */
+#define SANDBOX_WORK "/work"
+#define SANDBOX_AIRLOCK_SOCK "/run/wsgate/airlock.sock"
+#define SANDBOX_BIN_DIR "/run/wsgate/bin"
+#define SANDBOX_PATH SANDBOX_BIN_DIR ":/usr/local/bin:/usr/bin:/bin"
+#define SANDBOX_HOSTNAME "wsgate"
+
+/* mounts.c: builds the new root and pivots into it. Runs as root in the child, in its new mount
+ * and pid namespaces. On error fills why and returns -1; the caller must not continue. */
+int mounts_setup(const struct sandbox_spec *spec, char *why, size_t whylen);
+
+/* seccomp.c: compile once (parent, at sandbox_init), load per sandbox (child, after
+ * no_new_privs). */
+int seccomp_compile(char *why, size_t whylen);
+int seccomp_install(char *why, size_t whylen);
+
+/* identity.c: setgroups/setresgid/setresuid, every capability dropped (bounding and ambient
+ * sets too), no_new_privs, then checks that none of it can be undone. */
+int identity_drop(uid_t uid, gid_t gid, char *why, size_t whylen);
+
+/* limits.c: one interface, three backends (cgroup v2, cgroup v1 memory+pids, rlimits only). */
+#define LIMITS_MAX_FDS 2
+struct limits_group {
+	char name[128];		  /* relative to each controller's wsgate/ directory */
+	int procs_fd[LIMITS_MAX_FDS]; /* cgroup.procs to join, opened before clone */
+	int nfds;
+};
+int limits_detect(char *why, size_t whylen);
+const char *limits_backend_name(void);
+/* Parent, before clone: creates the sandbox's cgroup(s) and writes the limits. */
+int limits_prepare(const struct sandbox_limits *l, struct limits_group *g, char *why,
+		   size_t whylen);
+/* Child, before anything else: joins the cgroup(s) through the fds, closes them. */
+int limits_join(struct limits_group *g, char *why, size_t whylen);
+/* Child: the rlimits that always apply (file size, CPU, core) and, on the rlimits backend, the
+ * memory and process limits too. */
+int limits_rlimits(const struct sandbox_limits *l, char *why, size_t whylen);
+/* Parent: closes the fds it still holds (after clone). */
+void limits_close_fds(struct limits_group *g);
+/* Parent, after the sandbox's init exited: kills leftovers and removes the cgroup(s). */
+int limits_release(const char *name);
+/* Memory charged to the sandbox in bytes (cgroup backends), or -1. For benchmarks. */
+int64_t limits_memory_usage(const char *name);
+/* Test hook: force the rlimits backend (sandbox-run --backend rlimits). */
+void limits_force_rlimits(void);
+
+#endif
