@@ -51,7 +51,7 @@ struct sftp_handle {
 	int fd;
 	struct sftp_attr a;	    /* read: size is the EOF */
 	struct sftp_dirent *ents;   /* dir: snapshot taken at OPENDIR */
-	size_t nents, pos;
+	size_t nents, cap, pos;
 	uint64_t token;		    /* upload */
 	char name[256];		    /* upload, reason: target name in /inbox */
 	char *reason;		    /* upload: reason given; reason: buffer */
@@ -80,8 +80,11 @@ struct sftp_srv {
 	struct sftp_reason reasons[SFTP_MAX_REASONS];
 };
 
+enum sftp_area { A_OTHER, A_INBOX, A_OUTBOX };
+
 struct sftp_node {
 	int kind;
+	int area; /* which top directory the path is under, even if it names nothing */
 	char name[256];
 	struct outbox_entry ent;
 };
@@ -342,6 +345,7 @@ sftp_lookup(struct sftp_srv *s, const char *path, struct sftp_node *nd)
 	if (n == 0) {
 		nd->kind = N_ROOT;
 	} else if (n > 0 && strcmp(c[0], "inbox") == 0 && s->be.allow_inbox) {
+		nd->area = A_INBOX;
 		if (n == 1)
 			nd->kind = N_INBOX;
 		else if (n == 2) {
@@ -349,6 +353,7 @@ sftp_lookup(struct sftp_srv *s, const char *path, struct sftp_node *nd)
 			memcpy(nd->name, c[1], sizeof(nd->name));
 		}
 	} else if (n > 0 && strcmp(c[0], "outbox") == 0) {
+		nd->area = A_OUTBOX;
 		if (n == 1)
 			nd->kind = N_OUTBOX;
 		else if (sftp_find_export(s, c[1], &nd->ent) < 0)
@@ -394,16 +399,11 @@ sftp_deny(struct sftp_srv *s, uint32_t id, const char *path, const char *what)
 	struct sftp_node nd;
 
 	sftp_lookup(s, path, &nd);
-	switch (nd.kind) {
-	case N_INBOX:
-	case N_INBOX_FILE:
+	if (nd.area == A_INBOX)
 		return sftp_status(s, id, SSH_FX_PERMISSION_DENIED,
 				   "inbox is write-only: %s is not allowed", what);
-	case N_OUTBOX:
-	case N_EXPORT_DIR:
-	case N_EXPORT_FILE:
+	if (nd.area == A_OUTBOX)
 		return sftp_status(s, id, SSH_FX_PERMISSION_DENIED, "outbox is read-only");
-	}
 	return sftp_status(s, id, SSH_FX_PERMISSION_DENIED, "%s is not allowed here", what);
 }
 
@@ -658,7 +658,7 @@ sftp_open_upload(struct sftp_srv *s, uint32_t id, const struct sftp_node *nd, ui
 {
 	struct sftp_handle *h;
 
-	if (nd->kind == N_OUTBOX || nd->kind == N_EXPORT_DIR || nd->kind == N_EXPORT_FILE)
+	if (nd->area == A_OUTBOX)
 		return sftp_status(s, id, SSH_FX_PERMISSION_DENIED, "outbox is read-only");
 	if (nd->kind != N_INBOX_FILE)
 		return sftp_status(s, id, SSH_FX_PERMISSION_DENIED, "%s",
@@ -943,8 +943,17 @@ sftp_dir_add(struct sftp_handle *h, const char *name, const struct sftp_attr *a)
 {
 	struct sftp_dirent *e;
 
-	if (h->nents >= SFTP_MAX_DIR_ENTRIES || !h->ents)
-		return;
+	if (h->nents == h->cap) {
+		size_t ncap = h->cap ? h->cap * 2 : 16;
+
+		if (ncap > SFTP_MAX_DIR_ENTRIES)
+			return; /* a listing is capped; the files stay reachable by path */
+		e = reallocarray(h->ents, ncap, sizeof(*e));
+		if (!e)
+			return;
+		h->ents = e;
+		h->cap = ncap;
+	}
 	e = &h->ents[h->nents++];
 	snprintf(e->name, sizeof(e->name), "%s", name);
 	e->a = *a;
@@ -1010,8 +1019,7 @@ sftp_do_opendir(struct sftp_srv *s, uint32_t id, struct rbuf *r)
 	h = sftp_handle_new(s, H_DIR);
 	if (!h)
 		return sftp_status(s, id, SSH_FX_FAILURE, "too many open handles");
-	h->ents = calloc(nd.kind == N_OUTBOX ? SFTP_MAX_DIR_ENTRIES : 2, sizeof(*h->ents));
-	if (!h->ents || sftp_dir_fill(s, h, &nd) < 0) {
+	if (sftp_dir_fill(s, h, &nd) < 0) {
 		sftp_handle_release(h);
 		return sftp_status(s, id, SSH_FX_FAILURE, "outbox is unavailable");
 	}
