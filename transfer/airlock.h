@@ -52,7 +52,34 @@ int airlock_outbox_list(struct store *st, const char *project,
 int airlock_outbox_open(struct store *st, const char *project, uint64_t id, const char *name,
 			int *fd, uint64_t *size, char *err, size_t errlen);
 
-/* Start-up scan: removes staging leftovers and blobs no request references. */
+/* Start-up scan: removes staging leftovers and blobs no request references, then retries the
+ * delivery of requests left approved but not released (e.g. by a crash). Returns 0 or <0. */
 int airlock_scan(struct store *st, char *err, size_t errlen);
+struct airlock_scan_stats {
+	unsigned long staging_removed, blobs_removed, blobs_kept, redelivered, failed;
+};
+int airlock_scan_ex(struct store *st, struct airlock_scan_stats *stats, char *err, size_t errlen);
+
+/*
+ * Review (wsgatectl, and admins over SSH through it). reviewer is the deciding admin ("root"
+ * for local root). Two-person rule: the requester of a request can never decide it. Approval
+ * delivers at once: export -> /outbox, import -> <area>/imports/NAME[.N], move -> same path in
+ * the destination area; delivery re-hashes the blob and refuses on a mismatch.
+ * Returns 0, or -1 with a one-line reason in err (nothing changed, unless the text says the
+ * approval was recorded but delivery failed).
+ */
+int airlock_decide(struct store *st, const struct config *cfg, const char *reviewer, uint64_t id,
+		   int approve, const char *note, char *err, size_t errlen);
+/* Delivers an approved request (approve calls it; so does the scan for leftovers). */
+int airlock_deliver(struct store *st, const char *actor, uint64_t id, char *err, size_t errlen);
+
+/* An admin brings a file in: src is read sequentially from its current offset. */
+int airlock_import(struct store *st, const struct config *cfg, const char *requester,
+		   const char *project, const char *area, int src, const char *name,
+		   const char *reason, uint64_t *id, char *err, size_t errlen);
+/* An admin moves PATH (relative to the FROM area's root) to the TO area of the same project. */
+int airlock_move(struct store *st, const struct config *cfg, const char *requester,
+		 const char *project, const char *from_area, const char *to_area,
+		 const char *relpath, const char *reason, uint64_t *id, char *err, size_t errlen);
 
 #endif

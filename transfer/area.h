@@ -18,4 +18,8 @@ int area_ensure(const char *state_dir, const char *project, const char *area, gi
 /* Opens the area's root directory (O_PATH|O_DIRECTORY, no symlinks on the way). */
 int area_open(const char *state_dir, const char *project, const char *area, int *dirfd);
 
+/* openat2(dirfd, path, RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS): no component
+ * may be a symlink or climb out of dirfd. Returns an fd or -errno. */
+int area_openat(int dirfd, const char *path, int flags, mode_t mode);
+
 #endif

@@ -1,0 +1,2 @@
+/* placeholder while the server lands */
+#include "transfer/airlock_server.h"

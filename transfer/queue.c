@@ -1,0 +1,226 @@
+/* Airlock request records and the state machine (see queue.h). */
+#include "transfer/queue.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/codec.h"
+
+/*
+ * The only allowed transitions (SPEC "The airlock"). Each row names the audit event that
+ * records it. A pair that is not here is refused, wherever the request comes from.
+ */
+static const struct {
+	uint8_t from, to;
+	const char *event;
+} transitions[] = {
+	{ST_PENDING, ST_APPROVED, "transfer.approve"},	 /* an admin other than the requester */
+	{ST_PENDING, ST_REJECTED, "transfer.reject"},	 /* an admin other than the requester */
+	{ST_PENDING, ST_WITHDRAWN, "transfer.withdraw"}, /* the requester only */
+	{ST_APPROVED, ST_RELEASED, "transfer.release"},	 /* delivery, after the hash re-check */
+};
+
+const char *
+queue_transition(int from, int to)
+{
+	for (size_t i = 0; i < sizeof(transitions) / sizeof(transitions[0]); i++)
+		if (transitions[i].from == from && transitions[i].to == to)
+			return transitions[i].event;
+	return NULL;
+}
+
+static const char *kind_names[] = {[KIND_EXPORT] = "export", [KIND_IMPORT] = "import",
+				   [KIND_MOVE] = "move"};
+static const char *state_names[] = {[ST_PENDING] = "pending",	  [ST_APPROVED] = "approved",
+				    [ST_REJECTED] = "rejected",	  [ST_WITHDRAWN] = "withdrawn",
+				    [ST_RELEASED] = "released"};
+static const char *check_names[] = {[CHECK_NONE] = "none", [CHECK_PASS] = "pass",
+				    [CHECK_WARN] = "warn", [CHECK_FAIL] = "fail"};
+
+const char *
+queue_kind_name(int kind)
+{
+	return kind >= KIND_EXPORT && kind <= KIND_MOVE ? kind_names[kind] : "?";
+}
+
+const char *
+queue_state_name(int state)
+{
+	return state >= ST_PENDING && state <= ST_RELEASED ? state_names[state] : "?";
+}
+
+int
+queue_state_parse(const char *s)
+{
+	for (int i = ST_PENDING; i <= ST_RELEASED; i++)
+		if (strcmp(s, state_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+const char *
+queue_check_name(int check)
+{
+	return check >= CHECK_NONE && check <= CHECK_FAIL ? check_names[check] : "?";
+}
+
+int
+queue_encode(const struct request *r, uint8_t **out, size_t *outlen)
+{
+	struct wbuf b;
+
+	wbuf_init(&b);
+	wbuf_put_u8(&b, QUEUE_RECORD_VERSION);
+	/* summary prefix */
+	wbuf_put_u64(&b, r->s.id);
+	wbuf_put_u8(&b, r->s.kind);
+	wbuf_put_u8(&b, r->s.state);
+	wbuf_put_u8(&b, r->s.check);
+	wbuf_put_str(&b, r->s.project);
+	wbuf_put_str(&b, r->s.area);
+	wbuf_put_str(&b, r->s.to_area);
+	wbuf_put_str(&b, r->s.requester);
+	wbuf_put_str(&b, r->s.name);
+	wbuf_put_u64(&b, r->s.size);
+	wbuf_put_u64(&b, r->s.created);
+	wbuf_put_u64(&b, r->s.decided);
+	/* the rest */
+	wbuf_put_str(&b, r->relpath);
+	wbuf_put_bytes(&b, r->sha256, sizeof(r->sha256));
+	wbuf_put_str(&b, r->reason);
+	wbuf_put_str(&b, r->reviewer);
+	wbuf_put_str(&b, r->note);
+	wbuf_put_str(&b, r->report);
+	if (b.err) {
+		wbuf_free(&b);
+		return -1;
+	}
+	*out = b.data;
+	*outlen = b.len;
+	return 0;
+}
+
+static void
+decode_summary(struct rbuf *rd, struct req_summary *s)
+{
+	if (rbuf_u8(rd) != QUEUE_RECORD_VERSION)
+		rd->err = 1;
+	s->id = rbuf_u64(rd);
+	s->kind = rbuf_u8(rd);
+	s->state = rbuf_u8(rd);
+	s->check = rbuf_u8(rd);
+	rbuf_str(rd, s->project, sizeof(s->project));
+	rbuf_str(rd, s->area, sizeof(s->area));
+	rbuf_str(rd, s->to_area, sizeof(s->to_area));
+	rbuf_str(rd, s->requester, sizeof(s->requester));
+	rbuf_str(rd, s->name, sizeof(s->name));
+	s->size = rbuf_u64(rd);
+	s->created = rbuf_u64(rd);
+	s->decided = rbuf_u64(rd);
+	if (s->kind < KIND_EXPORT || s->kind > KIND_MOVE || s->state < ST_PENDING ||
+	    s->state > ST_RELEASED || s->check > CHECK_FAIL)
+		rd->err = 1;
+}
+
+int
+queue_decode_summary(const void *data, size_t len, struct req_summary *s)
+{
+	struct rbuf rd;
+
+	memset(s, 0, sizeof(*s));
+	rbuf_init(&rd, data, len);
+	decode_summary(&rd, s);
+	return rbuf_ok(&rd) ? 0 : -1;
+}
+
+int
+queue_decode(const void *data, size_t len, struct request *r)
+{
+	struct rbuf rd;
+	size_t n = 0;
+
+	memset(r, 0, sizeof(*r));
+	rbuf_init(&rd, data, len);
+	decode_summary(&rd, &r->s);
+	rbuf_str(&rd, r->relpath, sizeof(r->relpath));
+	rbuf_bytes(&rd, r->sha256, sizeof(r->sha256), &n);
+	rbuf_str(&rd, r->reason, sizeof(r->reason));
+	rbuf_str(&rd, r->reviewer, sizeof(r->reviewer));
+	rbuf_str(&rd, r->note, sizeof(r->note));
+	rbuf_str(&rd, r->report, sizeof(r->report));
+	return rbuf_done(&rd) && n == sizeof(r->sha256) ? 0 : -1;
+}
+
+int
+queue_get(struct store *st, MDB_txn *txn, uint64_t id, struct request *r)
+{
+	uint8_t key[8];
+	MDB_val v;
+	int rc;
+
+	store_u64_key(id, key);
+	if ((rc = store_get(st, txn, DB_REQUESTS, key, sizeof(key), &v)) != 0)
+		return rc;
+	if (queue_decode(v.mv_data, v.mv_size, r) < 0 || r->s.id != id)
+		return -1;
+	return 0;
+}
+
+static int
+put(struct store *st, MDB_txn *txn, const struct request *r, unsigned flags)
+{
+	uint8_t key[8], *data = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (queue_encode(r, &data, &len) < 0)
+		return -1;
+	store_u64_key(r->s.id, key);
+	rc = store_put(st, txn, DB_REQUESTS, key, sizeof(key), data, len, flags);
+	free(data);
+	return rc == 0 ? 0 : -1;
+}
+
+int
+queue_insert(struct store *st, MDB_txn *txn, struct request *r)
+{
+	/* The counter lives in meta and is bumped in the same transaction: an aborted insert
+	 * also rolls the counter back, a committed one never hands its id out again. */
+	if ((r->s.id = store_next_counter(st, txn, "next_request_id")) == 0)
+		return -1;
+	return put(st, txn, r, MDB_NOOVERWRITE);
+}
+
+int
+queue_update(struct store *st, MDB_txn *txn, const struct request *r)
+{
+	return put(st, txn, r, 0);
+}
+
+int
+queue_foreach(struct store *st, MDB_txn *txn,
+	      int (*fn)(const struct req_summary *s, const MDB_val *rec, void *arg), void *arg)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	struct req_summary s;
+	int rc, ret = 0;
+
+	if (mdb_cursor_open(txn, st->dbi[DB_REQUESTS], &cur) != 0)
+		return -1;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (queue_decode_summary(v.mv_data, v.mv_size, &s) < 0 ||
+		    s.id != store_key_u64(&k)) {
+			ret = -1;
+			break;
+		}
+		if ((ret = fn(&s, &v, arg)) != 0)
+			break;
+	}
+	if (ret == 0 && rc != 0 && rc != MDB_NOTFOUND)
+		ret = -1;
+	mdb_cursor_close(cur);
+	return ret;
+}
