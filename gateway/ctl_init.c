@@ -180,7 +180,7 @@ make_host_key(const char *path, int *created)
 static int
 make_store(struct ctl *c, int *created)
 {
-	char path[PATH_MAX], why[512];
+	char path[PATH_MAX], why[512], q[PATH_MAX + 16];
 	struct store *st = NULL;
 	MDB_txn *txn;
 	int rc = 1;
@@ -199,7 +199,8 @@ make_store(struct ctl *c, int *created)
 		ctl_fail("state store: %s", strerror(errno));
 		goto out;
 	}
-	if (audit_append(st, txn, c->actor, "ctl.init", "state_dir=%s", c->cfg->state_dir) < 0) {
+	if (audit_append(st, txn, c->actor, "ctl.init", "state_dir=%s",
+			 audit_quote(c->cfg->state_dir, q, sizeof(q))) < 0) {
 		store_abort(txn);
 		ctl_fail("audit: cannot append");
 		goto out;
