@@ -1,3 +1,13 @@
-add_executable(wsgated ${CMAKE_CURRENT_SOURCE_DIR}/wsgated.c)
+add_executable(wsgated
+	${CMAKE_CURRENT_SOURCE_DIR}/wsgated.c
+	${CMAKE_CURRENT_SOURCE_DIR}/monitor.c
+	${CMAKE_CURRENT_SOURCE_DIR}/monitor_proto.c
+	${CMAKE_CURRENT_SOURCE_DIR}/worker.c
+	${CMAKE_CURRENT_SOURCE_DIR}/session.c
+	${CMAKE_CURRENT_SOURCE_DIR}/privsep.c)
 target_link_libraries(wsgated PRIVATE wsgate_sftp wsgate_transfer wsgate_sandbox wsgate_auth
 	wsgate_policy wsgate_common PkgConfig::LIBSSH PkgConfig::SECCOMP)
+# Only for building the daemon before the airlock server exists (never in a release build).
+if(WSGATE_GW_AIRLOCK_STUB)
+	target_sources(wsgated PRIVATE ${WSGATE_GW_AIRLOCK_STUB})
+endif()

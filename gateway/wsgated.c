@@ -1,7 +1,311 @@
+/*
+ * wsgated: the listener. It loads the config, opens the listening sockets and forks one monitor
+ * per connection. It never parses SSH and never opens the store: a source address in no zone is
+ * closed right after accept(), before a byte is sent; everything else is the monitor's job.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
-int
-main(void)
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "gateway/gateway.h"
+#include "policy/config.h"
+#include "sandbox/sandbox.h"
+
+#define GW_MAX_CHILDREN 4096
+
+static volatile sig_atomic_t gw_hup, gw_term;
+static int gw_sigpipe[2] = { -1, -1 };
+
+static struct {
+	struct config *cfg;
+	int lfd[CONFIG_MAX_LISTEN];
+	size_t nlfd;
+	pid_t kids[GW_MAX_CHILDREN];
+	size_t nkids;
+	char exe_dir[PATH_MAX];
+} gw;
+
+static void
+gw_usage(void)
 {
-	fprintf(stderr, "wsgated: not built yet\n");
-	return 1;
+	fprintf(stderr, "usage: wsgated -c CONFIG [-f]\n");
+	exit(2);
+}
+
+static void
+gw_sig(int sig)
+{
+	int saved = errno;
+	char c = (char)sig;
+
+	if (sig == SIGHUP)
+		gw_hup = 1;
+	else if (sig == SIGTERM || sig == SIGINT)
+		gw_term = 1;
+	if (write(gw_sigpipe[1], &c, 1) < 0) {
+		/* full: a wake-up is pending anyway */
+	}
+	errno = saved;
+}
+
+void
+gw_peer_format(struct gw_peer *p)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+
+	if (p->ss.ss_family == AF_INET)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&p->ss)->sin_addr, a, sizeof(a));
+	else if (p->ss.ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&p->ss)->sin6_addr, a, sizeof(a));
+	snprintf(p->text, sizeof(p->text), "%s", a);
+}
+
+static void
+gw_listen(const struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->nlisten; i++) {
+		const struct listen_addr *la = &cfg->listen[i];
+		int fd, one = 1;
+
+		fd = socket(la->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		if (fd < 0)
+			fatal_errno("socket for %s", la->text);
+		if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0)
+			fatal_errno("SO_REUSEADDR on %s", la->text);
+		/* [::] must not also take IPv4: an IPv4 listen line says so explicitly. */
+		if (la->ss.ss_family == AF_INET6 &&
+		    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) != 0)
+			fatal_errno("IPV6_V6ONLY on %s", la->text);
+		if (bind(fd, (const struct sockaddr *)&la->ss, la->len) != 0)
+			fatal_errno("bind %s", la->text);
+		if (listen(fd, 128) != 0)
+			fatal_errno("listen %s", la->text);
+		gw.lfd[gw.nlfd++] = fd;
+		log_info("listening on %s", la->text);
+	}
+}
+
+static void
+gw_reap(void)
+{
+	pid_t pid;
+	int ws;
+
+	while ((pid = waitpid(-1, &ws, WNOHANG)) > 0) {
+		for (size_t i = 0; i < gw.nkids; i++)
+			if (gw.kids[i] == pid) {
+				gw.kids[i] = gw.kids[--gw.nkids];
+				break;
+			}
+		if (WIFSIGNALED(ws))
+			log_warn("connection process %ld killed by signal %d", (long)pid,
+				 WTERMSIG(ws));
+	}
+}
+
+static void
+gw_reload(void)
+{
+	struct config *ncfg;
+	char err[512];
+
+	if (config_load(gw.cfg->path, &ncfg, err, sizeof(err)) != 0) {
+		log_err("reload failed, keeping the old policy: %s", err);
+		return;
+	}
+	/* Listen addresses are bound once; connections already running keep their own copy. */
+	config_free(gw.cfg);
+	gw.cfg = ncfg;
+	log_info("reloaded %s", gw.cfg->path);
+}
+
+static void
+gw_accept(int lfd)
+{
+	struct gw_peer peer;
+	pid_t pid;
+	int fd;
+
+	memset(&peer, 0, sizeof(peer));
+	peer.len = sizeof(peer.ss);
+	fd = accept4(lfd, (struct sockaddr *)&peer.ss, &peer.len, SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	/* getpeername, not what accept() filled in, so this is the kernel's view of the socket. */
+	peer.len = sizeof(peer.ss);
+	if (getpeername(fd, (struct sockaddr *)&peer.ss, &peer.len) != 0) {
+		close(fd);
+		return;
+	}
+	gw_peer_format(&peer);
+	if (config_zone_for(gw.cfg, (const struct sockaddr *)&peer.ss) == NULL) {
+		log_info("connection from %s: address in no zone, closed", peer.text);
+		close(fd);
+		return;
+	}
+	if (gw.nkids >= gw.cfg->max_sessions || gw.nkids >= GW_MAX_CHILDREN) {
+		log_warn("connection from %s: max_sessions (%u) reached, closed", peer.text,
+			 gw.cfg->max_sessions);
+		close(fd);
+		return;
+	}
+	pid = fork();
+	if (pid < 0) {
+		log_err("fork for %s: %s", peer.text, strerror(errno));
+		close(fd);
+		return;
+	}
+	if (pid == 0) {
+		for (size_t i = 0; i < gw.nlfd; i++)
+			close(gw.lfd[i]);
+		close(gw_sigpipe[0]);
+		close(gw_sigpipe[1]);
+		signal(SIGHUP, SIG_IGN);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGCHLD, SIG_DFL);
+		monitor_run(gw.cfg, gw.exe_dir, fd, &peer);
+	}
+	gw.kids[gw.nkids++] = pid;
+	close(fd);
+}
+
+static void
+gw_shutdown(void) __attribute__((noreturn));
+
+static void
+gw_shutdown(void)
+{
+	time_t until = time(NULL) + 10;
+
+	log_info("terminating: %zu connection(s)", gw.nkids);
+	for (size_t i = 0; i < gw.nlfd; i++)
+		close(gw.lfd[i]);
+	for (size_t i = 0; i < gw.nkids; i++)
+		kill(gw.kids[i], SIGTERM);
+	while (gw.nkids > 0) {
+		gw_reap();
+		if (time(NULL) >= until) {
+			for (size_t i = 0; i < gw.nkids; i++)
+				kill(gw.kids[i], SIGKILL);
+			until = time(NULL) + 60;
+		}
+		poll(NULL, 0, 20);
+	}
+	config_free(gw.cfg);
+	log_info("exited");
+	exit(0);
+}
+
+static void
+gw_signals(void)
+{
+	struct sigaction sa;
+
+	if (pipe2(gw_sigpipe, O_CLOEXEC | O_NONBLOCK) != 0)
+		fatal_errno("pipe");
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = gw_sig;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGCHLD, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static void
+gw_loop(void)
+{
+	struct pollfd pfd[CONFIG_MAX_LISTEN + 1];
+
+	for (;;) {
+		size_t n = 0;
+
+		if (gw_term)
+			gw_shutdown();
+		if (gw_hup) {
+			gw_hup = 0;
+			gw_reload();
+		}
+		gw_reap();
+		for (size_t i = 0; i < gw.nlfd; i++) {
+			pfd[n].fd = gw.lfd[i];
+			pfd[n++].events = POLLIN;
+		}
+		pfd[n].fd = gw_sigpipe[0];
+		pfd[n++].events = POLLIN;
+		if (poll(pfd, n, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			fatal_errno("poll");
+		}
+		if (pfd[n - 1].revents & POLLIN) {
+			char c[64];
+
+			while (read(gw_sigpipe[0], c, sizeof(c)) > 0)
+				;
+		}
+		for (size_t i = 0; i + 1 < n; i++)
+			if (pfd[i].revents & POLLIN)
+				gw_accept(pfd[i].fd);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *conf = NULL;
+	char err[512], exe[PATH_MAX];
+	ssize_t n;
+	int ch, fg = 0;
+
+	while ((ch = getopt(argc, argv, "c:f")) != -1) {
+		switch (ch) {
+		case 'c': conf = optarg; break;
+		case 'f': fg = 1; break;
+		default: gw_usage();
+		}
+	}
+	if (conf == NULL || optind != argc)
+		gw_usage();
+	log_init("wsgated", fg);
+	if (geteuid() != 0)
+		fatal("must run as root (it drops privileges per connection)");
+	if (config_load(conf, &gw.cfg, err, sizeof(err)) != 0)
+		fatal("%s", err);
+	if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) <= 0)
+		fatal_errno("readlink /proc/self/exe");
+	exe[n] = '\0';
+	snprintf(gw.exe_dir, sizeof(gw.exe_dir), "%s", dirname(exe));
+	if (sandbox_init(err, sizeof(err)) != 0)
+		fatal("sandbox: %s", err);
+	log_info("sandbox limits: %s", sandbox_limits_backend());
+	if (privsep_prepare(gw.cfg->state_dir, err, sizeof(err)) != 0)
+		fatal("%s", err);
+	if (access(gw.cfg->host_key, R_OK) != 0)
+		fatal_errno("host key %s", gw.cfg->host_key);
+	gw_signals();
+	gw_listen(gw.cfg);
+	if (!fg && daemon(0, 0) != 0)
+		fatal_errno("daemon");
+	gw_loop();
+	return 0;
 }

@@ -1,0 +1,1083 @@
+/*
+ * The privileged per-connection process (OpenSSH's monitor). It forks the network worker,
+ * which runs unprivileged, then answers the worker's requests from a closed table: each message
+ * type has one handler and the authentication states it is permitted in. The monitor never
+ * parses SSH data; it checks credentials through auth_decide() with the peer address it got from
+ * the socket itself, starts sandboxes and admin commands, and serves the airlock socket of each
+ * analyst session. An unknown, malformed or out-of-state message ends the connection.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "auth/auth.h"
+#include "common/audit.h"
+#include "common/codec.h"
+#include "common/fsutil.h"
+#include "common/log.h"
+#include "common/store.h"
+#include "gateway/gateway.h"
+#include "gateway/monitor_proto.h"
+#include "policy/account.h"
+#include "sandbox/sandbox.h"
+#include "transfer/airlock.h"
+#include "transfer/airlock_server.h"
+#include "transfer/area.h"
+
+#define MON_MAX_SESSIONS 16 /* session channels per connection, running or not */
+#define MON_MAX_UPLOADS 8
+#define MON_MAX_ARGS 64
+#define MON_MAX_ENV 32
+
+enum mon_state { ST_PREAUTH = 1 << 0, ST_NEED_TOTP = 1 << 1, ST_AUTHED = 1 << 2 };
+
+struct mon_session {
+	int used;
+	int kind;
+	int is_sandbox;
+	struct sandbox_proc proc;
+	pid_t pid;	/* admin command */
+	int status_wr;	/* the worker reads the wait status here; its close means "end it" */
+	int airlock_fd; /* listening socket of this session's airlock, or -1 */
+	char rundir[4200];
+	char sock[4300];
+	time_t started;
+};
+
+struct mon_upload {
+	int used;
+	uint64_t token;
+	int fd;
+};
+
+struct monitor {
+	const struct config *cfg;
+	const char *exe_dir;
+	struct store *st;
+	const struct gw_peer *peer;
+	int sock;
+	pid_t worker;
+	int state;
+	unsigned failures;
+	time_t deadline;
+	char login[128];      /* login that passed the first factor */
+	struct auth_decision dec; /* filled by the TOTP step */
+	struct airlock_actor who;
+	struct mon_session sess[MON_MAX_SESSIONS];
+	unsigned nstarted;
+	struct mon_upload up[MON_MAX_UPLOADS];
+	uint64_t next_token;
+	volatile sig_atomic_t *term;
+};
+
+static volatile sig_atomic_t mon_term;
+static int mon_sigpipe[2] = { -1, -1 };
+
+typedef int (*mon_handler)(struct monitor *m, struct rbuf *r, struct wbuf *reply, int *fds,
+			   int *nfds);
+
+static int mon_auth_password(struct monitor *, struct rbuf *, struct wbuf *, int *, int *);
+static int mon_auth_pubkey(struct monitor *, struct rbuf *, struct wbuf *, int *, int *);
+static int mon_auth_totp(struct monitor *, struct rbuf *, struct wbuf *, int *, int *);
+static int mon_session_start(struct monitor *, struct rbuf *, struct wbuf *, int *, int *);
+static int mon_outbox_list(struct monitor *, struct rbuf *, struct wbuf *, int *, int *);
+static int mon_outbox_open(struct monitor *, struct rbuf *, struct wbuf *, int *, int *);
+static int mon_upload_begin(struct monitor *, struct rbuf *, struct wbuf *, int *, int *);
+static int mon_upload_commit(struct monitor *, struct rbuf *, struct wbuf *, int *, int *);
+static int mon_upload_abort(struct monitor *, struct rbuf *, struct wbuf *, int *, int *);
+
+/* The closed table of requests. Anything else, or a request outside its states, is fatal. */
+static const struct {
+	int type;
+	int states;
+	mon_handler fn;
+} mon_dispatch[] = {
+	{ MON_AUTH_PASSWORD, ST_PREAUTH, mon_auth_password },
+	{ MON_AUTH_PUBKEY, ST_PREAUTH, mon_auth_pubkey },
+	{ MON_AUTH_TOTP, ST_NEED_TOTP, mon_auth_totp },
+	{ MON_SESSION_START, ST_AUTHED, mon_session_start },
+	{ MON_OUTBOX_LIST, ST_AUTHED, mon_outbox_list },
+	{ MON_OUTBOX_OPEN, ST_AUTHED, mon_outbox_open },
+	{ MON_UPLOAD_BEGIN, ST_AUTHED, mon_upload_begin },
+	{ MON_UPLOAD_COMMIT, ST_AUTHED, mon_upload_commit },
+	{ MON_UPLOAD_ABORT, ST_AUTHED, mon_upload_abort },
+};
+
+static void
+mon_sig(int sig)
+{
+	int saved = errno;
+	char c = (char)sig;
+
+	if (sig == SIGTERM || sig == SIGINT)
+		mon_term = 1;
+	if (write(mon_sigpipe[1], &c, 1) < 0) {
+		/* The pipe is full: a wake-up is already pending. */
+	}
+	errno = saved;
+}
+
+static const char *
+mon_kind_name(int kind)
+{
+	switch (kind) {
+	case MON_SK_SHELL: return "shell";
+	case MON_SK_EXEC: return "exec";
+	case MON_SK_SFTP: return "sftp";
+	case MON_SK_ADMIN: return "admin";
+	}
+	return "?";
+}
+
+/* ---- authentication ---- */
+
+static int
+mon_fail(struct monitor *m)
+{
+	/* The worker counts too, but the monitor does not rely on it. */
+	if (++m->failures >= m->cfg->max_auth_tries) {
+		log_info("%s: too many authentication failures", m->peer->text);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+mon_first_factor(struct monitor *m, struct rbuf *r, struct wbuf *reply, enum auth_step step)
+{
+	char login[128], secret[4096];
+	struct auth_request req;
+	struct auth_decision dec;
+	int ok = 0;
+
+	rbuf_str(r, login, sizeof(login));
+	rbuf_str(r, secret, sizeof(secret));
+	if (!rbuf_done(r)) {
+		OPENSSL_cleanse(secret, sizeof(secret));
+		return -1;
+	}
+	memset(&req, 0, sizeof(req));
+	req.step = step;
+	req.login = login;
+	req.peer = (const struct sockaddr *)&m->peer->ss;
+	req.secret = secret;
+	req.now = (uint64_t)time(NULL);
+	memset(&dec, 0, sizeof(dec));
+	if (auth_decide(m->st, m->cfg, &req, &dec) == 0 && dec.ok)
+		ok = 1;
+	OPENSSL_cleanse(secret, sizeof(secret));
+	account_wipe(&dec.acct);
+	if (ok) {
+		snprintf(m->login, sizeof(m->login), "%s", login);
+		m->state = ST_NEED_TOTP;
+	}
+	wbuf_put_u8(reply, (uint8_t)ok);
+	return ok ? 0 : mon_fail(m);
+}
+
+static int
+mon_auth_password(struct monitor *m, struct rbuf *r, struct wbuf *reply, int *fds, int *nfds)
+{
+	return mon_first_factor(m, r, reply, AUTH_STEP_PASSWORD);
+}
+
+static int
+mon_auth_pubkey(struct monitor *m, struct rbuf *r, struct wbuf *reply, int *fds, int *nfds)
+{
+	return mon_first_factor(m, r, reply, AUTH_STEP_PUBKEY);
+}
+
+static int
+mon_auth_totp(struct monitor *m, struct rbuf *r, struct wbuf *reply, int *fds, int *nfds)
+{
+	char code[64];
+	struct auth_request req;
+	int ok = 0;
+
+	rbuf_str(r, code, sizeof(code));
+	if (!rbuf_done(r))
+		return -1;
+	memset(&req, 0, sizeof(req));
+	req.step = AUTH_STEP_TOTP;
+	req.login = m->login; /* the login that passed the first factor, never a new one */
+	req.peer = (const struct sockaddr *)&m->peer->ss;
+	req.secret = code;
+	req.now = (uint64_t)time(NULL);
+	memset(&m->dec, 0, sizeof(m->dec));
+	if (auth_decide(m->st, m->cfg, &req, &m->dec) == 0 && m->dec.ok)
+		ok = 1;
+	OPENSSL_cleanse(code, sizeof(code));
+	wbuf_put_u8(reply, (uint8_t)ok);
+	if (!ok) {
+		account_wipe(&m->dec.acct);
+		return mon_fail(m);
+	}
+	m->state = ST_AUTHED;
+	m->who.user = m->dec.acct.name;
+	m->who.is_admin = m->dec.acct.role == ROLE_ADMIN;
+	m->who.project = m->dec.project;
+	m->who.area = m->dec.area;
+	wbuf_put_u8(reply, (uint8_t)m->dec.acct.role);
+	wbuf_put_str(reply, m->dec.acct.name);
+	wbuf_put_str(reply, m->dec.project);
+	wbuf_put_str(reply, m->dec.area);
+	log_info("%s: %s logged in (role %s, project %s, area %s)", m->peer->text,
+		 m->dec.acct.name, role_name(m->dec.acct.role), m->dec.project, m->dec.area);
+	return 0;
+}
+
+/* ---- sessions ---- */
+
+static struct mon_session *
+mon_session_alloc(struct monitor *m)
+{
+	for (int i = 0; i < MON_MAX_SESSIONS; i++) {
+		if (!m->sess[i].used) {
+			struct mon_session *s = &m->sess[i];
+
+			memset(s, 0, sizeof(*s));
+			s->used = 1;
+			s->status_wr = -1;
+			s->airlock_fd = -1;
+			s->pid = -1;
+			s->proc.pid = -1;
+			s->started = time(NULL);
+			return s;
+		}
+	}
+	return NULL;
+}
+
+static void
+mon_airlock_close(struct mon_session *s)
+{
+	if (s->airlock_fd >= 0) {
+		close(s->airlock_fd);
+		s->airlock_fd = -1;
+		if (unlink(s->sock) != 0 && errno != ENOENT)
+			log_warn("unlink %s: %s", s->sock, strerror(errno));
+		if (rmdir(s->rundir) != 0 && errno != ENOENT)
+			log_warn("rmdir %s: %s", s->rundir, strerror(errno));
+	}
+}
+
+/* The session's process ended: pass its wait status to the worker and record the end. */
+static void
+mon_session_end(struct monitor *m, struct mon_session *s, int wstatus)
+{
+	uint8_t b[4];
+
+	b[0] = (uint8_t)((unsigned)wstatus >> 24);
+	b[1] = (uint8_t)((unsigned)wstatus >> 16);
+	b[2] = (uint8_t)((unsigned)wstatus >> 8);
+	b[3] = (uint8_t)wstatus;
+	if (s->status_wr >= 0) {
+		if (write_all(s->status_wr, b, sizeof(b)) < 0 && errno != EPIPE)
+			log_warn("status to worker: %s", strerror(errno));
+		close(s->status_wr);
+		s->status_wr = -1;
+	}
+	mon_airlock_close(s);
+	if (audit_log(m->st, m->dec.acct.name, "session.end", "kind=%s %s=%d seconds=%lld",
+		      mon_kind_name(s->kind), WIFSIGNALED(wstatus) ? "signal" : "status",
+		      WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : WEXITSTATUS(wstatus),
+		      (long long)(time(NULL) - s->started)) != 0)
+		log_err("audit session.end for %s failed", m->dec.acct.name);
+	s->used = 0;
+}
+
+static void
+mon_session_kill(struct mon_session *s)
+{
+	if (s->is_sandbox && s->proc.pid > 0)
+		sandbox_kill(&s->proc);
+	else if (s->pid > 0)
+		kill(s->pid, SIGKILL);
+}
+
+/* Collects every finished session process. */
+static void
+mon_reap(struct monitor *m)
+{
+	for (int i = 0; i < MON_MAX_SESSIONS; i++) {
+		struct mon_session *s = &m->sess[i];
+		int ws = 0;
+
+		if (!s->used || s->kind == MON_SK_SFTP)
+			continue;
+		if (s->is_sandbox) {
+			if (sandbox_reap(&s->proc, &ws, WNOHANG) == 1)
+				mon_session_end(m, s, ws);
+		} else if (s->pid > 0) {
+			pid_t p = waitpid(s->pid, &ws, WNOHANG);
+
+			if (p == s->pid || (p < 0 && errno == ECHILD))
+				mon_session_end(m, s, ws);
+		}
+	}
+}
+
+/* A per-session unix socket for the `airlock` client in the sandbox: reachable only by the
+ * account's uid, and the identity is the session's, whatever the client says. */
+static int
+mon_airlock_open(struct monitor *m, struct mon_session *s, char *why, size_t whylen)
+{
+	struct sockaddr_un sun;
+	int fd;
+
+	m->nstarted++;
+	snprintf(s->rundir, sizeof(s->rundir), "%s/run/%ld-%u", m->cfg->state_dir, (long)getpid(),
+		 m->nstarted);
+	if (snprintf(s->sock, sizeof(s->sock), "%s/airlock.sock", s->rundir) >=
+	    (int)sizeof(sun.sun_path)) {
+		snprintf(why, whylen, "airlock socket path too long");
+		return -1;
+	}
+	if (mkdir(s->rundir, 0700) != 0 || chown(s->rundir, m->dec.acct.uid, 0) != 0) {
+		snprintf(why, whylen, "mkdir %s: %s", s->rundir, strerror(errno));
+		return -1;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		snprintf(why, whylen, "socket: %s", strerror(errno));
+		rmdir(s->rundir);
+		return -1;
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, s->sock, strlen(s->sock) + 1);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0 ||
+	    chown(s->sock, m->dec.acct.uid, 0) != 0 || chmod(s->sock, 0600) != 0 ||
+	    listen(fd, 8) != 0) {
+		snprintf(why, whylen, "airlock socket %s: %s", s->sock, strerror(errno));
+		close(fd);
+		unlink(s->sock);
+		rmdir(s->rundir);
+		return -1;
+	}
+	s->airlock_fd = fd;
+	return 0;
+}
+
+static void
+mon_airlock_serve(struct monitor *m, struct mon_session *s)
+{
+	int fd = accept4(s->airlock_fd, NULL, NULL, SOCK_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	/* The handler reads one bounded request; a blocking socket keeps it simple. */
+	if (airlock_server_handle(m->st, m->cfg, &m->who, m->dec.acct.uid, fd) < 0)
+		log_info("%s: airlock request from %s refused", m->peer->text, m->dec.acct.name);
+	close(fd);
+}
+
+struct mon_start {
+	int kind;
+	char command[8192];
+	char *argv[MON_MAX_ARGS + 1];
+	int argc;
+	int use_pty;
+	char term[64];
+	uint32_t cols, rows;
+	char *envp[MON_MAX_ENV + 2];
+	int envc;
+};
+
+static void
+mon_start_free(struct mon_start *ss)
+{
+	for (int i = 0; i < ss->argc; i++)
+		free(ss->argv[i]);
+	for (int i = 0; i < ss->envc; i++)
+		free(ss->envp[i]);
+}
+
+/* Only LANG, LC_* and TERM reach a session (SPEC "Login"); the worker filters too. */
+static int
+mon_env_allowed(const char *kv)
+{
+	const char *eq = strchr(kv, '=');
+
+	if (eq == NULL || eq == kv || strchr(eq + 1, '\n') != NULL)
+		return 0;
+	if ((size_t)(eq - kv) == 4 && memcmp(kv, "LANG", 4) == 0)
+		return 1;
+	if ((size_t)(eq - kv) == 4 && memcmp(kv, "TERM", 4) == 0)
+		return 1;
+	if (strncmp(kv, "LC_", 3) == 0) {
+		for (const char *p = kv + 3; p < eq; p++)
+			if (!((*p >= 'A' && *p <= 'Z') || *p == '_'))
+				return 0;
+		return eq > kv + 3;
+	}
+	return 0;
+}
+
+static int
+mon_start_parse(struct rbuf *r, struct mon_start *ss)
+{
+	uint32_t n;
+	char tmp[4096];
+
+	ss->kind = rbuf_u8(r);
+	rbuf_str(r, ss->command, sizeof(ss->command));
+	n = rbuf_u32(r);
+	if (n > MON_MAX_ARGS)
+		return -1;
+	for (uint32_t i = 0; i < n && rbuf_ok(r); i++) {
+		rbuf_str(r, tmp, sizeof(tmp));
+		if ((ss->argv[ss->argc] = strdup(tmp)) == NULL)
+			return -1;
+		ss->argc++;
+	}
+	ss->use_pty = rbuf_u8(r);
+	rbuf_str(r, ss->term, sizeof(ss->term));
+	ss->cols = rbuf_u32(r);
+	ss->rows = rbuf_u32(r);
+	n = rbuf_u32(r);
+	if (n > MON_MAX_ENV)
+		return -1;
+	for (uint32_t i = 0; i < n && rbuf_ok(r); i++) {
+		rbuf_str(r, tmp, sizeof(tmp));
+		if (!mon_env_allowed(tmp))
+			return -1;
+		if ((ss->envp[ss->envc] = strdup(tmp)) == NULL)
+			return -1;
+		ss->envc++;
+	}
+	if (!rbuf_done(r) || ss->kind < MON_SK_SHELL || ss->kind > MON_SK_ADMIN)
+		return -1;
+	if (ss->cols > 10000 || ss->rows > 10000)
+		return -1;
+	return 0;
+}
+
+/* Which kinds of session each role may open (SPEC "Sessions"). */
+static int
+mon_kind_allowed(enum role role, int kind)
+{
+	switch (role) {
+	case ROLE_ANALYST: return kind == MON_SK_SHELL || kind == MON_SK_EXEC || kind == MON_SK_SFTP;
+	case ROLE_STATS: return kind == MON_SK_SFTP;
+	case ROLE_ADMIN: return kind == MON_SK_ADMIN;
+	}
+	return 0;
+}
+
+static int
+mon_start_sandbox(struct monitor *m, struct mon_session *s, struct mon_start *ss, int *fds,
+		  int *nfds, char *why, size_t whylen)
+{
+	struct sandbox_spec spec;
+	struct project proj;
+	MDB_txn *txn = NULL;
+	char work[4200], bin[4200], err[256];
+	char *argv[2] = { ss->command, NULL };
+	int rc;
+
+	if (store_begin(m->st, 1, &txn) != 0) {
+		snprintf(why, whylen, "store");
+		return -1;
+	}
+	rc = project_get(m->st, txn, m->dec.project, &proj);
+	store_abort(txn);
+	if (rc != 0) {
+		snprintf(why, whylen, "project %s not found", m->dec.project);
+		return -1;
+	}
+	if (area_ensure(m->cfg->state_dir, m->dec.project, m->dec.area, proj.gid, err,
+			sizeof(err)) != 0 ||
+	    area_path(m->cfg->state_dir, m->dec.project, m->dec.area, work, sizeof(work)) != 0) {
+		snprintf(why, whylen, "area %s/%s: %s", m->dec.project, m->dec.area, err);
+		return -1;
+	}
+	if (mon_airlock_open(m, s, why, whylen) != 0)
+		return -1;
+	snprintf(bin, sizeof(bin), "%s/airlock", m->exe_dir);
+	memset(&spec, 0, sizeof(spec));
+	spec.user = m->dec.acct.name;
+	spec.uid = m->dec.acct.uid;
+	spec.gid = proj.gid;
+	spec.work_dir = work;
+	spec.airlock_sock = s->sock;
+	spec.airlock_bin = bin;
+	spec.argv = ss->kind == MON_SK_EXEC ? argv : NULL;
+	spec.envp = ss->envp;
+	spec.use_pty = ss->use_pty;
+	spec.ws.ws_col = (unsigned short)ss->cols;
+	spec.ws.ws_row = (unsigned short)ss->rows;
+	spec.limits.memory_max = m->cfg->memory_max;
+	spec.limits.pids_max = m->cfg->pids_max;
+	spec.limits.file_size_max = m->cfg->file_size_max;
+	spec.limits.cpu_time_max = m->cfg->cpu_time_max;
+	spec.limits.tmp_size = m->cfg->tmp_size;
+	if (sandbox_spawn(&spec, &s->proc, why, whylen) != 0) {
+		mon_airlock_close(s);
+		return -1;
+	}
+	s->is_sandbox = 1;
+	if (ss->use_pty) {
+		fds[(*nfds)++] = s->proc.pty_master;
+	} else {
+		fds[(*nfds)++] = s->proc.stdin_fd;
+		fds[(*nfds)++] = s->proc.stdout_fd;
+		fds[(*nfds)++] = s->proc.stderr_fd;
+	}
+	return 0;
+}
+
+/* Admin commands run as `wsgatectl -c CONFIG --as ADMIN transfer|audit ...`, no shell. */
+static int
+mon_start_admin(struct monitor *m, struct mon_session *s, struct mon_start *ss, int *fds,
+		int *nfds, char *why, size_t whylen)
+{
+	int in[2], out[2], err[2];
+	char ctl[4200];
+	char *argv[MON_MAX_ARGS + 8];
+	int k = 0;
+	pid_t pid;
+
+	if (ss->argc < 1 || (strcmp(ss->argv[0], "transfer") != 0 &&
+			     strcmp(ss->argv[0], "audit") != 0)) {
+		snprintf(why, whylen, "admin command not allowed");
+		return -1;
+	}
+	snprintf(ctl, sizeof(ctl), "%s/wsgatectl", m->exe_dir);
+	argv[k++] = "wsgatectl";
+	argv[k++] = "-c";
+	argv[k++] = (char *)m->cfg->path;
+	argv[k++] = "--as";
+	argv[k++] = m->dec.acct.name;
+	for (int i = 0; i < ss->argc; i++)
+		argv[k++] = ss->argv[i];
+	argv[k] = NULL;
+	if (pipe2(in, O_CLOEXEC) != 0)
+		goto perr0;
+	if (pipe2(out, O_CLOEXEC) != 0)
+		goto perr1;
+	if (pipe2(err, O_CLOEXEC) != 0)
+		goto perr2;
+	pid = fork();
+	if (pid < 0)
+		goto perr3;
+	if (pid == 0) {
+		char *envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8", NULL };
+
+		sigset_t all;
+		sigemptyset(&all);
+		sigprocmask(SIG_SETMASK, &all, NULL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGCHLD, SIG_DFL);
+		signal(SIGPIPE, SIG_DFL);
+		if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0 || dup2(err[1], 2) < 0)
+			_exit(127);
+		execve(ctl, argv, envp);
+		dprintf(2, "wsgated: cannot run %s: %s\n", ctl, strerror(errno));
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	close(err[1]);
+	s->pid = pid;
+	fds[(*nfds)++] = in[1];
+	fds[(*nfds)++] = out[0];
+	fds[(*nfds)++] = err[0];
+	return 0;
+perr3:
+	close(err[0]);
+	close(err[1]);
+perr2:
+	close(out[0]);
+	close(out[1]);
+perr1:
+	close(in[0]);
+	close(in[1]);
+perr0:
+	snprintf(why, whylen, "starting wsgatectl: %s", strerror(errno));
+	return -1;
+}
+
+static int
+mon_session_start(struct monitor *m, struct rbuf *r, struct wbuf *reply, int *fds, int *nfds)
+{
+	struct mon_start *ss;
+	struct mon_session *s = NULL;
+	char why[256] = "", q[2048];
+	int st[2] = { -1, -1 };
+	int rc = -1, ok = 0;
+
+	if ((ss = calloc(1, sizeof(*ss))) == NULL)
+		return -1;
+	if (mon_start_parse(r, ss) != 0) {
+		log_err("%s: malformed session request", m->peer->text);
+		goto out; /* the worker sent something it never would: end the connection */
+	}
+	rc = 0;
+	if (!mon_kind_allowed(m->dec.acct.role, ss->kind)) {
+		snprintf(why, sizeof(why), "%s not allowed for role %s", mon_kind_name(ss->kind),
+			 role_name(m->dec.acct.role));
+		goto refuse;
+	}
+	if ((s = mon_session_alloc(m)) == NULL) {
+		snprintf(why, sizeof(why), "too many sessions");
+		goto refuse;
+	}
+	s->kind = ss->kind;
+	if (ss->kind != MON_SK_SFTP) {
+		if (pipe2(st, O_CLOEXEC) != 0) {
+			snprintf(why, sizeof(why), "pipe: %s", strerror(errno));
+			goto refuse;
+		}
+		if ((ss->kind == MON_SK_ADMIN ? mon_start_admin : mon_start_sandbox)(
+			    m, s, ss, fds, nfds, why, sizeof(why)) != 0)
+			goto refuse;
+		s->status_wr = st[1];
+		st[1] = -1;
+		fds[(*nfds)++] = st[0];
+		st[0] = -1;
+	}
+	ok = 1;
+	if (audit_log(m->st, m->dec.acct.name, "session.start",
+		      "kind=%s project=%s area=%s addr=%s pty=%d", mon_kind_name(ss->kind),
+		      m->dec.project[0] ? m->dec.project : "-", m->dec.area[0] ? m->dec.area : "-",
+		      m->peer->text, ss->use_pty) != 0)
+		log_err("audit session.start for %s failed", m->dec.acct.name);
+	if (ss->kind == MON_SK_EXEC || ss->kind == MON_SK_ADMIN) {
+		char cmd[8192] = "";
+
+		if (ss->kind == MON_SK_ADMIN) {
+			for (int i = 0; i < ss->argc; i++) {
+				strncat(cmd, i ? " " : "", sizeof(cmd) - strlen(cmd) - 1);
+				strncat(cmd, ss->argv[i], sizeof(cmd) - strlen(cmd) - 1);
+			}
+		} else {
+			snprintf(cmd, sizeof(cmd), "%s", ss->command);
+		}
+		if (audit_log(m->st, m->dec.acct.name, "exec", "command=%s",
+			      audit_quote(cmd, q, sizeof(q))) != 0)
+			log_err("audit exec for %s failed", m->dec.acct.name);
+	}
+	if (ss->kind == MON_SK_SFTP)
+		s->used = 0; /* served inside the worker; nothing to track here */
+refuse:
+	if (!ok) {
+		log_info("%s: session for %s refused: %s", m->peer->text, m->dec.acct.name, why);
+		for (int i = 0; i < *nfds; i++)
+			close(fds[i]);
+		*nfds = 0;
+		if (s != NULL) {
+			mon_session_kill(s);
+			mon_airlock_close(s);
+			if (s->status_wr >= 0)
+				close(s->status_wr);
+			/* A started process is reaped by mon_reap once it dies. */
+			if (s->proc.pid <= 0 && s->pid <= 0)
+				s->used = 0;
+			s->status_wr = -1;
+		}
+	}
+	if (st[0] >= 0)
+		close(st[0]);
+	if (st[1] >= 0)
+		close(st[1]);
+	wbuf_put_u8(reply, (uint8_t)ok);
+out:
+	mon_start_free(ss);
+	free(ss);
+	return rc;
+}
+
+/* ---- SFTP backend: released exports and uploads to /inbox ---- */
+
+struct mon_list_ctx {
+	struct wbuf *b;
+	uint32_t n;
+};
+
+static int
+mon_list_one(const struct outbox_entry *e, void *arg)
+{
+	struct mon_list_ctx *c = arg;
+
+	/* Stay well inside one message; a project with more releases shows the first ones. */
+	if (c->b->len > MON_MAX_MSG - 512)
+		return 1;
+	wbuf_put_u64(c->b, e->id);
+	wbuf_put_str(c->b, e->name);
+	wbuf_put_u64(c->b, e->size);
+	wbuf_put_u64(c->b, e->mtime);
+	c->n++;
+	return 0;
+}
+
+static int
+mon_sftp_allowed(struct monitor *m)
+{
+	return m->dec.acct.role == ROLE_ANALYST || m->dec.acct.role == ROLE_STATS;
+}
+
+static int
+mon_outbox_list(struct monitor *m, struct rbuf *r, struct wbuf *reply, int *fds, int *nfds)
+{
+	struct mon_list_ctx c;
+	struct wbuf body;
+	int rc;
+
+	if (!rbuf_done(r) || !mon_sftp_allowed(m))
+		return -1;
+	wbuf_init(&body);
+	c.b = &body;
+	c.n = 0;
+	rc = airlock_outbox_list(m->st, m->dec.project, mon_list_one, &c);
+	wbuf_put_u8(reply, rc >= 0);
+	wbuf_put_u32(reply, c.n);
+	wbuf_put_raw(reply, body.data, body.len);
+	wbuf_free(&body);
+	return 0;
+}
+
+static int
+mon_outbox_open(struct monitor *m, struct rbuf *r, struct wbuf *reply, int *fds, int *nfds)
+{
+	char name[256], err[256];
+	uint64_t id, size = 0;
+	int fd = -1;
+
+	id = rbuf_u64(r);
+	rbuf_str(r, name, sizeof(name));
+	if (!rbuf_done(r) || !mon_sftp_allowed(m))
+		return -1;
+	if (airlock_outbox_open(m->st, m->dec.project, id, name, &fd, &size, err, sizeof(err)) !=
+	    0) {
+		wbuf_put_u8(reply, 0);
+		return 0;
+	}
+	fds[(*nfds)++] = fd;
+	wbuf_put_u8(reply, 1);
+	wbuf_put_u64(reply, size);
+	return 0;
+}
+
+static int
+mon_upload_begin(struct monitor *m, struct rbuf *r, struct wbuf *reply, int *fds, int *nfds)
+{
+	char name[256], err[256];
+	struct mon_upload *u = NULL;
+	int fd = -1, wfd;
+
+	rbuf_str(r, name, sizeof(name));
+	if (!rbuf_done(r))
+		return -1;
+	if (m->dec.acct.role != ROLE_ANALYST)
+		return -1; /* the worker never offers /inbox to others */
+	for (int i = 0; i < MON_MAX_UPLOADS; i++)
+		if (!m->up[i].used) {
+			u = &m->up[i];
+			break;
+		}
+	if (u == NULL || airlock_upload_begin(m->st, &m->who, name, &fd, err, sizeof(err)) != 0) {
+		wbuf_put_u8(reply, 0);
+		return 0;
+	}
+	if ((wfd = fcntl(fd, F_DUPFD_CLOEXEC, 3)) < 0) {
+		close(fd);
+		wbuf_put_u8(reply, 0);
+		return 0;
+	}
+	u->used = 1;
+	u->fd = fd;
+	u->token = ++m->next_token;
+	fds[(*nfds)++] = wfd;
+	wbuf_put_u8(reply, 1);
+	wbuf_put_u64(reply, u->token);
+	return 0;
+}
+
+static struct mon_upload *
+mon_upload_find(struct monitor *m, uint64_t token)
+{
+	for (int i = 0; i < MON_MAX_UPLOADS; i++)
+		if (m->up[i].used && m->up[i].token == token)
+			return &m->up[i];
+	return NULL;
+}
+
+static int
+mon_upload_commit(struct monitor *m, struct rbuf *r, struct wbuf *reply, int *fds, int *nfds)
+{
+	char name[256], reason[1024], err[256], msg[300];
+	struct mon_upload *u;
+	uint64_t token, id = 0;
+
+	token = rbuf_u64(r);
+	rbuf_str(r, name, sizeof(name));
+	rbuf_str(r, reason, sizeof(reason));
+	if (!rbuf_done(r) || (u = mon_upload_find(m, token)) == NULL)
+		return -1;
+	if (airlock_upload_commit(m->st, m->cfg, &m->who, u->fd, name, reason, &id, err,
+				  sizeof(err)) == 0) {
+		snprintf(msg, sizeof(msg), "import request %llu", (unsigned long long)id);
+		wbuf_put_u8(reply, 1);
+	} else {
+		snprintf(msg, sizeof(msg), "%s", err);
+		wbuf_put_u8(reply, 0);
+	}
+	close(u->fd);
+	u->used = 0;
+	wbuf_put_str(reply, msg);
+	return 0;
+}
+
+static int
+mon_upload_abort(struct monitor *m, struct rbuf *r, struct wbuf *reply, int *fds, int *nfds)
+{
+	struct mon_upload *u;
+	uint64_t token;
+
+	token = rbuf_u64(r);
+	if (!rbuf_done(r) || (u = mon_upload_find(m, token)) == NULL)
+		return -1;
+	/* The staging file is anonymous or swept by airlock_scan: closing drops it. */
+	close(u->fd);
+	u->used = 0;
+	wbuf_put_u8(reply, 1);
+	return 0;
+}
+
+/* ---- the loop ---- */
+
+/* Reads and answers one request. Returns 0, or -1 to end the connection. */
+static int
+mon_dispatch_one(struct monitor *m)
+{
+	static uint8_t buf[MON_MAX_MSG];
+	struct rbuf r;
+	struct wbuf reply;
+	int infds[MON_MAX_FDS], ninfds = 0, outfds[MON_MAX_FDS], noutfds = 0;
+	size_t len;
+	int type, rc;
+	size_t i;
+
+	rc = mon_recv(m->sock, buf, sizeof(buf), &len, infds, &ninfds);
+	if (rc != 0)
+		return -1; /* worker gone or a malformed frame */
+	for (int k = 0; k < ninfds; k++)
+		close(infds[k]); /* the worker never passes descriptors to the monitor */
+	rbuf_init(&r, buf, len);
+	type = rbuf_u8(&r);
+	for (i = 0; i < sizeof(mon_dispatch) / sizeof(mon_dispatch[0]); i++)
+		if (mon_dispatch[i].type == type)
+			break;
+	if (i == sizeof(mon_dispatch) / sizeof(mon_dispatch[0])) {
+		log_err("%s: unknown monitor request %d", m->peer->text, type);
+		return -1;
+	}
+	if (!(mon_dispatch[i].states & m->state) || ninfds != 0) {
+		log_err("%s: monitor request %s not permitted now", m->peer->text,
+			mon_type_name(type));
+		return -1;
+	}
+	wbuf_init(&reply);
+	wbuf_put_u8(&reply, MON_REPLY);
+	wbuf_put_u8(&reply, (uint8_t)type);
+	rc = mon_dispatch[i].fn(m, &r, &reply, outfds, &noutfds);
+	explicit_bzero(buf, len);
+	if (rc == 0 && mon_send(m->sock, &reply, outfds, noutfds) != 0)
+		rc = -1;
+	for (int k = 0; k < noutfds; k++)
+		close(outfds[k]); /* sent copies live on in the worker */
+	wbuf_free(&reply);
+	return rc;
+}
+
+static void
+mon_shutdown(struct monitor *m, int code) __attribute__((noreturn));
+
+static void
+mon_shutdown(struct monitor *m, int code)
+{
+	time_t until;
+	int ws;
+
+	for (int i = 0; i < MON_MAX_SESSIONS; i++)
+		if (m->sess[i].used)
+			mon_session_kill(&m->sess[i]);
+	/* Let the worker send exit-signal and close each channel before it goes. */
+	until = time(NULL) + 3;
+	while (time(NULL) < until) {
+		int busy = 0;
+
+		mon_reap(m);
+		for (int i = 0; i < MON_MAX_SESSIONS; i++)
+			busy |= m->sess[i].used;
+		if (!busy)
+			break;
+		poll(NULL, 0, 20);
+	}
+	if (m->worker > 0) {
+		kill(m->worker, SIGTERM);
+		until = time(NULL) + 3;
+		while (waitpid(m->worker, &ws, WNOHANG) == 0) {
+			if (time(NULL) >= until) {
+				kill(m->worker, SIGKILL);
+				waitpid(m->worker, &ws, 0);
+				break;
+			}
+			poll(NULL, 0, 20);
+		}
+	}
+	for (int i = 0; i < MON_MAX_UPLOADS; i++)
+		if (m->up[i].used)
+			close(m->up[i].fd);
+	for (int i = 0; i < MON_MAX_SESSIONS; i++)
+		mon_airlock_close(&m->sess[i]);
+	account_wipe(&m->dec.acct);
+	if (m->st != NULL)
+		store_close(m->st);
+	_exit(code);
+}
+
+static void
+mon_loop(struct monitor *m)
+{
+	struct pollfd pfd[2 + 2 * MON_MAX_SESSIONS];
+	struct mon_session *map[2 + 2 * MON_MAX_SESSIONS];
+
+	for (;;) {
+		int n = 0, ws;
+
+		if (mon_term)
+			mon_shutdown(m, 0);
+		if (m->state != ST_AUTHED && time(NULL) > m->deadline) {
+			log_info("%s: login grace time over", m->peer->text);
+			mon_shutdown(m, 0);
+		}
+		pfd[n].fd = m->sock;
+		pfd[n].events = POLLIN;
+		map[n++] = NULL;
+		pfd[n].fd = mon_sigpipe[0];
+		pfd[n].events = POLLIN;
+		map[n++] = NULL;
+		for (int i = 0; i < MON_MAX_SESSIONS; i++) {
+			struct mon_session *s = &m->sess[i];
+
+			if (!s->used)
+				continue;
+			if (s->airlock_fd >= 0) {
+				pfd[n].fd = s->airlock_fd;
+				pfd[n].events = POLLIN;
+				map[n++] = s;
+			}
+			if (s->status_wr >= 0) {
+				/* POLLERR here: the worker closed its end, the channel is gone. */
+				pfd[n].fd = s->status_wr;
+				pfd[n].events = 0;
+				map[n++] = s;
+			}
+		}
+		if (poll(pfd, n, 1000) < 0 && errno != EINTR)
+			fatal_errno("monitor poll");
+		if (pfd[1].revents & POLLIN) {
+			char c[64];
+
+			while (read(mon_sigpipe[0], c, sizeof(c)) > 0)
+				;
+		}
+		if (waitpid(m->worker, &ws, WNOHANG) == m->worker) {
+			m->worker = -1;
+			mon_shutdown(m, 0);
+		}
+		mon_reap(m);
+		for (int i = 2; i < n; i++) {
+			struct mon_session *s = map[i];
+
+			if (!s->used || pfd[i].revents == 0)
+				continue;
+			if (pfd[i].fd == s->airlock_fd && (pfd[i].revents & POLLIN))
+				mon_airlock_serve(m, s);
+			else if (pfd[i].fd == s->status_wr &&
+				 (pfd[i].revents & (POLLERR | POLLHUP))) {
+				close(s->status_wr);
+				s->status_wr = -1;
+				mon_session_kill(s);
+			}
+		}
+		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+			if (mon_dispatch_one(m) != 0)
+				mon_shutdown(m, 0);
+		}
+	}
+}
+
+void
+monitor_run(const struct config *cfg, const char *exe_dir, int client_fd,
+	    const struct gw_peer *peer)
+{
+	struct monitor *m;
+	struct sigaction sa;
+	char why[256];
+	int sp[2];
+	pid_t pid;
+
+	if ((m = calloc(1, sizeof(*m))) == NULL)
+		fatal("monitor: out of memory");
+	m->cfg = cfg;
+	m->exe_dir = exe_dir;
+	m->peer = peer;
+	m->state = ST_PREAUTH;
+	m->deadline = time(NULL) + (time_t)cfg->login_grace_time + 2;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) != 0)
+		fatal_errno("monitor: socketpair");
+	pid = fork();
+	if (pid < 0)
+		fatal_errno("monitor: fork");
+	if (pid == 0) {
+		close(sp[0]);
+		worker_run(cfg, client_fd, sp[1], peer);
+	}
+	close(sp[1]);
+	close(client_fd);
+	m->sock = sp[0];
+	m->worker = pid;
+	/* The store is opened only now, after the worker's fork: an LMDB environment must not
+	 * cross fork(), and the worker must never hold one. */
+	if (store_open(cfg->state_dir, 0, &m->st, why, sizeof(why)) != 0) {
+		log_err("%s: store: %s", peer->text, why);
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		_exit(1);
+	}
+	if (pipe2(mon_sigpipe, O_CLOEXEC | O_NONBLOCK) != 0)
+		fatal_errno("monitor: pipe");
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = mon_sig;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGCHLD, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	{
+		sigset_t none;
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+	}
+	mon_loop(m);
+	_exit(0);
+}

@@ -1,0 +1,805 @@
+/*
+ * Session channels in the worker: requests (pty, env, shell, exec, subsystem), the relay between
+ * a channel and the fds the monitor passed (pipes or a pty master), and the SFTP engine. Nothing
+ * here blocks: output is read only as far as the peer's window allows, client input waits in a
+ * bounded buffer (and in libssh, which then stops growing our window) until the child takes it.
+ */
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gateway/sftp_server.h"
+#include "gateway/worker.h"
+#include "policy/account.h"
+
+#define SESSION_IB_CAP (256 * 1024)
+#define SESSION_MAX_ENV 16
+#define SESSION_MAX_WORDS 64
+
+struct wchan {
+	struct worker *w;
+	ssh_channel ch;
+	struct ssh_channel_callbacks_struct cb;
+	int kind; /* 0 until a shell, exec or subsystem request started it */
+	int want_pty;
+	char term[64];
+	uint32_t cols, rows;
+	char *env[SESSION_MAX_ENV];
+	int nenv;
+	/* relay */
+	int in_fd, out_fd, err_fd, status_fd; /* with a pty: in_fd == out_fd == master */
+	int reg_out, reg_err, reg_in, reg_status;
+	int out_eof, err_eof, have_status, wstatus;
+	uint8_t *ib;
+	size_t ib_len;
+	int in_stalled, client_eof, in_closed;
+	/* sftp */
+	struct sftp_srv *sftp;
+	struct sftp_backend be;
+	int peer_closed;
+	int finished;
+};
+
+/* ---- monitor calls for the SFTP backend ---- */
+
+static int
+session_be_outbox_list(void *arg, int (*fn)(const struct outbox_entry *e, void *fnarg),
+		       void *fnarg)
+{
+	static uint8_t buf[MON_MAX_MSG];
+	struct wchan *c = arg;
+	struct wbuf req;
+	struct rbuf rep;
+	int fds[MON_MAX_FDS], nfds, ok;
+	uint32_t n;
+
+	wbuf_init(&req);
+	wbuf_put_u8(&req, MON_OUTBOX_LIST);
+	worker_call(c->w, &req, buf, &rep, fds, &nfds);
+	wbuf_free(&req);
+	ok = rbuf_u8(&rep);
+	n = rbuf_u32(&rep);
+	for (uint32_t i = 0; i < n && rbuf_ok(&rep); i++) {
+		struct outbox_entry e;
+
+		memset(&e, 0, sizeof(e));
+		e.id = rbuf_u64(&rep);
+		rbuf_str(&rep, e.name, sizeof(e.name));
+		e.size = rbuf_u64(&rep);
+		e.mtime = rbuf_u64(&rep);
+		if (rbuf_ok(&rep) && fn(&e, fnarg) != 0)
+			break;
+	}
+	if (nfds != 0)
+		_exit(1);
+	return ok ? 0 : -1;
+}
+
+static int
+session_be_outbox_open(void *arg, uint64_t id, const char *name, int *fd, uint64_t *size)
+{
+	static uint8_t buf[MON_MAX_MSG];
+	struct wchan *c = arg;
+	struct wbuf req;
+	struct rbuf rep;
+	int fds[MON_MAX_FDS], nfds, ok;
+
+	wbuf_init(&req);
+	wbuf_put_u8(&req, MON_OUTBOX_OPEN);
+	wbuf_put_u64(&req, id);
+	wbuf_put_str(&req, name);
+	worker_call(c->w, &req, buf, &rep, fds, &nfds);
+	wbuf_free(&req);
+	ok = rbuf_u8(&rep);
+	if (ok) {
+		*size = rbuf_u64(&rep);
+		if (!rbuf_done(&rep) || nfds != 1)
+			_exit(1);
+		*fd = fds[0];
+		return 0;
+	}
+	if (nfds != 0)
+		_exit(1);
+	return -1;
+}
+
+static int
+session_be_upload_begin(void *arg, const char *name, int *fd, uint64_t *token)
+{
+	static uint8_t buf[MON_MAX_MSG];
+	struct wchan *c = arg;
+	struct wbuf req;
+	struct rbuf rep;
+	int fds[MON_MAX_FDS], nfds, ok;
+
+	wbuf_init(&req);
+	wbuf_put_u8(&req, MON_UPLOAD_BEGIN);
+	wbuf_put_str(&req, name);
+	worker_call(c->w, &req, buf, &rep, fds, &nfds);
+	wbuf_free(&req);
+	ok = rbuf_u8(&rep);
+	if (ok) {
+		*token = rbuf_u64(&rep);
+		if (!rbuf_done(&rep) || nfds != 1)
+			_exit(1);
+		*fd = fds[0];
+		return 0;
+	}
+	if (nfds != 0)
+		_exit(1);
+	return -1;
+}
+
+static int
+session_be_upload_commit(void *arg, uint64_t token, const char *name, const char *reason,
+			 char *msg, size_t msglen)
+{
+	static uint8_t buf[MON_MAX_MSG];
+	struct wchan *c = arg;
+	struct wbuf req;
+	struct rbuf rep;
+	int fds[MON_MAX_FDS], nfds, ok;
+
+	wbuf_init(&req);
+	wbuf_put_u8(&req, MON_UPLOAD_COMMIT);
+	wbuf_put_u64(&req, token);
+	wbuf_put_str(&req, name);
+	wbuf_put_str(&req, reason != NULL ? reason : "");
+	worker_call(c->w, &req, buf, &rep, fds, &nfds);
+	wbuf_free(&req);
+	ok = rbuf_u8(&rep);
+	rbuf_str(&rep, msg, msglen);
+	if (!rbuf_done(&rep) || nfds != 0)
+		_exit(1);
+	return ok ? 0 : -1;
+}
+
+static void
+session_be_upload_abort(void *arg, uint64_t token)
+{
+	static uint8_t buf[MON_MAX_MSG];
+	struct wchan *c = arg;
+	struct wbuf req;
+	struct rbuf rep;
+	int fds[MON_MAX_FDS], nfds;
+
+	wbuf_init(&req);
+	wbuf_put_u8(&req, MON_UPLOAD_ABORT);
+	wbuf_put_u64(&req, token);
+	worker_call(c->w, &req, buf, &rep, fds, &nfds);
+	wbuf_free(&req);
+}
+
+/* ---- starting a session ---- */
+
+/* Splits an admin command into words without a shell: blanks separate, '...' is literal, "..."
+ * allows \" and \\, a backslash outside quotes escapes the next byte. */
+static int
+session_split(const char *cmd, char words[][1024], int max)
+{
+	int n = 0;
+	const char *p = cmd;
+
+	for (;;) {
+		size_t k = 0;
+		int any = 0;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0')
+			return n;
+		if (n >= max)
+			return -1;
+		while (*p != '\0' && *p != ' ' && *p != '\t') {
+			char ch;
+
+			any = 1;
+			if (*p == '\'') {
+				for (p++; *p != '\'' && *p != '\0'; p++) {
+					if (k + 1 >= 1024)
+						return -1;
+					words[n][k++] = *p;
+				}
+				if (*p++ != '\'')
+					return -1;
+				continue;
+			}
+			if (*p == '"') {
+				for (p++; *p != '"' && *p != '\0'; p++) {
+					if (*p == '\\' && (p[1] == '"' || p[1] == '\\'))
+						p++;
+					if (k + 1 >= 1024)
+						return -1;
+					words[n][k++] = *p;
+				}
+				if (*p++ != '"')
+					return -1;
+				continue;
+			}
+			if (*p == '\\' && p[1] != '\0')
+				p++;
+			ch = *p++;
+			if (k + 1 >= 1024)
+				return -1;
+			words[n][k++] = ch;
+		}
+		if (any)
+			words[n++][k] = '\0';
+	}
+}
+
+static void
+session_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl >= 0)
+		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+static int
+session_start(struct wchan *c, int kind, const char *command)
+{
+	static uint8_t buf[MON_MAX_MSG];
+	static char words[SESSION_MAX_WORDS][1024];
+	struct wbuf req;
+	struct rbuf rep;
+	int fds[MON_MAX_FDS], nfds, ok, nwords = 0, has_term = 0;
+
+	if (c->kind != 0)
+		return -1; /* one start per channel (RFC 4254 6.5) */
+	if (kind == MON_SK_ADMIN && (nwords = session_split(command, words, SESSION_MAX_WORDS)) <= 0)
+		return -1;
+	wbuf_init(&req);
+	wbuf_put_u8(&req, MON_SESSION_START);
+	wbuf_put_u8(&req, (uint8_t)kind);
+	wbuf_put_str(&req, kind == MON_SK_EXEC ? command : "");
+	wbuf_put_u32(&req, (uint32_t)nwords);
+	for (int i = 0; i < nwords; i++)
+		wbuf_put_str(&req, words[i]);
+	wbuf_put_u8(&req, (uint8_t)c->want_pty);
+	wbuf_put_str(&req, c->term);
+	wbuf_put_u32(&req, c->cols);
+	wbuf_put_u32(&req, c->rows);
+	for (int i = 0; i < c->nenv; i++)
+		if (strncmp(c->env[i], "TERM=", 5) == 0)
+			has_term = 1;
+	wbuf_put_u32(&req, (uint32_t)(c->nenv + (c->want_pty && !has_term && c->term[0])));
+	for (int i = 0; i < c->nenv; i++)
+		wbuf_put_str(&req, c->env[i]);
+	if (c->want_pty && !has_term && c->term[0]) {
+		char t[80];
+
+		snprintf(t, sizeof(t), "TERM=%s", c->term);
+		wbuf_put_str(&req, t);
+	}
+	if (req.err || req.len > MON_MAX_MSG) {
+		wbuf_free(&req);
+		return -1;
+	}
+	worker_call(c->w, &req, buf, &rep, fds, &nfds);
+	wbuf_free(&req);
+	ok = rbuf_u8(&rep);
+	if (!rbuf_done(&rep))
+		_exit(1);
+	if (!ok) {
+		if (nfds != 0)
+			_exit(1);
+		return -1;
+	}
+	c->kind = kind;
+	if (kind == MON_SK_SFTP) {
+		if (nfds != 0)
+			_exit(1);
+		c->be.arg = c;
+		c->be.allow_inbox = c->w->role == ROLE_ANALYST;
+		c->be.outbox_list = session_be_outbox_list;
+		c->be.outbox_open = session_be_outbox_open;
+		c->be.upload_begin = session_be_upload_begin;
+		c->be.upload_commit = session_be_upload_commit;
+		c->be.upload_abort = session_be_upload_abort;
+		if ((c->sftp = sftp_srv_new(&c->be)) == NULL)
+			return -1;
+		return 0;
+	}
+	if (c->want_pty && kind != MON_SK_ADMIN) {
+		if (nfds != 2)
+			_exit(1);
+		c->in_fd = c->out_fd = fds[0];
+		c->err_eof = 1;
+		c->status_fd = fds[1];
+	} else {
+		if (nfds != 4)
+			_exit(1);
+		c->in_fd = fds[0];
+		c->out_fd = fds[1];
+		c->err_fd = fds[2];
+		c->status_fd = fds[3];
+	}
+	session_nonblock(c->in_fd);
+	session_nonblock(c->out_fd);
+	if (c->err_fd >= 0)
+		session_nonblock(c->err_fd);
+	return 0;
+}
+
+/* ---- channel request callbacks (0 = accepted) ---- */
+
+static int
+session_pty(ssh_session ss, ssh_channel ch, const char *term, int cols, int rows, int pxw,
+	    int pxh, void *ud)
+{
+	struct wchan *c = ud;
+
+	if (c->w->role != ROLE_ANALYST || c->kind != 0 || term == NULL || strlen(term) >= 64 ||
+	    cols < 0 || rows < 0 || cols > 10000 || rows > 10000)
+		return 1;
+	for (const char *p = term; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '_'))
+			return 1;
+	snprintf(c->term, sizeof(c->term), "%s", term);
+	c->cols = (uint32_t)cols;
+	c->rows = (uint32_t)rows;
+	c->want_pty = 1;
+	return 0;
+}
+
+static int
+session_winch(ssh_session ss, ssh_channel ch, int cols, int rows, int pxw, int pxh, void *ud)
+{
+	struct wchan *c = ud;
+	struct winsize ws;
+
+	if (!c->want_pty || cols < 0 || rows < 0 || cols > 10000 || rows > 10000)
+		return 1;
+	c->cols = (uint32_t)cols;
+	c->rows = (uint32_t)rows;
+	if (c->kind == 0 || c->in_fd < 0)
+		return 0;
+	memset(&ws, 0, sizeof(ws));
+	ws.ws_col = (unsigned short)cols;
+	ws.ws_row = (unsigned short)rows;
+	return ioctl(c->in_fd, TIOCSWINSZ, &ws) == 0 ? 0 : 1;
+}
+
+/* Only LANG, LC_* and TERM (SPEC "Login"); the monitor checks again. */
+static int
+session_env(ssh_session ss, ssh_channel ch, const char *name, const char *value, void *ud)
+{
+	struct wchan *c = ud;
+	char kv[512];
+	int ok = 0;
+
+	if (c->kind != 0 || name == NULL || value == NULL || c->nenv >= SESSION_MAX_ENV)
+		return 1;
+	if (strcmp(name, "LANG") == 0 || strcmp(name, "TERM") == 0)
+		ok = 1;
+	else if (strncmp(name, "LC_", 3) == 0 && name[3] != '\0' &&
+		 strspn(name + 3, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_") == strlen(name + 3))
+		ok = 1;
+	if (!ok || strchr(value, '\n') != NULL ||
+	    snprintf(kv, sizeof(kv), "%s=%s", name, value) >= (int)sizeof(kv))
+		return 1;
+	if ((c->env[c->nenv] = strdup(kv)) == NULL)
+		return 1;
+	c->nenv++;
+	return 0;
+}
+
+static int
+session_shell(ssh_session ss, ssh_channel ch, void *ud)
+{
+	struct wchan *c = ud;
+
+	if (c->w->role != ROLE_ANALYST)
+		return 1;
+	return session_start(c, MON_SK_SHELL, NULL) == 0 ? 0 : 1;
+}
+
+static int
+session_exec(ssh_session ss, ssh_channel ch, const char *command, void *ud)
+{
+	struct wchan *c = ud;
+
+	if (command == NULL || strlen(command) >= 8000)
+		return 1;
+	if (c->w->role == ROLE_ANALYST)
+		return session_start(c, MON_SK_EXEC, command) == 0 ? 0 : 1;
+	if (c->w->role == ROLE_ADMIN && !c->want_pty)
+		return session_start(c, MON_SK_ADMIN, command) == 0 ? 0 : 1;
+	return 1;
+}
+
+static int
+session_subsystem(ssh_session ss, ssh_channel ch, const char *sub, void *ud)
+{
+	struct wchan *c = ud;
+
+	if (sub == NULL || strcmp(sub, "sftp") != 0 || c->want_pty ||
+	    (c->w->role != ROLE_ANALYST && c->w->role != ROLE_STATS))
+		return 1;
+	return session_start(c, MON_SK_SFTP, NULL) == 0 ? 0 : 1;
+}
+
+/* ---- data ---- */
+
+static void
+session_drain_input(struct wchan *c)
+{
+	ssize_t n;
+
+	if (c->ib_len == 0)
+		return;
+	if (c->sftp != NULL) {
+		if (c->w->in_write)
+			return;
+		n = sftp_srv_input(c->sftp, c->ib, c->ib_len);
+		if (n < 0) {
+			/* A protocol violation ends this channel only. */
+			c->client_eof = 1;
+			c->ib_len = 0;
+			c->in_stalled = 0;
+			return;
+		}
+	} else if (c->in_fd >= 0 && !c->in_closed) {
+		n = write(c->in_fd, c->ib, c->ib_len);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return;
+			/* The child closed its input: what the client still sends goes nowhere. */
+			c->ib_len = 0;
+			c->in_closed = 1;
+			return;
+		}
+	} else {
+		n = (ssize_t)c->ib_len; /* nobody reads: discard */
+	}
+	memmove(c->ib, c->ib + n, c->ib_len - (size_t)n);
+	c->ib_len -= (size_t)n;
+}
+
+static int
+session_data(ssh_session ss, ssh_channel ch, void *data, uint32_t len, int is_stderr, void *ud)
+{
+	struct wchan *c = ud;
+	size_t room, n;
+
+	if (is_stderr || c->kind == 0)
+		return (int)len;
+	c->w->last_activity = time(NULL);
+	room = SESSION_IB_CAP - c->ib_len;
+	n = len < room ? len : room;
+	memcpy(c->ib + c->ib_len, data, n);
+	c->ib_len += n;
+	if (n < len)
+		c->in_stalled = 1; /* libssh keeps the rest and stops opening our window */
+	session_drain_input(c);
+	return (int)n;
+}
+
+static void
+session_eof(ssh_session ss, ssh_channel ch, void *ud)
+{
+	struct wchan *c = ud;
+
+	c->client_eof = 1;
+}
+
+static void
+session_close_cb(ssh_session ss, ssh_channel ch, void *ud)
+{
+	struct wchan *c = ud;
+
+	c->peer_closed = 1;
+}
+
+static int
+session_fd_out(socket_t fd, int revents, void *ud)
+{
+	static uint8_t buf[65536];
+	struct wchan *c = ud;
+	uint32_t win;
+	ssize_t n;
+	int is_err = fd == c->err_fd;
+
+	win = ssh_channel_window_size(c->ch);
+	if (win == 0)
+		return 0; /* reconcile stops polling until the window opens */
+	n = read(fd, buf, win < sizeof(buf) ? win : sizeof(buf));
+	if (n > 0) {
+		c->w->in_write = 1;
+		if (is_err)
+			ssh_channel_write_stderr(c->ch, buf, (uint32_t)n);
+		else
+			ssh_channel_write(c->ch, buf, (uint32_t)n);
+		c->w->in_write = 0;
+		c->w->last_activity = time(NULL);
+		return 0;
+	}
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	/* 0 = end of a pipe; EIO = every slave of the pty closed. */
+	if (is_err)
+		c->err_eof = 1;
+	else
+		c->out_eof = 1;
+	return 0;
+}
+
+static int
+session_fd_in(socket_t fd, int revents, void *ud)
+{
+	session_drain_input(ud);
+	return 0;
+}
+
+static int
+session_fd_status(socket_t fd, int revents, void *ud)
+{
+	struct wchan *c = ud;
+	uint8_t b[4];
+	ssize_t n = read(fd, b, sizeof(b));
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	c->have_status = 1;
+	if (n == 4)
+		c->wstatus = (int)((uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
+				   (uint32_t)b[2] << 8 | b[3]);
+	else
+		c->wstatus = SIGKILL; /* the monitor went away: report a kill */
+	return 0;
+}
+
+/* ---- channel life cycle ---- */
+
+ssh_channel
+session_open(ssh_session ss, void *ud)
+{
+	struct worker *w = ud;
+	struct wchan *c;
+	int slot = -1;
+
+	if (w->state != WS_AUTHED)
+		return NULL;
+	for (int i = 0; i < WORKER_MAX_CHANNELS; i++)
+		if (w->chans[i] == NULL) {
+			slot = i;
+			break;
+		}
+	if (slot < 0 || (c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	if ((c->ib = malloc(SESSION_IB_CAP)) == NULL || (c->ch = ssh_channel_new(ss)) == NULL) {
+		free(c->ib);
+		free(c);
+		return NULL;
+	}
+	c->w = w;
+	c->in_fd = c->out_fd = c->err_fd = c->status_fd = -1;
+	c->cb.userdata = c;
+	c->cb.channel_data_function = session_data;
+	c->cb.channel_eof_function = session_eof;
+	c->cb.channel_close_function = session_close_cb;
+	c->cb.channel_pty_request_function = session_pty;
+	c->cb.channel_pty_window_change_function = session_winch;
+	c->cb.channel_env_request_function = session_env;
+	c->cb.channel_shell_request_function = session_shell;
+	c->cb.channel_exec_request_function = session_exec;
+	c->cb.channel_subsystem_request_function = session_subsystem;
+	/* Agent and X11 stay unset: libssh refuses them only then (see notes, "Auto-accepting"). */
+	ssh_callbacks_init(&c->cb);
+	ssh_set_channel_callbacks(c->ch, &c->cb);
+	w->chans[slot] = c;
+	w->last_activity = time(NULL);
+	return c->ch;
+}
+
+static void
+session_reg(struct wchan *c, int fd, int *reg, int want, short events,
+	    ssh_event_callback fn)
+{
+	if (fd < 0 || *reg == want)
+		return;
+	if (want)
+		ssh_event_add_fd(c->w->ev, fd, events, fn, c);
+	else
+		ssh_event_remove_fd(c->w->ev, fd);
+	*reg = want;
+}
+
+static void
+session_free(struct worker *w, int slot)
+{
+	struct wchan *c = w->chans[slot];
+
+	session_reg(c, c->out_fd, &c->reg_out, 0, 0, NULL);
+	session_reg(c, c->err_fd, &c->reg_err, 0, 0, NULL);
+	if (c->in_fd != c->out_fd)
+		session_reg(c, c->in_fd, &c->reg_in, 0, 0, NULL);
+	session_reg(c, c->status_fd, &c->reg_status, 0, 0, NULL);
+	/* Closing the status fd tells the monitor to end whatever still runs. */
+	if (c->status_fd >= 0)
+		close(c->status_fd);
+	if (c->in_fd >= 0 && c->in_fd != c->out_fd && !c->in_closed)
+		close(c->in_fd);
+	if (c->out_fd >= 0)
+		close(c->out_fd);
+	if (c->err_fd >= 0)
+		close(c->err_fd);
+	if (c->sftp != NULL)
+		sftp_srv_free(c->sftp);
+	for (int i = 0; i < c->nenv; i++)
+		free(c->env[i]);
+	ssh_remove_channel_callbacks(c->ch, &c->cb);
+	if (!c->peer_closed && ssh_channel_is_open(c->ch))
+		ssh_channel_close(c->ch);
+	ssh_channel_free(c->ch);
+	explicit_bzero(c->ib, SESSION_IB_CAP);
+	free(c->ib);
+	free(c);
+	w->chans[slot] = NULL;
+}
+
+/* The command ended and all its output went out: report how, then close (RFC 4254 6.10). */
+static void
+session_finish(struct wchan *c)
+{
+	if (WIFSIGNALED(c->wstatus)) {
+		const char *sig = sigabbrev_np(WTERMSIG(c->wstatus));
+
+		ssh_channel_request_send_exit_signal(c->ch, sig != NULL ? sig : "KILL",
+						     WCOREDUMP(c->wstatus) ? 1 : 0, "", "");
+	} else {
+		ssh_channel_request_send_exit_status(c->ch, WEXITSTATUS(c->wstatus));
+	}
+	ssh_channel_send_eof(c->ch);
+	ssh_channel_close(c->ch);
+	c->finished = 1;
+}
+
+static void
+session_pull_stalled(struct wchan *c)
+{
+	int avail;
+
+	if (!c->in_stalled || c->ib_len > SESSION_IB_CAP / 2)
+		return;
+	avail = ssh_channel_poll(c->ch, 0);
+	if (avail <= 0) {
+		c->in_stalled = 0;
+		return;
+	}
+	if ((size_t)avail > SESSION_IB_CAP - c->ib_len)
+		avail = (int)(SESSION_IB_CAP - c->ib_len);
+	avail = ssh_channel_read_nonblocking(c->ch, c->ib + c->ib_len, (uint32_t)avail, 0);
+	if (avail > 0) {
+		c->ib_len += (size_t)avail;
+		session_drain_input(c);
+	}
+}
+
+static void
+session_sftp_output(struct wchan *c)
+{
+	const void *p;
+	size_t len;
+	uint32_t win;
+	int n;
+
+	session_drain_input(c);
+	while ((p = sftp_srv_output(c->sftp, &len)) != NULL && len > 0) {
+		win = ssh_channel_window_size(c->ch);
+		if (win == 0)
+			return;
+		if (len > win)
+			len = win;
+		if (len > 65536)
+			len = 65536;
+		c->w->in_write = 1;
+		n = ssh_channel_write(c->ch, p, (uint32_t)len);
+		c->w->in_write = 0;
+		if (n <= 0)
+			return;
+		sftp_srv_output_done(c->sftp, (size_t)n);
+		c->w->last_activity = time(NULL);
+		session_drain_input(c);
+	}
+}
+
+static void
+session_reconcile_one(struct worker *w, int slot)
+{
+	struct wchan *c = w->chans[slot];
+	int open_win;
+
+	if (c->peer_closed || c->finished || !ssh_channel_is_open(c->ch)) {
+		session_free(w, slot);
+		return;
+	}
+	if (c->kind == 0)
+		return;
+	session_pull_stalled(c);
+	if (c->sftp != NULL) {
+		session_sftp_output(c);
+		if (c->client_eof && c->ib_len == 0 && !c->in_stalled) {
+			ssh_channel_send_eof(c->ch);
+			ssh_channel_close(c->ch);
+			c->finished = 1;
+		}
+		return;
+	}
+	open_win = ssh_channel_window_size(c->ch) > 0;
+	session_reg(c, c->out_fd, &c->reg_out, !c->out_eof && open_win, POLLIN, session_fd_out);
+	session_reg(c, c->err_fd, &c->reg_err, !c->err_eof && open_win, POLLIN, session_fd_out);
+	if (c->in_fd != c->out_fd)
+		session_reg(c, c->in_fd, &c->reg_in, c->ib_len > 0 && !c->in_closed, POLLOUT,
+			    session_fd_in);
+	else
+		session_drain_input(c); /* one fd for both ways: retry typed input each pass */
+	session_reg(c, c->status_fd, &c->reg_status, !c->have_status, POLLIN, session_fd_status);
+	/* The client's EOF reaches a pipe child as the end of its input; a pty has no such
+	 * thing without hanging up the terminal, so it is left open. */
+	if (c->client_eof && c->ib_len == 0 && !c->in_stalled && !c->in_closed &&
+	    c->in_fd != c->out_fd && c->in_fd >= 0) {
+		session_reg(c, c->in_fd, &c->reg_in, 0, 0, NULL);
+		close(c->in_fd);
+		c->in_fd = -1;
+		c->in_closed = 1;
+	}
+	if (c->have_status && c->out_eof && c->err_eof)
+		session_finish(c);
+}
+
+void
+session_reconcile(struct worker *w)
+{
+	for (int i = 0; i < WORKER_MAX_CHANNELS; i++)
+		if (w->chans[i] != NULL)
+			session_reconcile_one(w, i);
+	/* Channels finished in this pass are freed in the next one, after libssh sent CLOSE. */
+}
+
+int
+session_busy(struct worker *w)
+{
+	for (int i = 0; i < WORKER_MAX_CHANNELS; i++) {
+		struct wchan *c = w->chans[i];
+
+		if (c != NULL && (c->kind == MON_SK_EXEC || c->kind == MON_SK_ADMIN) &&
+		    !c->have_status)
+			return 1;
+	}
+	return 0;
+}
+
+int
+session_count(struct worker *w)
+{
+	int n = 0;
+
+	for (int i = 0; i < WORKER_MAX_CHANNELS; i++)
+		n += w->chans[i] != NULL;
+	return n;
+}
+
+void
+session_close_all(struct worker *w)
+{
+	for (int i = 0; i < WORKER_MAX_CHANNELS; i++)
+		if (w->chans[i] != NULL) {
+			struct wchan *c = w->chans[i];
+
+			if (c->have_status && !c->finished && ssh_channel_is_open(c->ch))
+				session_finish(c);
+			session_free(w, i);
+		}
+}

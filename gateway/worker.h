@@ -1,0 +1,56 @@
+/* Internal to the network worker: state shared by worker.c (auth, loop) and session.c. */
+#ifndef WSGATE_WORKER_H
+#define WSGATE_WORKER_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include <libssh/callbacks.h>
+#include <libssh/libssh.h>
+#include <libssh/server.h>
+
+#include "common/codec.h"
+#include "gateway/gateway.h"
+#include "gateway/monitor_proto.h"
+
+#define WORKER_MAX_CHANNELS 10
+
+enum worker_state { WS_PREAUTH = 1, WS_NEED_TOTP, WS_AUTHED };
+
+struct wchan;
+
+struct worker {
+	const struct config *cfg;
+	const struct gw_peer *peer;
+	ssh_session ss;
+	ssh_event ev;
+	int mon;
+	int state;
+	unsigned failures;
+	time_t deadline;
+	char login[128];
+	int role; /* enum role, after the TOTP step */
+	char user[64], project[64], area[64];
+	struct wchan *chans[WORKER_MAX_CHANNELS];
+	time_t last_activity;
+	int in_write; /* inside ssh_channel_write: callbacks must not re-enter the SFTP engine */
+	struct ssh_server_callbacks_struct scb;
+};
+
+/* One request/reply with the monitor; exits the worker if the monitor misbehaves or is gone.
+ * Returns a reader positioned after the reply header; buf holds the message. */
+void worker_call(struct worker *w, struct wbuf *req, uint8_t *buf, struct rbuf *rep, int *fds,
+		 int *nfds);
+void worker_exit(struct worker *w, int code) __attribute__((noreturn));
+
+/* session.c */
+ssh_channel session_open(ssh_session ss, void *userdata);
+/* Moves data and finishes channels; called after every pass of the event loop. */
+void session_reconcile(struct worker *w);
+/* Number of channels whose command still runs without a terminal (they keep a connection from
+ * counting as idle). */
+int session_busy(struct worker *w);
+int session_count(struct worker *w);
+void session_close_all(struct worker *w);
+
+#endif
