@@ -1,7 +1,213 @@
+/*
+ * airlock -- the analyst's end of the airlock, run inside a sandboxed session:
+ *   airlock export PATH [--reason TEXT]
+ *   airlock status [ID]
+ *   airlock withdraw ID
+ * It speaks airlock_proto.h to the socket the gateway bound into this session
+ * ($AIRLOCK_SOCKET, default /run/wsgate/airlock.sock) and prints the reply. It claims no
+ * identity: the gateway knows who it serves from the socket. Exit 0 done, 1 refused, 2 usage.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
-int
-main(void)
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "common/codec.h"
+#include "common/fsutil.h"
+#include "transfer/airlock_proto.h"
+
+static void __attribute__((noreturn))
+die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void
+die(const char *fmt, ...)
 {
-	fprintf(stderr, "airlock: not built yet\n");
-	return 1;
+	va_list ap;
+
+	fputs("airlock: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr, "usage: airlock export PATH [--reason TEXT]\n"
+			"       airlock status [ID]\n"
+			"       airlock withdraw ID\n");
+	exit(2);
+}
+
+static uint64_t
+parse_id(const char *s)
+{
+	char *end;
+	uint64_t v;
+
+	if (!*s || strspn(s, "0123456789") != strlen(s) || strlen(s) > 19)
+		usage();
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v == 0)
+		usage();
+	return v;
+}
+
+static int
+connect_gateway(void)
+{
+	const char *path = getenv("AIRLOCK_SOCKET");
+	struct sockaddr_un sa;
+	struct timeval tv = {AIRLOCK_IO_TIMEOUT_MS / 1000 * 60, 0};
+	int fd;
+
+	if (!path || !*path)
+		path = AIRLOCK_DEFAULT_SOCKET;
+	if (strlen(path) >= sizeof(sa.sun_path))
+		die("socket path too long: %s", path);
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		die("socket: %s", strerror(errno));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		die("cannot reach the gateway at %s: %s", path, strerror(errno));
+	/* An export of a large file is copied and hashed before the reply: wait minutes. */
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+static int
+transact(struct wbuf *req)
+{
+	uint8_t hdr[4], *body;
+	char *text;
+	uint32_t len, status;
+	struct rbuf rd;
+	int fd;
+
+	if (req->err)
+		die("out of memory");
+	if (req->len > AIRLOCK_MAX_FRAME)
+		die("request too large");
+	fd = connect_gateway();
+	hdr[0] = (uint8_t)(req->len >> 24);
+	hdr[1] = (uint8_t)(req->len >> 16);
+	hdr[2] = (uint8_t)(req->len >> 8);
+	hdr[3] = (uint8_t)req->len;
+	if (write_all(fd, hdr, 4) < 0 || write_all(fd, req->data, req->len) < 0)
+		die("sending the request: %s", strerror(errno));
+	if (read_all(fd, hdr, 4) != 4)
+		die("no reply from the gateway");
+	len = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 | (uint32_t)hdr[2] << 8 | hdr[3];
+	if (len > AIRLOCK_MAX_FRAME || !(body = malloc(len)) || !(text = malloc(len + 1)))
+		die("bad reply from the gateway");
+	if (read_all(fd, body, len) != (ssize_t)len)
+		die("short reply from the gateway");
+	close(fd);
+	rbuf_init(&rd, body, len);
+	if (rbuf_u8(&rd) != AIRLOCK_PROTO_VERSION)
+		die("gateway speaks another protocol version");
+	status = rbuf_u32(&rd);
+	rbuf_str(&rd, text, len + 1);
+	if (!rbuf_done(&rd))
+		die("malformed reply from the gateway");
+	if (status != AIRLOCK_ST_OK)
+		die("%s", text);
+	fputs(text, stdout);
+	if (*text && text[strlen(text) - 1] != '\n')
+		putchar('\n');
+	free(body);
+	free(text);
+	return 0;
+}
+
+static int
+cmd_export(int argc, char **argv)
+{
+	const char *path = NULL, *reason = "";
+	char abs[AIRLOCK_MAX_PATH + 1], cwd[PATH_MAX];
+	struct wbuf b;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--reason") == 0 && i + 1 < argc)
+			reason = argv[++i];
+		else if (strncmp(argv[i], "--reason=", 9) == 0)
+			reason = argv[i] + 9;
+		else if (argv[i][0] == '-' && argv[i][1])
+			usage();
+		else if (!path)
+			path = argv[i];
+		else
+			usage();
+	}
+	if (!path)
+		usage();
+	if (strlen(reason) > AIRLOCK_MAX_REASON)
+		die("reason is longer than %d bytes", AIRLOCK_MAX_REASON);
+	if (path[0] == '/') {
+		if (snprintf(abs, sizeof(abs), "%s", path) >= (int)sizeof(abs))
+			die("path too long");
+	} else {
+		if (!getcwd(cwd, sizeof(cwd)))
+			die("getcwd: %s", strerror(errno));
+		if (snprintf(abs, sizeof(abs), "%s/%s", strcmp(cwd, "/") ? cwd : "", path) >=
+		    (int)sizeof(abs))
+			die("path too long");
+	}
+	wbuf_init(&b);
+	wbuf_put_u8(&b, AIRLOCK_PROTO_VERSION);
+	wbuf_put_u8(&b, AIRLOCK_OP_EXPORT);
+	wbuf_put_str(&b, abs);
+	wbuf_put_str(&b, reason);
+	transact(&b);
+	wbuf_free(&b);
+	return 0;
+}
+
+static int
+cmd_id(int op, int argc, char **argv, int optional)
+{
+	struct wbuf b;
+	uint64_t id = 0;
+
+	if (argc > 2 || (argc < 2 && !optional))
+		usage();
+	if (argc == 2)
+		id = parse_id(argv[1]);
+	wbuf_init(&b);
+	wbuf_put_u8(&b, AIRLOCK_PROTO_VERSION);
+	wbuf_put_u8(&b, (uint8_t)op);
+	wbuf_put_u64(&b, id);
+	transact(&b);
+	wbuf_free(&b);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc < 2)
+		usage();
+	if (strcmp(argv[1], "export") == 0)
+		return cmd_export(argc - 1, argv + 1);
+	if (strcmp(argv[1], "status") == 0)
+		return cmd_id(AIRLOCK_OP_STATUS, argc - 1, argv + 1, 1);
+	if (strcmp(argv[1], "withdraw") == 0)
+		return cmd_id(AIRLOCK_OP_WITHDRAW, argc - 1, argv + 1, 0);
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+		fprintf(stdout, "usage: airlock export PATH [--reason TEXT] | status [ID] | "
+				"withdraw ID\n");
+		return 0;
+	}
+	usage();
 }

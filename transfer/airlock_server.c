@@ -1,2 +1,301 @@
-/* placeholder while the server lands */
+/*
+ * The gateway's end of the airlock socket (see airlock_server.h, airlock_proto.h). It runs in
+ * the privileged monitor, so everything read here is hostile: the frame is bounded, read
+ * against a deadline, and every field is checked before use.
+ */
 #include "transfer/airlock_server.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/codec.h"
+#include "common/fsutil.h"
+#include "transfer/airlock_proto.h"
+#include "transfer/blob.h"
+#include "transfer/queue.h"
+
+#define TEXT_MAX (AIRLOCK_MAX_FRAME - 64)
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Reads exactly n bytes before the deadline: a client that dribbles bytes gets no more time. */
+static int
+read_deadline(int fd, void *buf, size_t n, int64_t deadline)
+{
+	uint8_t *p = buf;
+
+	while (n > 0) {
+		struct pollfd pfd = {fd, POLLIN, 0};
+		int64_t left = deadline - now_ms();
+		ssize_t got;
+		int rc;
+
+		if (left <= 0)
+			return -ETIMEDOUT;
+		if ((rc = poll(&pfd, 1, (int)left)) < 0 && errno != EINTR)
+			return -errno;
+		if (rc <= 0)
+			continue;
+		got = recv(fd, p, n, MSG_DONTWAIT);
+		if (got < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (got < 0)
+			return -errno;
+		if (got == 0)
+			return -EPIPE;
+		p += got;
+		n -= (size_t)got;
+	}
+	return 0;
+}
+
+static int
+reply(int fd, uint32_t status, const char *text)
+{
+	struct wbuf b;
+	uint8_t hdr[4];
+	size_t tl = strlen(text);
+	int ret = 0;
+
+	wbuf_init(&b);
+	wbuf_put_u8(&b, AIRLOCK_PROTO_VERSION);
+	wbuf_put_u32(&b, status);
+	wbuf_put_bytes(&b, text, tl > TEXT_MAX ? TEXT_MAX : tl);
+	if (b.err) {
+		wbuf_free(&b);
+		return -1;
+	}
+	hdr[0] = (uint8_t)(b.len >> 24);
+	hdr[1] = (uint8_t)(b.len >> 16);
+	hdr[2] = (uint8_t)(b.len >> 8);
+	hdr[3] = (uint8_t)b.len;
+	if (write_all(fd, hdr, 4) < 0 || write_all(fd, b.data, b.len) < 0)
+		ret = -1;
+	wbuf_free(&b);
+	return ret;
+}
+
+struct status_buf {
+	char *text;
+	size_t len, cap;
+	unsigned shown, more;
+};
+
+static void
+sb_add(struct status_buf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+sb_add(struct status_buf *sb, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (sb->len >= sb->cap - 1)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(sb->text + sb->len, sb->cap - sb->len, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		sb->len += (size_t)n < sb->cap - sb->len ? (size_t)n : sb->cap - sb->len - 1;
+}
+
+static void
+fmt_time(uint64_t t, char *out, size_t outlen)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!t || !gmtime_r(&tt, &tm) || strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(out, outlen, "-");
+}
+
+/* All requests of the project, newest first, as many as fit in one reply. */
+static int
+status_all(struct store *st, const struct airlock_actor *who, struct status_buf *sb)
+{
+	MDB_cursor *cur;
+	MDB_txn *txn;
+	MDB_val k, v;
+	struct req_summary s;
+	char t[32];
+	int rc;
+
+	if (store_begin(st, 1, &txn) < 0)
+		return -1;
+	if (mdb_cursor_open(txn, st->dbi[DB_REQUESTS], &cur) != 0) {
+		store_abort(txn);
+		return -1;
+	}
+	sb_add(sb, "%-7s %-6s %-9s %-5s %-16s %11s %-20s %s\n", "ID", "KIND", "STATE", "CHECK",
+	       "REQUESTER", "SIZE", "CREATED", "NAME");
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_LAST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_PREV)) {
+		if (queue_decode_summary(v.mv_data, v.mv_size, &s) < 0 ||
+		    strcmp(s.project, who->project) != 0)
+			continue;
+		if (sb->len > TEXT_MAX - 600) {
+			sb->more++;
+			continue;
+		}
+		fmt_time(s.created, t, sizeof(t));
+		sb_add(sb, "%-7" PRIu64 " %-6s %-9s %-5s %-16s %11" PRIu64 " %-20s %s\n", s.id,
+		       queue_kind_name(s.kind), queue_state_name(s.state), queue_check_name(s.check),
+		       s.requester, s.size, t, s.name);
+		sb->shown++;
+	}
+	mdb_cursor_close(cur);
+	store_abort(txn);
+	if (sb->more)
+		sb_add(sb, "(%u older requests not shown)\n", sb->more);
+	return 0;
+}
+
+static int
+status_one(struct store *st, const struct airlock_actor *who, uint64_t id, struct status_buf *sb)
+{
+	struct request *r = calloc(1, sizeof(*r));
+	char hex[65], t1[32], t2[32];
+	MDB_txn *txn;
+	int rc;
+
+	if (!r || store_begin(st, 1, &txn) < 0) {
+		free(r);
+		return -1;
+	}
+	rc = queue_get(st, txn, id, r);
+	store_abort(txn);
+	if (rc != 0 || strcmp(r->s.project, who->project) != 0) {
+		free(r);
+		return 1;
+	}
+	blob_hex(r->sha256, hex);
+	fmt_time(r->s.created, t1, sizeof(t1));
+	fmt_time(r->s.decided, t2, sizeof(t2));
+	sb_add(sb, "id:        %" PRIu64 "\nkind:      %s\nstate:     %s\nrequester: %s\n"
+	       "name:      %s\nsize:      %" PRIu64 "\nsha256:    %s\nreason:    %s\n"
+	       "created:   %s\ndecided:   %s\nnote:      %s\ncheck report:\n%s",
+	       r->s.id, queue_kind_name(r->s.kind), queue_state_name(r->s.state), r->s.requester,
+	       r->s.name, r->s.size, hex, r->reason, t1, t2, r->note, r->report);
+	if (r->s.kind == KIND_EXPORT && r->s.state == ST_RELEASED)
+		sb_add(sb, "download: /outbox/%" PRIu64 "/%s\n", r->s.id, r->s.name);
+	free(r);
+	return 0;
+}
+
+static int
+valid_text(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 0;
+	return 1;
+}
+
+int
+airlock_server_handle(struct store *st, const struct config *cfg,
+		      const struct airlock_actor *who, uid_t expected_uid, int client_fd)
+{
+	struct status_buf sb = {0};
+	struct ucred cred;
+	socklen_t clen = sizeof(cred);
+	struct rbuf rd;
+	uint8_t hdr[4], *body = NULL;
+	char *path = NULL, reason[AIRLOCK_MAX_REASON + 1], err[1024], msg[1200];
+	uint32_t len;
+	uint64_t id = 0;
+	int64_t deadline = now_ms() + AIRLOCK_IO_TIMEOUT_MS;
+	int op, rc, ret = -1;
+	struct timeval tv = {AIRLOCK_IO_TIMEOUT_MS / 1000, 0};
+
+	/* Identity is the socket's: a peer that is not the session's account is not served. */
+	if (getsockopt(client_fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0 ||
+	    clen != sizeof(cred) || cred.uid != expected_uid)
+		return -1;
+	(void)setsockopt(client_fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (read_deadline(client_fd, hdr, 4, deadline) < 0)
+		return -1;
+	len = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 | (uint32_t)hdr[2] << 8 | hdr[3];
+	if (len < 2 || len > AIRLOCK_MAX_FRAME) {
+		reply(client_fd, AIRLOCK_ST_BADREQ, "request too large or empty");
+		return -1;
+	}
+	if (!(body = malloc(len)) || !(path = malloc(AIRLOCK_MAX_PATH + 1)) ||
+	    !(sb.text = malloc(TEXT_MAX + 1)))
+		goto out;
+	sb.cap = TEXT_MAX + 1;
+	sb.text[0] = '\0';
+	if (read_deadline(client_fd, body, len, deadline) < 0)
+		goto out;
+	rbuf_init(&rd, body, len);
+	if (rbuf_u8(&rd) != AIRLOCK_PROTO_VERSION) {
+		reply(client_fd, AIRLOCK_ST_BADREQ, "unsupported protocol version");
+		goto out;
+	}
+	op = rbuf_u8(&rd);
+	switch (op) {
+	case AIRLOCK_OP_EXPORT:
+		rbuf_str(&rd, path, AIRLOCK_MAX_PATH + 1);
+		rbuf_str(&rd, reason, sizeof(reason));
+		break;
+	case AIRLOCK_OP_STATUS:
+	case AIRLOCK_OP_WITHDRAW:
+		id = rbuf_u64(&rd);
+		break;
+	default:
+		reply(client_fd, AIRLOCK_ST_BADREQ, "unknown operation");
+		goto out;
+	}
+	if (!rbuf_done(&rd) || (op == AIRLOCK_OP_EXPORT && (!valid_text(reason) ||
+	    !valid_text(path))) || (op == AIRLOCK_OP_WITHDRAW && id == 0)) {
+		reply(client_fd, AIRLOCK_ST_BADREQ, "malformed request");
+		goto out;
+	}
+	switch (op) {
+	case AIRLOCK_OP_EXPORT:
+		if (airlock_export(st, cfg, who, path, reason, &id, err, sizeof(err)) < 0) {
+			rc = reply(client_fd, AIRLOCK_ST_REFUSED, err);
+		} else {
+			snprintf(msg, sizeof(msg), "export request %" PRIu64 " pending review", id);
+			rc = reply(client_fd, AIRLOCK_ST_OK, msg);
+		}
+		break;
+	case AIRLOCK_OP_WITHDRAW:
+		if (airlock_withdraw(st, who, id, err, sizeof(err)) < 0) {
+			rc = reply(client_fd, AIRLOCK_ST_REFUSED, err);
+		} else {
+			snprintf(msg, sizeof(msg), "request %" PRIu64 " withdrawn", id);
+			rc = reply(client_fd, AIRLOCK_ST_OK, msg);
+		}
+		break;
+	default:
+		rc = id ? status_one(st, who, id, &sb) : status_all(st, who, &sb);
+		if (rc < 0)
+			rc = reply(client_fd, AIRLOCK_ST_REFUSED, "cannot read the request queue");
+		else if (rc > 0)
+			rc = reply(client_fd, AIRLOCK_ST_REFUSED, "no such request in this project");
+		else
+			rc = reply(client_fd, AIRLOCK_ST_OK, sb.text);
+		break;
+	}
+	ret = rc < 0 ? -1 : 0;
+out:
+	free(body);
+	free(path);
+	free(sb.text);
+	return ret;
+}

@@ -1,0 +1,190 @@
+/*
+ * transfer-drv: drives transfer/ the way the gateway's monitor does, for the scenario tests
+ * (an analyst's export, upload and withdraw need a session that these tests do not start).
+ *   transfer-drv CONFIG export USER PROJECT AREA PATH [REASON]
+ *   transfer-drv CONFIG upload USER PROJECT AREA NAME [REASON|--abort]   (bytes on stdin)
+ *   transfer-drv CONFIG withdraw USER PROJECT AREA ID
+ *   transfer-drv CONFIG serve USER PROJECT AREA UID SOCKET COUNT         (airlock socket)
+ *   transfer-drv CONFIG outbox PROJECT | fetch PROJECT ID NAME
+ *   transfer-drv CONFIG scan | verify
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "common/fsutil.h"
+#include "common/store.h"
+#include "policy/config.h"
+#include "transfer/airlock.h"
+#include "transfer/airlock_server.h"
+#include "transfer/blob.h"
+#include "transfer/queue.h"
+
+static struct store *st;
+static struct config *cfg;
+
+static int
+bad(const char *msg)
+{
+	fprintf(stderr, "transfer-drv: %s\n", msg);
+	return 1;
+}
+
+static int
+print_entry(const struct outbox_entry *e, void *arg)
+{
+	(void)arg;
+	printf("%" PRIu64 " %s %" PRIu64 "\n", e->id, e->name, e->size);
+	return 0;
+}
+
+static int
+verify(void)
+{
+	struct request *r = calloc(1, sizeof(*r));
+	MDB_cursor *cur;
+	MDB_txn *txn;
+	MDB_val k, v;
+	unsigned long n = 0, badn = 0;
+	int rc;
+
+	if (!r || store_begin(st, 1, &txn) < 0 ||
+	    mdb_cursor_open(txn, st->dbi[DB_REQUESTS], &cur) != 0)
+		return bad("store");
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		n++;
+		if (queue_decode(v.mv_data, v.mv_size, r) < 0) {
+			printf("undecodable %" PRIu64 "\n", store_key_u64(&k));
+			badn++;
+			continue;
+		}
+		if (blob_verify(st->state_dir, r->sha256, r->s.size, -1, NULL) < 0) {
+			printf("badblob %" PRIu64 "\n", r->s.id);
+			badn++;
+		}
+		printf("req %" PRIu64 " %s %s %s\n", r->s.id, queue_kind_name(r->s.kind),
+		       queue_state_name(r->s.state), r->reason);
+	}
+	mdb_cursor_close(cur);
+	store_abort(txn);
+	printf("requests %lu bad %lu\n", n, badn);
+	free(r);
+	return badn ? 1 : 0;
+}
+
+static int
+serve(const struct airlock_actor *who, uid_t uid, const char *path, int count)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	unlink(path);
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(lfd, 8) < 0 ||
+	    chmod(path, 0777) < 0)
+		return bad("cannot listen");
+	printf("ready\n");
+	fflush(stdout);
+	for (int i = 0; i < count; i++) {
+		int c = accept(lfd, NULL, NULL);
+
+		if (c < 0)
+			return bad("accept");
+		if (airlock_server_handle(st, cfg, who, uid, c) < 0)
+			fprintf(stderr, "transfer-drv: connection %d refused or failed\n", i);
+		close(c);
+	}
+	close(lfd);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct airlock_actor who = {0};
+	char err[1024];
+	uint64_t id;
+	const char *cmd;
+	int rc = 0;
+
+	if (argc < 3)
+		return bad("usage");
+	if (config_load(argv[1], &cfg, err, sizeof(err)) < 0 ||
+	    store_open(cfg->state_dir, 0, &st, err, sizeof(err)) < 0)
+		return bad(err);
+	cmd = argv[2];
+	if (argc >= 6) {
+		who.user = argv[3];
+		who.project = argv[4];
+		who.area = argv[5];
+	}
+	if (strcmp(cmd, "export") == 0 && argc >= 7) {
+		if (airlock_export(st, cfg, &who, argv[6], argc > 7 ? argv[7] : "", &id, err,
+				   sizeof(err)) < 0)
+			rc = bad(err);
+		else
+			printf("id %" PRIu64 "\n", id);
+	} else if (strcmp(cmd, "upload") == 0 && argc >= 7) {
+		char buf[65536];
+		ssize_t n;
+		int fd;
+
+		if (airlock_upload_begin(st, &who, argv[6], &fd, err, sizeof(err)) < 0)
+			return bad(err);
+		while ((n = read(0, buf, sizeof(buf))) > 0)
+			if (write_all(fd, buf, (size_t)n) < 0)
+				return bad("write");
+		if (argc > 7 && strcmp(argv[7], "--abort") == 0) {
+			close(fd);
+			printf("aborted\n");
+		} else if (airlock_upload_commit(st, cfg, &who, fd, argv[6], argc > 7 ? argv[7] : "",
+						 &id, err, sizeof(err)) < 0) {
+			rc = bad(err);
+		} else {
+			printf("id %" PRIu64 "\n", id);
+		}
+	} else if (strcmp(cmd, "withdraw") == 0 && argc == 7) {
+		if (airlock_withdraw(st, &who, strtoull(argv[6], NULL, 10), err, sizeof(err)) < 0)
+			rc = bad(err);
+		else
+			printf("withdrawn\n");
+	} else if (strcmp(cmd, "serve") == 0 && argc == 9) {
+		rc = serve(&who, (uid_t)atoi(argv[6]), argv[7], atoi(argv[8]));
+	} else if (strcmp(cmd, "outbox") == 0 && argc == 4) {
+		rc = airlock_outbox_list(st, argv[3], print_entry, NULL) < 0;
+	} else if (strcmp(cmd, "fetch") == 0 && argc == 6) {
+		uint64_t size;
+		char buf[65536];
+		ssize_t n;
+		int fd;
+
+		if (airlock_outbox_open(st, argv[3], strtoull(argv[4], NULL, 10), argv[5], &fd, &size,
+					err, sizeof(err)) < 0)
+			return bad(err);
+		while ((n = read(fd, buf, sizeof(buf))) > 0)
+			write_all(1, buf, (size_t)n);
+		close(fd);
+	} else if (strcmp(cmd, "scan") == 0) {
+		struct airlock_scan_stats s;
+
+		if (airlock_scan_ex(st, &s, err, sizeof(err)) < 0)
+			return bad(err);
+		printf("staging_removed %lu blobs_removed %lu blobs_kept %lu redelivered %lu "
+		       "failed %lu\n", s.staging_removed, s.blobs_removed, s.blobs_kept,
+		       s.redelivered, s.failed);
+	} else if (strcmp(cmd, "verify") == 0) {
+		rc = verify();
+	} else {
+		rc = bad("usage");
+	}
+	store_close(st);
+	config_free(cfg);
+	return rc;
+}

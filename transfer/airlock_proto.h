@@ -1,0 +1,30 @@
+/*
+ * Framing between the `airlock` client (inside a sandbox) and the gateway (airlock_server.c).
+ * One request per connection on a SOCK_STREAM unix socket:
+ *   request:  u32 length (big-endian, 1..AIRLOCK_MAX_FRAME) + payload
+ *             payload = u8 AIRLOCK_PROTO_VERSION, u8 op, then per op (common/codec.h):
+ *               AIRLOCK_OP_EXPORT:   str path (absolute, as seen in the sandbox), str reason
+ *               AIRLOCK_OP_STATUS:   u64 id (0 = all requests of the project)
+ *               AIRLOCK_OP_WITHDRAW: u64 id
+ *   reply:    u32 length + payload = u8 version, u32 status (AIRLOCK_ST_*), str text
+ * The client sends no identity: the server knows who it serves from the socket it listens on.
+ */
+#ifndef WSGATE_AIRLOCK_PROTO_H
+#define WSGATE_AIRLOCK_PROTO_H
+
+#define AIRLOCK_PROTO_VERSION 1
+#define AIRLOCK_MAX_FRAME 65536u
+#define AIRLOCK_MAX_PATH 4096
+#define AIRLOCK_MAX_REASON 1024
+#define AIRLOCK_IO_TIMEOUT_MS 5000
+#define AIRLOCK_DEFAULT_SOCKET "/run/wsgate/airlock.sock"
+
+enum airlock_op { AIRLOCK_OP_EXPORT = 1, AIRLOCK_OP_STATUS = 2, AIRLOCK_OP_WITHDRAW = 3 };
+
+enum airlock_status {
+	AIRLOCK_ST_OK = 0,	 /* text: what was done */
+	AIRLOCK_ST_REFUSED = 1,	 /* text: one line, why */
+	AIRLOCK_ST_BADREQ = 2,	 /* malformed request */
+};
+
+#endif
