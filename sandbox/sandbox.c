@@ -19,6 +19,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <pty.h>
 #include <sched.h>
 #include <signal.h>
@@ -27,6 +28,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -180,6 +182,29 @@ child_init(struct child_args *a)
 	_exit(0);
 }
 
+/* The new network namespace has only its loopback, down. Bring it up: R's and Python's local
+ * workers (parallel, multiprocessing managers, Jupyter kernels) talk over 127.0.0.1, and it
+ * reaches nothing but this sandbox. */
+static int
+child_loopback(void)
+{
+	struct ifreq ifr;
+	int s, ret = -1;
+
+	if ((s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
+		return -1;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	if (ioctl(s, SIOCGIFFLAGS, &ifr) == 0) {
+		ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+		if (ioctl(s, SIOCSIFFLAGS, &ifr) == 0)
+			ret = 0;
+	}
+	if (close(s) < 0)
+		ret = -1;
+	return ret;
+}
+
 static void __attribute__((noreturn))
 child_main(struct child_args *a)
 {
@@ -201,6 +226,8 @@ child_main(struct child_args *a)
 		child_fail("cgroup namespace failed");
 	if (sethostname(SANDBOX_HOSTNAME, strlen(SANDBOX_HOSTNAME)) < 0)
 		child_fail("sethostname failed");
+	if (child_loopback() < 0)
+		child_fail("bringing up lo failed");
 	if (mounts_setup(spec, why, sizeof(why)) < 0)
 		child_fail(why);
 	if (limits_rlimits(&spec->limits, why, sizeof(why)) < 0)

@@ -1,0 +1,476 @@
+#!/bin/bash
+# Escape battery and positive checks for the sandbox, one case per ctest test:
+#   battery.sh CASE
+# Each escape case makes the attempt inside a real sandbox (through sandbox-run) and asserts that
+# it FAILED; where it makes sense a positive control shows the same check would notice success
+# (the file is readable on the host, the listener does accept host connections, ...).
+# Needs root. Env: SANDBOX_RUN, SANDBOX_PROBE (set by CMake).
+set -u
+CASE=${1:?case}
+: "${SANDBOX_RUN:?}" "${SANDBOX_PROBE:?}"
+[ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
+
+UID_=200123
+GID_=300123
+T=$(mktemp -d /tmp/wsgate-sbtest.XXXXXX)
+chmod 755 "$T"
+PIDS=()
+cleanup() {
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+# A fake state dir: our area, the project's other area, another project, a secret db. All
+# world-readable on the host, so only the sandbox's mount isolation can hide them.
+STATE=$T/state
+WORK=$STATE/projects/p1/remote
+mkdir -p "$WORK/imports" "$STATE/projects/p1/onsite" "$STATE/projects/p2/remote"
+echo secret-db >"$STATE/wsgate.mdb"
+echo other-area >"$STATE/projects/p1/onsite/data.csv"
+echo other-project >"$STATE/projects/p2/remote/data.csv"
+chmod 644 "$STATE/wsgate.mdb" "$STATE"/projects/*/*/data.csv
+chown root:$GID_ "$WORK" && chmod 2770 "$WORK"
+echo imported >"$WORK/imports/approved.csv"
+chown -R root:$GID_ "$WORK/imports" && chmod 02750 "$WORK/imports" && chmod 0640 "$WORK/imports/approved.csv"
+cp "$SANDBOX_PROBE" "$WORK/probe" && chmod 755 "$WORK/probe"
+
+fail() { echo "FAIL: $CASE: $*"; exit 1; }
+pass() { echo "PASS: $CASE${1:+: $1}"; exit 0; }
+# run [sandbox-run options] -- 'shell command'; output in $OUT, status in $RC
+run() {
+	OUT=$("$SANDBOX_RUN" --work "$WORK" --uid $UID_ --gid $GID_ --user alice "$@" 2>&1)
+	RC=$?
+}
+expect_out() { # expect_out WANT: whole output must equal WANT
+	[ "$OUT" = "$1" ] || fail "expected '$1', got '$OUT' (rc $RC)"
+}
+probe() { # probe NAME EXPECTED
+	run -- "./probe $1"
+	[ "$RC" = 0 ] || fail "probe $1 exited $RC: $OUT"
+	expect_out "$2"
+	pass "$1 -> $2"
+}
+# listen tcp|udp: a listener on the host's 127.0.0.1; sets LPORT, connections logged to $T/got
+listen() {
+	python3 - "$1" "$T/got" "$T/port" <<'PY' &
+import socket, sys
+kind, log, portf = sys.argv[1:4]
+t = socket.SOCK_STREAM if kind == "tcp" else socket.SOCK_DGRAM
+s = socket.socket(socket.AF_INET, t)
+s.bind(("127.0.0.1", 0))
+if kind == "tcp":
+    s.listen(5)
+open(portf + ".tmp", "w").write(str(s.getsockname()[1]))
+import os; os.rename(portf + ".tmp", portf)
+while True:
+    if kind == "tcp":
+        c, _ = s.accept(); data = c.recv(100)
+    else:
+        data, _ = s.recvfrom(100)
+    with open(log, "a") as f:
+        f.write(repr(data) + "\n")
+PY
+	PIDS+=($!)
+	for _ in $(seq 50); do [ -s "$T/port" ] && break; sleep 0.1; done
+	LPORT=$(cat "$T/port")
+}
+# Runs sandbox-run on a pty (python pty), feeding the given lines; output in $OUT.
+run_pty() {
+	OUT=$(python3 - "$SANDBOX_RUN" "$WORK" $UID_ $GID_ "$@" <<'PY'
+import os, pty, sys, time, select
+run, work, uid, gid = sys.argv[1:5]
+lines = sys.argv[5:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.environ["TERM"] = "dumb"
+    os.execv(run, [run, "--work", work, "--uid", uid, "--gid", gid, "--user", "alice", "--pty"])
+out = b""
+def rd(t):
+    global out
+    end = time.time() + t
+    while time.time() < end:
+        r, _, _ = select.select([fd], [], [], 0.05)
+        if r:
+            try:
+                d = os.read(fd, 4096)
+            except OSError:
+                return False
+            if not d:
+                return False
+            out += d
+    return True
+rd(1.0)
+for l in lines:
+    os.write(fd, l.encode().decode("unicode_escape").encode())
+    rd(0.7)
+rd(1.0)
+try:
+    os.kill(pid, 9)
+except OSError:
+    pass
+os.waitpid(pid, 0)
+sys.stdout.write(out.decode(errors="replace").replace("\r", ""))
+PY
+)
+}
+
+case "$CASE" in
+# ---- network ----
+tcp_host_loopback)
+	listen tcp
+	python3 -c "import socket; socket.create_connection(('127.0.0.1', $LPORT)).send(b'host')" ||
+		fail "positive control: host cannot reach its own listener"
+	sleep 0.3
+	grep -q host "$T/got" || fail "positive control: listener did not log"
+	run -- "python3 -c \"
+import socket
+try:
+    socket.create_connection(('127.0.0.1', $LPORT), timeout=2).send(b'escape'); print('connected')
+except OSError as e:
+    print('refused', e.errno)
+\""
+	sleep 0.3
+	grep -q escape "$T/got" && fail "the sandbox reached the host's listener"
+	case "$OUT" in refused*) pass "$OUT" ;; *) fail "$OUT" ;; esac ;;
+udp_host_loopback)
+	listen udp
+	python3 -c "import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'host', ('127.0.0.1', $LPORT))"
+	sleep 0.3
+	grep -q host "$T/got" || fail "positive control: UDP listener did not log"
+	run -- "python3 -c \"
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(5): s.sendto(b'escape', ('127.0.0.1', $LPORT))
+print('sent')
+\""
+	sleep 0.5
+	grep -q escape "$T/got" && fail "UDP datagram from the sandbox reached the host"
+	pass "datagrams stayed in the sandbox's own loopback" ;;
+only_loopback)
+	run -- "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '"
+	expect_out lo; pass ;;
+loopback_inside)
+	run -- "python3 -c \"
+import socket
+s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen()
+c = socket.create_connection(s.getsockname()); a, _ = s.accept(); c.send(b'ok'); print(a.recv(2).decode())
+\""
+	expect_out ok; pass "R/Python local workers can use lo" ;;
+raw_socket) probe sock_raw EPERM ;;
+netlink_socket) probe sock_netlink EAFNOSUPPORT ;;
+packet_socket) probe sock_packet EAFNOSUPPORT ;;
+alg_socket) probe sock_alg EAFNOSUPPORT ;;
+vsock_socket) probe sock_vsock EAFNOSUPPORT ;;
+bluetooth_socket) probe sock_bluetooth EAFNOSUPPORT ;;
+appletalk_socket) probe sock_appletalk EAFNOSUPPORT ;;
+socket_family_hibits) probe sock_hibits EAFNOSUPPORT ;;
+socketpair_inet) probe socketpair_inet EAFNOSUPPORT ;;
+unix_socket_allowed) probe sock_unix ok ;;
+inet_socket_allowed) probe sock_inet ok ;;
+# ---- files ----
+etc_shadow)
+	[ -s /etc/shadow ] || fail "positive control: host has no /etc/shadow"
+	run -- "cat /etc/shadow || cat /proc/1/root/etc/shadow || echo denied"
+	case "$OUT" in *root:*) fail "read shadow" ;; esac
+	echo "$OUT" | tail -1 | grep -q denied || fail "$OUT"; pass ;;
+state_dir)
+	setpriv --reuid=$UID_ --regid=$GID_ --clear-groups cat "$STATE/wsgate.mdb" >/dev/null ||
+		fail "positive control: the state file is not readable by the uid on the host"
+	run -- "cat '$STATE/wsgate.mdb' || ls '$STATE' || cat /work/../../../wsgate.mdb || echo denied"
+	case "$OUT" in *secret-db*) fail "read the state dir" ;; esac
+	echo "$OUT" | tail -1 | grep -q denied || fail "$OUT"; pass ;;
+other_area)
+	run -- "cat '$STATE/projects/p1/onsite/data.csv' || cat ../onsite/data.csv || ls /work/.. ; echo done"
+	case "$OUT" in *other-area*|*onsite*) fail "other area visible: $OUT" ;; esac
+	pass ;;
+other_project)
+	run -- "cat '$STATE/projects/p2/remote/data.csv' || find / -name data.csv -not -path '/proc/*' 2>/dev/null; echo done"
+	case "$OUT" in *other-project*|*p2*) fail "other project visible: $OUT" ;; esac
+	pass ;;
+home_dirs)
+	run -- "ls /home /root 2>&1; echo done"
+	case "$OUT" in *"No such file"*done) pass ;; *) fail "$OUT" ;; esac ;;
+write_usr)
+	run -- "touch /usr/evil || echo x >> /etc/passwd || mkdir /evil || touch /bin/evil || echo denied"
+	[ -e /usr/evil ] && { rm -f /usr/evil; fail "wrote /usr"; }
+	echo "$OUT" | tail -1 | grep -q denied || fail "$OUT"; pass ;;
+imports_readonly)
+	run -- "cat imports/approved.csv && { touch imports/new || echo x >> imports/approved.csv || rm -f imports/approved.csv || echo denied; }"
+	[ -e "$WORK/imports/new" ] && fail "created a file in imports"
+	grep -qx imported "$WORK/imports/approved.csv" || fail "imports file changed"
+	echo "$OUT" | head -1 | grep -qx imported || fail "positive control: cannot read imports: $OUT"
+	echo "$OUT" | tail -1 | grep -q denied || fail "$OUT"; pass ;;
+symlink_outside)
+	run -- "ln -s '$STATE/wsgate.mdb' link1 && ln -s /proc/1/root/etc/shadow link2 && { cat link1 || cat link2 || echo denied; }"
+	case "$OUT" in *secret-db*|*root:*) fail "followed a link outside" ;; esac
+	echo "$OUT" | tail -1 | grep -q denied || fail "$OUT"; pass ;;
+hardlink_outside)
+	run -- "ln /etc/passwd h1 || ln /usr/bin/su h2 || ln '$STATE/wsgate.mdb' h3 || echo denied"
+	[ -e "$WORK/h1" ] || [ -e "$WORK/h2" ] || [ -e "$WORK/h3" ] && fail "hard link created: $OUT"
+	echo "$OUT" | tail -1 | grep -q denied || fail "$OUT"; pass ;;
+proc1_root)
+	run -- "ls /proc/1/root/ || cat /proc/1/environ || echo denied"
+	echo "$OUT" | tail -1 | grep -q denied || fail "$OUT"; pass ;;
+proc1_mem) probe proc1_mem ENOENT ;;
+proc_self_root)
+	run -- "readlink /proc/self/root; cat '/proc/self/root$STATE/wsgate.mdb' || cat /proc/self/root/../../etc/shadow || ls /proc/self/root/oldroot || echo denied"
+	case "$OUT" in *secret-db*|*root:*) fail "escaped via /proc/self/root" ;; esac
+	[ "$(echo "$OUT" | head -1)" = / ] || fail "root is not /: $OUT"
+	echo "$OUT" | tail -1 | grep -q denied || fail "$OUT"; pass ;;
+no_oldroot)
+	run -- "ls -d /oldroot /newroot /tmp/oldroot 2>/dev/null; echo done"
+	expect_out done; pass ;;
+tmp_private)
+	touch /tmp/wsgate-host-marker.$$
+	run -- "ls -A /tmp; echo x > /tmp/mine && echo writable"
+	rm -f /tmp/wsgate-host-marker.$$
+	expect_out writable; pass "/tmp empty, private and writable" ;;
+no_resolv_conf)
+	run -- "test -e /etc/resolv.conf && echo present || echo absent"
+	expect_out absent; pass ;;
+passwd_only_user)
+	run -- "cat /etc/passwd; getent passwd root || echo noroot"
+	expect_out "alice:x:$UID_:$GID_::/work:/bin/bash
+noroot"; pass ;;
+sysrq_and_proc_sys)
+	run -- "echo h > /proc/sysrq-trigger || echo 1 > /proc/sys/kernel/sysrq || echo 0 > /proc/sys/vm/overcommit_memory || echo denied"
+	echo "$OUT" | tail -1 | grep -q denied || fail "$OUT"; pass ;;
+dev_minimal)
+	run -- "ls /dev | tr '\n' ' '; cat /dev/mem /dev/sda /dev/kmsg 2>/dev/null || echo nodev"
+	expect_out "fd full null ptmx pts random shm stderr stdin stdout tty urandom zero nodev"; pass ;;
+# ---- processes and identity ----
+ps_host)
+	sleep 300 &
+	PIDS+=($!)
+	run -- "ps -eo pid,user,args | grep -v 'ps -eo' | tail -n +2 | wc -l; kill -0 $! && echo seen || echo notseen"
+	expect_out "1
+notseen"; pass "only the own shell is listed; host pid $! unknown" ;;
+kill_host)
+	sleep 300 &
+	HP=$!
+	PIDS+=($HP)
+	run -- "kill -9 $HP; kill -9 -1; echo done"
+	sleep 0.2
+	kill -0 $HP || fail "host process was killed"
+	pass ;;
+kill_init)
+	run -- "./probe kill_init; echo still-here"
+	expect_out "ok
+still-here"; pass "init ignores signals from inside" ;;
+identity)
+	run -- "id -u; id -g; id -G; grep -E '^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):' /proc/self/status | tr -s '\t' ' '"
+	expect_out "$UID_
+$GID_
+$GID_
+CapInh: 0000000000000000
+CapPrm: 0000000000000000
+CapEff: 0000000000000000
+CapBnd: 0000000000000000
+CapAmb: 0000000000000000
+NoNewPrivs: 1
+Seccomp: 2"; pass ;;
+setuid_copy)
+	cp /usr/bin/id "$WORK/suid-id" && chown root:root "$WORK/suid-id" && chmod 4755 "$WORK/suid-id"
+	[ "$(setpriv --reuid=$UID_ --regid=$GID_ --clear-groups "$WORK/suid-id" -u)" = 0 ] ||
+		fail "positive control: setuid copy does not work on the host"
+	run -- "./suid-id -u"
+	expect_out $UID_; pass "setuid bit inert (nosuid + no_new_privs)" ;;
+su_sudo)
+	run -- "echo x | su -c id root 2>&1; sudo -n id 2>&1; id -u"
+	case "$OUT" in *"uid=0"*) fail "became root: $OUT" ;; esac
+	[ "$(echo "$OUT" | tail -1)" = $UID_ ] || fail "$OUT"; pass ;;
+hostname)
+	run -- "hostname; hostname evil 2>/dev/null; ./probe sethostname; hostname"
+	expect_out "wsgate
+EPERM
+wsgate"; pass ;;
+# ---- syscall probes (the seccomp table) ----
+mount) probe mount EPERM ;;
+umount) probe umount EPERM ;;
+pivot_root) probe pivot_root EPERM ;;
+chroot) probe chroot EPERM ;;
+mknod_char) probe mknod_char EPERM ;;
+mknod_block) probe mknod_block EPERM ;;
+mknod_fifo_allowed) probe mknod_fifo ok ;;
+setdomainname) probe setdomainname EPERM ;;
+clock_settime) probe clock_settime EPERM ;;
+settimeofday) probe settimeofday EPERM ;;
+adjtimex) probe adjtimex EPERM ;;
+ptrace) probe ptrace EPERM ;;
+ptrace_traceme) probe ptrace_traceme EPERM ;;
+process_vm_readv) probe process_vm_readv EPERM ;;
+process_vm_writev) probe process_vm_writev EPERM ;;
+unshare_user) probe unshare_user EPERM ;;
+unshare_mount) probe unshare_ns EPERM ;;
+unshare_net) probe unshare_net EPERM ;;
+setns) probe setns EPERM ;;
+clone_newuser) probe clone_newuser EPERM ;;
+clone3) probe clone3 ENOSYS ;;
+keyctl) probe keyctl EPERM ;;
+add_key) probe add_key EPERM ;;
+request_key) probe request_key EPERM ;;
+bpf) probe bpf EPERM ;;
+perf_event_open) probe perf_event_open EPERM ;;
+userfaultfd) probe userfaultfd EPERM ;;
+io_uring_setup) probe io_uring_setup ENOSYS ;;
+kexec_load) probe kexec_load EPERM ;;
+kexec_file_load) probe kexec_file_load EPERM ;;
+init_module) probe init_module EPERM ;;
+finit_module) probe finit_module EPERM ;;
+delete_module) probe delete_module EPERM ;;
+open_by_handle_at) probe open_by_handle_at EPERM ;;
+name_to_handle_at) probe name_to_handle_at EPERM ;;
+reboot) probe reboot EPERM ;;
+swapon) probe swapon EPERM ;;
+swapoff) probe swapoff EPERM ;;
+syslog) probe syslog EPERM ;;
+acct) probe acct EPERM ;;
+quotactl) probe quotactl EPERM ;;
+personality) probe personality EPERM ;;
+personality_linux_allowed) probe personality_linux ok ;;
+pidfd_getfd) probe pidfd_getfd EPERM ;;
+kcmp) probe kcmp EPERM ;;
+modify_ldt) probe modify_ldt EPERM ;;
+iopl) probe iopl EPERM ;;
+ioperm) probe ioperm EPERM ;;
+fanotify_init) probe fanotify_init EPERM ;;
+lookup_dcookie) probe lookup_dcookie EPERM ;;
+fsopen) probe fsopen ENOSYS ;;
+open_tree) probe open_tree ENOSYS ;;
+move_mount) probe move_mount ENOSYS ;;
+tioclinux_hibits) probe tioclinux EPERM ;;
+abi_x32)
+	run -- "./probe x32"
+	[ "$RC" = $((128 + 31)) ] || fail "x32 syscall not killed (rc $RC): $OUT"; pass "killed by SIGSYS" ;;
+abi_i386)
+	run -- "./probe i386"
+	[ "$RC" = $((128 + 31)) ] || fail "int 0x80 not killed (rc $RC): $OUT"; pass "killed by SIGSYS" ;;
+tiocsti_pty)
+	# The injected "id" would run in the session's shell after the probe exits.
+	run_pty "./probe tiocsti; ./probe tiocsti_hibits; echo probes-done\n" "exit\n"
+	echo "$OUT" | grep -q "probes-done" || fail "pty session did not run: $OUT"
+	[ "$(echo "$OUT" | grep -c '^EPERM$')" = 2 ] || fail "TIOCSTI not refused: $OUT"
+	pass ;;
+# ---- limits ----
+fork_limit)
+	run --pids 32 -- "python3 -c \"
+import os, time, errno
+n = 0
+try:
+    for i in range(200):
+        if os.fork() == 0:
+            time.sleep(30); os._exit(0)
+        n += 1
+    print('unlimited', n)
+except OSError as e:
+    print('limited', errno.errorcode[e.errno], n < 32)
+\""
+	expect_out "limited EAGAIN True"; pass ;;
+fork_bomb)
+	run --pids 64 --timeout 5 -- ':(){ :|:& };:; sleep 30'
+	[ "$RC" = 137 ] || fail "bomb sandbox did not end by the kill (rc $RC)"
+	run -- "echo alive"
+	expect_out alive; pass "host and the next sandbox unaffected" ;;
+memory_bomb)
+	run --mem 64M -- "python3 -c 'a = []
+while True: a.append(bytearray(8 << 20))'"
+	[ "$RC" = 137 ] || fail "memory bomb not killed by the limit (rc $RC): $OUT"
+	run -- "echo alive"
+	expect_out alive; pass "OOM kill confined to that sandbox" ;;
+memory_bomb_rlimits)
+	run --rlimits-only --mem 256M -- "python3 -c 'a = []
+while True: a.append(bytearray(8 << 20))' 2>&1 | tail -1"
+	expect_out MemoryError; pass "rlimits backend: RLIMIT_AS" ;;
+file_size)
+	run --fsize 1M -- "head -c 2M /dev/zero > big; echo rc=\$?; stat -c %s big"
+	expect_out "rc=153
+1048576"; pass "SIGXFSZ at file_size_max" ;;
+file_size_efbig)
+	run --fsize 1M -- "python3 -c \"
+import signal, errno
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+f = open('big', 'wb')
+try:
+    f.write(b'0' * (2 << 20)); f.flush(); print('wrote')
+except OSError as e:
+    print(errno.errorcode[e.errno])
+\" 2>&1 | tail -1; stat -c %s big"
+	expect_out "EFBIG
+1048576"; pass ;;
+cpu_time)
+	run --cpu 1 -- 'while :; do :; done'
+	[ "$RC" = $((128 + 24)) ] || fail "CPU limit did not stop the loop (rc $RC)"; pass "SIGXCPU" ;;
+tmp_size)
+	run --tmp 4M -- "head -c 8M /dev/zero > /tmp/f; stat -c %s /tmp/f"
+	[ "$(echo "$OUT" | tail -1)" -le $((4 << 20)) ] || fail "$OUT"; pass ;;
+# ---- real work (positive) ----
+bash_works)
+	run -- 'for i in 1 2 3; do echo -n $i; done; echo; echo $HOME $USER $LOGNAME $SHELL; pwd; umask'
+	expect_out "123
+/work alice alice /bin/bash
+/work
+0007"; pass ;;
+python_csv)
+	run -- "python3 -c \"
+import csv
+with open('/work/in.csv', 'w', newline='') as f:
+    w = csv.writer(f); w.writerow(['id', 'age']); [w.writerow([i, 20 + i]) for i in range(10)]
+with open('/work/in.csv') as f:
+    ages = [int(r['age']) for r in csv.DictReader(f)]
+with open('/work/out.csv', 'w', newline='') as f:
+    csv.writer(f).writerow(['mean', sum(ages) / len(ages)])
+print(open('/work/out.csv').read().strip())
+\""
+	expect_out "mean,24.5"
+	[ "$(stat -c '%u %g %a' "$WORK/out.csv")" = "$UID_ $GID_ 660" ] || fail "owner/mode of out.csv"
+	pass ;;
+awk_sort)
+	run -- "printf 'b,2\na,3\nc,1\n' > t.csv; sort -t, -k2n t.csv | awk -F, '{ s += \$2; printf \"%s\", \$1 } END { print \" \" s }'"
+	expect_out "cab 6"; pass ;;
+r_works)
+	command -v R >/dev/null || { echo "SKIP: R not installed"; exit 77; }
+	run -- "Rscript -e 'd <- data.frame(x = 1:4); write.csv(d, \"r.csv\"); cat(sum(read.csv(\"r.csv\")\$x), \"\n\")'"
+	expect_out 10; pass ;;
+exit_status)
+	run -- "exit 42"
+	[ "$RC" = 42 ] || fail "exit code $RC"
+	run -- 'kill -TERM $$'
+	[ "$RC" = 143 ] || fail "SIGTERM reported as $RC"
+	run -- 'kill -KILL $$'
+	[ "$RC" = 137 ] || fail "SIGKILL reported as $RC"
+	pass "exit and signals reported" ;;
+stdin_relay)
+	OUT=$(printf 'line1\nline2\n' | "$SANDBOX_RUN" --work "$WORK" --uid $UID_ --gid $GID_ -- "wc -l; echo err >&2" 2>/dev/null)
+	expect_out 2; pass ;;
+fds_closed)
+	exec 7<"$STATE/wsgate.mdb"
+	run -- "ls /proc/self/fd | tr '\n' ' '"
+	exec 7<&-
+	expect_out "0 1 2 3 "; pass "only stdio (and ls's own dir fd) open" ;;
+pty_job_control)
+	run_pty "sleep 100 &\n" "jobs\n" "fg\n" "\x03" "echo after=\$?\n" "exit\n"
+	echo "$OUT" | grep -q 'Running.*sleep 100' || fail "no job listed: $OUT"
+	echo "$OUT" | grep -q 'after=130' || fail "Ctrl-C did not stop the foreground job: $OUT"
+	pass ;;
+airlock_binds)
+	printf '#!/bin/sh\necho airlock-client "$@"\n' >"$T/airlock" && chmod 755 "$T/airlock"
+	python3 -c "
+import socket, os, sys
+s = socket.socket(socket.AF_UNIX); s.bind('$T/airlock.sock'); os.chmod('$T/airlock.sock', 0o666)
+s.listen(); open('$T/sockready', 'w').close()
+c, _ = s.accept(); open('$T/got', 'wb').write(c.recv(100))
+" &
+	PIDS+=($!)
+	for _ in $(seq 50); do [ -e "$T/sockready" ] && break; sleep 0.1; done
+	run --airlock-sock "$T/airlock.sock" --airlock-bin "$T/airlock" -- "airlock status; echo \$AIRLOCK_SOCKET; python3 -c \"
+import socket, os; s = socket.socket(socket.AF_UNIX); s.connect(os.environ['AIRLOCK_SOCKET']); s.send(b'hello')\"; echo x > /run/wsgate/bin/airlock || echo ro"
+	sleep 0.3
+	expect_out "airlock-client status
+/run/wsgate/airlock.sock
+ro"
+	[ "$(cat "$T/got")" = hello ] || fail "socket not reached"
+	pass ;;
+*) echo "unknown case $CASE"; exit 2 ;;
+esac
