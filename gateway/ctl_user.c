@@ -171,9 +171,12 @@ add_check_args(struct ctl *c, struct user_args *ua, struct account *a)
 		snprintf(a->projects[i], sizeof(a->projects[i]), "%s", ua->projects[i]);
 	}
 	for (unsigned i = 0; i < ua->nzones; i++) {
-		if (!name_valid(ua->zones[i]) || !config_zone_by_name(c->cfg, ua->zones[i]))
-			return ctl_fail("user \"%s\": zone %s does not exist", ua->name,
+		if (!name_valid(ua->zones[i]))
+			return ctl_fail("user \"%s\": invalid zone name %s", ua->name,
 					ctl_name(ua->zones[i], nb, sizeof(nb)));
+		if (!config_zone_by_name(c->cfg, ua->zones[i]))
+			return ctl_fail("user \"%s\": zone \"%s\" does not exist", ua->name,
+					ua->zones[i]);
 		for (unsigned j = 0; j < i; j++)
 			if (strcmp(ua->zones[i], ua->zones[j]) == 0)
 				return ctl_fail("user \"%s\": zone \"%s\" given twice", ua->name,
