@@ -44,15 +44,15 @@ enum sect { SECT_NONE, SECT_GATEWAY, SECT_ZONE, SECT_SANDBOX, SECT_AIRLOCK };
 enum line_kind { LINE_OTHER, LINE_KEY, LINE_CONT };
 
 enum vtype {
-	V_DURATION, /* uint64_t seconds */
-	V_SIZE,	    /* uint64_t bytes */
-	V_U32,	    /* uint32_t */
-	V_BOOL,	    /* int */
-	V_PATH,	    /* char[4096], absolute */
-	V_AREA,	    /* zone area name */
-	V_LISTEN,   /* list */
-	V_NETWORKS, /* list */
-	V_TYPES,    /* list */
+	V_DURATION,  /* uint64_t seconds */
+	V_SIZE,	     /* uint64_t bytes */
+	V_U32,	     /* uint32_t */
+	V_BOOL,	     /* int */
+	V_PATH,	     /* char[4096], absolute */
+	V_AREA,	     /* zone area name */
+	V_LISTEN,    /* list */
+	V_NETWORKS,  /* list */
+	V_TYPES,     /* list */
 	V_FACILITIES /* list */
 };
 
@@ -69,28 +69,28 @@ struct config_key {
 /* The whole configuration language. Ranges keep values away from overflow in the code that
  * adds them to timestamps or hands them to setrlimit/cgroups. */
 static const struct config_key config_keys[] = {
-	{SECT_GATEWAY, "listen", V_LISTEN, 0, 0, 0},
-	{SECT_GATEWAY, "state_dir", V_PATH, CFG(state_dir), 0, 0},
-	{SECT_GATEWAY, "host_key", V_PATH, CFG(host_key), 0, 0},
-	{SECT_GATEWAY, "idle_timeout", V_DURATION, CFG(idle_timeout), 1, 30 * DAY},
-	{SECT_GATEWAY, "max_sessions", V_U32, CFG(max_sessions), 1, 100000},
-	{SECT_GATEWAY, "lockout_failures", V_U32, CFG(lockout_failures), 1, 1000},
-	{SECT_GATEWAY, "lockout_window", V_DURATION, CFG(lockout_window), 1, 30 * DAY},
-	{SECT_GATEWAY, "lockout_time", V_DURATION, CFG(lockout_time), 1, 365 * DAY},
-	{SECT_GATEWAY, "login_grace_time", V_DURATION, CFG(login_grace_time), 1, HOUR},
-	{SECT_GATEWAY, "max_auth_tries", V_U32, CFG(max_auth_tries), 1, 100},
-	{SECT_ZONE, "networks", V_NETWORKS, 0, 0, 0},
-	{SECT_ZONE, "area", V_AREA, offsetof(struct zone, area), 0, 0},
-	{SECT_SANDBOX, "memory_max", V_SIZE, CFG(memory_max), MIB, 64 * TIB},
-	{SECT_SANDBOX, "pids_max", V_U32, CFG(pids_max), 1, 1000000},
-	{SECT_SANDBOX, "file_size_max", V_SIZE, CFG(file_size_max), KIB, 64 * TIB},
-	{SECT_SANDBOX, "cpu_time_max", V_DURATION, CFG(cpu_time_max), 1, 365 * DAY},
-	{SECT_SANDBOX, "tmp_size", V_SIZE, CFG(tmp_size), MIB, 64 * TIB},
-	{SECT_AIRLOCK, "export_types", V_TYPES, 0, 0, 0},
-	{SECT_AIRLOCK, "export_max_size", V_SIZE, CFG(export_max_size), 1, 64 * TIB},
-	{SECT_AIRLOCK, "min_cell_count", V_U32, CFG(min_cell_count), 1, 1000000},
-	{SECT_AIRLOCK, "facilities", V_FACILITIES, 0, 0, 0},
-	{SECT_AIRLOCK, "export_block_on_fail", V_BOOL, CFG(export_block_on_fail), 0, 1},
+    {SECT_GATEWAY, "listen", V_LISTEN, 0, 0, 0},
+    {SECT_GATEWAY, "state_dir", V_PATH, CFG(state_dir), 0, 0},
+    {SECT_GATEWAY, "host_key", V_PATH, CFG(host_key), 0, 0},
+    {SECT_GATEWAY, "idle_timeout", V_DURATION, CFG(idle_timeout), 1, 30 * DAY},
+    {SECT_GATEWAY, "max_sessions", V_U32, CFG(max_sessions), 1, 100000},
+    {SECT_GATEWAY, "lockout_failures", V_U32, CFG(lockout_failures), 1, 1000},
+    {SECT_GATEWAY, "lockout_window", V_DURATION, CFG(lockout_window), 1, 30 * DAY},
+    {SECT_GATEWAY, "lockout_time", V_DURATION, CFG(lockout_time), 1, 365 * DAY},
+    {SECT_GATEWAY, "login_grace_time", V_DURATION, CFG(login_grace_time), 1, HOUR},
+    {SECT_GATEWAY, "max_auth_tries", V_U32, CFG(max_auth_tries), 1, 100},
+    {SECT_ZONE, "networks", V_NETWORKS, 0, 0, 0},
+    {SECT_ZONE, "area", V_AREA, offsetof(struct zone, area), 0, 0},
+    {SECT_SANDBOX, "memory_max", V_SIZE, CFG(memory_max), MIB, 64 * TIB},
+    {SECT_SANDBOX, "pids_max", V_U32, CFG(pids_max), 1, 1000000},
+    {SECT_SANDBOX, "file_size_max", V_SIZE, CFG(file_size_max), KIB, 64 * TIB},
+    {SECT_SANDBOX, "cpu_time_max", V_DURATION, CFG(cpu_time_max), 1, 365 * DAY},
+    {SECT_SANDBOX, "tmp_size", V_SIZE, CFG(tmp_size), MIB, 64 * TIB},
+    {SECT_AIRLOCK, "export_types", V_TYPES, 0, 0, 0},
+    {SECT_AIRLOCK, "export_max_size", V_SIZE, CFG(export_max_size), 1, 64 * TIB},
+    {SECT_AIRLOCK, "min_cell_count", V_U32, CFG(min_cell_count), 1, 1000000},
+    {SECT_AIRLOCK, "facilities", V_FACILITIES, 0, 0, 0},
+    {SECT_AIRLOCK, "export_block_on_fail", V_BOOL, CFG(export_block_on_fail), 0, 1},
 };
 #define NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 
@@ -354,8 +354,8 @@ val_duration(struct parse *p, const struct config_key *k, void *field, const cha
 	if (n < k->min || n > k->max) {
 		format_duration(k->min, lo, sizeof(lo));
 		format_duration(k->max, hi, sizeof(hi));
-		snprintf(why, WHY_MAX, "duration '%s' out of range %s..%s", shown(v, buf, sizeof(buf)),
-			 lo, hi);
+		snprintf(why, WHY_MAX, "duration '%s' out of range %s..%s",
+			 shown(v, buf, sizeof(buf)), lo, hi);
 		return -1;
 	}
 	*(uint64_t *)field = n;
@@ -376,8 +376,8 @@ val_size(struct parse *p, const struct config_key *k, void *field, const char *v
 	if (n < k->min || n > k->max) {
 		format_size(k->min, lo, sizeof(lo));
 		format_size(k->max, hi, sizeof(hi));
-		snprintf(why, WHY_MAX, "size '%s' out of range %s..%s", shown(v, buf, sizeof(buf)), lo,
-			 hi);
+		snprintf(why, WHY_MAX, "size '%s' out of range %s..%s", shown(v, buf, sizeof(buf)),
+			 lo, hi);
 		return -1;
 	}
 	*(uint64_t *)field = n;
@@ -512,7 +512,8 @@ listen_parse(const char *tok, struct listen_addr *la, char *why)
 	} else {
 		colon = strchr(tok, ':');
 		if (!colon || strchr(colon + 1, ':')) {
-			snprintf(why, WHY_MAX, "invalid listen address '%s' (write [ADDR]:PORT for IPv6)",
+			snprintf(why, WHY_MAX,
+				 "invalid listen address '%s' (write [ADDR]:PORT for IPv6)",
 				 shown(tok, buf, sizeof(buf)));
 			return -1;
 		}
@@ -523,7 +524,8 @@ listen_parse(const char *tok, struct listen_addr *la, char *why)
 	memcpy(host, h, hlen);
 	host[hlen] = '\0';
 	if (parse_port(colon + 1, &port) < 0) {
-		snprintf(why, WHY_MAX, "invalid port in '%s' (1..65535)", shown(tok, buf, sizeof(buf)));
+		snprintf(why, WHY_MAX, "invalid port in '%s' (1..65535)",
+			 shown(tok, buf, sizeof(buf)));
 		return -1;
 	}
 	if (v6) {
@@ -605,11 +607,13 @@ val_networks(struct parse *p, const struct config_key *k, void *field, const cha
 			return -1;
 		}
 		if (z->nnets >= CONFIG_MAX_NETS) {
-			snprintf(why, WHY_MAX, "more than %d networks in one zone", CONFIG_MAX_NETS);
+			snprintf(why, WHY_MAX, "more than %d networks in one zone",
+				 CONFIG_MAX_NETS);
 			return -1;
 		}
 		if ((bad = cidr_parse_why(tok, &c)) != NULL) {
-			snprintf(why, WHY_MAX, "network '%s': %s", shown(tok, buf, sizeof(buf)), bad);
+			snprintf(why, WHY_MAX, "network '%s': %s", shown(tok, buf, sizeof(buf)),
+				 bad);
 			return -1;
 		}
 		z->nets[z->nnets++] = c;
@@ -716,10 +720,11 @@ val_facilities(struct parse *p, const struct config_key *k, void *field, const c
 }
 
 static const value_fn value_fns[] = {
-	[V_DURATION] = val_duration, [V_SIZE] = val_size,	    [V_U32] = val_u32,
-	[V_BOOL] = val_bool,	     [V_PATH] = val_path,	    [V_AREA] = val_area,
-	[V_LISTEN] = val_listen,     [V_NETWORKS] = val_networks, [V_TYPES] = val_types,
-	[V_FACILITIES] = val_facilities,
+    [V_DURATION] = val_duration, [V_SIZE] = val_size,
+    [V_U32] = val_u32,		 [V_BOOL] = val_bool,
+    [V_PATH] = val_path,	 [V_AREA] = val_area,
+    [V_LISTEN] = val_listen,	 [V_NETWORKS] = val_networks,
+    [V_TYPES] = val_types,	 [V_FACILITIES] = val_facilities,
 };
 
 static int
@@ -994,7 +999,7 @@ lex_line(struct parse *p, const char *line)
 {
 	const char *t = line;
 
-	if (p->lineno == 1 && memcmp(t, "\xef\xbb\xbf", 3) == 0)
+	if (p->lineno == 1 && strncmp(t, "\xef\xbb\xbf", 3) == 0)
 		t += 3;
 	line = t;
 	while (isspace((unsigned char)*t))
@@ -1039,8 +1044,7 @@ config_reader(char *str, int num, void *stream)
 		return NULL;
 	}
 	if (n >= (size_t)num - 1) {
-		fail(p, "line longer than %d bytes (continue a list on an indented line)",
-		     num - 3);
+		fail(p, "line longer than %d bytes (continue a list on an indented line)", num - 3);
 		return NULL;
 	}
 	memcpy(str, line, n);
@@ -1207,9 +1211,8 @@ config_load(const char *path, struct config **out, char *err, size_t errlen)
 	section_end(&p);
 	if (p.failed)
 		goto out;
-	if (!p.host_key_set &&
-	    snprintf(cfg->host_key, sizeof(cfg->host_key), "%s/host_ed25519", cfg->state_dir) >=
-		    (int)sizeof(cfg->host_key)) {
+	if (!p.host_key_set && snprintf(cfg->host_key, sizeof(cfg->host_key), "%s/host_ed25519",
+					cfg->state_dir) >= (int)sizeof(cfg->host_key)) {
 		snprintf(err, errlen, "%s: state_dir too long", path);
 		goto out;
 	}

@@ -131,36 +131,36 @@ test_defaults(void **state)
 }
 
 static const char spec_example[] =
-	"[gateway]\n"
-	"listen = 0.0.0.0:2222          ; several allowed, space-separated; [::]:2222 for IPv6\n"
-	"state_dir = /var/lib/wsgate     ; LMDB, quarantine, work areas, audit\n"
-	"host_key = /var/lib/wsgate/host_ed25519\n"
-	"idle_timeout = 30m\n"
-	"max_sessions = 200\n"
-	"lockout_failures = 5\n"
-	"lockout_window = 15m\n"
-	"lockout_time = 15m\n"
-	"\n"
-	"[zone onsite]\n"
-	"networks = 10.10.0.0/24\n"
-	"area = onsite\n"
-	"\n"
-	"[zone acme-office]\n"
-	"networks = 203.0.113.0/28 2001:db8:1::/48\n"
-	"area = remote\n"
-	"\n"
-	"[sandbox]\n"
-	"memory_max = 4G\n"
-	"pids_max = 256\n"
-	"file_size_max = 10G\n"
-	"cpu_time_max = 12h\n"
-	"\n"
-	"[airlock]\n"
-	"export_types = csv tsv txt pdf png\n"
-	"export_max_size = 50M\n"
-	"min_cell_count = 10\n"
-	"facilities = \"Hospital A\" H001\n"
-	"export_block_on_fail = no\n";
+    "[gateway]\n"
+    "listen = 0.0.0.0:2222          ; several allowed, space-separated; [::]:2222 for IPv6\n"
+    "state_dir = /var/lib/wsgate     ; LMDB, quarantine, work areas, audit\n"
+    "host_key = /var/lib/wsgate/host_ed25519\n"
+    "idle_timeout = 30m\n"
+    "max_sessions = 200\n"
+    "lockout_failures = 5\n"
+    "lockout_window = 15m\n"
+    "lockout_time = 15m\n"
+    "\n"
+    "[zone onsite]\n"
+    "networks = 10.10.0.0/24\n"
+    "area = onsite\n"
+    "\n"
+    "[zone acme-office]\n"
+    "networks = 203.0.113.0/28 2001:db8:1::/48\n"
+    "area = remote\n"
+    "\n"
+    "[sandbox]\n"
+    "memory_max = 4G\n"
+    "pids_max = 256\n"
+    "file_size_max = 10G\n"
+    "cpu_time_max = 12h\n"
+    "\n"
+    "[airlock]\n"
+    "export_types = csv tsv txt pdf png\n"
+    "export_max_size = 50M\n"
+    "min_cell_count = 10\n"
+    "facilities = \"Hospital A\" H001\n"
+    "export_block_on_fail = no\n";
 
 static void
 test_spec_example(void **state)
@@ -390,8 +390,7 @@ test_malformed_lines(void **state)
 	load_fail("[gateway]\nmax_sessions ; = 3\n", 2, "expected 'key = value'");
 	load_fail("[gateway]\n  max_sessions = 3\n", 2, "indented line");
 	load_fail("[gateway]\nmax_sessions = 3\n\n  lockout_time = 1m\n", 4, "indented line");
-	load_fail("[gateway]\nmax_sessions = 3\n  4\n", 3,
-		  "key 'max_sessions': continuation line");
+	load_fail("[gateway]\nmax_sessions = 3\n  4\n", 3, "key 'max_sessions': continuation line");
 
 	/* A NUL must not hide the rest of the line from us. */
 	write_file(conf, "[gateway]\nmax_sessions = 3\0junk\n", 33);
@@ -480,8 +479,17 @@ test_sizes(void **state)
 static void
 test_integers(void **state)
 {
-	static const char *const bad[] = {"0",	 "100001", "+5",  "-1", "05",	"4294967296",
-					  "12a", "1e3",	   "0x10", "1 2", "99999999999999999999"};
+	static const char *const bad[] = {"0",
+					  "100001",
+					  "+5",
+					  "-1",
+					  "05",
+					  "4294967296",
+					  "12a",
+					  "1e3",
+					  "0x10",
+					  "1 2",
+					  "99999999999999999999"};
 	char text[128];
 	struct config *cfg;
 
@@ -506,8 +514,8 @@ test_booleans(void **state)
 	static const struct {
 		const char *text;
 		int val;
-	} ok[] = {{"yes", 1}, {"no", 0},  {"true", 1}, {"false", 0}, {"on", 1},
-		  {"off", 0}, {"1", 1},	  {"0", 0},    {"YES", 1},   {"Off", 0}};
+	} ok[] = {{"yes", 1}, {"no", 0}, {"true", 1}, {"false", 0}, {"on", 1},
+		  {"off", 0}, {"1", 1},	 {"0", 0},    {"YES", 1},   {"Off", 0}};
 	static const char *const bad[] = {"maybe", "2", "y", "yess", "-1", "\"yes\""};
 	char text[128];
 
@@ -528,9 +536,8 @@ test_booleans(void **state)
 static void
 test_paths(void **state)
 {
-	static const char *const bad[] = {"relative/dir", "/",	      "/a/../b", "/a/./b",
-					  "/a//b",	  "/a/",      "./x",	 "/a/..",
-					  "~/x",	  "/a\x01/b"};
+	static const char *const bad[] = {"relative/dir", "/",	 "/a/../b", "/a/./b", "/a//b",
+					  "/a/",	  "./x", "/a/..",   "~/x",    "/a\x01/b"};
 	char text[128];
 	struct config *cfg;
 
@@ -576,11 +583,26 @@ test_listen(void **state)
 	assert_string_equal(cfg->listen[3].text, "[::1]:65535");
 	config_free(cfg);
 
-	static const char *const bad[] = {
-		"0.0.0.0",    "0.0.0.0:",     "0.0.0.0:0",	  "0.0.0.0:65536", "0.0.0.0:022",
-		"::1:2222",   "[::1]2222",    "[::1]:",		  "[::1:2222",	   "localhost:22",
-		"1.2.3:22",   "1.2.3.4.5:22", "[fe80::1%eth0]:22", "[1.2.3.4]:22",  "01.2.3.4:22",
-		":22",	      "[]:22",	      "0.0.0.0:+22",	  "0.0.0.0:-1",	   "0.0.0.0:22x"};
+	static const char *const bad[] = {"0.0.0.0",
+					  "0.0.0.0:",
+					  "0.0.0.0:0",
+					  "0.0.0.0:65536",
+					  "0.0.0.0:022",
+					  "::1:2222",
+					  "[::1]2222",
+					  "[::1]:",
+					  "[::1:2222",
+					  "localhost:22",
+					  "1.2.3:22",
+					  "1.2.3.4.5:22",
+					  "[fe80::1%eth0]:22",
+					  "[1.2.3.4]:22",
+					  "01.2.3.4:22",
+					  ":22",
+					  "[]:22",
+					  "0.0.0.0:+22",
+					  "0.0.0.0:-1",
+					  "0.0.0.0:22x"};
 	char text[160];
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -603,11 +625,21 @@ test_listen(void **state)
 static void
 test_networks(void **state)
 {
-	static const char *const bad[] = {"10.0.0.0/33",   "10.0.0.1/24",  "10.0.0.0/",
-					  "10.0.0.0/-1",   "10.0.0.0/+8",  "10.0.0.0/08",
-					  "10.0.0/24",	   "10.0.0.0/8/8", "2001:db8::/129",
-					  "2001:db8::1/64", "::ffff:10.0.0.0/104", "example.com",
-					  "/8",		   "10.0.0.0/ 8",  "fe80::1%eth0"};
+	static const char *const bad[] = {"10.0.0.0/33",
+					  "10.0.0.1/24",
+					  "10.0.0.0/",
+					  "10.0.0.0/-1",
+					  "10.0.0.0/+8",
+					  "10.0.0.0/08",
+					  "10.0.0/24",
+					  "10.0.0.0/8/8",
+					  "2001:db8::/129",
+					  "2001:db8::1/64",
+					  "::ffff:10.0.0.0/104",
+					  "example.com",
+					  "/8",
+					  "10.0.0.0/ 8",
+					  "fe80::1%eth0"};
 	char text[160];
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -652,7 +684,8 @@ test_facilities(void **state)
 	char *buf;
 	size_t n;
 
-	cfg = load_ok("[airlock]\nfacilities = \"Hospital A\" H001 \"St. Luke's\"\t\"\xe7\x97\x85\" X\n");
+	cfg = load_ok(
+	    "[airlock]\nfacilities = \"Hospital A\" H001 \"St. Luke's\"\t\"\xe7\x97\x85\" X\n");
 	assert_int_equal(cfg->nfacilities, 5);
 	assert_string_equal(cfg->facilities[0], "Hospital A");
 	assert_string_equal(cfg->facilities[1], "H001");
@@ -849,30 +882,18 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_spec_example),
-		cmocka_unit_test(test_deploy_example),
-		cmocka_unit_test(test_all_keys),
-		cmocka_unit_test(test_file_errors),
-		cmocka_unit_test(test_file_too_large),
-		cmocka_unit_test(test_sections),
-		cmocka_unit_test(test_zone_requirements),
-		cmocka_unit_test(test_zone_limits),
-		cmocka_unit_test(test_keys),
-		cmocka_unit_test(test_malformed_lines),
-		cmocka_unit_test(test_continuation),
-		cmocka_unit_test(test_durations),
-		cmocka_unit_test(test_sizes),
-		cmocka_unit_test(test_integers),
-		cmocka_unit_test(test_booleans),
-		cmocka_unit_test(test_paths),
-		cmocka_unit_test(test_listen),
-		cmocka_unit_test(test_networks),
-		cmocka_unit_test(test_export_types),
-		cmocka_unit_test(test_facilities),
-		cmocka_unit_test(test_cidr_parse),
-		cmocka_unit_test(test_cidr_match),
-		cmocka_unit_test(test_zone_for),
+	    cmocka_unit_test(test_defaults),	    cmocka_unit_test(test_spec_example),
+	    cmocka_unit_test(test_deploy_example),  cmocka_unit_test(test_all_keys),
+	    cmocka_unit_test(test_file_errors),	    cmocka_unit_test(test_file_too_large),
+	    cmocka_unit_test(test_sections),	    cmocka_unit_test(test_zone_requirements),
+	    cmocka_unit_test(test_zone_limits),	    cmocka_unit_test(test_keys),
+	    cmocka_unit_test(test_malformed_lines), cmocka_unit_test(test_continuation),
+	    cmocka_unit_test(test_durations),	    cmocka_unit_test(test_sizes),
+	    cmocka_unit_test(test_integers),	    cmocka_unit_test(test_booleans),
+	    cmocka_unit_test(test_paths),	    cmocka_unit_test(test_listen),
+	    cmocka_unit_test(test_networks),	    cmocka_unit_test(test_export_types),
+	    cmocka_unit_test(test_facilities),	    cmocka_unit_test(test_cidr_parse),
+	    cmocka_unit_test(test_cidr_match),	    cmocka_unit_test(test_zone_for),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -98,33 +98,54 @@ test_string_bounds(void **state)
 	uint8_t blob[2];
 
 	/* length field larger than the buffer */
-	rbuf_init(&r, "\x00\x00\x00\x05" "ab", 6);
+	rbuf_init(&r,
+		  "\x00\x00\x00\x05"
+		  "ab",
+		  6);
 	rbuf_str(&r, s, sizeof(s));
 	assert_false(rbuf_ok(&r));
 	assert_string_equal(s, "");
 	/* a length near 2^32 must not wrap the offset */
-	rbuf_init(&r, "\xff\xff\xff\xff" "ab", 6);
+	rbuf_init(&r,
+		  "\xff\xff\xff\xff"
+		  "ab",
+		  6);
 	rbuf_str(&r, s, sizeof(s));
 	assert_false(rbuf_ok(&r));
-	rbuf_init(&r, "\xff\xff\xff\xfe" "ab", 6);
+	rbuf_init(&r,
+		  "\xff\xff\xff\xfe"
+		  "ab",
+		  6);
 	assert_null(rbuf_view(&r, &n));
 	assert_int_equal(n, 0);
 	assert_false(rbuf_ok(&r));
 	/* a string that fits the buffer but not the destination (needs room for NUL) */
-	rbuf_init(&r, "\x00\x00\x00\x04" "abcd", 8);
+	rbuf_init(&r,
+		  "\x00\x00\x00\x04"
+		  "abcd",
+		  8);
 	rbuf_str(&r, s, sizeof(s));
 	assert_false(rbuf_ok(&r));
 	assert_string_equal(s, "");
-	rbuf_init(&r, "\x00\x00\x00\x03" "abc", 7);
+	rbuf_init(&r,
+		  "\x00\x00\x00\x03"
+		  "abc",
+		  7);
 	rbuf_str(&r, s, sizeof(s));
 	assert_true(rbuf_done(&r));
 	assert_string_equal(s, "abc");
 	/* an embedded NUL would truncate a name silently: refused */
-	rbuf_init(&r, "\x00\x00\x00\x03" "a\0c", 7);
+	rbuf_init(&r,
+		  "\x00\x00\x00\x03"
+		  "a\0c",
+		  7);
 	rbuf_str(&r, s, sizeof(s));
 	assert_false(rbuf_ok(&r));
 	/* a blob larger than its destination */
-	rbuf_init(&r, "\x00\x00\x00\x03" "abc", 7);
+	rbuf_init(&r,
+		  "\x00\x00\x00\x03"
+		  "abc",
+		  7);
 	rbuf_bytes(&r, blob, sizeof(blob), &n);
 	assert_false(rbuf_ok(&r));
 	assert_int_equal(n, 0);
@@ -185,10 +206,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_roundtrip),
-		cmocka_unit_test(test_truncated),
-		cmocka_unit_test(test_string_bounds),
-		cmocka_unit_test(test_writer_limits),
+	    cmocka_unit_test(test_roundtrip),
+	    cmocka_unit_test(test_truncated),
+	    cmocka_unit_test(test_string_bounds),
+	    cmocka_unit_test(test_writer_limits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

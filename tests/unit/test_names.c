@@ -12,12 +12,27 @@
 static void
 test_name_valid(void **state)
 {
-	static const char *const ok[] = {"a", "alice", "acme-office", "p_1", "z9",
-					 "abcdefghijklmnopqrstuvwxyz012345" /* 32 */};
-	static const char *const bad[] = {
-		"",	 "A",	  "Alice", "1abc", "-a",  "_a",	  "a b",  "a.b", "a/b", "../a",
-		"a\n",	 "a\t",	  "a:b",   "a@b",  "é",	  "a\xc3\xa9", ".",   "..",
-		"abcdefghijklmnopqrstuvwxyz0123456" /* 33 */};
+	static const char *const ok[] = {
+	    "a", "alice", "acme-office", "p_1", "z9", "abcdefghijklmnopqrstuvwxyz012345" /* 32 */};
+	static const char *const bad[] = {"",
+					  "A",
+					  "Alice",
+					  "1abc",
+					  "-a",
+					  "_a",
+					  "a b",
+					  "a.b",
+					  "a/b",
+					  "../a",
+					  "a\n",
+					  "a\t",
+					  "a:b",
+					  "a@b",
+					  "é",
+					  "a\xc3\xa9",
+					  ".",
+					  "..",
+					  "abcdefghijklmnopqrstuvwxyz0123456" /* 33 */};
 
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
 		if (!name_valid(ok[i]))
@@ -32,10 +47,10 @@ static void
 test_filename_valid(void **state)
 {
 	char longest[257];
-	static const char *const ok[] = {"a", "table1.csv", ".hidden", "...", "a b", "résumé.pdf",
-					 "-rf", "a..b", "\xff"};
-	static const char *const bad[] = {"", ".", "..", "a/b", "/", "a\n", "\x01", "a\x7f",
-					  "\t", "a\rb", "../x"};
+	static const char *const ok[] = {"a",	       "table1.csv", ".hidden", "...", "a b",
+					 "résumé.pdf", "-rf",	     "a..b",	"\xff"};
+	static const char *const bad[] = {"",	  ".",	   "..", "a/b",	 "/",	"a\n",
+					  "\x01", "a\x7f", "\t", "a\rb", "../x"};
 
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
 		if (!filename_valid(ok[i]))
@@ -57,8 +72,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_name_valid),
-		cmocka_unit_test(test_filename_valid),
+	    cmocka_unit_test(test_name_valid),
+	    cmocka_unit_test(test_filename_valid),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

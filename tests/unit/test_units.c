@@ -16,10 +16,16 @@ test_duration_valid(void **state)
 		const char *text;
 		uint64_t secs;
 	} ok[] = {
-		{"0", 0},	  {"45", 45},	  {"45s", 45},	    {"30m", 1800},
-		{"12h", 43200},	  {"7d", 604800}, {"0d", 0},	    {"1d", 86400},
-		{"18446744073709551605", UINT64_MAX - 10},
-		{"213503982334601d", 213503982334601ull * 86400},
+	    {"0", 0},
+	    {"45", 45},
+	    {"45s", 45},
+	    {"30m", 1800},
+	    {"12h", 43200},
+	    {"7d", 604800},
+	    {"0d", 0},
+	    {"1d", 86400},
+	    {"18446744073709551605", UINT64_MAX - 10},
+	    {"213503982334601d", 213503982334601ull * 86400},
 	};
 
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
@@ -34,11 +40,31 @@ test_duration_valid(void **state)
 static void
 test_duration_invalid(void **state)
 {
-	static const char *const bad[] = {
-		"",	 "s",	  "5x",	  "-1",	 "+1",	"1.5m", "1 m", " 1m", "1m ", "1ms",
-		"1M",	 "1S",	  "1w",	  "1y",	 "1e3", "0x10", "m5",  "5mm", "5\n",
-		"99999999999999999999d", "18446744073709551616", "213503982334602d",
-		"99999999999999999999",	 "307445734561825861m", "5124095576030432h"};
+	static const char *const bad[] = {"",
+					  "s",
+					  "5x",
+					  "-1",
+					  "+1",
+					  "1.5m",
+					  "1 m",
+					  " 1m",
+					  "1m ",
+					  "1ms",
+					  "1M",
+					  "1S",
+					  "1w",
+					  "1y",
+					  "1e3",
+					  "0x10",
+					  "m5",
+					  "5mm",
+					  "5\n",
+					  "99999999999999999999d",
+					  "18446744073709551616",
+					  "213503982334602d",
+					  "99999999999999999999",
+					  "307445734561825861m",
+					  "5124095576030432h"};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		uint64_t v = 1234;
@@ -70,9 +96,22 @@ test_size(void **state)
 	assert_int_equal(parse_size("16777215T", &v), 0);
 	assert_int_equal(v, 16777215ull << 40);
 
-	static const char *const bad[] = {"",	"K",   "4g",  "4k",  "4GB", "4 G", "-4G",
-					  "+4G", "4.5G", "4P", "4E", "1KK", "0x1K", "16777216T",
-					  "99999999999999999999", "18014398509481984K"};
+	static const char *const bad[] = {"",
+					  "K",
+					  "4g",
+					  "4k",
+					  "4GB",
+					  "4 G",
+					  "-4G",
+					  "+4G",
+					  "4.5G",
+					  "4P",
+					  "4E",
+					  "1KK",
+					  "0x1K",
+					  "16777216T",
+					  "99999999999999999999",
+					  "18014398509481984K"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		v = 77;
 		if (parse_size(bad[i], &v) != -1)
@@ -123,10 +162,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_duration_valid),
-		cmocka_unit_test(test_duration_invalid),
-		cmocka_unit_test(test_size),
-		cmocka_unit_test(test_format),
+	    cmocka_unit_test(test_duration_valid),
+	    cmocka_unit_test(test_duration_invalid),
+	    cmocka_unit_test(test_size),
+	    cmocka_unit_test(test_format),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
