@@ -284,8 +284,15 @@ limits_rlimits(const struct sandbox_limits *l, char *why, size_t whylen)
 		return -1;
 	if (l->file_size_max && limits_set1(RLIMIT_FSIZE, l->file_size_max, "fsize", why, whylen) < 0)
 		return -1;
-	if (l->cpu_time_max && limits_set1(RLIMIT_CPU, l->cpu_time_max, "cpu", why, whylen) < 0)
-		return -1;
+	/* CPU: SIGXCPU at the limit, SIGKILL one second later if it is ignored. */
+	if (l->cpu_time_max) {
+		struct rlimit rl = {l->cpu_time_max, l->cpu_time_max + 1};
+
+		if (setrlimit(RLIMIT_CPU, &rl) < 0) {
+			snprintf(why, whylen, "setrlimit cpu: %s", strerror(errno));
+			return -1;
+		}
+	}
 	if (backend != BACKEND_RLIMITS)
 		return 0;
 	/* Without cgroups: address space for memory, and per-uid processes for pids (each account
