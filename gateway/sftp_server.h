@@ -28,6 +28,8 @@ struct sftp_backend {
 	int (*upload_commit)(void *arg, uint64_t token, const char *name, const char *reason,
 			     char *msg, size_t msglen);
 	void (*upload_abort)(void *arg, uint64_t token);
+	/* The engine owns every fd these return and closes it; an upload's fd is closed before
+	 * upload_commit or upload_abort, so the backend must hold its own reference. */
 };
 
 struct sftp_srv;
