@@ -1092,7 +1092,8 @@ config_defaults(struct config *cfg)
 }
 
 /* Reads the whole file (a regular file, at most CONFIG_FILE_MAX bytes) into a NUL-terminated
- * buffer. The policy decides who may connect, so a world-writable file is refused. */
+ * buffer. The policy decides who may connect, so a file that someone other than root or the
+ * caller could have written is refused, as OpenSSH does for authorized_keys. */
 static int
 config_read(const char *path, char **bufp, size_t *lenp, char *err, size_t errlen)
 {
@@ -1117,6 +1118,11 @@ config_read(const char *path, char **bufp, size_t *lenp, char *err, size_t errle
 	}
 	if (st.st_mode & S_IWOTH) {
 		snprintf(err, errlen, "%s: writable by others", path);
+		goto out;
+	}
+	if (st.st_uid != 0 && st.st_uid != geteuid()) {
+		snprintf(err, errlen, "%s: owned by uid %u, not by root or the caller", path,
+			 (unsigned)st.st_uid);
 		goto out;
 	}
 	if ((buf = malloc(CONFIG_FILE_MAX + 1)) == NULL) {

@@ -278,6 +278,12 @@ test_file_errors(void **state)
 	assert_int_equal(config_load(conf, &cfg, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "writable by others"));
 	assert_int_equal(chmod(conf, 0600), 0);
+	if (geteuid() == 0) {
+		assert_int_equal(chown(conf, 12345, 12345), 0);
+		assert_int_equal(config_load(conf, &cfg, err, sizeof(err)), -1);
+		assert_non_null(strstr(err, "owned by uid 12345"));
+		assert_int_equal(chown(conf, 0, 0), 0);
+	}
 
 	/* a NULL or tiny error buffer is tolerated */
 	assert_int_equal(config_load(path, &cfg, NULL, 0), -1);
