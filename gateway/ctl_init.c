@@ -30,9 +30,11 @@ static const struct subdir subdirs[] = {
 	{"projects", 0700}, {"blobs", 0700}, {"staging", 0700}, {"run", 0700}, {"empty", 0755},
 };
 
-/* A directory we rely on must be ours and not writable by anyone else. */
+/* A directory we rely on must be ours and writable by nobody else. Other modules may relax
+ * a mode later (e.g. let sandbox uids traverse projects/), so only the unsafe bits are refused:
+ * a second init must succeed on a tree the gateway has been running on. */
 static int
-check_dir(const char *path, mode_t want)
+check_dir(const char *path)
 {
 	struct stat sb;
 
@@ -42,9 +44,9 @@ check_dir(const char *path, mode_t want)
 		return ctl_fail("%s: not a directory", path);
 	if (sb.st_uid != geteuid())
 		return ctl_fail("%s: owned by uid %u, not by us", path, (unsigned)sb.st_uid);
-	if ((sb.st_mode & 07777) != want)
-		return ctl_fail("%s: mode %04o, want %04o", path, (unsigned)(sb.st_mode & 07777),
-				(unsigned)want);
+	if (sb.st_mode & 022)
+		return ctl_fail("%s: mode %04o is writable by group or others", path,
+				(unsigned)(sb.st_mode & 07777));
 	return 0;
 }
 
@@ -59,7 +61,7 @@ make_dir(const char *path, mode_t mode, int *created)
 	} else if (errno != EEXIST) {
 		return ctl_fail("%s: %s", path, strerror(errno));
 	}
-	return check_dir(path, mode);
+	return check_dir(path);
 }
 
 static int
@@ -91,7 +93,7 @@ make_state_dirs(const char *state_dir, int *created)
 			return ctl_fail("%s: chmod: %s", state_dir, strerror(errno));
 		(*created)++;
 	}
-	if ((rc = check_dir(state_dir, 0700)) != 0)
+	if ((rc = check_dir(state_dir)) != 0)
 		return rc;
 	for (size_t i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
 		if (snprintf(path, sizeof(path), "%s/%s", state_dir, subdirs[i].name) >=

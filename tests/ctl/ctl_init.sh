@@ -37,6 +37,13 @@ touch "$S/empty/x"
 expect_err 1 "must be empty" init
 rm "$S/empty/x"
 
+# A state directory others can write to is refused, not silently repaired.
+chmod 0777 "$S/staging"
+expect_err 1 "writable by group or others" init
+chmod 0700 "$S/staging"
+chmod 0711 "$S/projects" # a mode another module may choose: still accepted
+expect 0 init
+
 # A config error is one line naming file and line; nothing is touched.
 printf '[gateway]\nstate_dir = %s/other\nbogus_key = 1\n' "$T" >"$T/bad.conf"
 "$WSGATECTL" -c "$T/bad.conf" init 2>"$T/err"; [ $? = 1 ] || fail "bad config not exit 1"
