@@ -15,7 +15,7 @@ BIN = os.environ.get("WSGATE_BIN", os.path.join(os.path.dirname(__file__), "../.
 SECRET = "JBSWY3DPEHPK3PXP"  # base32 TOTP seed used by every test account
 SSH_OPTS = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
             "-o", "PreferredAuthentications=publickey,password,keyboard-interactive",
-            "-o", "BatchMode=no", "-o", "LogLevel=ERROR", "-o", "NumberOfPasswordPrompts=1",
+            "-o", "BatchMode=no", "-o", "NumberOfPasswordPrompts=1",
             "-o", "ConnectTimeout=10", "-F", "/dev/null"]
 
 
@@ -85,9 +85,9 @@ class Gateway:
         with open(self.conf, "w") as f:
             f.write(self.conf_text() if text is None else text)
 
-    def ctl(self, *args, stdin=None, check_rc=True):
+    def ctl(self, *args, stdin=None, check_rc=True, env=None):
         r = subprocess.run([self.ctl_bin, "-c", self.conf] + list(args), input=stdin,
-                           capture_output=True, text=True)
+                           capture_output=True, text=True, env=env)
         if check_rc and r.returncode != 0:
             fail("wsgatectl %s: rc %d: %s" % (" ".join(args), r.returncode, r.stderr.strip()))
         return r
@@ -111,6 +111,16 @@ class Gateway:
             with open(key + ".pub") as f:
                 self.ctl("user", "key", name, stdin=f.read())
         self.ctl("user", "totp", name, "--secret", SECRET)
+
+    def ctl_in_past(self, days, *args):
+        """Runs wsgatectl with its clock set back (tests/gateway/timeshift.c)."""
+        so = os.path.join(self.dir, "timeshift.so")
+        if not os.path.exists(so):
+            subprocess.run(["cc", "-shared", "-fPIC", "-o", so,
+                            os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                         "timeshift.c")], check=True)
+        env = dict(os.environ, LD_PRELOAD=so, WSGATE_TIME_SHIFT=str(-days * 86400))
+        return self.ctl(*args, env=env)
 
     def keypair(self, name="id"):
         path = os.path.join(self.dir, name)
@@ -146,6 +156,8 @@ class Gateway:
         self.proc = None
 
     def cleanup(self):
+        for c in getattr(self, "masters", []):
+            c.close(force=True)
         self.stop()
         if os.environ.get("WSGATE_KEEP") is None:
             shutil.rmtree(self.dir, ignore_errors=True)
@@ -161,6 +173,40 @@ class Gateway:
         if cmd is not None:
             a.append(cmd)
         return a
+
+    def spawn(self, login, cmd=None, password="pw-secret1", key=None, extra=(), timeout=30,
+              tty=True, rows=24, cols=80):
+        """Logs in and returns the pexpect child at the start of the session."""
+        args = self.ssh_args(login, cmd, key, (["-tt"] if tty else ["-T"]) + list(extra))
+        child = pexpect.spawn(args[0], args[1:], timeout=timeout, encoding="utf-8",
+                              codec_errors="replace", dimensions=(rows, cols))
+        while True:
+            i = child.expect(["[Pp]assword:", "Verification code: "])
+            if i == 0:
+                child.sendline(password)
+            else:
+                child.sendline(totp())
+                return child
+
+    def master(self, login, password="pw-secret1", key=None):
+        """A ControlMaster connection; returns the control socket path for mux()."""
+        sock = os.path.join(self.dir, "ctl-%s" % login)
+        c = self.spawn(login, None, password, key, extra=["-M", "-S", sock, "-N"], tty=False)
+        for _ in range(200):
+            if os.path.exists(sock):
+                self.masters = getattr(self, "masters", []) + [c]
+                return sock
+            time.sleep(0.05)
+        fail("control master for %s did not come up: %s" % (login, c.before))
+
+    def mux(self, sock, cmd, stdin=None, extra=(), timeout=120, binary=False):
+        """Runs cmd over an existing master; returns CompletedProcess."""
+        a = ["ssh"] + SSH_OPTS + ["-S", sock, "-o", "ControlMaster=no", "-p", str(self.port)]
+        a += list(extra) + ["x@127.0.0.1"]
+        if cmd is not None:
+            a.append(cmd)
+        return subprocess.run(a, input=stdin, capture_output=True, timeout=timeout,
+                              text=not binary)
 
     def login(self, login, cmd=None, password="pw-secret1", code=None, key=None, extra=(),
               timeout=30, tty=False):
