@@ -59,16 +59,16 @@
 #define SSH_FILEXFER_ATTR_EXTENDED 0x80000000u
 
 /* Engine limits. */
-#define SFTP_MAX_PACKET (256u * 1024)	/* payload after the u32 length */
-#define SFTP_OUT_HIGH_WATER (1u << 20)	/* stop reading requests above this much output */
-#define SFTP_MAX_READ (64u * 1024)	/* largest DATA reply */
+#define SFTP_MAX_PACKET (256u * 1024)  /* payload after the u32 length */
+#define SFTP_OUT_HIGH_WATER (1u << 20) /* stop reading requests above this much output */
+#define SFTP_MAX_READ (64u * 1024)     /* largest DATA reply */
 #define SFTP_MAX_HANDLES 32
-#define SFTP_MAX_RANGES 64		/* disjoint written ranges per upload */
-#define SFTP_MAX_DIR_ENTRIES 4096	/* entries snapshotted by one OPENDIR */
+#define SFTP_MAX_RANGES 64	  /* disjoint written ranges per upload */
+#define SFTP_MAX_DIR_ENTRIES 4096 /* entries snapshotted by one OPENDIR */
 #define SFTP_READDIR_BATCH 64
 #define SFTP_MAX_PATH 4096
 #define SFTP_REASON_MAX 4096
-#define SFTP_MAX_REASONS 16		/* pending reasons kept per connection */
+#define SFTP_MAX_REASONS 16 /* pending reasons kept per connection */
 #define SFTP_REASON_SUFFIX ".reason"
 
 #endif

@@ -49,14 +49,14 @@ struct sftp_handle {
 	int kind;
 	uint32_t gen;
 	int fd;
-	struct sftp_attr a;	    /* read: size is the EOF */
-	struct sftp_dirent *ents;   /* dir: snapshot taken at OPENDIR */
+	struct sftp_attr a;	  /* read: size is the EOF */
+	struct sftp_dirent *ents; /* dir: snapshot taken at OPENDIR */
 	size_t nents, cap, pos;
-	uint64_t token;		    /* upload */
-	char name[256];		    /* upload, reason: target name in /inbox */
-	char *reason;		    /* upload: reason given; reason: buffer */
-	struct sftp_ranges ranges;  /* upload, reason */
-	int failed;		    /* upload, reason: a write failed, never commit */
+	uint64_t token;		   /* upload */
+	char name[256];		   /* upload, reason: target name in /inbox */
+	char *reason;		   /* upload: reason given; reason: buffer */
+	struct sftp_ranges ranges; /* upload, reason */
+	int failed;		   /* upload, reason: a write failed, never commit */
 };
 
 struct sftp_reason {
@@ -142,7 +142,7 @@ sftp_put_attr(struct sftp_srv *s, const struct sftp_attr *a)
 	uint32_t t = a->mtime > UINT32_MAX ? UINT32_MAX : (uint32_t)a->mtime;
 
 	wbuf_put_u32(&s->out, SSH_FILEXFER_ATTR_SIZE | SSH_FILEXFER_ATTR_PERMISSIONS |
-				      SSH_FILEXFER_ATTR_ACMODTIME);
+				  SSH_FILEXFER_ATTR_ACMODTIME);
 	wbuf_put_u64(&s->out, a->size);
 	wbuf_put_u32(&s->out, a->perm);
 	wbuf_put_u32(&s->out, t);
@@ -174,8 +174,8 @@ sftp_longname(const struct sftp_dirent *e, char *out, size_t cap)
 	mode[10] = '\0';
 	if (!gmtime_r(&t, &tm) || strftime(date, sizeof(date), "%Y-%m-%d %H:%M", &tm) == 0)
 		snprintf(date, sizeof(date), "-");
-	snprintf(out, cap, "%s 1 wsgate wsgate %12llu %s %s", mode,
-		 (unsigned long long)e->a.size, date, e->name);
+	snprintf(out, cap, "%s 1 wsgate wsgate %12llu %s %s", mode, (unsigned long long)e->a.size,
+		 date, e->name);
 }
 
 /* ---- request fields ---- */
@@ -610,8 +610,9 @@ sftp_close_upload(struct sftp_srv *s, uint32_t id, struct sftp_handle *h)
 	h->fd = -1;
 	if (!ok) {
 		s->be.upload_abort(s->be.arg, h->token);
-		return sftp_status(s, id, SSH_FX_FAILURE,
-				   "upload refused: incomplete or failed writes, nothing was queued");
+		return sftp_status(
+		    s, id, SSH_FX_FAILURE,
+		    "upload refused: incomplete or failed writes, nothing was queued");
 	}
 	if (s->be.upload_commit(s->be.arg, h->token, h->name, h->reason ? h->reason : "", msg,
 				sizeof(msg)) < 0)
@@ -838,7 +839,8 @@ sftp_do_write(struct sftp_srv *s, uint32_t id, struct rbuf *r)
 	if (h->kind != H_UPLOAD && h->kind != H_REASON)
 		return sftp_status(s, id, SSH_FX_FAILURE, "not a file handle");
 	if (h->failed)
-		return sftp_status(s, id, SSH_FX_FAILURE, "upload refused: an earlier write failed");
+		return sftp_status(s, id, SSH_FX_FAILURE,
+				   "upload refused: an earlier write failed");
 	/* off_t is signed: keep the end of every write representable. */
 	if (off > INT64_MAX - n || sftp_ranges_add(&h->ranges, off, off + n) < 0) {
 		h->failed = 1;
@@ -1163,16 +1165,16 @@ static const struct sftp_op {
 	uint8_t type;
 	int (*fn)(struct sftp_srv *, uint32_t, struct rbuf *);
 } sftp_ops[] = {
-	{SSH_FXP_OPEN, sftp_do_open},	    {SSH_FXP_CLOSE, sftp_do_close},
-	{SSH_FXP_READ, sftp_do_read},	    {SSH_FXP_WRITE, sftp_do_write},
-	{SSH_FXP_LSTAT, sftp_do_stat},	    {SSH_FXP_FSTAT, sftp_do_fstat},
-	{SSH_FXP_SETSTAT, sftp_do_setstat}, {SSH_FXP_FSETSTAT, sftp_do_fsetstat},
-	{SSH_FXP_OPENDIR, sftp_do_opendir}, {SSH_FXP_READDIR, sftp_do_readdir},
-	{SSH_FXP_REMOVE, sftp_do_remove},   {SSH_FXP_MKDIR, sftp_do_mkdir},
-	{SSH_FXP_RMDIR, sftp_do_rmdir},	    {SSH_FXP_REALPATH, sftp_do_realpath},
-	{SSH_FXP_STAT, sftp_do_stat},	    {SSH_FXP_RENAME, sftp_do_rename},
-	{SSH_FXP_READLINK, sftp_do_readlink}, {SSH_FXP_SYMLINK, sftp_do_symlink},
-	{SSH_FXP_EXTENDED, sftp_do_extended},
+    {SSH_FXP_OPEN, sftp_do_open},	  {SSH_FXP_CLOSE, sftp_do_close},
+    {SSH_FXP_READ, sftp_do_read},	  {SSH_FXP_WRITE, sftp_do_write},
+    {SSH_FXP_LSTAT, sftp_do_stat},	  {SSH_FXP_FSTAT, sftp_do_fstat},
+    {SSH_FXP_SETSTAT, sftp_do_setstat},	  {SSH_FXP_FSETSTAT, sftp_do_fsetstat},
+    {SSH_FXP_OPENDIR, sftp_do_opendir},	  {SSH_FXP_READDIR, sftp_do_readdir},
+    {SSH_FXP_REMOVE, sftp_do_remove},	  {SSH_FXP_MKDIR, sftp_do_mkdir},
+    {SSH_FXP_RMDIR, sftp_do_rmdir},	  {SSH_FXP_REALPATH, sftp_do_realpath},
+    {SSH_FXP_STAT, sftp_do_stat},	  {SSH_FXP_RENAME, sftp_do_rename},
+    {SSH_FXP_READLINK, sftp_do_readlink}, {SSH_FXP_SYMLINK, sftp_do_symlink},
+    {SSH_FXP_EXTENDED, sftp_do_extended},
 };
 
 /* ---- packets ---- */

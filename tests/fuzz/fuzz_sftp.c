@@ -80,8 +80,7 @@ fz_end(uint64_t token, uint8_t how)
 }
 
 static int
-fz_commit(void *arg, uint64_t token, const char *name, const char *reason, char *msg,
-	  size_t msglen)
+fz_commit(void *arg, uint64_t token, const char *name, const char *reason, char *msg, size_t msglen)
 {
 	fz_end(token, 1);
 	fz.commits++;

@@ -40,16 +40,16 @@ struct t {
 struct reply {
 	uint8_t type;
 	uint32_t id;
-	uint32_t code;	     /* STATUS */
-	char msg[512];	     /* STATUS */
-	uint8_t handle[64];  /* HANDLE */
+	uint32_t code;	    /* STATUS */
+	char msg[512];	    /* STATUS */
+	uint8_t handle[64]; /* HANDLE */
 	size_t hlen;
 	uint8_t data[SFTP_MAX_READ]; /* DATA */
 	size_t dlen;
-	uint32_t count;	     /* NAME */
-	char names[8][256];  /* NAME: first entries */
-	uint32_t perm;	     /* ATTRS */
-	uint64_t size;	     /* ATTRS */
+	uint32_t count;	    /* NAME */
+	char names[8][256]; /* NAME: first entries */
+	uint32_t perm;	    /* ATTRS */
+	uint64_t size;	    /* ATTRS */
 };
 
 static int
@@ -342,7 +342,7 @@ t_new(int allow_inbox)
 
 	assert_non_null(t);
 	t->f.keep_fd = -1;
-	t->be = (struct sftp_backend){&t->f,	   allow_inbox,	 fake_list,  fake_open,
+	t->be = (struct sftp_backend){&t->f,	  allow_inbox, fake_list, fake_open,
 				      fake_begin, fake_commit, fake_abort};
 	t->s = sftp_srv_new(&t->be);
 	assert_non_null(t->s);
@@ -399,7 +399,7 @@ test_second_init(void **state)
 static void
 test_oversized_length(void **state)
 {
-	uint8_t big[] = {0, 4, 0, 1, SSH_FXP_WRITE};  /* 256 KiB + 1 */
+	uint8_t big[] = {0, 4, 0, 1, SSH_FXP_WRITE}; /* 256 KiB + 1 */
 	uint8_t huge[] = {0xff, 0xff, 0xff, 0xff};
 
 	send_raw(*state, big, sizeof(big), -1);
@@ -471,8 +471,13 @@ static void
 test_realpath(void **state)
 {
 	static const char *cases[][2] = {
-		{".", "/"}, {"", "/"}, {"..", "/"}, {"/../..", "/"}, {"inbox", "/inbox"},
-		{"//outbox///7//", "/outbox/7"}, {"/outbox/1/../../etc/passwd", "/etc/passwd"},
+	    {".", "/"},
+	    {"", "/"},
+	    {"..", "/"},
+	    {"/../..", "/"},
+	    {"inbox", "/inbox"},
+	    {"//outbox///7//", "/outbox/7"},
+	    {"/outbox/1/../../etc/passwd", "/etc/passwd"},
 	};
 	struct t *t = *state;
 	struct reply rp;
@@ -569,11 +574,11 @@ static void
 test_traversal(void **state)
 {
 	static const char *bad[] = {
-		"/outbox/1/../../etc/passwd", "/outbox/7/../../../etc/shadow",
-		"/outbox/07/data.bin",	      "/outbox/7/other.txt",
-		"/outbox/12/data.bin",	      "/outbox/9/bad\nname",
-		"/outbox/7/data.bin/x",	      "/outbox/18446744073709551623/data.bin",
-		"/outbox/+7/data.bin",	      "/etc/passwd",
+	    "/outbox/1/../../etc/passwd", "/outbox/7/../../../etc/shadow",
+	    "/outbox/07/data.bin",	  "/outbox/7/other.txt",
+	    "/outbox/12/data.bin",	  "/outbox/9/bad\nname",
+	    "/outbox/7/data.bin/x",	  "/outbox/18446744073709551623/data.bin",
+	    "/outbox/+7/data.bin",	  "/etc/passwd",
 	};
 	struct t *t = *state;
 	struct wbuf b;
@@ -601,8 +606,8 @@ test_traversal(void **state)
 static void
 test_control_byte_names(void **state)
 {
-	static const char *bad[] = {"/inbox/a\nb", "/inbox/\x1b[31m", "/inbox/x\x7f",
-				    "/inbox/..", "/inbox/a\tb.reason"};
+	static const char *bad[] = {"/inbox/a\nb", "/inbox/\x1b[31m", "/inbox/x\x7f", "/inbox/..",
+				    "/inbox/a\tb.reason"};
 	struct t *t = *state;
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -621,21 +626,20 @@ test_open_modes_refused(void **state)
 		uint32_t code;
 		const char *msg;
 	} cases[] = {
-		{"/outbox/7/data.bin", SSH_FXF_WRITE, SSH_FX_PERMISSION_DENIED, "read-only"},
-		{"/outbox/7/data.bin", SSH_FXF_READ | SSH_FXF_WRITE, SSH_FX_PERMISSION_DENIED,
-		 "read-only"},
-		{"/outbox/7/new", SSH_FXF_WRITE | SSH_FXF_CREAT, SSH_FX_PERMISSION_DENIED,
-		 "read-only"},
-		{"/inbox/f", SSH_FXF_READ, SSH_FX_PERMISSION_DENIED, "write-only"},
-		{"/inbox/f", SSH_FXF_READ | SSH_FXF_WRITE | SSH_FXF_CREAT,
-		 SSH_FX_PERMISSION_DENIED, "write-only"},
-		{"/inbox/f", SSH_FXF_WRITE | SSH_FXF_CREAT | SSH_FXF_APPEND,
-		 SSH_FX_PERMISSION_DENIED, "write-only"},
-		{"/inbox/f", SSH_FXF_WRITE, SSH_FX_PERMISSION_DENIED, "write-only"},
-		{"/f", SSH_FXF_WRITE | SSH_FXF_CREAT, SSH_FX_PERMISSION_DENIED, "/inbox"},
-		{"/inbox", SSH_FXF_WRITE | SSH_FXF_CREAT, SSH_FX_PERMISSION_DENIED, "/inbox"},
-		{"/outbox/7", SSH_FXF_READ, SSH_FX_FAILURE, "directory"},
-		{"/outbox/7/data.bin", 0, SSH_FX_FAILURE, NULL},
+	    {"/outbox/7/data.bin", SSH_FXF_WRITE, SSH_FX_PERMISSION_DENIED, "read-only"},
+	    {"/outbox/7/data.bin", SSH_FXF_READ | SSH_FXF_WRITE, SSH_FX_PERMISSION_DENIED,
+	     "read-only"},
+	    {"/outbox/7/new", SSH_FXF_WRITE | SSH_FXF_CREAT, SSH_FX_PERMISSION_DENIED, "read-only"},
+	    {"/inbox/f", SSH_FXF_READ, SSH_FX_PERMISSION_DENIED, "write-only"},
+	    {"/inbox/f", SSH_FXF_READ | SSH_FXF_WRITE | SSH_FXF_CREAT, SSH_FX_PERMISSION_DENIED,
+	     "write-only"},
+	    {"/inbox/f", SSH_FXF_WRITE | SSH_FXF_CREAT | SSH_FXF_APPEND, SSH_FX_PERMISSION_DENIED,
+	     "write-only"},
+	    {"/inbox/f", SSH_FXF_WRITE, SSH_FX_PERMISSION_DENIED, "write-only"},
+	    {"/f", SSH_FXF_WRITE | SSH_FXF_CREAT, SSH_FX_PERMISSION_DENIED, "/inbox"},
+	    {"/inbox", SSH_FXF_WRITE | SSH_FXF_CREAT, SSH_FX_PERMISSION_DENIED, "/inbox"},
+	    {"/outbox/7", SSH_FXF_READ, SSH_FX_FAILURE, "directory"},
+	    {"/outbox/7/data.bin", 0, SSH_FX_FAILURE, NULL},
 	};
 	struct t *t = *state;
 
@@ -992,34 +996,34 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_request_before_init),
-		cmocka_unit_test_setup_teardown(test_second_init, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_oversized_length, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_short_length, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_truncated_fields, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_string_past_end, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_trailing_bytes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_byte_by_byte, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_realpath, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unknown_and_extended, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_listing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stat, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_traversal, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_control_byte_names, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_open_modes_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_refused_requests, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_handles, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_read_past_eof, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_handle_limit, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_output_high_water, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_upload_commit, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_upload_hole, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_upload_scattered, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_upload_offset_overflow, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_free_mid_upload_aborts, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_commit_failure, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reason, setup, teardown),
-		cmocka_unit_test_teardown(test_stats_user, teardown),
+	    cmocka_unit_test(test_request_before_init),
+	    cmocka_unit_test_setup_teardown(test_second_init, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_oversized_length, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_short_length, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_truncated_fields, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_string_past_end, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_trailing_bytes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_byte_by_byte, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_realpath, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unknown_and_extended, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_listing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_stat, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_traversal, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_control_byte_names, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_open_modes_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_refused_requests, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_handles, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_read_past_eof, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_handle_limit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_output_high_water, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_upload_commit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_upload_hole, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_upload_scattered, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_upload_offset_overflow, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_free_mid_upload_aborts, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_commit_failure, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reason, setup, teardown),
+	    cmocka_unit_test_teardown(test_stats_user, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
