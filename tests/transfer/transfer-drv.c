@@ -69,8 +69,13 @@ verify(void)
 			printf("badblob %" PRIu64 "\n", r->s.id);
 			badn++;
 		}
-		printf("req %" PRIu64 " %s %s %s\n", r->s.id, queue_kind_name(r->s.kind),
-		       queue_state_name(r->s.state), r->reason);
+		{
+			char hex[65];
+
+			blob_hex(r->sha256, hex);
+			printf("req %" PRIu64 " %s %s %s %s\n", r->s.id, queue_kind_name(r->s.kind),
+			       queue_state_name(r->s.state), hex, r->reason);
+		}
 	}
 	mdb_cursor_close(cur);
 	store_abort(txn);
