@@ -183,7 +183,7 @@ mounts_etc_generated(const struct sandbox_spec *spec, char *why, size_t whylen)
 }
 
 static int
-mounts_dev(uint64_t shm_size, char *why, size_t whylen)
+mounts_dev(uint64_t shm_size, const char *tty, char *why, size_t whylen)
 {
 	static const struct {
 		const char *name;
@@ -218,6 +218,18 @@ mounts_dev(uint64_t shm_size, char *why, size_t whylen)
 	if (mount("devpts", NR "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
 		  "newinstance,ptmxmode=0666,mode=0620") < 0)
 		return mounts_fail(why, whylen, "devpts", NR "/dev/pts");
+	/* The session's terminal lives in the host's devpts, which is not mounted here; bound at
+	 * /dev/console (as LXC does) ttyname() finds it and tty(1) answers. */
+	if (tty != NULL) {
+		if (strncmp(tty, "/dev/pts/", 9) != 0 ||
+		    (size_t)snprintf(path, sizeof(path), OR "%s", tty) >= sizeof(path)) {
+			snprintf(why, whylen, "unexpected pty name %s", tty);
+			return -1;
+		}
+		if (mounts_mkfile(NR "/dev/console", why, whylen) < 0 ||
+		    mounts_bind(path, NR "/dev/console", MS_NOSUID | MS_NOEXEC, why, whylen) < 0)
+			return -1;
+	}
 	return mounts_tmpfs(NR "/dev/shm", MS_NOSUID | MS_NODEV | MS_NOEXEC, "1777", shm_size, why,
 			    whylen);
 }
@@ -293,7 +305,7 @@ mounts_airlock(const struct sandbox_spec *spec, char *why, size_t whylen)
 }
 
 static int
-mounts_newroot(const struct sandbox_spec *spec, char *why, size_t whylen)
+mounts_newroot(const struct sandbox_spec *spec, const char *tty, char *why, size_t whylen)
 {
 	uint64_t tmp = spec->limits.tmp_size ? spec->limits.tmp_size : 64ULL << 20;
 
@@ -303,14 +315,14 @@ mounts_newroot(const struct sandbox_spec *spec, char *why, size_t whylen)
 	if (mounts_host(why, whylen) < 0 || mounts_etc_generated(spec, why, whylen) < 0 ||
 	    mounts_work(spec->work_dir, why, whylen) < 0 ||
 	    mounts_tmpfs(NR "/tmp", MS_NOSUID | MS_NODEV, "1777", tmp, why, whylen) < 0 ||
-	    mounts_dev(tmp, why, whylen) < 0 || mounts_proc(why, whylen) < 0 ||
+	    mounts_dev(tmp, tty, why, whylen) < 0 || mounts_proc(why, whylen) < 0 ||
 	    mounts_airlock(spec, why, whylen) < 0)
 		return -1;
 	return 0;
 }
 
 int
-mounts_setup(const struct sandbox_spec *spec, char *why, size_t whylen)
+mounts_setup(const struct sandbox_spec *spec, const char *tty, char *why, size_t whylen)
 {
 	/* Nothing we mount may propagate back to the host, nor host mounts in. */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
@@ -325,7 +337,7 @@ mounts_setup(const struct sandbox_spec *spec, char *why, size_t whylen)
 		return mounts_fail(why, whylen, "pivot_root", "/tmp");
 	/* Step 2: the new root, a tmpfs made read-only once assembled. */
 	if (mounts_tmpfs(NR, MS_NOSUID | MS_NODEV, "0755", 4 << 20, why, whylen) < 0 ||
-	    mounts_newroot(spec, why, whylen) < 0)
+	    mounts_newroot(spec, tty, why, whylen) < 0)
 		return -1;
 	/* Step 3: cut every path to the host and enter the new root. */
 	if (umount2(OR, MNT_DETACH) < 0)

@@ -209,7 +209,7 @@ static void __attribute__((noreturn))
 child_main(struct child_args *a)
 {
 	const struct sandbox_spec *spec = a->spec;
-	char why[200];
+	char why[200], tty[64];
 
 	if (child_fds(a) < 0) {
 		/* The status pipe may be anywhere: report on the original fd. */
@@ -228,7 +228,10 @@ child_main(struct child_args *a)
 		child_fail("sethostname failed");
 	if (child_loopback() < 0)
 		child_fail("bringing up lo failed");
-	if (mounts_setup(spec, why, sizeof(why)) < 0)
+	/* The session's pty slave, by its host name, to show it as /dev/console (tty(1)). */
+	if (spec->use_pty && ttyname_r(0, tty, sizeof(tty)) != 0)
+		child_fail("ttyname of the pty slave failed");
+	if (mounts_setup(spec, spec->use_pty ? tty : NULL, why, sizeof(why)) < 0)
 		child_fail(why);
 	if (limits_rlimits(&spec->limits, why, sizeof(why)) < 0)
 		child_fail(why);
@@ -405,6 +408,14 @@ sandbox_io(const struct sandbox_spec *spec, struct sandbox_proc *proc, int child
 		}
 		(void)fcntl(m, F_SETFD, FD_CLOEXEC);
 		(void)fcntl(s, F_SETFD, FD_CLOEXEC);
+		/* As sshd's pty_setowner(): the account owns its terminal, nobody else may open it. */
+		if (fchown(s, spec->uid, spec->gid) < 0 || fchmod(s, 0600) < 0) {
+			snprintf(why, whylen, "pty owner: %s", strerror(errno));
+			(void)close(m);
+			(void)close(s);
+			proc->pty_master = proc->stdin_fd = -1;
+			return -1;
+		}
 		proc->pty_master = proc->stdin_fd = m;
 		child[0] = child[1] = child[2] = s;
 		return 0;
@@ -488,7 +499,8 @@ sandbox_spawn(const struct sandbox_spec *spec, struct sandbox_proc *proc, char *
 {
 	struct limits_group group = {.nfds = 0};
 	struct child_args a = {.spec = spec};
-	int child[3] = {-1, -1, -1}, sp[2] = {-1, -1}, st;
+	int child[3] = {-1, -1, -1}, sp[2] = {-1, -1}, st, saved_errno;
+	sigset_t all, old;
 	long pid;
 
 	proc_clear(proc);
@@ -510,6 +522,10 @@ sandbox_spawn(const struct sandbox_spec *spec, struct sandbox_proc *proc, char *
 	memcpy(a.stdio, child, sizeof(child));
 	a.status_w = sp[1];
 	a.group = &group;
+	/* The monitor's signal handlers must never run in the child: block everything across the
+	 * clone; the command starts with default dispositions and an empty mask (child_exec). */
+	sigfillset(&all);
+	(void)sigprocmask(SIG_SETMASK, &all, &old);
 	/* A raw clone, as fork(): the child needs no stack of its own and becomes pid 1. */
 	pid = syscall(SYS_clone,
 		      CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS |
@@ -517,6 +533,9 @@ sandbox_spawn(const struct sandbox_spec *spec, struct sandbox_proc *proc, char *
 		      NULL, NULL, NULL, NULL);
 	if (pid == 0)
 		child_main(&a);
+	saved_errno = errno;
+	(void)sigprocmask(SIG_SETMASK, &old, NULL);
+	errno = saved_errno;
 	if (pid < 0) {
 		snprintf(why, whylen, "clone: %s", strerror(errno));
 		goto fail;

@@ -19,8 +19,8 @@
 #define SANDBOX_HOSTNAME "wsgate"
 
 /* mounts.c: builds the new root and pivots into it. Runs as root in the child, in its new mount
- * and pid namespaces. On error fills why and returns -1; the caller must not continue. */
-int mounts_setup(const struct sandbox_spec *spec, char *why, size_t whylen);
+ * and pid namespaces. tty: host path of the session's pty slave (shown as /dev/console), or NULL. On error fills why and returns -1; the caller must not continue. */
+int mounts_setup(const struct sandbox_spec *spec, const char *tty, char *why, size_t whylen);
 
 /* seccomp.c: compile once (parent, at sandbox_init), load per sandbox (child, after
  * no_new_privs). */

@@ -455,7 +455,9 @@ fds_closed)
 	exec 7<&-
 	expect_out "0 1 2 3 "; pass "only stdio (and ls's own dir fd) open" ;;
 pty_job_control)
-	run_pty "sleep 100 &\n" "jobs\n" "fg\n" "\x03" "echo after=\$?\n" "exit\n"
+	run_pty "sleep 100 &\n" "jobs\n" "fg\n" "\x03" "echo after=\$?\n" "tty; stat -c 'tty-owner=%u' \$(tty)\n" "exit\n"
+	echo "$OUT" | grep -qx '/dev/console' || fail "tty(1) does not find the terminal: $OUT"
+	echo "$OUT" | grep -qx "tty-owner=$UID_" || fail "terminal not owned by the account: $OUT"
 	echo "$OUT" | grep -q 'Running.*sleep 100' || fail "no job listed: $OUT"
 	echo "$OUT" | grep -q 'after=130' || fail "Ctrl-C did not stop the foreground job: $OUT"
 	pass ;;

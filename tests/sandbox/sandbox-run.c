@@ -5,7 +5,8 @@
  *
  * sandbox-run --work DIR --uid N --gid N [--user NAME] [--pty] [--mem SIZE] [--pids N]
  *             [--fsize SIZE] [--cpu SEC] [--tmp SIZE] [--airlock-sock PATH]
- *             [--airlock-bin PATH] [--timeout SEC] [--rlimits-only] [--hold N] [-v] [-- CMD]
+ *             [--airlock-bin PATH] [--timeout SEC] [--rlimits-only] [--hold N] [--bench N]
+ *             [-v] [-- CMD]
  *
  * --hold N starts N sandboxes running CMD at once, waits for "ready" lines, prints the cgroup
  * memory usage of each, then kills them all (memory benchmark).
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
@@ -116,14 +118,19 @@ exit_code(int st)
 static int
 relay(struct sandbox_proc *p, int pty, int timeout)
 {
-	struct pollfd fds[3];
+	struct pollfd fds[4];
 	int in_open = 1, out_open = 1, err_open = !pty, reaped = 0, st = 0, r;
+	int pidfd = (int)syscall(SYS_pidfd_open, p->pid, 0);
 	time_t start = time(NULL);
 
 	if (pty)
 		raw_tty();
 	while (!reaped || out_open || err_open) {
 		int n = 0, iin = -1, iout = -1, ierr = -1;
+
+		/* The pidfd turns readable when the sandbox's init exits. */
+		if (!reaped && pidfd >= 0)
+			fds[n++] = (struct pollfd){pidfd, POLLIN, 0};
 
 		if (in_open && !reaped) {
 			fds[n] = (struct pollfd){0, POLLIN, 0};
@@ -137,7 +144,7 @@ relay(struct sandbox_proc *p, int pty, int timeout)
 			fds[n] = (struct pollfd){p->stderr_fd, POLLIN, 0};
 			ierr = n++;
 		}
-		r = poll(fds, n, reaped ? 200 : 50);
+		r = poll(fds, n, reaped ? 200 : (pidfd >= 0 ? 1000 : 50));
 		if (r < 0 && errno != EINTR)
 			break;
 		if (r == 0 && reaped)
@@ -169,6 +176,8 @@ relay(struct sandbox_proc *p, int pty, int timeout)
 			}
 		}
 	}
+	if (pidfd >= 0)
+		(void)close(pidfd);
 	if (!reaped && sandbox_reap(p, &st, 0) != 1)
 		return 255;
 	return exit_code(st);
@@ -214,6 +223,53 @@ hold(struct sandbox_spec *spec, int n)
 	return 0;
 }
 
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* --bench N: N sandboxes one after another (spawn, command, reap) in this process, so the
+ * once-per-daemon sandbox_init() is not counted; prints mean and median milliseconds. */
+static int
+bench(struct sandbox_spec *spec, int n)
+{
+	struct sandbox_proc p;
+	struct timespec a, b;
+	double *ms = calloc(n, sizeof(double)), sum = 0;
+	char why[256], buf[256];
+	int i, st;
+
+	if (ms == NULL)
+		return 1;
+	for (i = 0; i < n; i++) {
+		clock_gettime(CLOCK_MONOTONIC, &a);
+		if (sandbox_spawn(spec, &p, why, sizeof(why)) < 0) {
+			fprintf(stderr, "sandbox-run: %s\n", why);
+			return 1;
+		}
+		(void)close(p.stdin_fd);
+		while (read(p.stdout_fd, buf, sizeof(buf)) > 0)
+			;
+		if (sandbox_reap(&p, &st, 0) != 1 || st != 0) {
+			fprintf(stderr, "sandbox-run: run %d failed (status %d)\n", i, st);
+			return 1;
+		}
+		(void)close(p.stdout_fd);
+		(void)close(p.stderr_fd);
+		clock_gettime(CLOCK_MONOTONIC, &b);
+		ms[i] = (b.tv_sec - a.tv_sec) * 1e3 + (b.tv_nsec - a.tv_nsec) / 1e6;
+		sum += ms[i];
+	}
+	qsort(ms, n, sizeof(double), cmp_double);
+	printf("%d sandboxes: mean %.2f ms, median %.2f ms, min %.2f ms, max %.2f ms\n", n, sum / n,
+	       ms[n / 2], ms[0], ms[n - 1]);
+	free(ms);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -223,11 +279,11 @@ main(int argc, char **argv)
 	    {"pids", 1, 0, 'P'},	 {"fsize", 1, 0, 'f'},	     {"cpu", 1, 0, 'c'},
 	    {"tmp", 1, 0, 't'},		 {"airlock-sock", 1, 0, 'S'}, {"airlock-bin", 1, 0, 'B'},
 	    {"timeout", 1, 0, 'T'},	 {"rlimits-only", 0, 0, 'R'}, {"hold", 1, 0, 'H'},
-	    {"verbose", 0, 0, 'v'},	 {0, 0, 0, 0}};
+	    {"verbose", 0, 0, 'v'},	 {"bench", 1, 0, 'N'},	     {0, 0, 0, 0}};
 	struct sandbox_spec spec;
 	struct sandbox_proc proc;
 	char why[256], *cmd[2] = {NULL, NULL};
-	int c, timeout = 0, verbose = 0, nhold = 0;
+	int c, timeout = 0, verbose = 0, nhold = 0, nbench = 0;
 	extern char **environ;
 	char *env[8];
 	int ne = 0;
@@ -253,6 +309,7 @@ main(int argc, char **argv)
 		case 'R': limits_force_rlimits(); break;
 		case 'H': nhold = atoi(optarg); break;
 		case 'v': verbose = 1; break;
+		case 'N': nbench = atoi(optarg); break;
 		default: usage();
 		}
 	}
@@ -279,6 +336,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "sandbox-run: limits: %s\n", sandbox_limits_backend());
 	if (nhold > 0)
 		return hold(&spec, nhold);
+	if (nbench > 0)
+		return bench(&spec, nbench);
 	if (sandbox_spawn(&spec, &proc, why, sizeof(why)) < 0) {
 		fprintf(stderr, "sandbox-run: %s\n", why);
 		return 255;
