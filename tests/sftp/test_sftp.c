@@ -797,6 +797,64 @@ test_output_high_water(void **state)
 	wbuf_free(&all);
 }
 
+/* Output drained in odd pieces while more requests arrive: the stream stays intact. */
+static void
+test_output_partial_drain(void **state)
+{
+	struct t *t = *state;
+	struct reply h;
+	struct wbuf b, all, got;
+	size_t off = 0, len, pos = 0;
+	const uint8_t *p;
+
+	send_open(t, 1, "/outbox/7/data.bin", SSH_FXF_READ);
+	expect_handle(t, 1, &h);
+	wbuf_init(&all);
+	wbuf_init(&got);
+	for (uint32_t i = 0; i < 40; i++) {
+		begin(&b, SSH_FXP_READ, 100 + i);
+		wbuf_put_bytes(&b, h.handle, h.hlen);
+		wbuf_put_u64(&b, (uint64_t)(i % 2) * 1000);
+		wbuf_put_u32(&b, SFTP_MAX_READ);
+		wbuf_put_bytes(&all, b.data, b.len);
+		wbuf_free(&b);
+	}
+	while (off < all.len || sftp_srv_output(t->s, &len) != NULL) {
+		size_t feed = all.len - off < 7 ? all.len - off : 7;
+		ssize_t k = sftp_srv_input(t->s, all.data + off, feed);
+
+		assert_true(k >= 0);
+		off += (size_t)k;
+		if ((p = sftp_srv_output(t->s, &len)) != NULL) {
+			len = len < 9999 ? len : 9999;
+			wbuf_put_raw(&got, p, len);
+			sftp_srv_output_done(t->s, len);
+		}
+	}
+	assert_false(got.err);
+	for (uint32_t i = 0; i < 40; i++) {
+		struct rbuf r;
+		size_t plen, dlen;
+		const uint8_t *d;
+		uint64_t base = (uint64_t)(i % 2) * 1000;
+
+		assert_true(got.len - pos >= 4);
+		rbuf_init(&r, got.data + pos, got.len - pos);
+		plen = rbuf_u32(&r);
+		assert_int_equal(rbuf_u8(&r), SSH_FXP_DATA);
+		assert_int_equal(rbuf_u32(&r), 100 + i);
+		d = rbuf_view(&r, &dlen);
+		assert_true(rbuf_ok(&r));
+		assert_int_equal(dlen, SFTP_MAX_READ);
+		for (size_t j = 0; j < dlen; j += 4099)
+			assert_int_equal(d[j], (unsigned char)((base + j) * 31));
+		pos += 4 + plen;
+	}
+	assert_int_equal(pos, got.len);
+	wbuf_free(&all);
+	wbuf_free(&got);
+}
+
 /* ---- uploads ---- */
 
 static void
@@ -1016,6 +1074,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_read_past_eof, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_handle_limit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_output_high_water, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_output_partial_drain, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_upload_commit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_upload_hole, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_upload_scattered, setup, teardown),
