@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <seccomp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <termios.h>
@@ -184,6 +185,12 @@ privsep_drop(const char *state_dir, char *why, size_t whylen)
 	    e != GW_WORKER_UID || s != GW_WORKER_UID || gr != GW_WORKER_GID ||
 	    ge != GW_WORKER_GID || gs != GW_WORKER_GID || setuid(0) == 0) {
 		snprintf(why, whylen, "privileges not fully dropped");
+		return -1;
+	}
+	/* A dead monitor means nobody checks anything any more: die with it. Set after the uid
+	 * change, which clears it. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 || getppid() == 1) {
+		snprintf(why, whylen, "parent-death signal: %s", strerror(errno));
 		return -1;
 	}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
