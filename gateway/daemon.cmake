@@ -7,7 +7,3 @@ add_executable(wsgated
 	${CMAKE_CURRENT_SOURCE_DIR}/privsep.c)
 target_link_libraries(wsgated PRIVATE wsgate_sftp wsgate_transfer wsgate_sandbox wsgate_auth
 	wsgate_policy wsgate_common PkgConfig::LIBSSH PkgConfig::SECCOMP)
-# Only for building the daemon before the airlock server exists (never in a release build).
-if(WSGATE_GW_AIRLOCK_STUB)
-	target_sources(wsgated PRIVATE ${WSGATE_GW_AIRLOCK_STUB})
-endif()

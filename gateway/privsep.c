@@ -35,6 +35,8 @@ static const struct {
 	{ "read", A_ALLOW, "socket, pipes, pty master" },
 	{ "write", A_ALLOW, "socket, pipes, pty master" },
 	{ "readv", A_ALLOW, "libc stdio" },
+	{ "pread64", A_ALLOW, "SFTP engine reads released exports at an offset" },
+	{ "pwrite64", A_ALLOW, "SFTP engine writes uploads at an offset" },
 	{ "writev", A_ALLOW, "libc stdio, syslog" },
 	{ "recvfrom", A_ALLOW, "libssh socket reads" },
 	{ "sendto", A_ALLOW, "libssh socket writes, syslog" },
