@@ -254,49 +254,63 @@ prefix_equal(const uint8_t *a, const uint8_t *b, unsigned prefix)
 
 /* A v4 client accepted on a dual-stack [::] socket appears as ::ffff:a.b.c.d. It is the same
  * client as on a v4 socket, so it is matched as IPv4 only: it must never fall into an IPv6
- * zone such as ::/0 that was meant for native IPv6 clients. */
+ * zone such as ::/0 that was meant for native IPv6 clients. Returns the family to match as, or
+ * 0 for an address of no supported family. */
+static int
+sa_address(const struct sockaddr *sa, uint8_t addr[16])
+{
+	if (sa->sa_family == AF_INET) {
+		struct sockaddr_in sin;
+
+		memcpy(&sin, sa, sizeof(sin));
+		memcpy(addr, &sin.sin_addr, 4);
+		return AF_INET;
+	}
+	if (sa->sa_family == AF_INET6) {
+		struct sockaddr_in6 sin6;
+
+		memcpy(&sin6, sa, sizeof(sin6));
+		if (IN6_IS_ADDR_V4MAPPED(&sin6.sin6_addr)) {
+			memcpy(addr, sin6.sin6_addr.s6_addr + 12, 4);
+			return AF_INET;
+		}
+		memcpy(addr, sin6.sin6_addr.s6_addr, 16);
+		return AF_INET6;
+	}
+	return 0;
+}
+
+static int
+net_contains(const struct cidr *net, int family, const uint8_t *addr)
+{
+	if (family != net->family || net->prefix > cidr_bits(family))
+		return 0;
+	return prefix_equal(addr, net->addr, net->prefix);
+}
+
 int
 cidr_match(const struct cidr *net, const struct sockaddr *sa)
 {
 	uint8_t addr[16];
 	int family;
 
-	if (!net || !sa)
+	if (!net || !sa || (family = sa_address(sa, addr)) == 0)
 		return 0;
-	if (sa->sa_family == AF_INET) {
-		struct sockaddr_in sin;
-
-		memcpy(&sin, sa, sizeof(sin));
-		memcpy(addr, &sin.sin_addr, 4);
-		family = AF_INET;
-	} else if (sa->sa_family == AF_INET6) {
-		struct sockaddr_in6 sin6;
-
-		memcpy(&sin6, sa, sizeof(sin6));
-		if (IN6_IS_ADDR_V4MAPPED(&sin6.sin6_addr)) {
-			memcpy(addr, sin6.sin6_addr.s6_addr + 12, 4);
-			family = AF_INET;
-		} else {
-			memcpy(addr, sin6.sin6_addr.s6_addr, 16);
-			family = AF_INET6;
-		}
-	} else
-		return 0;
-	if (family != net->family || net->prefix > cidr_bits(family))
-		return 0;
-	return prefix_equal(addr, net->addr, net->prefix);
+	return net_contains(net, family, addr);
 }
 
 const struct zone *
 config_zone_for(const struct config *cfg, const struct sockaddr *sa)
 {
+	uint8_t addr[16];
+	int family;
 	size_t i, j;
 
-	if (!cfg || !sa)
+	if (!cfg || !sa || (family = sa_address(sa, addr)) == 0)
 		return NULL;
 	for (i = 0; i < cfg->nzones; i++)
 		for (j = 0; j < cfg->zones[i].nnets; j++)
-			if (cidr_match(&cfg->zones[i].nets[j], sa))
+			if (net_contains(&cfg->zones[i].nets[j], family, addr))
 				return &cfg->zones[i];
 	return NULL;
 }
@@ -1099,7 +1113,7 @@ config_read(const char *path, char **bufp, size_t *lenp, char *err, size_t errle
 {
 	struct stat st;
 	char *buf = NULL;
-	size_t len = 0;
+	size_t len = 0, cap;
 	ssize_t r;
 	int fd, ret = -1;
 
@@ -1125,13 +1139,31 @@ config_read(const char *path, char **bufp, size_t *lenp, char *err, size_t errle
 			 (unsigned)st.st_uid);
 		goto out;
 	}
-	if ((buf = malloc(CONFIG_FILE_MAX + 1)) == NULL) {
+	/* Size the buffer from st_size but read to EOF: the file may change under us. A full
+	 * buffer means it grew, and the buffer then grows up to the limit. */
+	cap = (st.st_size >= 0 && (uint64_t)st.st_size <= CONFIG_FILE_MAX) ? (size_t)st.st_size + 1
+									   : CONFIG_FILE_MAX + 1;
+	if ((buf = malloc(cap + 1)) == NULL) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		goto out;
 	}
-	/* Read to EOF rather than trusting st_size: the file may change under us. */
 	for (;;) {
-		r = read(fd, buf + len, CONFIG_FILE_MAX + 1 - len);
+		if (len == cap) {
+			char *nbuf;
+
+			if (cap > CONFIG_FILE_MAX) {
+				snprintf(err, errlen, "%s: larger than %u bytes", path,
+					 CONFIG_FILE_MAX);
+				goto out;
+			}
+			cap = cap > CONFIG_FILE_MAX / 2 ? CONFIG_FILE_MAX + 1 : cap * 2;
+			if ((nbuf = realloc(buf, cap + 1)) == NULL) {
+				snprintf(err, errlen, "%s: %s", path, strerror(errno));
+				goto out;
+			}
+			buf = nbuf;
+		}
+		r = read(fd, buf + len, cap - len);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
@@ -1141,10 +1173,6 @@ config_read(const char *path, char **bufp, size_t *lenp, char *err, size_t errle
 		if (r == 0)
 			break;
 		len += (size_t)r;
-		if (len > CONFIG_FILE_MAX) {
-			snprintf(err, errlen, "%s: larger than %u bytes", path, CONFIG_FILE_MAX);
-			goto out;
-		}
 	}
 	buf[len] = '\0';
 	*bufp = buf;

@@ -285,6 +285,10 @@ test_file_errors(void **state)
 		assert_int_equal(chown(conf, 0, 0), 0);
 	}
 
+	/* st_size 0 (a /proc file): read to EOF regardless, growing the buffer */
+	assert_int_equal(config_load("/proc/self/status", &cfg, err, sizeof(err)), -1);
+	assert_string_equal(err, "/proc/self/status:1: key outside any section");
+
 	/* a NULL or tiny error buffer is tolerated */
 	assert_int_equal(config_load(path, &cfg, NULL, 0), -1);
 	assert_int_equal(config_load(path, &cfg, err, 1), -1);
