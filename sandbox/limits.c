@@ -237,20 +237,20 @@ fail:
 }
 
 int
-limits_join(struct limits_group *g, char *why, size_t whylen)
+limits_attach(struct limits_group *g, pid_t pid, char *why, size_t whylen)
 {
-	int i, ret = 0;
+	char v[24];
+	int i, n, ret = 0;
 
+	n = snprintf(v, sizeof(v), "%ld", (long)pid);
 	for (i = 0; i < g->nfds; i++) {
-		/* "0" means the writing process itself. */
-		if (write(g->procs_fd[i], "0", 1) != 1) {
-			snprintf(why, whylen, "joining the sandbox cgroup: %s", strerror(errno));
+		if (write(g->procs_fd[i], v, n) != n) {
+			snprintf(why, whylen, "moving the sandbox into its cgroup: %s",
+				 strerror(errno));
 			ret = -1;
 		}
-		(void)close(g->procs_fd[i]);
-		g->procs_fd[i] = -1;
 	}
-	g->nfds = 0;
+	limits_close_fds(g);
 	return ret;
 }
 
@@ -259,9 +259,11 @@ limits_close_fds(struct limits_group *g)
 {
 	int i;
 
-	for (i = 0; i < g->nfds; i++)
+	for (i = 0; i < g->nfds; i++) {
 		if (g->procs_fd[i] >= 0)
 			(void)close(g->procs_fd[i]);
+		g->procs_fd[i] = -1;
+	}
 	g->nfds = 0;
 }
 

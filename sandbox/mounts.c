@@ -107,8 +107,32 @@ mounts_mkfile(const char *path, char *why, size_t whylen)
 	return 0;
 }
 
-/* Shows host path src (relative to /oldroot) at dst: symlinks recreated, directories and files
- * bound read-only. A missing src is skipped. */
+#define MOUNTS_COPY_MAX (256 * 1024)
+
+static int
+mounts_copy(const char *src, const char *dst, char *why, size_t whylen)
+{
+	static char buf[MOUNTS_COPY_MAX];
+	ssize_t n;
+	int in, out, ret = 0;
+
+	if ((in = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+		return mounts_fail(why, whylen, "open", src);
+	n = read_all(in, buf, sizeof(buf));
+	(void)close(in);
+	if (n < 0)
+		return mounts_fail(why, whylen, "read", src);
+	if ((out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644)) < 0)
+		return mounts_fail(why, whylen, "create", dst);
+	if (write_all(out, buf, n) != n)
+		ret = mounts_fail(why, whylen, "write", dst);
+	if (close(out) < 0 && ret == 0)
+		ret = mounts_fail(why, whylen, "close", dst);
+	return ret;
+}
+
+/* Shows host path src (relative to /oldroot) at dst: symlinks recreated, small files copied,
+ * directories and large files bound read-only. A missing src is skipped. */
 static int
 mounts_mirror(const char *src, const char *dst, char *why, size_t whylen)
 {
@@ -129,6 +153,9 @@ mounts_mirror(const char *src, const char *dst, char *why, size_t whylen)
 	if (S_ISDIR(st.st_mode)) {
 		if (mkdir(dst, 0755) < 0)
 			return mounts_fail(why, whylen, "mkdir", dst);
+	} else if (S_ISREG(st.st_mode) && st.st_size <= MOUNTS_COPY_MAX) {
+		/* A small file is copied: cheaper than a bind and its remount. */
+		return mounts_copy(src, dst, why, whylen);
 	} else if (S_ISREG(st.st_mode)) {
 		if (mounts_mkfile(dst, why, whylen) < 0)
 			return -1;

@@ -3,8 +3,9 @@
  * namespace once the child sits in its own cgroup). The child becomes the pid 1 of its
  * namespace and drops privilege in the one order of STYLE.md:
  *
- *   cgroup join -> mounts -> pivot_root -> rlimits -> setgroups/setresgid/setresuid ->
- *   capabilities (bounding and ambient too) -> no_new_privs -> seccomp -> exec
+ *   mounts -> pivot_root -> (cgroup joined, by the monitor) -> cgroup namespace -> rlimits ->
+ *   setgroups/setresgid/setresuid -> capabilities (bounding and ambient too) -> no_new_privs ->
+ *   seccomp -> exec
  *
  * Any failed step ends that child with a reason sent to the monitor. pid 1 then stays as a tiny
  * reaper, already unprivileged and filtered: it forks the command, reaps every orphan, and when
@@ -40,7 +41,7 @@
 #include "sandbox/sandbox_int.h"
 
 #define FD_STATUS 3
-#define FD_CGROUP 4 /* and 5 */
+#define FD_GO 4 /* the monitor writes one byte once the child sits in its cgroup */
 #define ENV_MAX 64
 
 static int sandbox_ready;
@@ -49,7 +50,7 @@ struct child_args {
 	const struct sandbox_spec *spec;
 	int stdio[3];	/* child ends (all the pty slave with a pty) */
 	int status_w;
-	struct limits_group *group;
+	int go_r;
 	char **argv;
 	char **envp;
 };
@@ -89,17 +90,16 @@ child_fail(const char *why)
 }
 
 /* Puts the fds the child keeps at fixed numbers and closes every other fd inherited from the
- * monitor (sockets, LMDB, keys): 0-2 stdio, 3 status, 4-5 cgroup.procs. */
+ * monitor (sockets, LMDB, keys): 0-2 stdio, 3 status, 4 go. */
 static int
 child_fds(struct child_args *a)
 {
-	int want[3 + 1 + LIMITS_MAX_FDS], n = 0, i, fd;
+	int want[5], n = 0, i, fd;
 
 	for (i = 0; i < 3; i++)
 		want[n++] = a->stdio[i];
 	want[n++] = a->status_w;
-	for (i = 0; i < a->group->nfds; i++)
-		want[n++] = a->group->procs_fd[i];
+	want[n++] = a->go_r;
 	/* First move everything above the target range so that dup2 never clobbers a source. */
 	for (i = 0; i < n; i++) {
 		if ((fd = fcntl(want[i], F_DUPFD_CLOEXEC, 16)) < 0)
@@ -109,8 +109,6 @@ child_fds(struct child_args *a)
 	for (i = 0; i < n; i++)
 		if (dup3(want[i], i, i < 3 ? 0 : O_CLOEXEC) < 0)
 			return -1;
-	for (i = 0; i < a->group->nfds; i++)
-		a->group->procs_fd[i] = FD_CGROUP + i;
 	return syscall(SYS_close_range, n, ~0U, 0) < 0 ? -1 : 0;
 }
 
@@ -209,7 +207,7 @@ static void __attribute__((noreturn))
 child_main(struct child_args *a)
 {
 	const struct sandbox_spec *spec = a->spec;
-	char why[200], tty[64];
+	char why[200], tty[64], go;
 
 	if (child_fds(a) < 0) {
 		/* The status pipe may be anywhere: report on the original fd. */
@@ -219,11 +217,6 @@ child_main(struct child_args *a)
 	/* The monitor's death ends the sandbox (set again after setuid, which clears it). */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		child_fail("pdeathsig failed");
-	if (limits_join(a->group, why, sizeof(why)) < 0)
-		child_fail(why);
-	/* Now the cgroup namespace: its root is the sandbox's own cgroup. */
-	if (unshare(CLONE_NEWCGROUP) < 0)
-		child_fail("cgroup namespace failed");
 	if (sethostname(SANDBOX_HOSTNAME, strlen(SANDBOX_HOSTNAME)) < 0)
 		child_fail("sethostname failed");
 	if (child_loopback() < 0)
@@ -233,6 +226,13 @@ child_main(struct child_args *a)
 		child_fail("ttyname of the pty slave failed");
 	if (mounts_setup(spec, spec->use_pty ? tty : NULL, why, sizeof(why)) < 0)
 		child_fail(why);
+	/* Nothing of the user's runs before the monitor has put us in our cgroup. */
+	if (read(FD_GO, &go, 1) != 1 || go != 'G')
+		child_fail("no go-ahead from the monitor");
+	(void)close(FD_GO);
+	/* The cgroup namespace's root is now the sandbox's own cgroup. */
+	if (unshare(CLONE_NEWCGROUP) < 0)
+		child_fail("cgroup namespace failed");
 	if (limits_rlimits(&spec->limits, why, sizeof(why)) < 0)
 		child_fail(why);
 	if (identity_drop(spec->uid, spec->gid, why, sizeof(why)) < 0)
@@ -499,7 +499,7 @@ sandbox_spawn(const struct sandbox_spec *spec, struct sandbox_proc *proc, char *
 {
 	struct limits_group group = {.nfds = 0};
 	struct child_args a = {.spec = spec};
-	int child[3] = {-1, -1, -1}, sp[2] = {-1, -1}, st, saved_errno;
+	int child[3] = {-1, -1, -1}, sp[2] = {-1, -1}, gp[2] = {-1, -1}, st, saved_errno;
 	sigset_t all, old;
 	long pid;
 
@@ -512,7 +512,8 @@ sandbox_spawn(const struct sandbox_spec *spec, struct sandbox_proc *proc, char *
 	}
 	if (sandbox_io(spec, proc, child, why, whylen) < 0)
 		goto fail;
-	if (pipe2(sp, O_CLOEXEC) < 0) {
+	/* The go-ahead travels on a socket so that a dead child cannot SIGPIPE the monitor. */
+	if (pipe2(sp, O_CLOEXEC) < 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, gp) < 0) {
 		snprintf(why, whylen, "pipe: %s", strerror(errno));
 		goto fail;
 	}
@@ -521,7 +522,7 @@ sandbox_spawn(const struct sandbox_spec *spec, struct sandbox_proc *proc, char *
 	snprintf(proc->cgroup, sizeof(proc->cgroup), "%s", group.name);
 	memcpy(a.stdio, child, sizeof(child));
 	a.status_w = sp[1];
-	a.group = &group;
+	a.go_r = gp[0];
 	/* The monitor's signal handlers must never run in the child: block everything across the
 	 * clone; the command starts with default dispositions and an empty mask (child_exec). */
 	sigfillset(&all);
@@ -544,11 +545,14 @@ sandbox_spawn(const struct sandbox_spec *spec, struct sandbox_proc *proc, char *
 	proc->status_fd = sp[0];
 	sp[0] = -1;
 	close_if(&sp[1]);
+	close_if(&gp[0]);
 	sandbox_child_fds_close(spec, child);
-	limits_close_fds(&group);
 	strv_free(a.argv);
 	strv_free(a.envp);
-	if (sandbox_wait_ready(proc, why, whylen) < 0) {
+	a.argv = a.envp = NULL;
+	if (limits_attach(&group, proc->pid, why, whylen) < 0 || send(gp[1], "G", 1, MSG_NOSIGNAL) != 1 ||
+	    sandbox_wait_ready(proc, why, whylen) < 0) {
+		close_if(&gp[1]);
 		(void)kill(proc->pid, SIGKILL);
 		while (waitpid(proc->pid, &st, 0) < 0 && errno == EINTR)
 			;
@@ -557,11 +561,14 @@ sandbox_spawn(const struct sandbox_spec *spec, struct sandbox_proc *proc, char *
 		proc_clear(proc);
 		return -1;
 	}
+	close_if(&gp[1]);
 	return 0;
 fail:
 	sandbox_child_fds_close(spec, child);
 	close_if(&sp[0]);
 	close_if(&sp[1]);
+	close_if(&gp[0]);
+	close_if(&gp[1]);
 	limits_close_fds(&group);
 	if (group.name[0])
 		(void)limits_release(group.name);

@@ -35,16 +35,18 @@ int identity_drop(uid_t uid, gid_t gid, char *why, size_t whylen);
 #define LIMITS_MAX_FDS 2
 struct limits_group {
 	char name[128];		  /* relative to each controller's wsgate/ directory */
-	int procs_fd[LIMITS_MAX_FDS]; /* cgroup.procs to join, opened before clone */
+	int procs_fd[LIMITS_MAX_FDS]; /* cgroup.procs of each controller */
 	int nfds;
 };
 int limits_detect(char *why, size_t whylen);
 const char *limits_backend_name(void);
-/* Parent, before clone: creates the sandbox's cgroup(s) and writes the limits. */
+/* Parent, before clone: creates the sandbox's cgroup(s), writes the limits, opens cgroup.procs. */
 int limits_prepare(const struct sandbox_limits *l, struct limits_group *g, char *why,
 		   size_t whylen);
-/* Child, before anything else: joins the cgroup(s) through the fds, closes them. */
-int limits_join(struct limits_group *g, char *why, size_t whylen);
+/* Parent, right after clone: moves the child into the cgroup(s) while it builds its mounts
+ * (a cgroup migration waits for an RCU grace period; done in parallel it costs no latency). The
+ * child waits for the monitor's go-ahead before it runs anything of the user's. */
+int limits_attach(struct limits_group *g, pid_t pid, char *why, size_t whylen);
 /* Child: the rlimits that always apply (file size, CPU, core) and, on the rlimits backend, the
  * memory and process limits too. */
 int limits_rlimits(const struct sandbox_limits *l, char *why, size_t whylen);
