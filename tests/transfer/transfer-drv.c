@@ -7,6 +7,7 @@
  *   transfer-drv CONFIG serve USER PROJECT AREA UID SOCKET COUNT         (airlock socket)
  *   transfer-drv CONFIG outbox PROJECT | fetch PROJECT ID NAME
  *   transfer-drv CONFIG scan | verify
+ *   transfer-drv CONFIG bulk N          (benchmarks: N synthetic pending exports, one txn)
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -184,6 +185,34 @@ main(int argc, char **argv)
 		printf("staging_removed %lu blobs_removed %lu blobs_kept %lu redelivered %lu "
 		       "failed %lu\n", s.staging_removed, s.blobs_removed, s.blobs_kept,
 		       s.redelivered, s.failed);
+	} else if (strcmp(cmd, "bulk") == 0 && argc == 4) {
+		struct request *r = calloc(1, sizeof(*r));
+		MDB_txn *txn;
+		long n = atol(argv[3]);
+
+		if (!r || store_begin(st, 0, &txn) < 0)
+			return bad("store");
+		for (long i = 0; i < n; i++) {
+			memset(r, 0, sizeof(*r));
+			r->s.kind = KIND_EXPORT;
+			r->s.state = (uint8_t)(i % 3 ? ST_PENDING : ST_RELEASED);
+			r->s.check = CHECK_PASS;
+			strcpy(r->s.project, i % 2 ? "p1" : "p2");
+			strcpy(r->s.area, "onsite");
+			strcpy(r->s.requester, "alice");
+			snprintf(r->s.name, sizeof(r->s.name), "table-%ld.csv", i);
+			snprintf(r->relpath, sizeof(r->relpath), "results/table-%ld.csv", i);
+			r->s.size = 1000 + (uint64_t)i;
+			r->s.created = 1790000000 + (uint64_t)i;
+			strcpy(r->reason, "benchmark record with a reason of ordinary length");
+			strcpy(r->report, "result: pass\n");
+			if (queue_insert(st, txn, r) < 0)
+				return bad("insert");
+		}
+		if (store_commit(txn) < 0)
+			return bad("commit");
+		free(r);
+		printf("inserted %ld\n", n);
 	} else if (strcmp(cmd, "verify") == 0) {
 		rc = verify();
 	} else {
