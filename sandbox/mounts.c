@@ -290,6 +290,7 @@ static int
 mounts_work(const char *work_dir, char *why, size_t whylen)
 {
 	char src[PATH_MAX], real[PATH_MAX];
+	struct stat st;
 
 	if (work_dir == NULL || work_dir[0] != '/' ||
 	    (size_t)snprintf(src, sizeof(src), OR "%s", work_dir) >= sizeof(src)) {
@@ -304,7 +305,16 @@ mounts_work(const char *work_dir, char *why, size_t whylen)
 	}
 	if (mkdir(NR SANDBOX_WORK, 0755) < 0)
 		return mounts_fail(why, whylen, "mkdir", NR SANDBOX_WORK);
-	return mounts_bind(real, NR SANDBOX_WORK, MS_NOSUID | MS_NODEV, why, whylen);
+	if (mounts_bind(real, NR SANDBOX_WORK, MS_NOSUID | MS_NODEV, why, whylen) < 0)
+		return -1;
+	/* /work is group-writable, so without this a member could rename imports/ away and put
+	 * a directory or symlink of their own in its place, for the airlock to deliver into. A
+	 * mount point cannot be renamed or removed, and the bind keeps it read-only even if its
+	 * mode is ever loosened. Only the real, root-owned directory is pinned. */
+	if (lstat(NR SANDBOX_WORK "/imports", &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == 0)
+		return mounts_bind(NR SANDBOX_WORK "/imports", NR SANDBOX_WORK "/imports", RO_FLAGS,
+				   why, whylen);
+	return 0;
 }
 
 static int

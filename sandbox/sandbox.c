@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "common/fsutil.h"
+#include "common/log.h"
 #include "sandbox/sandbox.h"
 #include "sandbox/sandbox_int.h"
 
@@ -607,8 +608,9 @@ sandbox_reap(struct sandbox_proc *proc, int *wstatus, int flags)
 		*wstatus = SIGKILL; /* init vanished without a word: report a kill */
 	}
 	close_if(&proc->status_fd);
+	/* The session is over either way; a cgroup that will not go away is only logged. */
 	if (proc->cgroup[0] && limits_release(proc->cgroup) < 0)
-		return -1;
+		log_warn("sandbox: cgroup %s could not be removed", proc->cgroup);
 	proc->cgroup[0] = '\0';
 	proc->pid = -1;
 	return 1;

@@ -206,6 +206,11 @@ imports_readonly)
 	grep -qx imported "$WORK/imports/approved.csv" || fail "imports file changed"
 	echo "$OUT" | head -1 | grep -qx imported || fail "positive control: cannot read imports: $OUT"
 	echo "$OUT" | tail -1 | grep -q denied || fail "$OUT"; pass ;;
+imports_replace)
+	run -- "mv imports imports.old || rmdir imports || echo denied"
+	[ -d "$WORK/imports" ] && [ ! -e "$WORK/imports.old" ] || fail "imports/ was moved: $OUT"
+	[ "$(stat -c %u "$WORK/imports")" = 0 ] || fail "imports/ replaced"
+	[ "$OUT" = denied ] || fail "$OUT"; pass "imports/ pinned by a read-only bind" ;;
 symlink_outside)
 	run -- "ln -s '$STATE/wsgate.mdb' link1 && ln -s /proc/1/root/etc/shadow link2 && { cat link1 || cat link2 || echo denied; }"
 	case "$OUT" in *secret-db*|*root:*) fail "followed a link outside" ;; esac
