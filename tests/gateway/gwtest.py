@@ -163,13 +163,14 @@ class Gateway:
             shutil.rmtree(self.dir, ignore_errors=True)
 
     def ssh_args(self, login, cmd=None, key=None, extra=()):
-        a = ["ssh"] + SSH_OPTS + ["-p", str(self.port)]
+        # Options given here come first: for ssh the first value of an option wins.
+        a = ["ssh"] + list(extra) + SSH_OPTS + ["-p", str(self.port)]
         if key:
             a += ["-i", key, "-o", "IdentitiesOnly=yes"]
         else:
             a += ["-o", "PubkeyAuthentication=no", "-o", "IdentitiesOnly=yes",
                   "-o", "IdentityFile=/dev/null"]
-        a += list(extra) + ["%s@127.0.0.1" % login]
+        a += ["%s@127.0.0.1" % login]
         if cmd is not None:
             a.append(cmd)
         return a
