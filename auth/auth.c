@@ -62,8 +62,8 @@ auth_policy(const struct config *cfg, struct lockout_policy *acct, struct lockou
 	acct->time = cfg->lockout_time;
 	*addr = *acct;
 	addr->limit = cfg->lockout_failures > LOCKOUT_MAX_TIMES / LOCKOUT_ADDR_FACTOR
-			      ? LOCKOUT_MAX_TIMES
-			      : cfg->lockout_failures * LOCKOUT_ADDR_FACTOR;
+			  ? LOCKOUT_MAX_TIMES
+			  : cfg->lockout_failures * LOCKOUT_ADDR_FACTOR;
 }
 
 /* "user" or "user+project", each part a valid name. */
@@ -133,7 +133,8 @@ resolve_project(struct store *st, MDB_txn *txn, struct attempt *at, struct auth_
 		return -1;
 	}
 	if (project_get(st, txn, out->project, &p) != 0) {
-		snprintf(out->reason, sizeof(out->reason), "project %s does not exist", out->project);
+		snprintf(out->reason, sizeof(out->reason), "project %s does not exist",
+			 out->project);
 		return -1;
 	}
 	return 0;
@@ -354,8 +355,7 @@ load_state(struct store *st, MDB_txn *txn, struct attempt *at, struct auth_decis
 {
 	int rc;
 
-	if (at->aklen &&
-	    authstate_get(st, txn, DB_ADDRSTATE, at->akey, at->aklen, &at->astate) < 0)
+	if (at->aklen && authstate_get(st, txn, DB_ADDRSTATE, at->akey, at->aklen, &at->astate) < 0)
 		memset(&at->astate, 0, sizeof(at->astate)); /* damaged: start again, not deny all */
 	if (!at->login_valid)
 		return 0;

@@ -27,8 +27,8 @@ struct auth_request {
 
 struct auth_decision {
 	int ok;
-	char reason[160];	/* precise, for the audit log only */
-	struct account acct;	/* filled when ok */
+	char reason[160];		/* precise, for the audit log only */
+	struct account acct;		/* filled when ok */
 	char project[NAME_MAX_LEN + 1]; /* resolved project ("" for admins) */
 	char zone[NAME_MAX_LEN + 1];
 	char area[NAME_MAX_LEN + 1];

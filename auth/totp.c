@@ -113,7 +113,8 @@ totp_parse_secret(const char *b32, uint8_t *seed, size_t *n)
 	while (len % 8)
 		clean[len++] = '=';
 	clean[len] = '\0';
-	if (len == 0 || totp_lib_init() < 0 || oath_base32_decode(clean, len, &raw, &rawlen) != OATH_OK)
+	if (len == 0 || totp_lib_init() < 0 ||
+	    oath_base32_decode(clean, len, &raw, &rawlen) != OATH_OK)
 		goto out;
 	if (rawlen == 0 || rawlen > TOTP_SEED_MAX)
 		goto out;

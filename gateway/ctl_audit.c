@@ -93,9 +93,9 @@ int
 ctl_audit(struct ctl *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"since", required_argument, NULL, 's'},
-		{"json", no_argument, NULL, 'j'},
-		{NULL, 0, NULL, 0},
+	    {"since", required_argument, NULL, 's'},
+	    {"json", no_argument, NULL, 'j'},
+	    {NULL, 0, NULL, 0},
 	};
 	char nb[CTL_NAMEBUF], why[512];
 	const char *sub, *since_arg = NULL;

@@ -27,7 +27,7 @@ struct subdir {
 /* empty/ is the chroot of the unprivileged network worker: root-owned, not writable by it, and
  * empty so that nothing can be reached from inside. The others hold state for root only. */
 static const struct subdir subdirs[] = {
-	{"projects", 0700}, {"blobs", 0700}, {"staging", 0700}, {"run", 0700}, {"empty", 0755},
+    {"projects", 0700}, {"blobs", 0700}, {"staging", 0700}, {"run", 0700}, {"empty", 0755},
 };
 
 /* A directory we rely on must be ours and writable by nobody else. Other modules may relax

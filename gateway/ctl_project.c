@@ -29,13 +29,12 @@ print_json(json_t *j)
 
 /* Options of a project subcommand; argv[0] is the subcommand. */
 static int
-parse_args(struct ctl *c, int argc, char **argv, int want_name, const char **name,
-	   const char **max)
+parse_args(struct ctl *c, int argc, char **argv, int want_name, const char **name, const char **max)
 {
 	static const struct option opts[] = {
-		{"max-accounts", required_argument, NULL, 'm'},
-		{"json", no_argument, NULL, 'j'},
-		{NULL, 0, NULL, 0},
+	    {"max-accounts", required_argument, NULL, 'm'},
+	    {"json", no_argument, NULL, 'j'},
+	    {NULL, 0, NULL, 0},
 	};
 	char nb[CTL_NAMEBUF];
 	int ch;
@@ -83,8 +82,9 @@ project_add(struct ctl *c, int argc, char **argv)
 		errno = 0;
 		m = strtoull(max, &end, 10);
 		if (!(*max >= '0' && *max <= '9') || *end || errno || m > 100000)
-			return ctl_fail("project \"%s\": --max-accounts %s is not a number 0..100000",
-					name, ctl_name(max, nb, sizeof(nb)));
+			return ctl_fail(
+			    "project \"%s\": --max-accounts %s is not a number 0..100000", name,
+			    ctl_name(max, nb, sizeof(nb)));
 	}
 	memset(&p, 0, sizeof(p));
 	snprintf(p.name, sizeof(p.name), "%s", name);
@@ -134,8 +134,10 @@ collect_member(const struct account *a, void *arg)
 		return 0;
 	m->n++;
 	if (m->arr)
-		return json_array_append_new(m->arr, json_pack("{s:s, s:s}", "name", a->name, "role",
-							       role_name(a->role))) < 0 ? -1 : 0;
+		return json_array_append_new(m->arr, json_pack("{s:s, s:s}", "name", a->name,
+							       "role", role_name(a->role))) < 0
+			   ? -1
+			   : 0;
 	return 0;
 }
 

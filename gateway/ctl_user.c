@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -50,10 +51,10 @@ static int
 parse_args(struct ctl *c, int argc, char **argv, int want_name, struct user_args *ua)
 {
 	static const struct option opts[] = {
-		{"role", required_argument, NULL, 'r'},	  {"project", required_argument, NULL, 'p'},
-		{"zone", required_argument, NULL, 'z'},	  {"expires", required_argument, NULL, 'e'},
-		{"secret", required_argument, NULL, 's'}, {"replace", no_argument, NULL, 'R'},
-		{"json", no_argument, NULL, 'j'},	  {NULL, 0, NULL, 0},
+	    {"role", required_argument, NULL, 'r'},   {"project", required_argument, NULL, 'p'},
+	    {"zone", required_argument, NULL, 'z'},   {"expires", required_argument, NULL, 'e'},
+	    {"secret", required_argument, NULL, 's'}, {"replace", no_argument, NULL, 'R'},
+	    {"json", no_argument, NULL, 'j'},	      {NULL, 0, NULL, 0},
 	};
 	char nb[CTL_NAMEBUF];
 	int ch;
@@ -166,8 +167,8 @@ add_check_args(struct ctl *c, struct user_args *ua, struct account *a)
 					ctl_name(ua->projects[i], nb, sizeof(nb)));
 		for (unsigned j = 0; j < i; j++)
 			if (strcmp(ua->projects[i], ua->projects[j]) == 0)
-				return ctl_fail("user \"%s\": project \"%s\" given twice",
-						ua->name, ua->projects[i]);
+				return ctl_fail("user \"%s\": project \"%s\" given twice", ua->name,
+						ua->projects[i]);
 		snprintf(a->projects[i], sizeof(a->projects[i]), "%s", ua->projects[i]);
 	}
 	for (unsigned i = 0; i < ua->nzones; i++) {
@@ -242,12 +243,13 @@ user_add(struct ctl *c, int argc, char **argv)
 
 	memset(&a, 0, sizeof(a));
 	if ((rc = parse_args(c, argc, argv, 1, &ua)) != 0 ||
-	    (rc = only_opts(&ua, "add", 1, 1, 0, 0)) != 0 ||
-	    (rc = add_check_args(c, &ua, &a)) != 0)
+	    (rc = only_opts(&ua, "add", 1, 1, 0, 0)) != 0 || (rc = add_check_args(c, &ua, &a)) != 0)
 		return rc;
 	if (a.nzones == 0)
-		fprintf(stderr, "wsgatectl: warning: user \"%s\" lists no zone and cannot log in "
-				"until one is added\n", a.name);
+		fprintf(stderr,
+			"wsgatectl: warning: user \"%s\" lists no zone and cannot log in "
+			"until one is added\n",
+			a.name);
 	if (store_begin(c->st, 0, &txn) < 0)
 		return ctl_fail("state store: %s", strerror(errno));
 	if ((rc = add_check_store(c, txn, &a)) != 0)
@@ -303,6 +305,30 @@ read_line(int fd, char *buf, size_t max)
 	return (ssize_t)len;
 }
 
+/* The new password: one line on stdin. At a terminal, prompt on stderr with echo off, so an
+ * operator typing it by hand does not leave it on the screen. */
+static ssize_t
+read_password(char *pw)
+{
+	struct termios old, quiet;
+	int tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &old) == 0;
+	ssize_t len;
+
+	if (tty) {
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		fputs("New password: ", stderr);
+		if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) < 0)
+			tty = 0;
+	}
+	len = read_line(STDIN_FILENO, pw, PASSWORD_MAX);
+	if (tty) {
+		(void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+		fputc('\n', stderr);
+	}
+	return len;
+}
+
 /* Loads NAME for a change in a write transaction; on failure the transaction is gone. */
 static int
 load_for_change(struct ctl *c, const char *name, MDB_txn **txn, struct account *a)
@@ -322,8 +348,7 @@ load_for_change(struct ctl *c, const char *name, MDB_txn **txn, struct account *
 }
 
 static int
-store_change(struct ctl *c, MDB_txn *txn, struct account *a, const char *event,
-	     const char *detail)
+store_change(struct ctl *c, MDB_txn *txn, struct account *a, const char *event, const char *detail)
 {
 	int rc;
 
@@ -350,7 +375,7 @@ user_passwd(struct ctl *c, int argc, char **argv)
 	if ((rc = parse_args(c, argc, argv, 1, &ua)) != 0 ||
 	    (rc = only_opts(&ua, "passwd", 0, 0, 0, 0)) != 0)
 		return rc;
-	len = read_line(STDIN_FILENO, pw, PASSWORD_MAX);
+	len = read_password(pw);
 	if (len < 0) {
 		OPENSSL_cleanse(pw, sizeof(pw));
 		if (len == -2)
@@ -441,8 +466,8 @@ user_key(struct ctl *c, int argc, char **argv)
 	for (unsigned i = 0; i < a.nkeys; i++) {
 		if (strcmp(a.keys[i], key) == 0) {
 			account_wipe(&a);
-			return abort_fail(txn, ctl_fail("user \"%s\": key already registered",
-							ua.name));
+			return abort_fail(txn,
+					  ctl_fail("user \"%s\": key already registered", ua.name));
 		}
 	}
 	if (a.nkeys == ACCOUNT_MAX_KEYS) {
@@ -455,8 +480,8 @@ user_key(struct ctl *c, int argc, char **argv)
 		char detail[64];
 		char *sp = strchr(key, ' ');
 
-		snprintf(detail, sizeof(detail), "type=%.*s keys=%u",
-			 sp ? (int)(sp - key) : 0, key, a.nkeys);
+		snprintf(detail, sizeof(detail), "type=%.*s keys=%u", sp ? (int)(sp - key) : 0, key,
+			 a.nkeys);
 		if ((rc = store_change(c, txn, &a, "user.key", detail)) == 0)
 			printf("user %s: key added (%u registered)\n", ua.name, a.nkeys);
 	}
@@ -560,8 +585,8 @@ user_lock(struct ctl *c, int argc, char **argv, int lock)
 		    authstate_get(c->st, txn, DB_AUTHSTATE, a.name, strlen(a.name), as) < 0) {
 			free(as);
 			account_wipe(&a);
-			return abort_fail(txn, ctl_fail("user \"%s\": auth state unreadable",
-							ua.name));
+			return abort_fail(txn,
+					  ctl_fail("user \"%s\": auth state unreadable", ua.name));
 		}
 		lockout_clear(as);
 		if (authstate_put(c->st, txn, DB_AUTHSTATE, a.name, strlen(a.name), as) < 0) {

@@ -31,9 +31,8 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{"init", ctl_init, 0, 0},	   {"user", ctl_user, 1, 0},
-	{"project", ctl_project, 1, 0},	   {"transfer", ctl_transfer, 1, 1},
-	{"check", ctl_check, 1, 0},	   {"audit", ctl_audit, 1, 1},
+    {"init", ctl_init, 0, 0},	      {"user", ctl_user, 1, 0},	  {"project", ctl_project, 1, 0},
+    {"transfer", ctl_transfer, 1, 1}, {"check", ctl_check, 1, 0}, {"audit", ctl_audit, 1, 1},
 };
 
 static void
@@ -99,8 +98,8 @@ ctl_parse_day(const char *s, uint64_t *out)
 		struct tm back;
 		char again[16];
 
-		if (!gmtime_r(&t, &back) || strftime(again, sizeof(again), "%Y-%m-%d", &back) == 0 ||
-		    strcmp(again, s) != 0)
+		if (!gmtime_r(&t, &back) ||
+		    strftime(again, sizeof(again), "%Y-%m-%d", &back) == 0 || strcmp(again, s) != 0)
 			return -1;
 	}
 	*out = (uint64_t)t;
@@ -142,15 +141,14 @@ ctl_format_time(uint64_t t, char *out, size_t outlen)
 static void
 usage(void)
 {
-	fprintf(stderr,
-		"usage: wsgatectl -c CONFIG [--json] [--as ADMIN] COMMAND ...\n"
-		"  init\n"
-		"  user add NAME --role analyst|stats|admin [--project P]... [--zone Z]... "
-		"[--expires YYYY-MM-DD]\n"
-		"  user passwd|key|totp|lock|unlock|del|show NAME, user list\n"
-		"  project add P [--max-accounts N], project list, project show P\n"
-		"  transfer list|show|approve|reject|import|move ..., check FILE\n"
-		"  audit list [--since TIME], audit verify, audit export\n");
+	fprintf(stderr, "usage: wsgatectl -c CONFIG [--json] [--as ADMIN] COMMAND ...\n"
+			"  init\n"
+			"  user add NAME --role analyst|stats|admin [--project P]... [--zone Z]... "
+			"[--expires YYYY-MM-DD]\n"
+			"  user passwd|key|totp|lock|unlock|del|show NAME, user list\n"
+			"  project add P [--max-accounts N], project list, project show P\n"
+			"  transfer list|show|approve|reject|import|move ..., check FILE\n"
+			"  audit list [--since TIME], audit verify, audit export\n");
 }
 
 /* --as must name an existing admin: the gateway passes the authenticated account, and a typo
@@ -192,11 +190,11 @@ int
 main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"json", no_argument, NULL, 'j'},
-		{"as", required_argument, NULL, 'a'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"as", required_argument, NULL, 'a'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct ctl c = {0};
 	const struct command *cmd;
@@ -238,8 +236,7 @@ main(int argc, char **argv)
 		return ctl_usage("--as is accepted only with transfer and audit");
 	if (config_load(c.config_path, &c.cfg, err, sizeof(err)) < 0)
 		return ctl_fail("%s", err);
-	if (cmd->needs_store &&
-	    store_open(c.cfg->state_dir, 0, &c.st, err, sizeof(err)) < 0) {
+	if (cmd->needs_store && store_open(c.cfg->state_dir, 0, &c.st, err, sizeof(err)) < 0) {
 		rc = ctl_fail("%s", err);
 		goto out;
 	}

@@ -117,8 +117,8 @@ account_decode(const void *data, size_t len, struct account *a)
 	rbuf_bytes(&r, a->totp_sealed, sizeof(a->totp_sealed), &a->totp_sealed_len);
 	if (!rbuf_done(&r))
 		goto bad;
-	if (!name_valid(a->name) || (role != ROLE_ANALYST && role != ROLE_STATS &&
-				     role != ROLE_ADMIN) || a->uid == 0)
+	if (!name_valid(a->name) ||
+	    (role != ROLE_ANALYST && role != ROLE_STATS && role != ROLE_ADMIN) || a->uid == 0)
 		goto bad;
 	for (unsigned i = 0; i < a->nprojects; i++)
 		if (!name_valid(a->projects[i]))

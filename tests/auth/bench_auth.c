@@ -37,11 +37,11 @@ main(int argc, char **argv)
 	static const struct {
 		const char *label, *login, *peer, *pw;
 	} cases[] = {
-		{"known account, right password", "alice", "127.0.0.1", "pw"},
-		{"known account, wrong password", "alice", "127.0.0.2", "nope"},
-		{"unknown account", "mallory", "127.0.0.3", "pw"},
-		{"locked-out account", "locked", "127.0.0.4", "pw"},
-		{"address in no zone", "alice", "192.0.2.1", "pw"},
+	    {"known account, right password", "alice", "127.0.0.1", "pw"},
+	    {"known account, wrong password", "alice", "127.0.0.2", "nope"},
+	    {"unknown account", "mallory", "127.0.0.3", "pw"},
+	    {"locked-out account", "locked", "127.0.0.4", "pw"},
+	    {"address in no zone", "alice", "192.0.2.1", "pw"},
 	};
 	int rounds = argc > 1 ? atoi(argv[1]) : 20;
 	char dir[] = "/tmp/wsgate-bench-XXXXXX", path[128], why[256];

@@ -176,8 +176,8 @@ test_rfc6238_vectors(void **state)
 		uint64_t t;
 		const char *code;
 	} v[] = {
-		{59, "94287082"},	  {1111111109, "07081804"}, {1111111111, "14050471"},
-		{1234567890, "89005924"}, {2000000000, "69279037"}, {20000000000ull, "65353130"},
+	    {59, "94287082"},	      {1111111109, "07081804"}, {1111111111, "14050471"},
+	    {1234567890, "89005924"}, {2000000000, "69279037"}, {20000000000ull, "65353130"},
 	};
 	char out[16];
 	uint64_t step;
@@ -190,9 +190,8 @@ test_rfc6238_vectors(void **state)
 				 OATH_OK);
 		assert_string_equal(out, v[i].code);
 		/* Six digits are the same truncation mod 10^6: the last six of the eight. */
-		assert_int_equal(totp_check(rfc_seed, sizeof(rfc_seed), v[i].t, v[i].code + 2,
-					    &step),
-				 0);
+		assert_int_equal(
+		    totp_check(rfc_seed, sizeof(rfc_seed), v[i].t, v[i].code + 2, &step), 0);
 		assert_int_equal(step, v[i].t / 30);
 	}
 	assert_int_equal(totp_check(rfc_seed, sizeof(rfc_seed), 59, "12345", &step), -2);
@@ -204,8 +203,8 @@ test_rfc6238_vectors(void **state)
 static void
 test_oathtool_agreement(void **state)
 {
-	static const uint64_t times[] = {59, 1111111109, 1234567890, 1700000000, T0, T0 + 29,
-					 2000000000};
+	static const uint64_t times[] = {59, 1111111109, 1234567890, 1700000000,
+					 T0, T0 + 29,	 2000000000};
 	static const char *hexkeys[] = {"3132333435363738393031323334353637383930",
 					"00ff10ee20dd30cc40bb50aa60997088806770ff"};
 	static const uint8_t bin1[20] = {0x00, 0xff, 0x10, 0xee, 0x20, 0xdd, 0x30,
@@ -303,8 +302,8 @@ test_lockout_and_expiry(void **state)
 	struct auth_decision d;
 
 	for (int i = 0; i < 3; i++) {
-		assert_false(attempt(f, AUTH_STEP_PASSWORD, "alice", "127.0.0.1", "bad", T0 + i,
-				     &d));
+		assert_false(
+		    attempt(f, AUTH_STEP_PASSWORD, "alice", "127.0.0.1", "bad", T0 + i, &d));
 		assert_string_equal(d.reason, "wrong password");
 	}
 	/* Locked: even the right password fails, with the precise reason. */
@@ -511,13 +510,13 @@ test_pubkey_and_unknown(void **state)
 	struct auth_decision d;
 
 	f->cfg->lockout_failures = 100;
-	assert_true(attempt(f, AUTH_STEP_PUBKEY, "alice", "127.0.0.1", "ssh-ed25519 AAAAtestkey",
-			    T0, &d));
-	assert_false(attempt(f, AUTH_STEP_PUBKEY, "alice", "127.0.0.1", "ssh-ed25519 AAAAother",
-			     T0, &d));
+	assert_true(
+	    attempt(f, AUTH_STEP_PUBKEY, "alice", "127.0.0.1", "ssh-ed25519 AAAAtestkey", T0, &d));
+	assert_false(
+	    attempt(f, AUTH_STEP_PUBKEY, "alice", "127.0.0.1", "ssh-ed25519 AAAAother", T0, &d));
 	assert_string_equal(d.reason, "public key not registered");
-	assert_false(attempt(f, AUTH_STEP_PUBKEY, "alice", "127.0.0.1", "ssh-ed25519 AAAAtestke",
-			     T0, &d));
+	assert_false(
+	    attempt(f, AUTH_STEP_PUBKEY, "alice", "127.0.0.1", "ssh-ed25519 AAAAtestke", T0, &d));
 	assert_false(attempt(f, AUTH_STEP_PASSWORD, "mallory", "127.0.0.1", "pw", T0, &d));
 	assert_string_equal(d.reason, "unknown account");
 	assert_false(attempt(f, AUTH_STEP_PASSWORD, "alice", "127.0.0.1", "", T0, &d));
@@ -623,21 +622,21 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_rfc6238_vectors),
-		cmocka_unit_test(test_oathtool_agreement),
-		cmocka_unit_test(test_lockout_unit),
-		cmocka_unit_test_setup_teardown(test_full_login_and_replay, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_window_edges, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_lockout_and_expiry, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_failures_outside_window, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_throttle, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_expiry_and_admin_lock, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_zones, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_projects, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_tampered_seed, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_swapped_seed, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_pubkey_and_unknown, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_audit_records, setup, teardown),
+	    cmocka_unit_test(test_rfc6238_vectors),
+	    cmocka_unit_test(test_oathtool_agreement),
+	    cmocka_unit_test(test_lockout_unit),
+	    cmocka_unit_test_setup_teardown(test_full_login_and_replay, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_window_edges, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_lockout_and_expiry, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_failures_outside_window, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_throttle, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_expiry_and_admin_lock, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_zones, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_projects, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tampered_seed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_swapped_seed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_pubkey_and_unknown, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_audit_records, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

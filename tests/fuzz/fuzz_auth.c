@@ -67,8 +67,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	snprintf(a.keys[a.nkeys++], sizeof(a.keys[0]), "ssh-ed25519 AAAAkey");
 	if (totp_seal(&st->secrets, &a, (const uint8_t *)"12345678901234567890", 20) < 0 ||
 	    store_begin(st, 0, &txn) < 0 || project_put(st, txn, &p) < 0 ||
-	    account_put(st, txn, &a) < 0 ||
-	    store_get(st, txn, DB_USERS, "alice", 5, &v) != 0 || v.mv_size > sizeof(good_account))
+	    account_put(st, txn, &a) < 0 || store_get(st, txn, DB_USERS, "alice", 5, &v) != 0 ||
+	    v.mv_size > sizeof(good_account))
 		abort();
 	memcpy(good_account, v.mv_data, v.mv_size);
 	good_len = v.mv_size;
