@@ -284,8 +284,9 @@ mounts_proc(char *why, size_t whylen)
 	return 0;
 }
 
-/* The area. The monitor resolved the path; refuse it if any component is a symlink, so a
- * link planted in state_dir can never redirect the bind. */
+/* The area. The monitor built the path from state_dir and names; state_dir itself may sit
+ * behind a symlink (/var/lib -> /data/...), so the path is resolved, but the area directory
+ * itself must be a real directory, never a link planted in its place. */
 static int
 mounts_work(const char *work_dir, char *why, size_t whylen)
 {
@@ -297,12 +298,16 @@ mounts_work(const char *work_dir, char *why, size_t whylen)
 		snprintf(why, whylen, "work_dir must be an absolute path");
 		return -1;
 	}
-	if (realpath(src, real) == NULL)
+	while (strlen(src) > sizeof(OR) && src[strlen(src) - 1] == '/')
+		src[strlen(src) - 1] = '\0';
+	if (lstat(src, &st) < 0)
 		return mounts_fail(why, whylen, "work_dir", work_dir);
-	if (strcmp(real, src) != 0 && !(strlen(src) > 1 && src[strlen(src) - 1] == '/')) {
-		snprintf(why, whylen, "work_dir %s is not a canonical path", work_dir);
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(why, whylen, "work_dir %s is not a directory", work_dir);
 		return -1;
 	}
+	if (realpath(src, real) == NULL)
+		return mounts_fail(why, whylen, "work_dir", work_dir);
 	if (mkdir(NR SANDBOX_WORK, 0755) < 0)
 		return mounts_fail(why, whylen, "mkdir", NR SANDBOX_WORK);
 	if (mounts_bind(real, NR SANDBOX_WORK, MS_NOSUID | MS_NODEV, why, whylen) < 0)

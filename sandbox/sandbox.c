@@ -44,6 +44,7 @@
 #define FD_STATUS 3
 #define FD_GO 4 /* the monitor writes one byte once the child sits in its cgroup */
 #define ENV_MAX 64
+#define SETUP_DIED "sandbox setup: child died before it was ready"
 
 static int sandbox_ready;
 
@@ -487,9 +488,10 @@ sandbox_wait_ready(struct sandbox_proc *proc, char *why, size_t whylen)
 	if (n == 1 && msg[0] == 'E') {
 		n = read_all(proc->status_fd, msg, sizeof(msg) - 1);
 		msg[n > 0 ? n : 0] = '\0';
-		snprintf(why, whylen, "sandbox setup: %s", msg);
+		if ((size_t)snprintf(why, whylen, "sandbox setup: %.200s", msg) >= whylen)
+			why[whylen - 1] = '\0';
 	} else {
-		snprintf(why, whylen, "sandbox setup: child died before it was ready");
+		snprintf(why, whylen, SETUP_DIED);
 	}
 	return -1;
 }
@@ -500,7 +502,8 @@ sandbox_spawn(const struct sandbox_spec *spec, struct sandbox_proc *proc, char *
 {
 	struct limits_group group = {.nfds = 0};
 	struct child_args a = {.spec = spec};
-	int child[3] = {-1, -1, -1}, sp[2] = {-1, -1}, gp[2] = {-1, -1}, st, saved_errno;
+	int child[3] = {-1, -1, -1}, sp[2] = {-1, -1}, gp[2] = {-1, -1}, st, saved_errno, rc;
+	char ewhy[256];
 	sigset_t all, old;
 	long pid;
 
@@ -551,9 +554,20 @@ sandbox_spawn(const struct sandbox_spec *spec, struct sandbox_proc *proc, char *
 	strv_free(a.argv);
 	strv_free(a.envp);
 	a.argv = a.envp = NULL;
-	if (limits_attach(&group, proc->pid, why, whylen) < 0 || send(gp[1], "G", 1, MSG_NOSIGNAL) != 1 ||
-	    sandbox_wait_ready(proc, why, whylen) < 0) {
-		close_if(&gp[1]);
+	/* If the child already failed, attach and send fail too: its own reason is the one to
+	 * report, so the status pipe is read in any case. */
+	rc = limits_attach(&group, proc->pid, why, whylen);
+	if (rc == 0 && send(gp[1], "G", 1, MSG_NOSIGNAL) != 1) {
+		snprintf(why, whylen, "sandbox setup: go-ahead: %s", strerror(errno));
+		rc = -1;
+	}
+	close_if(&gp[1]);
+	if (sandbox_wait_ready(proc, ewhy, sizeof(ewhy)) < 0) {
+		if (rc == 0 || strcmp(ewhy, SETUP_DIED) != 0)
+			snprintf(why, whylen, "%.240s", ewhy);
+		rc = -1;
+	}
+	if (rc < 0) {
 		(void)kill(proc->pid, SIGKILL);
 		while (waitpid(proc->pid, &st, 0) < 0 && errno == EINTR)
 			;
@@ -562,7 +576,6 @@ sandbox_spawn(const struct sandbox_spec *spec, struct sandbox_proc *proc, char *
 		proc_clear(proc);
 		return -1;
 	}
-	close_if(&gp[1]);
 	return 0;
 fail:
 	sandbox_child_fds_close(spec, child);

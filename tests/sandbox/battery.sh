@@ -211,6 +211,13 @@ imports_replace)
 	[ -d "$WORK/imports" ] && [ ! -e "$WORK/imports.old" ] || fail "imports/ was moved: $OUT"
 	[ "$(stat -c %u "$WORK/imports")" = 0 ] || fail "imports/ replaced"
 	[ "$OUT" = denied ] || fail "$OUT"; pass "imports/ pinned by a read-only bind" ;;
+work_dir_symlink)
+	ln -s "$STATE/projects/p2/remote" "$T/fake-area"
+	OUT=$("$SANDBOX_RUN" --work "$T/fake-area" --uid $UID_ --gid $GID_ -- "cat data.csv" 2>&1)
+	RC=$?
+	case "$OUT" in *other-project*) fail "bound a symlinked area" ;; esac
+	[ "$RC" = 255 ] || fail "rc $RC: $OUT"
+	echo "$OUT" | grep -q "is not a directory" || fail "$OUT"; pass "setup refused: $OUT" ;;
 symlink_outside)
 	run -- "ln -s '$STATE/wsgate.mdb' link1 && ln -s /proc/1/root/etc/shadow link2 && { cat link1 || cat link2 || echo denied; }"
 	case "$OUT" in *secret-db*|*root:*) fail "followed a link outside" ;; esac
