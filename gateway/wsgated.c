@@ -25,7 +25,9 @@
 #include "common/log.h"
 #include "gateway/gateway.h"
 #include "policy/config.h"
+#include "common/store.h"
 #include "sandbox/sandbox.h"
+#include "transfer/airlock.h"
 
 #define GW_MAX_CHILDREN 4096
 
@@ -213,6 +215,40 @@ gw_shutdown(void)
 	exit(0);
 }
 
+/* The airlock's start-up scan (staging leftovers, unreferenced blobs, unfinished deliveries) runs
+ * in a short-lived child, so the listener itself never holds an LMDB environment that its
+ * connection processes would inherit across fork(). */
+static void
+gw_scan(void)
+{
+	struct airlock_scan_stats stats;
+	struct store *st;
+	char why[256];
+	pid_t pid;
+	int ws;
+
+	pid = fork();
+	if (pid < 0)
+		fatal_errno("fork for the start-up scan");
+	if (pid == 0) {
+		if (store_open(gw.cfg->state_dir, 0, &st, why, sizeof(why)) != 0) {
+			log_err("store: %s", why);
+			_exit(1);
+		}
+		memset(&stats, 0, sizeof(stats));
+		if (airlock_scan_ex(st, &stats, why, sizeof(why)) != 0)
+			log_warn("airlock start-up scan: %s", why);
+		else
+			log_info("airlock start-up scan: %lu staging file(s), %lu blob(s) removed, "
+				 "%lu delivery(ies) redone", stats.staging_removed, stats.blobs_removed,
+				 stats.redelivered);
+		store_close(st);
+		_exit(0);
+	}
+	if (waitpid(pid, &ws, 0) != pid || !WIFEXITED(ws) || WEXITSTATUS(ws) != 0)
+		fatal("cannot open the state store in %s (run wsgatectl init?)", gw.cfg->state_dir);
+}
+
 static void
 gw_signals(void)
 {
@@ -302,6 +338,7 @@ main(int argc, char **argv)
 		fatal("%s", err);
 	if (access(gw.cfg->host_key, R_OK) != 0)
 		fatal_errno("host key %s", gw.cfg->host_key);
+	gw_scan();
 	gw_signals();
 	gw_listen(gw.cfg);
 	if (!fg && daemon(0, 0) != 0)
