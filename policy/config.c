@@ -93,6 +93,7 @@ static const struct config_key config_keys[] = {
     {SECT_AIRLOCK, "export_block_on_fail", V_BOOL, CFG(export_block_on_fail), 0, 1},
 };
 #define NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
+_Static_assert(NKEYS <= 64, "keys_seen is a 64-bit mask over config_keys");
 
 static const char *const sect_names[] = {"", "gateway", "zone", "sandbox", "airlock"};
 
