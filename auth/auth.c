@@ -7,7 +7,8 @@
  * The checks run in a fixed order (address, account state, project, then the secret) and the
  * first one that fails gives the reason. The client only ever learns ok / not ok; the reason
  * goes to the audit log. A password step always costs one scrypt, whether or not the account
- * exists or was refused earlier, so the time taken says nothing either.
+ * exists or was refused earlier, so the time taken says nothing either. That scrypt runs before
+ * the write transaction (see precompute_password) so that the writer lock is never held for it.
  */
 #include "auth/auth.h"
 
@@ -38,6 +39,12 @@ struct attempt {
 	struct authstate ustate;
 	struct authstate astate;
 	struct lockout_policy upol, apol;
+	/* Password step: the scrypt result, computed before the write transaction against the
+	 * hash in pw_salt/pw_hash/pw_n/r/p (pw_checked = 0 when there was no hash to check). */
+	int pw_checked, pw_ok;
+	uint8_t pw_salt[16], pw_hash[32];
+	uint64_t pw_n;
+	uint32_t pw_r, pw_p;
 };
 
 static const char *
@@ -197,28 +204,66 @@ precheck(struct store *st, MDB_txn *txn, const struct config *cfg, struct attemp
 	return resolve_project(st, txn, at, out);
 }
 
-static int
-check_password(struct attempt *at, struct auth_decision *out)
+/*
+ * scrypt takes a tenth of a second or more; run inside the write transaction it would hold
+ * LMDB's single writer lock that long and serialise every login and airlock write behind it.
+ * So the hash is computed first, in a read transaction, against the stored hash as it was then,
+ * and the write transaction only uses the result if the stored hash is still the same bytes.
+ * Exactly one scrypt runs per password step whatever the account (a dummy one when there is no
+ * hash to check), so the time taken does not tell an unknown account from a wrong password.
+ */
+static void
+precompute_password(struct store *st, struct attempt *at)
 {
 	const char *pw = at->req->secret;
 	size_t len = strnlen(pw, PASSWORD_MAX + 1);
-	int rc;
+	struct account *a = calloc(1, sizeof(*a));
+	MDB_txn *txn;
+	int rc = -1;
 
-	if (len > PASSWORD_MAX) {
-		password_dummy(pw, PASSWORD_MAX);
+	if (a && len <= PASSWORD_MAX && at->login_valid && store_begin(st, 1, &txn) == 0) {
+		rc = account_get(st, txn, at->user, a);
+		store_abort(txn);
+	}
+	if (rc == 0 && a->has_password) {
+		at->pw_checked = 1;
+		at->pw_ok = password_verify(a, pw, len) == 1;
+		memcpy(at->pw_salt, a->salt, sizeof(at->pw_salt));
+		memcpy(at->pw_hash, a->pwhash, sizeof(at->pw_hash));
+		at->pw_n = a->scrypt_n;
+		at->pw_r = a->scrypt_r;
+		at->pw_p = a->scrypt_p;
+	} else {
+		password_dummy(pw, len > PASSWORD_MAX ? PASSWORD_MAX : len);
+	}
+	if (a) {
+		account_wipe(a);
+		free(a);
+	}
+}
+
+static int
+check_password(struct attempt *at, struct auth_decision *out)
+{
+	const struct account *a = &out->acct;
+
+	if (strnlen(at->req->secret, PASSWORD_MAX + 1) > PASSWORD_MAX) {
 		snprintf(out->reason, sizeof(out->reason), "password too long");
 		return -1;
 	}
-	if (!out->acct.has_password) {
-		password_dummy(pw, len);
+	if (!a->has_password) {
 		snprintf(out->reason, sizeof(out->reason), "no password set");
 		return -1;
 	}
-	rc = password_verify(&out->acct, pw, len);
-	if (rc == 1)
+	if (!at->pw_checked || at->pw_n != a->scrypt_n || at->pw_r != a->scrypt_r ||
+	    at->pw_p != a->scrypt_p || CRYPTO_memcmp(at->pw_salt, a->salt, sizeof(a->salt)) != 0 ||
+	    CRYPTO_memcmp(at->pw_hash, a->pwhash, sizeof(a->pwhash)) != 0) {
+		snprintf(out->reason, sizeof(out->reason), "password changed during the attempt");
+		return -1;
+	}
+	if (at->pw_ok)
 		return 0;
-	snprintf(out->reason, sizeof(out->reason),
-		 rc == 0 ? "wrong password" : "password hash cannot be computed");
+	snprintf(out->reason, sizeof(out->reason), "wrong password");
 	return -1;
 }
 
@@ -388,6 +433,8 @@ auth_decide(struct store *st, const struct config *cfg, const struct auth_reques
 	at->login_valid = parse_login(req->login, at->user, at->project) == 0;
 	if (lockout_addr_key(req->peer, at->akey, &at->aklen, at->addr, sizeof(at->addr)) < 0)
 		at->aklen = 0;
+	if (req->step == AUTH_STEP_PASSWORD)
+		precompute_password(st, at);
 	if (store_begin(st, 0, &txn) < 0)
 		goto out;
 	if (load_state(st, txn, at, out) < 0) {
@@ -397,8 +444,6 @@ auth_decide(struct store *st, const struct config *cfg, const struct auth_reques
 	pass = precheck(st, txn, cfg, at, out) == 0;
 	if (pass)
 		pass = check_secret(st, at, out) == 0;
-	else if (req->step == AUTH_STEP_PASSWORD)
-		password_dummy(req->secret, strnlen(req->secret, PASSWORD_MAX));
 	if (pass ? record_success(st, txn, at, out) < 0 : record_failure(st, txn, at, out) < 0)
 		goto out;
 	rc = store_commit(txn);
@@ -409,8 +454,14 @@ auth_decide(struct store *st, const struct config *cfg, const struct auth_reques
 	}
 out:
 	store_abort(txn);
-	if (rc < 0 && !out->reason[0])
-		snprintf(out->reason, sizeof(out->reason), "internal error");
+	if (rc < 0) {
+		if (!out->reason[0])
+			snprintf(out->reason, sizeof(out->reason), "internal error");
+		/* Best effort: the store may be what failed. */
+		(void)audit_log(st, "-", "login.error", "user=%s addr=%s step=%s reason=\"%s\"",
+				at->login_valid ? at->user : "-", at->addr[0] ? at->addr : "-",
+				step_name(req->step), out->reason);
+	}
 	if (!out->ok) {
 		account_wipe(&out->acct);
 		out->project[0] = '\0';
