@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <dirent.h>
 #include <unistd.h>
 
 #include "common/fsutil.h"
@@ -122,6 +123,10 @@ mounts_copy(const char *src, const char *dst, char *why, size_t whylen)
 	(void)close(in);
 	if (n < 0)
 		return mounts_fail(why, whylen, "read", src);
+	if (n == sizeof(buf)) {
+		snprintf(why, whylen, "%s is too large to copy", src);
+		return -1;
+	}
 	if ((out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644)) < 0)
 		return mounts_fail(why, whylen, "create", dst);
 	if (write_all(out, buf, n) != n)
@@ -129,6 +134,73 @@ mounts_copy(const char *src, const char *dst, char *why, size_t whylen)
 	if (close(out) < 0 && ret == 0)
 		ret = mounts_fail(why, whylen, "close", dst);
 	return ret;
+}
+
+#define MOUNTS_DIR_COPY_MAX 32
+
+struct linux_dirent64 {
+	uint64_t d_ino;
+	int64_t d_off;
+	unsigned short d_reclen;
+	unsigned char d_type;
+	char d_name[];
+};
+
+/* A small flat directory (regular files and symlinks only, at most MOUNTS_DIR_COPY_MAX of them)
+ * is copied entry by entry: cheaper than a bind and its remount. Returns 1 if copied, 0 if the
+ * directory does not qualify (the caller binds it), -1 on error. getdents64 on a stack buffer:
+ * the child must not call malloc (opendir does). */
+static int
+mounts_copy_dir(const char *src, const char *dst, char *why, size_t whylen)
+{
+	char buf[8192], s[PATH_MAX], d[PATH_MAX], target[PATH_MAX];
+	struct linux_dirent64 *e;
+	struct stat st;
+	long n, off;
+	ssize_t len;
+	int fd, count = 0;
+
+	if ((fd = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+		return mounts_fail(why, whylen, "open", src);
+	n = syscall(SYS_getdents64, fd, buf, sizeof(buf));
+	/* One buffer must hold it all: a second read means a big directory, which is bound. */
+	if (n > 0 && syscall(SYS_getdents64, fd, buf + n, sizeof(buf) - n) != 0)
+		n = -2;
+	for (off = 0; n > 0 && off < n; off += e->d_reclen) {
+		e = (struct linux_dirent64 *)(buf + off);
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if ((e->d_type != DT_REG && e->d_type != DT_LNK) || ++count > MOUNTS_DIR_COPY_MAX ||
+		    (e->d_type == DT_REG &&
+		     (fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		      st.st_size >= MOUNTS_COPY_MAX)))
+			n = -2;
+	}
+	(void)close(fd);
+	if (n < 0)
+		return 0;
+	if (mkdir(dst, 0755) < 0)
+		return mounts_fail(why, whylen, "mkdir", dst);
+	for (off = 0; off < n; off += e->d_reclen) {
+		e = (struct linux_dirent64 *)(buf + off);
+		if (e->d_type != DT_REG && e->d_type != DT_LNK)
+			continue;
+		if ((size_t)snprintf(s, sizeof(s), "%s/%s", src, e->d_name) >= sizeof(s) ||
+		    (size_t)snprintf(d, sizeof(d), "%s/%s", dst, e->d_name) >= sizeof(d)) {
+			snprintf(why, whylen, "path too long under %s", src);
+			return -1;
+		}
+		if (e->d_type == DT_LNK) {
+			if ((len = readlink(s, target, sizeof(target) - 1)) < 0)
+				return mounts_fail(why, whylen, "readlink", s);
+			target[len] = '\0';
+			if (symlink(target, d) < 0)
+				return mounts_fail(why, whylen, "symlink", d);
+		} else if (mounts_copy(s, d, why, whylen) < 0) {
+			return -1;
+		}
+	}
+	return 1;
 }
 
 /* Shows host path src (relative to /oldroot) at dst: symlinks recreated, small files copied,
@@ -139,6 +211,7 @@ mounts_mirror(const char *src, const char *dst, char *why, size_t whylen)
 	char target[PATH_MAX];
 	struct stat st;
 	ssize_t n;
+	int rc;
 
 	if (lstat(src, &st) < 0)
 		return 0;
@@ -151,9 +224,11 @@ mounts_mirror(const char *src, const char *dst, char *why, size_t whylen)
 		return 0;
 	}
 	if (S_ISDIR(st.st_mode)) {
+		if ((rc = mounts_copy_dir(src, dst, why, whylen)) != 0)
+			return rc < 0 ? -1 : 0;
 		if (mkdir(dst, 0755) < 0)
 			return mounts_fail(why, whylen, "mkdir", dst);
-	} else if (S_ISREG(st.st_mode) && st.st_size <= MOUNTS_COPY_MAX) {
+	} else if (S_ISREG(st.st_mode) && st.st_size < MOUNTS_COPY_MAX) {
 		/* A small file is copied: cheaper than a bind and its remount. */
 		return mounts_copy(src, dst, why, whylen);
 	} else if (S_ISREG(st.st_mode)) {
@@ -264,7 +339,9 @@ mounts_dev(uint64_t shm_size, const char *tty, char *why, size_t whylen)
 static int
 mounts_proc(char *why, size_t whylen)
 {
-	static const char *const ro[] = {"sys", "sysrq-trigger", "irq", "bus", "fs", NULL};
+	/* The rest of /proc that is writable at all is writable by root only, and nobody is
+	 * root here; these two are pinned read-only as well, as defence in depth. */
+	static const char *const ro[] = {"sys", "sysrq-trigger", NULL};
 	char path[64];
 	int i;
 
