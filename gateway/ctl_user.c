@@ -416,23 +416,30 @@ parse_pubkey(const char *line, char *out, size_t outlen)
 {
 	char type[64], b64[KEYLINE_MAX];
 	enum ssh_keytypes_e t;
+	const char *canon_type;
 	ssh_key key = NULL;
 	char *canon = NULL;
 	int rc = -1;
 
 	if (sscanf(line, "%63s %8191s", type, b64) != 2)
 		return -1;
+	/* No DSA (broken, and gone from OpenSSH) and no certificates (wsgate has no CA). */
 	t = ssh_key_type_from_name(type);
-	if (t == SSH_KEYTYPE_UNKNOWN || t == SSH_KEYTYPE_DSS)
+	if (t == SSH_KEYTYPE_UNKNOWN || t == SSH_KEYTYPE_DSS || strstr(type, "-cert-"))
 		return -1;
 	if (ssh_pki_import_pubkey_base64(b64, t, &key) != SSH_OK)
 		return -1;
-	if (ssh_key_type(key) != t && strcmp(ssh_key_type_to_char(ssh_key_type(key)), type) != 0)
+	/* Store the form the gateway builds from the client's key (type name from libssh, not
+	 * as typed), so the two compare byte for byte. */
+	canon_type = ssh_key_type_to_char(ssh_key_type(key));
+	if (canon_type == NULL || strcmp(canon_type, type) != 0)
 		goto out;
 	if (ssh_pki_export_pubkey_base64(key, &canon) != SSH_OK)
 		goto out;
-	if ((size_t)snprintf(out, outlen, "%s %s", type, canon) >= outlen)
+	if ((size_t)snprintf(out, outlen, "%s %s", canon_type, canon) >= outlen) {
+		rc = -2;
 		goto out;
+	}
 	rc = 0;
 out:
 	ssh_string_free_char(canon);
@@ -456,7 +463,11 @@ user_key(struct ctl *c, int argc, char **argv)
 	len = read_line(STDIN_FILENO, line, KEYLINE_MAX);
 	if (len == -1)
 		return ctl_fail("stdin: %s", strerror(errno));
-	if (len <= 0 || parse_pubkey(line, key, sizeof(key)) < 0)
+	if (len > 0 && (rc = parse_pubkey(line, key, sizeof(key))) == -2)
+		return ctl_fail("user \"%s\": public key longer than %zu bytes (RSA above 4096 "
+				"bits?)",
+				ua.name, sizeof(key) - 1);
+	if (len <= 0 || rc < 0)
 		return ctl_fail("user \"%s\": stdin holds no valid OpenSSH public key line",
 				ua.name);
 	if ((rc = load_for_change(c, ua.name, &txn, &a)) != 0)
@@ -658,6 +669,35 @@ name_array(const char list[][NAME_MAX_LEN + 1], unsigned n)
 	return arr;
 }
 
+/* "SHA256:..." as ssh-keygen -l shows it, so an admin can compare with the user's own key. */
+static json_t *
+key_fingerprints(const struct account *a)
+{
+	json_t *arr = json_array();
+
+	for (unsigned i = 0; arr && i < a->nkeys; i++) {
+		const char *sp = strchr(a->keys[i], ' ');
+		enum ssh_keytypes_e t;
+		unsigned char *hash = NULL;
+		size_t hlen = 0;
+		ssh_key key = NULL;
+		char type[64], *fp = NULL;
+
+		if (!sp || (size_t)(sp - a->keys[i]) >= sizeof(type))
+			continue;
+		snprintf(type, sizeof(type), "%.*s", (int)(sp - a->keys[i]), a->keys[i]);
+		t = ssh_key_type_from_name(type);
+		if (ssh_pki_import_pubkey_base64(sp + 1, t, &key) == SSH_OK &&
+		    ssh_get_publickey_hash(key, SSH_PUBLICKEY_HASH_SHA256, &hash, &hlen) == 0 &&
+		    (fp = ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash, hlen)) != NULL)
+			json_array_append_new(arr, json_sprintf("%s %s", type, fp));
+		ssh_string_free_char(fp);
+		ssh_clean_pubkey_hash(&hash);
+		ssh_key_free(key);
+	}
+	return arr;
+}
+
 static json_t *
 account_json(struct ctl *c, MDB_txn *txn, const struct account *a)
 {
@@ -667,14 +707,14 @@ account_json(struct ctl *c, MDB_txn *txn, const struct account *a)
 
 	if (a->expires)
 		ctl_format_time(a->expires, t, sizeof(t));
-	return json_pack("{s:s, s:s, s:I, s:o, s:o, s:s?, s:b, s:b, s:I, s:b, s:I, s:b, s:I}",
+	return json_pack("{s:s, s:s, s:I, s:o, s:o, s:s?, s:b, s:b, s:I, s:b, s:I, s:o, s:b, s:I}",
 			 "name", a->name, "role", role_name(a->role), "uid", (json_int_t)a->uid,
 			 "projects", name_array(a->projects, a->nprojects), "zones",
 			 name_array(a->zones, a->nzones), "expires", a->expires ? t : NULL,
 			 "locked", a->locked, "locked_out", until != 0, "locked_out_until",
 			 (json_int_t)until, "password", a->has_password, "keys",
-			 (json_int_t)a->nkeys, "totp", a->totp_sealed_len != 0, "recent_failures",
-			 (json_int_t)recent);
+			 (json_int_t)a->nkeys, "key_fingerprints", key_fingerprints(a), "totp",
+			 a->totp_sealed_len != 0, "recent_failures", (json_int_t)recent);
 }
 
 static int
@@ -790,8 +830,14 @@ user_show(struct ctl *c, int argc, char **argv)
 		printf("expires:  %s\nstate:    %s\ncreated:  %s\n",
 		       json_is_string(v) ? json_string_value(v) : "never",
 		       account_state(c, txn, &a), created);
-		printf("password: %s\nkeys:     %u\ntotp:     %s\nfailures: %lld recent\n",
-		       a.has_password ? "set" : "not set", a.nkeys,
+		printf("password: %s\nkeys:     %u\n", a.has_password ? "set" : "not set", a.nkeys);
+		{
+			size_t i;
+
+			json_array_foreach(json_object_get(j, "key_fingerprints"), i, v)
+			    printf("  %s\n", json_string_value(v));
+		}
+		printf("totp:     %s\nfailures: %lld recent\n",
 		       a.totp_sealed_len ? "enrolled" : "not enrolled",
 		       (long long)json_integer_value(json_object_get(j, "recent_failures")));
 		json_decref(j);

@@ -73,10 +73,23 @@ echo "ssh-ed25519 AAAAnotbase64!!" | ctl user key alice 2>"$T/err" >/dev/null
 [ $? = 1 ] && grep -q "no valid OpenSSH public key" "$T/err" || fail "bad key: $(cat "$T/err")"
 echo 'command="sh" ssh-ed25519 AAAA' | ctl user key alice 2>/dev/null >/dev/null && fail "options accepted"
 ctl user key alice </dev/null 2>/dev/null >/dev/null && fail "empty key accepted"
+ssh-keygen -q -t ecdsa -N '' -f "$T/k3"
+ctl user key alice <"$T/k3.pub" >/dev/null || fail "ecdsa key"
+# A certificate is not a key here (no CA), and a key that does not fit the record is refused.
+ssh-keygen -q -t ed25519 -N '' -f "$T/ca"
+ssh-keygen -q -s "$T/ca" -I test -n alice "$T/k1.pub"
+ctl user key alice <"$T/k1-cert.pub" 2>/dev/null >/dev/null && fail "certificate accepted"
+ssh-keygen -q -t rsa -b 8192 -N '' -f "$T/k4"
+ctl user key alice <"$T/k4.pub" 2>"$T/err" >/dev/null
+[ $? = 1 ] && grep -q "longer than 1023 bytes" "$T/err" || fail "8192-bit key: $(cat "$T/err")"
 ctl user key alice --replace <"$T/k2.pub" >/dev/null || fail "key --replace"
 expect 0 user show alice --json
 python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["keys"]==1 and d["password"] and not d["totp"], d' <"$T/out" ||
 	fail "show after key --replace"
+# The fingerprint shown is the one ssh-keygen gives for the user's key.
+fp=$(ssh-keygen -l -E sha256 -f "$T/k2.pub" | awk '{print $2}')
+python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["key_fingerprints"]==["ssh-rsa "+sys.argv[1]], d' "$fp" <"$T/out" ||
+	fail "fingerprint: $(cat "$T/out") vs $fp"
 
 # totp: URI first, on its own line, then a QR code; --secret given.
 expect 0 user totp alice
