@@ -21,6 +21,7 @@
 #include "policy/account.h"
 
 #define SESSION_IB_CAP (256 * 1024)
+#define SESSION_OB_CAP 65536
 #define SESSION_MAX_ENV 16
 #define SESSION_MAX_WORDS 64
 
@@ -41,6 +42,10 @@ struct wchan {
 	uint8_t *ib;
 	size_t ib_len;
 	int in_stalled, client_eof, in_closed;
+	/* output libssh did not take (it writes nothing while a key re-exchange runs) */
+	uint8_t *ob;
+	size_t ob_len;
+	int ob_err;
 	/* sftp */
 	struct sftp_srv *sftp;
 	struct sftp_backend be;
@@ -502,27 +507,75 @@ session_close_cb(ssh_session ss, ssh_channel ch, void *ud)
 	c->peer_closed = 1;
 }
 
+/* Writes to the channel what fits; keeps the rest in c->ob. Returns 0, or -1 if the channel
+ * is broken. */
+static int
+session_write(struct wchan *c, const uint8_t *p, size_t n, int is_err)
+{
+	int w;
+
+	c->w->in_write = 1;
+	w = is_err ? ssh_channel_write_stderr(c->ch, p, (uint32_t)n)
+		   : ssh_channel_write(c->ch, p, (uint32_t)n);
+	c->w->in_write = 0;
+	if (w < 0)
+		return -1;
+	c->w->last_activity = time(NULL);
+	if ((size_t)w < n) {
+		if (c->ob == NULL && (c->ob = malloc(SESSION_OB_CAP)) == NULL)
+			return -1;
+		memmove(c->ob, p + w, n - (size_t)w);
+		c->ob_len = n - (size_t)w;
+		c->ob_err = is_err;
+	}
+	return 0;
+}
+
+static void
+session_flush_pending(struct wchan *c)
+{
+	uint8_t tmp[SESSION_OB_CAP];
+	size_t n = c->ob_len, win = ssh_channel_window_size(c->ch);
+
+	if (n == 0 || win == 0)
+		return;
+	if (n > win)
+		n = win;
+	memcpy(tmp, c->ob, c->ob_len);
+	c->ob_len -= n;
+	memmove(c->ob, tmp + n, c->ob_len);
+	/* session_write puts back what libssh did not take, in front of the rest. */
+	{
+		size_t rest = c->ob_len;
+		uint8_t tail[SESSION_OB_CAP];
+
+		memcpy(tail, c->ob, rest);
+		c->ob_len = 0;
+		if (session_write(c, tmp, n, c->ob_err) != 0) {
+			c->out_eof = c->err_eof = 1;
+			return;
+		}
+		memcpy(c->ob + c->ob_len, tail, rest);
+		c->ob_len += rest;
+	}
+}
+
 static int
 session_fd_out(socket_t fd, int revents, void *ud)
 {
-	static uint8_t buf[65536];
+	static uint8_t buf[SESSION_OB_CAP];
 	struct wchan *c = ud;
 	uint32_t win;
 	ssize_t n;
 	int is_err = fd == c->err_fd;
 
 	win = ssh_channel_window_size(c->ch);
-	if (win == 0)
+	if (win == 0 || c->ob_len > 0)
 		return 0; /* reconcile stops polling until the window opens */
 	n = read(fd, buf, win < sizeof(buf) ? win : sizeof(buf));
 	if (n > 0) {
-		c->w->in_write = 1;
-		if (is_err)
-			ssh_channel_write_stderr(c->ch, buf, (uint32_t)n);
-		else
-			ssh_channel_write(c->ch, buf, (uint32_t)n);
-		c->w->in_write = 0;
-		c->w->last_activity = time(NULL);
+		if (session_write(c, buf, (size_t)n, is_err) != 0)
+			c->out_eof = c->err_eof = 1; /* the channel is gone: stop reading */
 		return 0;
 	}
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -645,6 +698,7 @@ session_free(struct worker *w, int slot)
 	ssh_channel_free(c->ch);
 	explicit_bzero(c->ib, SESSION_IB_CAP);
 	free(c->ib);
+	free(c->ob);
 	free(c);
 	w->chans[slot] = NULL;
 }
@@ -737,7 +791,8 @@ session_reconcile_one(struct worker *w, int slot)
 		}
 		return;
 	}
-	open_win = ssh_channel_window_size(c->ch) > 0;
+	session_flush_pending(c);
+	open_win = ssh_channel_window_size(c->ch) > 0 && c->ob_len == 0;
 	session_reg(c, c->out_fd, &c->reg_out, !c->out_eof && open_win, POLLIN, session_fd_out);
 	session_reg(c, c->err_fd, &c->reg_err, !c->err_eof && open_win, POLLIN, session_fd_out);
 	if (c->in_fd != c->out_fd)
@@ -755,7 +810,7 @@ session_reconcile_one(struct worker *w, int slot)
 		c->in_fd = -1;
 		c->in_closed = 1;
 	}
-	if (c->have_status && c->out_eof && c->err_eof)
+	if (c->have_status && c->out_eof && c->err_eof && c->ob_len == 0)
 		session_finish(c);
 }
 

@@ -189,10 +189,11 @@ class Gateway:
                 child.sendline(totp())
                 return child
 
-    def master(self, login, password="pw-secret1", key=None):
+    def master(self, login, password="pw-secret1", key=None, extra=()):
         """A ControlMaster connection; returns the control socket path for mux()."""
         sock = os.path.join(self.dir, "ctl-%s" % login)
-        c = self.spawn(login, None, password, key, extra=["-M", "-S", sock, "-N"], tty=False)
+        c = self.spawn(login, None, password, key, extra=["-M", "-S", sock, "-N"] + list(extra),
+                       tty=False)
         for _ in range(200):
             if os.path.exists(sock):
                 self.masters = getattr(self, "masters", []) + [c]

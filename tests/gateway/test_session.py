@@ -7,7 +7,7 @@ from gwtest import Gateway, check, fresh_step, pexpect
 g = Gateway(22203, name="session")
 try:
     g.init()
-    for u in ("ann", "ben", "cid", "dan"):
+    for u in ("ann", "ben", "cid", "dan", "eve"):
         g.user(u)
     g.start()
     fresh_step()
@@ -26,6 +26,12 @@ try:
     r = g.mux(sock, "head -c 20000000 /dev/zero", binary=True)
     check(r.returncode == 0 and len(r.stdout) == 20000000,
           "20 MB of output arrive in full (window handling)")
+    # Key re-exchange every 256 KiB while 32 MiB go through cat both ways: libssh writes
+    # nothing while a re-exchange runs, and nothing may be lost then.
+    esock = g.master("eve", extra=["-o", "RekeyLimit=256K"])
+    data = os.urandom(32 * 1024 * 1024)
+    r = g.mux(esock, "cat", stdin=data, binary=True)
+    check(r.returncode == 0 and r.stdout == data, "32 MiB through cat across many re-keyings")
     os.environ.update(LANG="C.UTF-8", LC_TIME="C", FOO="bar")
     rc, out, _ = g.login("dan", 'echo "[$LANG][$LC_TIME][$FOO]"',
                          extra=["-o", "SendEnv=LANG LC_TIME FOO"])

@@ -1,0 +1,252 @@
+"""Benchmarks of wsgated against OpenSSH sshd, same machine, same run (see gateway_bench.sh).
+(a) login + exec `true`: wsgated pubkey + TOTP (askpass) vs sshd pubkey
+(b) memory per idle session with 100 sessions open (RSS and PSS of every server process)
+(c) exec `cat` of 1 GiB over an open connection (1 GiB in, 1 GiB out)
+(d) SFTP download of a released 1 GiB file vs OpenSSH sftp from sshd"""
+import os, pwd, shutil, signal, subprocess, sys, tempfile, time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../gateway"))
+from gwtest import Gateway, SECRET, SSH_OPTS, fresh_step
+
+N_LOGIN = int(os.environ.get("N_LOGIN", "100"))
+N_IDLE = int(os.environ.get("N_IDLE", "100"))
+GIB = 1 << 30
+SSHD_PORT = 22290
+PIN = ["-o", "KexAlgorithms=curve25519-sha256", "-o", "Ciphers=chacha20-poly1305@openssh.com",
+       "-o", "HostKeyAlgorithms=ssh-ed25519"]
+
+
+def sh(*a, **kw):
+    return subprocess.run(list(a), check=True, **kw)
+
+
+def report(name, ours, theirs, unit, goal):
+    ratio = ours / theirs if theirs else float("nan")
+    print("%-42s wsgated %10.3f %s   sshd %10.3f %s   ratio %.2f  (goal %s)" %
+          (name, ours, unit, theirs, unit, ratio, goal), flush=True)
+
+
+def setup_sshd(tmp, key):
+    user = "wsbench"
+    home = os.path.join(tmp, "home")
+    os.makedirs(os.path.join(home, ".ssh"))
+    try:
+        pwd.getpwnam(user)
+        sh("usermod", "-d", home, user)
+    except KeyError:
+        sh("useradd", "-M", "-d", home, "-s", "/bin/bash", user)
+    sh("usermod", "-p", "*", user)  # no password, but not "locked" (sshd refuses those)
+    for f in (".bashrc", ".profile", ".bash_logout"):
+        open(os.path.join(home, f), "w").close()  # plain start-up files
+    shutil.copy(key + ".pub", os.path.join(home, ".ssh/authorized_keys"))
+    sh("chown", "-R", user, home)
+    os.chmod(tmp, 0o755)
+    hk = os.path.join(tmp, "sshd_host_ed25519")
+    sh("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", hk)
+    conf = os.path.join(tmp, "sshd_config")
+    with open(conf, "w") as f:
+        f.write("\n".join([
+            "ListenAddress 127.0.0.1", "HostKey " + hk, "PidFile " + tmp + "/sshd.pid",
+            "PubkeyAuthentication yes", "PasswordAuthentication no",
+            "KbdInteractiveAuthentication no", "UsePAM no", "StrictModes no",
+            "AuthorizedKeysFile .ssh/authorized_keys", "MaxStartups 300", "MaxSessions 20",
+            "KexAlgorithms curve25519-sha256,curve25519-sha256@libssh.org",
+            "Ciphers chacha20-poly1305@openssh.com,aes256-gcm@openssh.com,aes128-gcm@openssh.com",
+            "MACs hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com",
+            "HostKeyAlgorithms ssh-ed25519", "Subsystem sftp internal-sftp", ""]))
+    os.makedirs("/run/sshd", exist_ok=True)
+    p = subprocess.Popen(["/usr/sbin/sshd", "-D", "-f", conf, "-p", str(SSHD_PORT)])
+    time.sleep(1)
+    return p, user, home
+
+
+def ssh_sshd(user, key, extra=()):
+    return ["ssh"] + list(extra) + SSH_OPTS + PIN + ["-p", str(SSHD_PORT), "-i", key, "-o",
+            "IdentitiesOnly=yes", "%s@127.0.0.1" % user]
+
+
+def ssh_gw(g, login, key, extra=()):
+    return ["ssh"] + list(extra) + SSH_OPTS + PIN + [
+        "-p", str(g.port), "-i", key, "-o", "IdentitiesOnly=yes",
+        "-o", "PreferredAuthentications=publickey,keyboard-interactive", "%s@127.0.0.1" % login]
+
+
+def askpass_env(tmp):
+    ap = os.path.join(tmp, "askpass")
+    with open(ap, "w") as f:
+        f.write("#!/bin/sh\nexec oathtool --totp -b %s\n" % SECRET)
+    os.chmod(ap, 0o755)
+    return dict(os.environ, SSH_ASKPASS=ap, SSH_ASKPASS_REQUIRE="force", DISPLAY=":0")
+
+
+def tree(root):
+    """Every descendant pid of root."""
+    kids = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open("/proc/%s/stat" % d) as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+                kids.setdefault(ppid, []).append(int(d))
+            except (OSError, IndexError):
+                pass
+    out, todo = [], [root]
+    while todo:
+        p = todo.pop()
+        for c in kids.get(p, []):
+            out.append(c)
+            todo.append(c)
+    return out
+
+
+def mem(pids):
+    rss = pss = 0
+    for p in pids:
+        try:
+            with open("/proc/%d/smaps_rollup" % p) as f:
+                for line in f:
+                    if line.startswith("Rss:"):
+                        rss += int(line.split()[1])
+                    elif line.startswith("Pss:"):
+                        pss += int(line.split()[1])
+        except OSError:
+            pass
+    return rss, pss
+
+
+def master(args, sock, env=None):
+    p = subprocess.Popen(args[:1] + ["-M", "-S", sock, "-N", "-f"] + args[1:],
+                         stdin=subprocess.DEVNULL, env=env)
+    p.wait(60)
+    for _ in range(100):
+        if os.path.exists(sock):
+            return
+        time.sleep(0.05)
+    raise SystemExit("master %s did not start" % sock)
+
+
+def cat_gib(args):
+    t0 = time.time()
+    src = subprocess.Popen(["head", "-c", str(GIB), "/dev/zero"], stdout=subprocess.PIPE)
+    r = subprocess.run(args + ["cat"], stdin=src.stdout, stdout=subprocess.PIPE)
+    src.wait()
+    dt = time.time() - t0
+    if len(r.stdout) != GIB:
+        raise SystemExit("cat returned %d bytes" % len(r.stdout))
+    return GIB / dt / 1e6
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="wsgate-bench-")
+    g = Gateway(22220, name="bench", extra_gateway="max_sessions = 300\nlockout_failures = 100")
+    g.write_conf(g.conf_text().replace("memory_max = 1G", "memory_max = 4G").replace(
+        "file_size_max = 1G", "file_size_max = 4G") +
+        "\n[airlock]\nexport_types = txt csv\nexport_max_size = 2G\n")
+    key = g.keypair()
+    sshd, user, home = setup_sshd(tmp, key)
+    env = askpass_env(tmp)
+    print("# %s, %d CPUs, %s" % (time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                                 os.cpu_count(), subprocess.run(["ssh", "-V"],
+                                 capture_output=True, text=True).stderr.strip()), flush=True)
+    try:
+        g.init()
+        for i in range(N_LOGIN):
+            g.user("a%03d" % i, password=None, key=key)
+        for i in range(N_IDLE):
+            g.user("b%03d" % i, password=None, key=key)
+        g.user("cat0", password=None, key=key)
+        g.user("stat0", role="stats", password=None, key=key)
+        g.user("adm0", role="admin", project=None, password=None, key=key)
+        g.start()
+
+        # (a) login + exec true, sequential.
+        for i in range(5):  # warm-up, not counted
+            subprocess.run(ssh_sshd(user, key) + ["true"], stdin=subprocess.DEVNULL, check=True)
+        t0 = time.time()
+        for i in range(N_LOGIN):
+            subprocess.run(ssh_sshd(user, key) + ["true"], stdin=subprocess.DEVNULL, check=True)
+        t_sshd = (time.time() - t0) / N_LOGIN
+        fresh_step(2)
+        t0 = time.time()
+        for i in range(N_LOGIN):
+            subprocess.run(ssh_gw(g, "a%03d" % i, key) + ["true"], stdin=subprocess.DEVNULL,
+                           env=env, check=True)
+        t_gw = (time.time() - t0) / N_LOGIN
+        report("(a) login + exec true, per login", t_gw * 1000, t_sshd * 1000, "ms",
+               "<= 1.2")
+
+        # (b) 100 idle sessions (exec `sleep`, no output), memory of all server processes.
+        base_s = mem(tree(sshd.pid))
+        held = [subprocess.Popen(ssh_sshd(user, key) + ["sleep 3600"], stdin=subprocess.DEVNULL)
+                for _ in range(N_IDLE)]
+        time.sleep(8)
+        s_rss, s_pss = mem(tree(sshd.pid))
+        n_s = len(tree(sshd.pid))
+        for p in held:
+            p.terminate()
+        fresh_step(10)
+        base_g = mem(tree(g.proc.pid))
+        held = []
+        for i in range(N_IDLE):
+            held.append(subprocess.Popen(ssh_gw(g, "b%03d" % i, key) + ["sleep 3600"],
+                                         stdin=subprocess.DEVNULL, env=env))
+            time.sleep(0.05)
+        time.sleep(10)
+        g_rss, g_pss = mem(tree(g.proc.pid))
+        n_g = len(tree(g.proc.pid))
+        for p in held:
+            p.terminate()
+        report("(b) RSS per idle session", (g_rss - base_g[0]) / N_IDLE / 1024,
+               (s_rss - base_s[0]) / N_IDLE / 1024, "MiB", "<= 1.0")
+        report("(b) PSS per idle session", (g_pss - base_g[1]) / N_IDLE / 1024,
+               (s_pss - base_s[1]) / N_IDLE / 1024, "MiB", "<= 1.0")
+        print("    processes: wsgated %d, sshd %d for %d sessions" % (n_g, n_s, N_IDLE))
+
+        # (c) 1 GiB through `cat` over an open connection (login not counted).
+        ssock, gsock = os.path.join(tmp, "s.sock"), os.path.join(tmp, "g.sock")
+        master(ssh_sshd(user, key), ssock)
+        master(ssh_gw(g, "cat0", key), gsock, env)
+        mux = lambda s: ["ssh", "-S", s, "-o", "ControlMaster=no", "x@127.0.0.1"]
+        s_tp = cat_gib(mux(ssock))
+        g_tp = cat_gib(mux(gsock))
+        report("(c) exec cat 1 GiB (each way)", g_tp, s_tp, "MB/s", ">= 0.8")
+
+        # (d) sftp download of a released 1 GiB export.
+        r = subprocess.run(mux(gsock) + ["head -c %d /dev/zero > big.txt && airlock export big.txt"
+                                         % GIB], capture_output=True, text=True)
+        if r.returncode != 0:
+            print("(d) skipped: export failed: %s" % r.stderr.strip())
+            return
+        out = g.ctl("--json", "transfer", "list").stdout
+        import json
+        rid = max(q["id"] for q in json.loads(out))
+        g.ctl("transfer", "approve", str(rid), "--note", "bench")
+        sh("head", "-c", str(GIB), "/dev/zero", stdout=open(os.path.join(home, "big.txt"), "w"))
+        dst = os.path.join(tmp, "dl")
+
+        def sftp_get(args, path):
+            t0 = time.time()
+            subprocess.run(["sftp", "-q"] + args[1:-1] + ["-b", "-", args[-1]],
+                           input="get %s %s\n" % (path, dst), text=True, check=True, env=env,
+                           stdout=subprocess.DEVNULL)
+            dt = time.time() - t0
+            if os.path.getsize(dst) != GIB:
+                raise SystemExit("sftp got %d bytes" % os.path.getsize(dst))
+            os.unlink(dst)
+            return GIB / dt / 1e6
+
+        sp = ssh_sshd(user, key)
+        sp = [a if a != "-p" else "-P" for a in sp]
+        s_tp = sftp_get(sp, "big.txt")
+        fresh_step(5)
+        gp = ssh_gw(g, "stat0", key)
+        gp = [a if a != "-p" else "-P" for a in gp]
+        g_tp = sftp_get(gp, "/outbox/%d/big.txt" % rid)
+        report("(d) sftp get 1 GiB (incl. login)", g_tp, s_tp, "MB/s", ">= 0.8")
+    finally:
+        sshd.terminate()
+        g.cleanup()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+main()
