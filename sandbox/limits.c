@@ -121,6 +121,31 @@ limits_try_v1(void)
 	return 0;
 }
 
+/* Cgroups left by a monitor that died before it could reap its sandbox. Only empty ones can
+ * be removed (rmdir refuses a cgroup with processes), so live sandboxes are never touched;
+ * called at daemon start, before any monitor runs. */
+static void
+limits_sweep(void)
+{
+	const char *const *dirs = limits_dirs();
+	struct dirent *e;
+	char path[600];
+	DIR *d;
+	int i;
+
+	for (i = 0; dirs && dirs[i]; i++) {
+		if ((d = opendir(dirs[i])) == NULL)
+			continue;
+		while ((e = readdir(d)) != NULL) {
+			if (strncmp(e->d_name, "sb-", 3) != 0)
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", dirs[i], e->d_name);
+			(void)rmdir(path);
+		}
+		(void)closedir(d);
+	}
+}
+
 int
 limits_detect(char *why, size_t whylen)
 {
@@ -132,6 +157,7 @@ limits_detect(char *why, size_t whylen)
 		backend = BACKEND_V1;
 	else
 		backend = BACKEND_RLIMITS;
+	limits_sweep();
 	return 0;
 }
 

@@ -45,6 +45,7 @@
 #define FD_GO 4 /* the monitor writes one byte once the child sits in its cgroup */
 #define ENV_MAX 64
 #define SETUP_DIED "sandbox setup: child died before it was ready"
+#define GO_MISSING "no go-ahead from the monitor"
 
 static int sandbox_ready;
 
@@ -230,7 +231,7 @@ child_main(struct child_args *a)
 		child_fail(why);
 	/* Nothing of the user's runs before the monitor has put us in our cgroup. */
 	if (read(FD_GO, &go, 1) != 1 || go != 'G')
-		child_fail("no go-ahead from the monitor");
+		child_fail(GO_MISSING);
 	(void)close(FD_GO);
 	/* The cgroup namespace's root is now the sandbox's own cgroup. */
 	if (unshare(CLONE_NEWCGROUP) < 0)
@@ -521,9 +522,6 @@ sandbox_spawn(const struct sandbox_spec *spec, struct sandbox_proc *proc, char *
 		snprintf(why, whylen, "pipe: %s", strerror(errno));
 		goto fail;
 	}
-	if (limits_prepare(&spec->limits, &group, why, whylen) < 0)
-		goto fail;
-	snprintf(proc->cgroup, sizeof(proc->cgroup), "%s", group.name);
 	memcpy(a.stdio, child, sizeof(child));
 	a.status_w = sp[1];
 	a.go_r = gp[0];
@@ -554,16 +552,20 @@ sandbox_spawn(const struct sandbox_spec *spec, struct sandbox_proc *proc, char *
 	strv_free(a.argv);
 	strv_free(a.envp);
 	a.argv = a.envp = NULL;
-	/* If the child already failed, attach and send fail too: its own reason is the one to
-	 * report, so the status pipe is read in any case. */
-	rc = limits_attach(&group, proc->pid, why, whylen);
+	/* While the child builds its mounts: its cgroup, the limits, the move into it. */
+	rc = limits_prepare(&spec->limits, &group, why, whylen);
+	snprintf(proc->cgroup, sizeof(proc->cgroup), "%s", group.name);
+	if (rc == 0)
+		rc = limits_attach(&group, proc->pid, why, whylen);
 	if (rc == 0 && send(gp[1], "G", 1, MSG_NOSIGNAL) != 1) {
 		snprintf(why, whylen, "sandbox setup: go-ahead: %s", strerror(errno));
 		rc = -1;
 	}
 	close_if(&gp[1]);
+	/* A child that failed on its own has the better reason; one that only lost its go-ahead
+	 * (because of our failure above) has not. */
 	if (sandbox_wait_ready(proc, ewhy, sizeof(ewhy)) < 0) {
-		if (rc == 0 || strcmp(ewhy, SETUP_DIED) != 0)
+		if (rc == 0 || (strcmp(ewhy, SETUP_DIED) != 0 && strstr(ewhy, GO_MISSING) == NULL))
 			snprintf(why, whylen, "%.240s", ewhy);
 		rc = -1;
 	}
@@ -571,6 +573,7 @@ sandbox_spawn(const struct sandbox_spec *spec, struct sandbox_proc *proc, char *
 		(void)kill(proc->pid, SIGKILL);
 		while (waitpid(proc->pid, &st, 0) < 0 && errno == EINTR)
 			;
+		limits_close_fds(&group);
 		(void)limits_release(proc->cgroup);
 		proc_close(proc);
 		proc_clear(proc);

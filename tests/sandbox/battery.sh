@@ -108,9 +108,10 @@ for l in lines:
     rd(0.7)
 rd(1.0)
 try:
-    os.kill(pid, 9)
+    os.kill(pid, 15)  # sandbox-run then kills and reaps the sandbox (no cgroup left behind)
 except OSError:
     pass
+rd(0.5)
 os.waitpid(pid, 0)
 sys.stdout.write(out.decode(errors="replace").replace("\r", ""))
 PY

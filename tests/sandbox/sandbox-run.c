@@ -114,6 +114,14 @@ exit_code(int st)
 	return 255;
 }
 
+static volatile sig_atomic_t got_signal;
+
+static void
+on_signal(int sig)
+{
+	got_signal = sig;
+}
+
 /* Relays until the sandbox's init exited and its outputs reached EOF. */
 static int
 relay(struct sandbox_proc *p, int pty, int timeout)
@@ -145,6 +153,9 @@ relay(struct sandbox_proc *p, int pty, int timeout)
 			ierr = n++;
 		}
 		r = poll(fds, n, reaped ? 200 : (pidfd >= 0 ? 1000 : 50));
+		/* SIGTERM/SIGHUP/SIGINT to the harness: end the sandbox, reap, remove its cgroup. */
+		if (got_signal && !reaped)
+			sandbox_kill(p);
 		if (r < 0 && errno != EINTR)
 			break;
 		if (r == 0 && reaped)
@@ -341,6 +352,15 @@ main(int argc, char **argv)
 	if (sandbox_spawn(&spec, &proc, why, sizeof(why)) < 0) {
 		fprintf(stderr, "sandbox-run: %s\n", why);
 		return 255;
+	}
+	{
+		struct sigaction sa;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_signal;
+		(void)sigaction(SIGTERM, &sa, NULL);
+		(void)sigaction(SIGHUP, &sa, NULL);
+		(void)sigaction(SIGINT, &sa, NULL);
 	}
 	return relay(&proc, spec.use_pty, timeout);
 }
