@@ -113,6 +113,12 @@ if scp -q -s -S "$T/fake-ssh" "$T/local/scp-up.bin" gw:/inbox/ 2>"$T/out"; then 
 	fail "scp upload: $(cat "$T/out")"; fi
 [ -f "$SRV/queued/scp-up.bin" ] && [ "$(sha "$SRV/queued/scp-up.bin")" = "$(sha "$T/local/scp-up.bin")" ] &&
 	pass "scp upload queued intact" || fail "scp upload not queued"
+echo "scp reason" >"$T/local/scp-up2.bin.reason"
+echo "x,y" >"$T/local/scp-up2.bin"
+if scp -q -s -S "$T/fake-ssh" "$T/local/scp-up2.bin.reason" "$T/local/scp-up2.bin" gw:/inbox/ 2>"$T/out"; then
+	pass "scp upload with reason"; else fail "scp upload with reason: $(cat "$T/out")"; fi
+grep -q "^[0-9]* scp-up2.bin 4 scp reason$" "$SRV/queued.log" && pass "scp reason attached" ||
+	fail "scp reason: $(cat "$SRV/queued.log")"
 if scp -q -s -S "$T/fake-ssh" gw:/outbox/7/big.bin "$T/local/scp-got.bin" 2>"$T/out"; then
 	pass "scp download"; else fail "scp download: $(cat "$T/out")"; fi
 [ "$(sha "$T/local/scp-got.bin" 2>/dev/null)" = "$(sha "$SRV/outbox/7/big.bin")" ] &&
