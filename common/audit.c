@@ -106,7 +106,7 @@ out:
 	return rc;
 }
 
-static int
+static int __attribute__((format(printf, 5, 0)))
 vappend(struct store *st, MDB_txn *txn, const char *actor, const char *event, const char *fmt,
 	va_list ap)
 {

@@ -24,7 +24,7 @@ log_progname(void)
 	return progname;
 }
 
-static void
+static void __attribute__((format(printf, 2, 0)))
 vlog(int prio, const char *fmt, va_list ap, const char *suffix)
 {
 	char line[2048];
