@@ -139,16 +139,16 @@ ctl_format_time(uint64_t t, char *out, size_t outlen)
 }
 
 static void
-usage(void)
+usage(FILE *f)
 {
-	fprintf(stderr, "usage: wsgatectl -c CONFIG [--json] [--as ADMIN] COMMAND ...\n"
-			"  init\n"
-			"  user add NAME --role analyst|stats|admin [--project P]... [--zone Z]... "
-			"[--expires YYYY-MM-DD]\n"
-			"  user passwd|key|totp|lock|unlock|del|show NAME, user list\n"
-			"  project add P [--max-accounts N], project list, project show P\n"
-			"  transfer list|show|approve|reject|import|move ..., check FILE\n"
-			"  audit list [--since TIME], audit verify, audit export\n");
+	fprintf(f, "usage: wsgatectl -c CONFIG [--json] [--as ADMIN] COMMAND ...\n"
+		   "  init\n"
+		   "  user add NAME --role analyst|stats|admin [--project P]... [--zone Z]... "
+		   "[--expires YYYY-MM-DD]\n"
+		   "  user passwd|key|totp|lock|unlock|del|show NAME, user list\n"
+		   "  project add P [--max-accounts N], project list, project show P\n"
+		   "  transfer list|show|approve|reject|import|move ..., check FILE\n"
+		   "  audit list [--since TIME], audit verify, audit export\n");
 }
 
 /* --as must name an existing admin: the gateway passes the authenticated account, and a typo
@@ -205,6 +205,7 @@ main(int argc, char **argv)
 	log_init("wsgatectl", 1);
 	/* Everything wsgatectl creates (keys, state) is for root only unless said otherwise. */
 	umask(077);
+	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "+c:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
@@ -217,21 +218,20 @@ main(int argc, char **argv)
 			as = optarg;
 			break;
 		case 'h':
-			usage();
+			usage(stdout);
 			return 0;
 		default:
-			usage();
-			return 2;
+			return ctl_usage(
+			    "usage: wsgatectl -c CONFIG [--json] [--as ADMIN] COMMAND ... "
+			    "(--help for the commands)");
 		}
 	}
-	if (!c.config_path || optind >= argc) {
-		usage();
-		return 2;
-	}
-	if ((cmd = find_command(argv[optind])) == NULL) {
-		usage();
-		return ctl_usage("unknown command %s", ctl_name(argv[optind], nb, sizeof(nb)));
-	}
+	if (!c.config_path || optind >= argc)
+		return ctl_usage("usage: wsgatectl -c CONFIG [--json] [--as ADMIN] COMMAND ... "
+				 "(--help for the commands)");
+	if ((cmd = find_command(argv[optind])) == NULL)
+		return ctl_usage("unknown command %s (--help for the commands)",
+				 ctl_name(argv[optind], nb, sizeof(nb)));
 	if (as && !cmd->as_allowed)
 		return ctl_usage("--as is accepted only with transfer and audit");
 	if (config_load(c.config_path, &c.cfg, err, sizeof(err)) < 0)
