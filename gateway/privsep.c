@@ -21,6 +21,7 @@
 
 #define A_ALLOW SCMP_ACT_ALLOW
 #define A_KILL SCMP_ACT_KILL_PROCESS
+#define A_EPERM SCMP_ACT_ERRNO(EPERM)
 
 /*
  * The worker's system calls. Everything not listed fails with EPERM, so a library path we did
@@ -88,8 +89,10 @@ static const struct {
 	{ "vfork", A_KILL, "the monitor starts every process" },
 	{ "clone", A_KILL, "the monitor starts every process" },
 	{ "clone3", A_KILL, "unfilterable arguments (CVE-2021-41133 class)" },
-	{ "socket", A_KILL, "no new network endpoints" },
-	{ "connect", A_KILL, "no new network endpoints" },
+	/* EPERM, not kill: syslog(3) reconnects with socket+connect when journald restarted;
+	 * it must fail, not end the session. Either way no new endpoint exists. */
+	{ "socket", A_EPERM, "no new network endpoints" },
+	{ "connect", A_EPERM, "no new network endpoints" },
 	{ "bind", A_KILL, "no new network endpoints" },
 	{ "listen", A_KILL, "no new network endpoints" },
 	{ "accept", A_KILL, "no new network endpoints" },

@@ -118,11 +118,15 @@ def master(args, sock, env=None):
     p = subprocess.Popen(args[:1] + ["-M", "-S", sock, "-N", "-f"] + args[1:],
                          stdin=subprocess.DEVNULL, env=env)
     p.wait(60)
+    MASTERS.append(sock)
     for _ in range(100):
         if os.path.exists(sock):
             return
         time.sleep(0.05)
     raise SystemExit("master %s did not start" % sock)
+
+
+MASTERS = []
 
 
 def cat_gib(args):
@@ -168,34 +172,46 @@ def main():
         t_sshd = (time.time() - t0) / N_LOGIN
         fresh_step(2)
         t0 = time.time()
+        failed = 0
         for i in range(N_LOGIN):
-            subprocess.run(ssh_gw(g, "a%03d" % i, key) + ["true"], stdin=subprocess.DEVNULL,
-                           env=env, check=True)
+            r = subprocess.run(ssh_gw(g, "a%03d" % i, key) + ["true"], stdin=subprocess.DEVNULL,
+                               env=env, stderr=subprocess.PIPE, text=True)
+            if r.returncode != 0:
+                failed += 1
+                print("    login %d failed: %s" % (i, r.stderr.strip().splitlines()[-1:]))
         t_gw = (time.time() - t0) / N_LOGIN
+        if failed:
+            print("    %d of %d wsgated logins failed (counted in the time)" % (failed, N_LOGIN))
         report("(a) login + exec true, per login", t_gw * 1000, t_sshd * 1000, "ms",
                "<= 1.2")
 
         # (b) 100 idle sessions (exec `sleep`, no output), memory of all server processes.
         base_s = mem(tree(sshd.pid))
-        held = [subprocess.Popen(ssh_sshd(user, key) + ["sleep 3600"], stdin=subprocess.DEVNULL)
+        # An idle session runs `cat` with the client's stdin held open: it exits on EOF, so
+        # nothing outlives the benchmark on either server.
+        held = [subprocess.Popen(ssh_sshd(user, key) + ["cat"], stdin=subprocess.PIPE)
                 for _ in range(N_IDLE)]
         time.sleep(8)
         s_rss, s_pss = mem(tree(sshd.pid))
         n_s = len(tree(sshd.pid))
         for p in held:
-            p.terminate()
+            p.stdin.close()
+        for p in held:
+            p.wait(30)
         fresh_step(10)
         base_g = mem(tree(g.proc.pid))
         held = []
         for i in range(N_IDLE):
-            held.append(subprocess.Popen(ssh_gw(g, "b%03d" % i, key) + ["sleep 3600"],
-                                         stdin=subprocess.DEVNULL, env=env))
+            held.append(subprocess.Popen(ssh_gw(g, "b%03d" % i, key) + ["cat"],
+                                         stdin=subprocess.PIPE, env=env))
             time.sleep(0.05)
         time.sleep(10)
         g_rss, g_pss = mem(tree(g.proc.pid))
         n_g = len(tree(g.proc.pid))
         for p in held:
-            p.terminate()
+            p.stdin.close()
+        for p in held:
+            p.wait(30)
         report("(b) RSS per idle session", (g_rss - base_g[0]) / N_IDLE / 1024,
                (s_rss - base_s[0]) / N_IDLE / 1024, "MiB", "<= 1.0")
         report("(b) PSS per idle session", (g_pss - base_g[1]) / N_IDLE / 1024,
@@ -244,6 +260,8 @@ def main():
         g_tp = sftp_get(gp, "/outbox/%d/big.txt" % rid)
         report("(d) sftp get 1 GiB (incl. login)", g_tp, s_tp, "MB/s", ">= 0.8")
     finally:
+        for sock in MASTERS:
+            subprocess.run(["ssh", "-S", sock, "-O", "exit", "x"], capture_output=True)
         sshd.terminate()
         g.cleanup()
         shutil.rmtree(tmp, ignore_errors=True)
