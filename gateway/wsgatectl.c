@@ -221,9 +221,8 @@ main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		default:
-			return ctl_usage(
-			    "usage: wsgatectl -c CONFIG [--json] [--as ADMIN] COMMAND ... "
-			    "(--help for the commands)");
+			return ctl_usage("unknown option or missing value %s (--help for usage)",
+					 ctl_name(argv[optind - 1], nb, sizeof(nb)));
 		}
 	}
 	if (!c.config_path || optind >= argc)
