@@ -367,7 +367,8 @@ record_failure(struct store *st, MDB_txn *txn, struct attempt *at, struct auth_d
 		    audit_append(st, txn, "-", "login.throttle", "addr=%s seconds=%llu", at->addr,
 				 (unsigned long long)at->apol.time) < 0)
 			return -1;
-		if (authstate_put(st, txn, DB_ADDRSTATE, at->akey, at->aklen, &at->astate) < 0)
+		if (authstate_put(st, txn, DB_ADDRSTATE, at->akey, at->aklen, &at->astate) < 0 ||
+		    lockout_sweep(st, txn, at->akey, at->aklen, &at->apol, now, 4) < 0)
 			return -1;
 	}
 	if (at->have_acct) {

@@ -132,6 +132,65 @@ lockout_clear(struct authstate *s)
 	memset(s->fail, 0, sizeof(s->fail));
 }
 
+static int
+stale(const MDB_val *v, const struct lockout_policy *pol, uint64_t now)
+{
+	struct rbuf r;
+	uint64_t until, t;
+	uint32_t n;
+
+	rbuf_init(&r, v->mv_data, v->mv_size);
+	if (rbuf_u8(&r) != AUTHSTATE_FORMAT)
+		return 1; /* unreadable: authstate_get would reset it anyway */
+	(void)rbuf_u64(&r);
+	until = rbuf_u64(&r);
+	n = rbuf_u32(&r);
+	if (!rbuf_ok(&r) || n > LOCKOUT_MAX_TIMES)
+		return 1;
+	if (until > now)
+		return 0;
+	for (uint32_t i = 0; i < n; i++) {
+		t = rbuf_u64(&r);
+		if (rbuf_ok(&r) && t + pol->window > now)
+			return 0;
+	}
+	return 1;
+}
+
+int
+lockout_sweep(struct store *st, MDB_txn *txn, const void *from, size_t fromlen,
+	      const struct lockout_policy *pol, uint64_t now, unsigned max)
+{
+	MDB_cursor *cur;
+	MDB_val k = {fromlen, (void *)from}, v;
+	int rc, deleted = 0, wrapped = 0;
+
+	if (mdb_cursor_open(txn, st->dbi[DB_ADDRSTATE], &cur) != 0)
+		return -1;
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	for (unsigned seen = 0; seen < max; seen++) {
+		if (rc == MDB_NOTFOUND && !wrapped) {
+			wrapped = 1;
+			rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+		}
+		if (rc != 0)
+			break;
+		/* The record being written by the caller is never swept here. */
+		if (!(k.mv_size == fromlen && memcmp(k.mv_data, from, fromlen) == 0) &&
+		    stale(&v, pol, now)) {
+			if (mdb_cursor_del(cur, 0) != 0) {
+				deleted = -1;
+				break;
+			}
+			/* After a delete LMDB's MDB_NEXT yields the record that followed it. */
+			deleted++;
+		}
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(cur);
+	return deleted;
+}
+
 int
 lockout_addr_key(const struct sockaddr *sa, uint8_t key[9], size_t *klen, char *text,
 		 size_t textlen)

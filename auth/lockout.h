@@ -44,6 +44,13 @@ void lockout_clear(struct authstate *s);
 /* Failures still inside the window at now. */
 uint32_t lockout_recent(const struct authstate *s, const struct lockout_policy *pol, uint64_t now);
 
+/* Deletes up to max DB_ADDRSTATE records, from the key after `from` on (wrapping round), that
+ * hold neither a lock nor a failure inside the window at now. Called on each recorded failure,
+ * so the table stays about as large as the set of addresses failing right now instead of
+ * growing with every address that ever failed. Returns the number deleted or <0. */
+int lockout_sweep(struct store *st, MDB_txn *txn, const void *from, size_t fromlen,
+		  const struct lockout_policy *pol, uint64_t now, unsigned max);
+
 /* The DB_ADDRSTATE key of an address: IPv4 (also when IPv4-mapped) by its 4 bytes, IPv6 by its
  * /64 prefix, since one subscriber usually holds a whole /64. text gets the full address. */
 int lockout_addr_key(const struct sockaddr *sa, uint8_t key[9], size_t *klen, char *text,

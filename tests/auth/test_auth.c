@@ -360,6 +360,58 @@ test_throttle(void **state)
 	assert_true(attempt(f, AUTH_STEP_PASSWORD, "alice", "127.0.0.9", "pw", T0 + 11 + 600, &d));
 }
 
+static size_t
+count_records(struct fixture *f, enum store_db db)
+{
+	MDB_txn *txn;
+	MDB_stat ms;
+
+	assert_int_equal(store_begin(f->st, 1, &txn), 0);
+	assert_int_equal(mdb_stat(txn, f->st->dbi[db], &ms), 0);
+	store_abort(txn);
+	return ms.ms_entries;
+}
+
+/* Address records of failures long past are swept as new failures come in, so the table does
+ * not grow with every address that ever failed. */
+static void
+test_addr_sweep(void **state)
+{
+	struct fixture *f = *state;
+	struct auth_decision d;
+	char addr[32];
+
+	for (int i = 1; i <= 50; i++) {
+		snprintf(addr, sizeof(addr), "127.0.1.%d", i);
+		assert_false(attempt(f, AUTH_STEP_TOTP, "nobody", addr, "123456", T0, &d));
+	}
+	assert_int_equal(count_records(f, DB_ADDRSTATE), 50);
+	/* Still inside the window: nothing is stale, nothing goes. */
+	assert_false(attempt(f, AUTH_STEP_TOTP, "nobody", "127.0.3.1", "123456", T0 + 899, &d));
+	assert_int_equal(count_records(f, DB_ADDRSTATE), 51);
+	/* After the window, each new failure sweeps a few stale records. */
+	for (int i = 1; i <= 20; i++) {
+		snprintf(addr, sizeof(addr), "127.0.2.%d", i);
+		assert_false(attempt(f, AUTH_STEP_TOTP, "nobody", addr, "123456", T0 + 2000, &d));
+	}
+	assert_int_equal(count_records(f, DB_ADDRSTATE), 20);
+	/* A throttled address is kept for as long as its throttle lasts, even once its failures
+	 * have left the window. */
+	f->cfg->lockout_time = 2000;
+	for (int i = 0; i < 12; i++)
+		assert_false(
+		    attempt(f, AUTH_STEP_TOTP, "nobody", "127.0.4.1", "123456", T0 + 3000, &d));
+	for (int i = 1; i <= 30; i++) {
+		snprintf(addr, sizeof(addr), "127.0.5.%d", i);
+		assert_false(
+		    attempt(f, AUTH_STEP_TOTP, "nobody", addr, "123456", T0 + 3000 + 1000, &d));
+	}
+	assert_int_equal(count_records(f, DB_ADDRSTATE), 31);
+	assert_false(
+	    attempt(f, AUTH_STEP_PASSWORD, "alice", "127.0.4.1", "pw", T0 + 3000 + 1000, &d));
+	assert_non_null(strstr(d.reason, "address throttled"));
+}
+
 static void
 set_account(struct fixture *f, const char *name, void (*change)(struct account *, void *),
 	    void *arg)
@@ -630,6 +682,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_lockout_and_expiry, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_failures_outside_window, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_throttle, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_addr_sweep, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_expiry_and_admin_lock, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_zones, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_projects, setup, teardown),
