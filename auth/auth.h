@@ -21,8 +21,11 @@ struct auth_request {
 	enum auth_step step;
 	const char *login;	     /* as the client sent it: "user" or "user+project" */
 	const struct sockaddr *peer; /* source address */
-	const char *secret;	     /* password, "type base64" public key, or the code */
-	uint64_t now;		     /* epoch seconds (injected for tests) */
+	/* password, public key, or the code. A key is compared byte for byte with what
+	 * `wsgatectl user key` stored: build it as ssh_key_type_to_char(ssh_key_type(k)),
+	 * " ", ssh_pki_export_pubkey_base64(k). */
+	const char *secret;
+	uint64_t now; /* epoch seconds (injected for tests) */
 };
 
 struct auth_decision {
