@@ -55,6 +55,8 @@ static const struct {
 	{ "gettid", A_ALLOW, "libc" },
 	{ "getuid", A_ALLOW, "libc" },
 	{ "geteuid", A_ALLOW, "libc" },
+	{ "getgid", A_ALLOW, "libc" },
+	{ "getegid", A_ALLOW, "libc" },
 	{ "getpeername", A_ALLOW, "libssh asks for the peer of its own socket" },
 	{ "getsockname", A_ALLOW, "libssh" },
 	{ "getsockopt", A_ALLOW, "libssh" },
@@ -135,6 +137,8 @@ privsep_seccomp(char *why, size_t whylen)
 
 		if (nr == __NR_SCMP_ERROR)
 			continue; /* not on this architecture */
+		if (privsep_table[i].action == SCMP_ACT_ERRNO(EPERM))
+			continue; /* the default already; libseccomp refuses such a rule */
 		r = seccomp_rule_add(ctx, privsep_table[i].action, nr, 0);
 		if (r < 0) {
 			snprintf(why, whylen, "seccomp rule %s: %s", privsep_table[i].name,
