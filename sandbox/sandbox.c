@@ -157,7 +157,9 @@ child_init(struct child_args *a)
 	pid_t cmd, p;
 	int st, fd;
 
-	if ((cmd = fork()) < 0)
+	/* vfork: the child only makes system calls before execve (child_exec), and init's memory,
+	 * a copy of the monitor's, need not be copied again. */
+	if ((cmd = vfork()) < 0)
 		child_fail("fork of the command failed");
 	if (cmd == 0)
 		child_exec(a);
