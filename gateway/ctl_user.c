@@ -156,6 +156,11 @@ add_check_args(struct ctl *c, struct user_args *ua, struct account *a)
 
 	if (!ua->have_role)
 		return ctl_usage("user add: --role analyst|stats|admin is required");
+	/* The audit log names local root "root"; an account of that name would be mistaken for it.
+	 */
+	if (strcmp(ua->name, "root") == 0)
+		return ctl_fail(
+		    "user \"root\": name reserved (the audit log's name for local root)");
 	if (ua->role == ROLE_ADMIN && ua->nprojects)
 		return ctl_fail("user \"%s\": an admin belongs to no project", ua->name);
 	if (ua->role != ROLE_ADMIN && ua->nprojects == 0)

@@ -29,6 +29,7 @@ expect_err 1 "unknown role" user add bob --role root --project p1
 expect_err 2 "--role" user add bob --project p1
 expect_err 1 "needs at least one --project" user add bob --role stats --zone office
 expect_err 1 "admin belongs to no project" user add bob --role admin --project p1
+expect_err 1 "reserved" user add root --role admin --zone office
 expect_err 1 "invalid name" user add Bob --role analyst --project p1
 expect_err 1 "invalid name" user add "b;rm -rf /" --role analyst --project p1
 expect_err 1 "invalid name" user add "$(printf 'b%.0s' {1..33})" --role analyst --project p1
