@@ -98,6 +98,7 @@ head -1 "$T/out" | grep -Eq '^otpauth://totp/wsgate:alice\?secret=[A-Z2-7]{32}&i
 	fail "totp uri: $(head -1 "$T/out")"
 [ "$(wc -l <"$T/out")" -gt 20 ] || fail "no QR code"
 grep -q '█' "$T/out" || fail "QR code has no blocks"
+python3 "$(dirname "$0")/qr_check.py" "$T/out" >/dev/null || fail "QR code drawing is malformed"
 expect 0 user totp bob --secret "jbsw y3dp ehpk 3pxp"
 head -1 "$T/out" | grep -q 'secret=JBSWY3DPEHPK3PXP&' || fail "given secret: $(head -1 "$T/out")"
 expect_err 1 "not base32" user totp bob --secret "not*base32"
