@@ -13,11 +13,14 @@ as_alice() {
 	d=$1; shift
 	unshare -m sh -c 'mount --bind "$0" /work && cd "$1" && shift 2 && exec setpriv --reuid '$UID_ALICE' --regid '$GID_P1' --clear-groups env AIRLOCK_SOCKET='"$SOCK"' "$@"' "$AREA" "$d" -- "$@"
 }
+SERVER=
+stop_server() { [ -z "$SERVER" ] || kill "$SERVER" 2>/dev/null || true; }
+cleanup_hooks="stop_server"
 serve() {
 	rm -f "$SOCK"
 	drv serve alice p1 onsite "$1" "$SOCK" "$2" > "$T/serve.out" 2>&1 &
 	SERVER=$!
-	for i in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
+	for i in $(seq 100); do grep -q "^ready" "$T/serve.out" 2>/dev/null && break; sleep 0.1; done
 }
 
 # /work is covered by the area inside the namespace: the client must live elsewhere.

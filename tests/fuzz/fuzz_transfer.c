@@ -1,0 +1,51 @@
+/*
+ * transfer/ parsers fed hostile bytes: the export checks (libcsv over a table an analyst wrote)
+ * and the request record decoder. The first byte picks the target and, for the checks, the
+ * table type.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "transfer/check.h"
+#include "transfer/queue.h"
+
+static struct config *cfg;
+static struct check_report rep;
+static struct request req;
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
+{
+	char err[256];
+	int fd;
+
+	if (len < 1)
+		return 0;
+	if (!cfg) {
+		cfg = calloc(1, sizeof(*cfg));
+		strcpy(cfg->export_types[0], "csv");
+		strcpy(cfg->export_types[1], "tsv");
+		cfg->nexport_types = 2;
+		cfg->export_max_size = 1 << 20;
+		cfg->min_cell_count = 10;
+		strcpy(cfg->facilities[0], "H001");
+		cfg->nfacilities = 1;
+	}
+	if (data[0] == 0) {
+		struct req_summary s;
+
+		(void)queue_decode(data + 1, len - 1, &req);
+		(void)queue_decode_summary(data + 1, len - 1, &s);
+		return 0;
+	}
+	if ((fd = memfd_create("fuzz", 0)) < 0)
+		return 0;
+	if (write(fd, data + 1, len - 1) == (ssize_t)(len - 1))
+		(void)check_fd(cfg, fd, data[0] & 1 ? "t.csv" : "t.tsv", &rep, err, sizeof(err));
+	close(fd);
+	return 0;
+}
