@@ -66,15 +66,35 @@ ctl_usage(const char *fmt, ...)
 	return 2;
 }
 
+/* Printable ASCII stays, everything else becomes \xNN: besides ESC, bytes 0x80-0x9f are C1
+ * controls (0x9b is CSI) that some terminals obey. */
 const char *
 ctl_name(const char *s, char *buf, size_t len)
 {
-	char cut[41];
+	const unsigned char *p = (const unsigned char *)s;
+	size_t o = 0;
 
 	if (name_valid(s))
 		return s;
-	snprintf(cut, sizeof(cut), "%s", s);
-	return audit_quote(cut, buf, len);
+	if (len < 8) {
+		if (len)
+			buf[0] = '\0';
+		return buf;
+	}
+	buf[o++] = '"';
+	for (; *p && o + 8 < len; p++) {
+		if (*p >= 0x20 && *p < 0x7f && *p != '"' && *p != '\\')
+			buf[o++] = (char)*p;
+		else
+			o += (size_t)snprintf(buf + o, len - o, "\\x%02x", *p);
+	}
+	if (*p) { /* cut short */
+		memcpy(buf + o, "...", 3);
+		o += 3;
+	}
+	buf[o++] = '"';
+	buf[o] = '\0';
+	return buf;
 }
 
 int

@@ -33,6 +33,11 @@ expect_err 1 "reserved" user add root --role admin --zone office
 expect_err 1 "invalid name" user add Bob --role analyst --project p1
 expect_err 1 "invalid name" user add "b;rm -rf /" --role analyst --project p1
 expect_err 1 "invalid name" user add "$(printf 'b%.0s' {1..33})" --role analyst --project p1
+# Terminal control bytes in a name never reach the terminal raw (ESC, and C1 CSI 0x9b).
+expect_err 1 "invalid name" user add $'\x1b[2J\x9bevil' --role analyst --project p1
+grep -q $'\x1b' "$T/err" && fail "raw ESC echoed"
+grep -q $'\x9b' "$T/err" && fail "raw CSI echoed"
+grep -qF '\x1b[2J\x9bevil' "$T/err" || fail "escaped name not shown: $(cat -v "$T/err")"
 expect_err 1 "invalid project name" user add bob --role analyst --project ../x
 expect_err 1 "given twice" user add bob --role analyst --project p1 --project p1
 expect_err 1 "not a date" user add bob --role analyst --project p1 --expires 2030-02-31
