@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -18,15 +19,86 @@ struct out_ctx {
 	json_t *arr;
 };
 
+/* Length of the valid UTF-8 sequence at p that encodes a printable code point (not a C1
+ * control, not a surrogate or overlong form), or 0. */
+static size_t
+utf8_ok(const unsigned char *p)
+{
+	uint32_t cp;
+	size_t n;
+
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2, cp = p[0] & 0x1f;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		n = 3, cp = p[0] & 0x0f;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		n = 4, cp = p[0] & 0x07;
+	else
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if (cp < 0xa0 || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/*
+ * Audit fields can hold bytes from the network (a login name) or from files (a file name):
+ * audit_quote escapes ASCII controls but passes other bytes through. Before they reach a
+ * terminal or a JSON encoder, keep printable ASCII and well-formed UTF-8 and turn everything
+ * else into \xNN, so no C1 control (0x9b is CSI) reaches the terminal and jansson, which refuses
+ * invalid UTF-8, never fails on a record. out needs 4 * strlen(in) + 1 bytes.
+ */
+static const char *
+printable(const char *in, char *out, size_t outlen)
+{
+	const unsigned char *p = (const unsigned char *)in;
+	size_t o = 0, n;
+
+	while (*p && o + 5 < outlen) {
+		if (*p >= 0x20 && *p < 0x7f) {
+			out[o++] = (char)*p++;
+		} else if ((n = utf8_ok(p)) != 0 && o + n < outlen) {
+			memcpy(out + o, p, n);
+			o += n;
+			p += n;
+		} else {
+			o += (size_t)snprintf(out + o, outlen - o, "\\x%02x", *p++);
+		}
+	}
+	out[o] = '\0';
+	return out;
+}
+
+struct clean_record {
+	char actor[4 * sizeof(((struct audit_record *)0)->actor)];
+	char event[4 * sizeof(((struct audit_record *)0)->event)];
+	char detail[4 * sizeof(((struct audit_record *)0)->detail)];
+};
+
+static void
+clean(const struct audit_record *r, struct clean_record *c)
+{
+	printable(r->actor, c->actor, sizeof(c->actor));
+	printable(r->event, c->event, sizeof(c->event));
+	printable(r->detail, c->detail, sizeof(c->detail));
+}
+
 static json_t *
 record_json(const struct audit_record *r)
 {
+	struct clean_record c;
 	char t[32];
 
+	clean(r, &c);
 	ctl_format_time(r->time, t, sizeof(t));
 	return json_pack("{s:I, s:I, s:s, s:s, s:s, s:s}", "seq", (json_int_t)r->seq, "time",
-			 (json_int_t)r->time, "date", t, "actor", r->actor, "event", r->event,
-			 "detail", r->detail);
+			 (json_int_t)r->time, "date", t, "actor", c.actor, "event", c.event,
+			 "detail", c.detail);
 }
 
 static int
@@ -38,9 +110,12 @@ emit(const struct audit_record *r, void *arg)
 	int rc;
 
 	if (o->mode == 0) {
+		struct clean_record c;
+
+		clean(r, &c);
 		ctl_format_time(r->time, t, sizeof(t));
-		printf("%llu %s %s %s %s\n", (unsigned long long)r->seq, t, r->actor, r->event,
-		       r->detail);
+		printf("%llu %s %s %s %s\n", (unsigned long long)r->seq, t, c.actor, c.event,
+		       c.detail);
 		return 0;
 	}
 	if ((j = record_json(r)) == NULL)

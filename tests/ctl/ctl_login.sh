@@ -51,5 +51,17 @@ grep -qx "unknown account" "$T/r" || fail "$(cat "$T/r")"
 # Re-created under the same name: a new uid, the old one's TOTP state does not carry over.
 expect 0 user add alice --role analyst --project p1 --zone office
 grep -q "uid 200001" "$T/out" || fail "re-created uid: $(cat "$T/out")"
+# Hostile bytes in a login name reach the audit log; reading it stays safe: no raw C1 control
+# or invalid UTF-8 on the terminal, and export stays valid JSON (jansson refuses bad UTF-8).
+try password $'\xff\x9b[2Jx\xe6\x97\xa5' 127.0.0.1 pw >/dev/null && fail "odd login accepted"
+expect 0 audit list
+grep -q $'\x9b' "$T/out" && fail "raw CSI in audit list"
+grep -q $'\xff' "$T/out" && fail "invalid UTF-8 in audit list"
+grep -qF '\xff\x9b' "$T/out" || fail "escaped login missing: $(tail -2 "$T/out" | cat -v)"
+grep -q $'x\xe6\x97\xa5' "$T/out" || fail "valid UTF-8 was mangled"
+expect 0 audit export
+while read -r line; do echo "$line" | json_ok; done <"$T/out"
+expect 0 audit list --json
+json_ok <"$T/out"
 expect 0 audit verify
 echo "ctl_login: ok"
