@@ -756,8 +756,8 @@ session_sftp_output(struct wchan *c)
 			return;
 		if (len > win)
 			len = win;
-		if (len > 65536)
-			len = 65536;
+		if (len > 256 * 1024)
+			len = 256 * 1024; /* libssh splits it into packets; one flush per call */
 		c->w->in_write = 1;
 		n = ssh_channel_write(c->ch, p, (uint32_t)len);
 		c->w->in_write = 0;
