@@ -136,6 +136,8 @@ export_max_size = 50M
             pass
 
     # restart: the start-up scan, then the checks
+    rc, out, err = ctl("--json", "transfer", "list", "--state", "approved")
+    undelivered = len(json.loads(out)) if rc == 0 else -1
     rc, out, err = drv("scan")
     if rc:
         fail("scan: " + err)
@@ -186,7 +188,7 @@ export_max_size = 50M
     stuck = sum(1 for s in state.values() if s == "approved")
     print(f"PASS: {OPS} ops, {len(lines)} requests, {len(acked)} acknowledged submissions, "
           f"{len(decided)} acknowledged decisions, {killed} submissions killed, "
-          f"{len(blobs)} blobs, {stuck} approved-but-undelivered after the scan")
+          f"{len(blobs)} blobs, {undelivered} approved-but-undelivered before the scan, {stuck} after")
 
 
 try:
