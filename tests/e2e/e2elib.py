@@ -73,6 +73,39 @@ class E2E(gwtest.Gateway):
 			time.sleep(0.05)
 		fail("control master %s for %s did not come up: %s" % (tag, login, c.before))
 
+	def askpass_env(self, password="pw-secret1"):
+		"""SSH_ASKPASS answering the password prompt and the verification-code prompt."""
+		ap = os.path.join(self.dir, "askpass")
+		if not os.path.exists(ap):
+			with open(ap, "w") as f:
+				f.write('#!/bin/sh\ncase "$1" in *erification*) exec oathtool --totp -b %s;;'
+				        ' *) echo %s;; esac\n' % (gwtest.SECRET, password))
+			os.chmod(ap, 0o755)
+		return dict(os.environ, SSH_ASKPASS=ap, SSH_ASKPASS_REQUIRE="force", DISPLAY=":0")
+
+	def persist_master(self, login, tag, host="127.0.0.1", persist=60):
+		"""ssh -M -S sock -o ControlPersist=N -N, logged in through SSH_ASKPASS (no pty: a
+		backgrounded master must not hang on a pseudo-terminal that goes away). Returns the
+		socket path or None if the login failed."""
+		sock = os.path.join(self.dir, "cm-%s" % tag)
+		self.host = host
+		try:
+			a = self.ssh_args(login, None, None, ["-M", "-S", sock, "-o",
+			                  "ControlPersist=%d" % persist, "-N"])
+		finally:
+			self.host = "127.0.0.1"
+		with open(os.path.join(self.dir, "master-%s.log" % tag), "ab") as lf:
+			r = subprocess.run(a, env=self.askpass_env(), stdin=subprocess.DEVNULL,
+			                   stdout=lf, stderr=lf, timeout=60)
+		self.persisted = getattr(self, "persisted", []) + [sock]
+		return sock if r.returncode == 0 and self.master_ok(sock) else None
+
+	def cleanup(self):
+		for sock in getattr(self, "persisted", []):
+			if os.path.exists(sock):
+				subprocess.run(["ssh", "-S", sock, "-O", "exit", "x"], capture_output=True)
+		super().cleanup()
+
 	def master_ok(self, sock):
 		r = subprocess.run(["ssh", "-S", sock, "-O", "check", "x"], capture_output=True)
 		return r.returncode == 0
