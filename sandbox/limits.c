@@ -121,9 +121,9 @@ limits_try_v1(void)
 	return 0;
 }
 
-/* Cgroups left by a monitor that died before it could reap its sandbox. Only empty ones can
- * be removed (rmdir refuses a cgroup with processes), so live sandboxes are never touched;
- * called at daemon start, before any monitor runs. */
+/* Cgroups left by a monitor that died before it could reap its sandbox: "sb-<pid>-..." whose
+ * pid no longer exists. A live monitor's cgroup is never touched (it may be between mkdir and
+ * attach, still empty), and rmdir refuses a cgroup that still holds processes. */
 static void
 limits_sweep(void)
 {
@@ -137,7 +137,12 @@ limits_sweep(void)
 		if ((d = opendir(dirs[i])) == NULL)
 			continue;
 		while ((e = readdir(d)) != NULL) {
+			long pid;
+
 			if (strncmp(e->d_name, "sb-", 3) != 0)
+				continue;
+			pid = strtol(e->d_name + 3, NULL, 10);
+			if (pid <= 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
 				continue;
 			snprintf(path, sizeof(path), "%s/%s", dirs[i], e->d_name);
 			(void)rmdir(path);
@@ -159,6 +164,12 @@ limits_detect(char *why, size_t whylen)
 		backend = BACKEND_RLIMITS;
 	limits_sweep();
 	return 0;
+}
+
+int
+limits_clone_into(void)
+{
+	return backend == BACKEND_V2;
 }
 
 void
@@ -231,6 +242,8 @@ limits_prepare(const struct sandbox_limits *l, struct limits_group *g, char *why
 	int i;
 
 	g->nfds = 0;
+	g->dir_fd = -1;
+	g->joined = 0;
 	g->name[0] = '\0';
 	if (dirs == NULL)
 		return 0;
@@ -245,6 +258,11 @@ limits_prepare(const struct sandbox_limits *l, struct limits_group *g, char *why
 		}
 		if ((backend == BACKEND_V2 ? limits_v2_set(path, l) : limits_v1_set(path, i, l)) < 0) {
 			snprintf(why, whylen, "setting limits in %s: %s", path, strerror(errno));
+			goto fail;
+		}
+		if (backend == BACKEND_V2 &&
+		    (g->dir_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
+			snprintf(why, whylen, "open %s: %s", path, strerror(errno));
 			goto fail;
 		}
 		strncat(path, "/cgroup.procs", sizeof(path) - strlen(path) - 1);
@@ -269,7 +287,7 @@ limits_attach(struct limits_group *g, pid_t pid, char *why, size_t whylen)
 	int i, n, ret = 0;
 
 	n = snprintf(v, sizeof(v), "%ld", (long)pid);
-	for (i = 0; i < g->nfds; i++) {
+	for (i = 0; i < g->nfds && !g->joined; i++) {
 		if (write(g->procs_fd[i], v, n) != n) {
 			snprintf(why, whylen, "moving the sandbox into its cgroup: %s",
 				 strerror(errno));
@@ -291,6 +309,9 @@ limits_close_fds(struct limits_group *g)
 		g->procs_fd[i] = -1;
 	}
 	g->nfds = 0;
+	if (g->dir_fd >= 0)
+		(void)close(g->dir_fd);
+	g->dir_fd = -1;
 }
 
 static int

@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
+#include <linux/sched.h>
 #include <pty.h>
 #include <sched.h>
 #include <signal.h>
@@ -253,6 +254,30 @@ child_main(struct child_args *a)
 }
 
 /* ---- monitor side ---- */
+
+#define SANDBOX_NS (CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS)
+
+/* A raw clone, as fork(): the child needs no stack of its own and becomes pid 1. With cgroup v2
+ * the child is born in its cgroup (clone3, CLONE_INTO_CGROUP); kernels without it fall back. */
+static long
+sandbox_clone(struct limits_group *g)
+{
+	struct clone_args ca;
+	long pid;
+
+	if (g->dir_fd >= 0) {
+		memset(&ca, 0, sizeof(ca));
+		ca.flags = SANDBOX_NS | CLONE_INTO_CGROUP;
+		ca.exit_signal = SIGCHLD;
+		ca.cgroup = (uint64_t)g->dir_fd;
+		pid = syscall(SYS_clone3, &ca, sizeof(ca));
+		if (pid > 0)
+			g->joined = 1;
+		if (pid >= 0 || (errno != ENOSYS && errno != E2BIG && errno != EINVAL))
+			return pid;
+	}
+	return syscall(SYS_clone, SANDBOX_NS | SIGCHLD, NULL, NULL, NULL, NULL);
+}
 
 static int
 env_has(char *const *envp, int n, const char *key)
@@ -503,7 +528,7 @@ int
 sandbox_spawn(const struct sandbox_spec *spec, struct sandbox_proc *proc, char *why,
 	      size_t whylen)
 {
-	struct limits_group group = {.nfds = 0};
+	struct limits_group group = {.nfds = 0, .dir_fd = -1};
 	struct child_args a = {.spec = spec};
 	int child[3] = {-1, -1, -1}, sp[2] = {-1, -1}, gp[2] = {-1, -1}, st, saved_errno, rc;
 	char ewhy[256];
@@ -527,15 +552,15 @@ sandbox_spawn(const struct sandbox_spec *spec, struct sandbox_proc *proc, char *
 	memcpy(a.stdio, child, sizeof(child));
 	a.status_w = sp[1];
 	a.go_r = gp[0];
+	/* cgroup v2: the cgroup must exist before the clone that creates the child in it. */
+	group.dir_fd = -1;
+	if (limits_clone_into() && limits_prepare(&spec->limits, &group, why, whylen) < 0)
+		goto fail;
 	/* The monitor's signal handlers must never run in the child: block everything across the
 	 * clone; the command starts with default dispositions and an empty mask (child_exec). */
 	sigfillset(&all);
 	(void)sigprocmask(SIG_SETMASK, &all, &old);
-	/* A raw clone, as fork(): the child needs no stack of its own and becomes pid 1. */
-	pid = syscall(SYS_clone,
-		      CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS |
-			  SIGCHLD,
-		      NULL, NULL, NULL, NULL);
+	pid = sandbox_clone(&group);
 	if (pid == 0)
 		child_main(&a);
 	saved_errno = errno;
@@ -554,8 +579,9 @@ sandbox_spawn(const struct sandbox_spec *spec, struct sandbox_proc *proc, char *
 	strv_free(a.argv);
 	strv_free(a.envp);
 	a.argv = a.envp = NULL;
-	/* While the child builds its mounts: its cgroup, the limits, the move into it. */
-	rc = limits_prepare(&spec->limits, &group, why, whylen);
+	/* While the child builds its mounts: its cgroup, the limits, the move into it (a cgroup
+	 * migration waits for an RCU grace period, so it runs in parallel with the mounts). */
+	rc = limits_clone_into() ? 0 : limits_prepare(&spec->limits, &group, why, whylen);
 	snprintf(proc->cgroup, sizeof(proc->cgroup), "%s", group.name);
 	if (rc == 0)
 		rc = limits_attach(&group, proc->pid, why, whylen);

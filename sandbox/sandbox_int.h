@@ -37,6 +37,8 @@ struct limits_group {
 	char name[128];		  /* relative to each controller's wsgate/ directory */
 	int procs_fd[LIMITS_MAX_FDS]; /* cgroup.procs of each controller */
 	int nfds;
+	int dir_fd; /* cgroup v2: the sandbox's cgroup, for clone3(CLONE_INTO_CGROUP); else -1 */
+	int joined; /* the child was born in its cgroup: nothing to attach */
 };
 int limits_detect(char *why, size_t whylen);
 const char *limits_backend_name(void);
@@ -47,6 +49,10 @@ int limits_prepare(const struct sandbox_limits *l, struct limits_group *g, char 
  * (a cgroup migration waits for an RCU grace period; done in parallel it costs no latency). The
  * child waits for the monitor's go-ahead before it runs anything of the user's. */
 int limits_attach(struct limits_group *g, pid_t pid, char *why, size_t whylen);
+/* 1 if the backend can create the child directly in its cgroup (cgroup v2, clone3 with
+ * CLONE_INTO_CGROUP: no migration, no RCU grace period); limits_prepare then runs before the
+ * clone and fills dir_fd. */
+int limits_clone_into(void);
 /* Child: the rlimits that always apply (file size, CPU, core) and, on the rlimits backend, the
  * memory and process limits too. */
 int limits_rlimits(const struct sandbox_limits *l, char *why, size_t whylen);
