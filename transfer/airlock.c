@@ -29,8 +29,8 @@
 
 #define DELIVER_MAX_SUFFIX 10000 /* NAME.1 .. NAME.9999, then give up */
 
-static int
-fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static int
 fail(char *err, size_t errlen, const char *fmt, ...)
@@ -133,8 +133,10 @@ open_source(const char *state_dir, const char *project, const char *area, const 
 	}
 	if (!S_ISREG(sb.st_mode)) {
 		fail(err, errlen, "%s: not a regular file (%s)", relpath,
-		     S_ISDIR(sb.st_mode) ? "directory" : S_ISFIFO(sb.st_mode) ? "FIFO"
-		     : S_ISSOCK(sb.st_mode) ? "socket" : "device");
+		     S_ISDIR(sb.st_mode)    ? "directory"
+		     : S_ISFIFO(sb.st_mode) ? "FIFO"
+		     : S_ISSOCK(sb.st_mode) ? "socket"
+					    : "device");
 		goto out;
 	}
 	if (sb.st_nlink != 1) {
@@ -223,8 +225,10 @@ submit(struct store *st, const struct config *cfg, struct request *r, int src, i
 		snprintf(r->report, sizeof(r->report), "%s", rep->text);
 	} else {
 		r->s.check = CHECK_NONE;
-		snprintf(r->report, sizeof(r->report), "result: none\n%s requests are not checked "
-			 "automatically\n", queue_kind_name(r->s.kind));
+		snprintf(r->report, sizeof(r->report),
+			 "result: none\n%s requests are not checked "
+			 "automatically\n",
+			 queue_kind_name(r->s.kind));
 	}
 	r->s.state = ST_PENDING;
 	r->s.created = (uint64_t)time(NULL);
@@ -238,8 +242,8 @@ submit(struct store *st, const struct config *cfg, struct request *r, int src, i
 			 "id=%" PRIu64 " kind=%s project=%s area=%s%s%s name=%s size=%" PRIu64
 			 " sha256=%s check=%s reason=%s",
 			 r->s.id, queue_kind_name(r->s.kind), r->s.project, r->s.area,
-			 r->s.to_area[0] ? " to_area=" : "", r->s.to_area, q(r->s.name, qn, sizeof(qn)),
-			 r->s.size, hex, queue_check_name(r->s.check),
+			 r->s.to_area[0] ? " to_area=" : "", r->s.to_area,
+			 q(r->s.name, qn, sizeof(qn)), r->s.size, hex, queue_check_name(r->s.check),
 			 q(r->reason, qr, sizeof(qr))) < 0) {
 		fail(err, errlen, "store: cannot record the request");
 		goto out;
@@ -330,8 +334,8 @@ import_limit(const struct config *cfg)
 
 int
 airlock_import(struct store *st, const struct config *cfg, const char *requester,
-	       const char *project, const char *area, int src, const char *name,
-	       const char *reason, uint64_t *id, char *err, size_t errlen)
+	       const char *project, const char *area, int src, const char *name, const char *reason,
+	       uint64_t *id, char *err, size_t errlen)
 {
 	struct request *r;
 	gid_t gid;
@@ -360,9 +364,9 @@ airlock_import(struct store *st, const struct config *cfg, const char *requester
 }
 
 int
-airlock_move(struct store *st, const struct config *cfg, const char *requester,
-	     const char *project, const char *from_area, const char *to_area, const char *relpath,
-	     const char *reason, uint64_t *id, char *err, size_t errlen)
+airlock_move(struct store *st, const struct config *cfg, const char *requester, const char *project,
+	     const char *from_area, const char *to_area, const char *relpath, const char *reason,
+	     uint64_t *id, char *err, size_t errlen)
 {
 	struct request *r = NULL;
 	const char *name;
@@ -375,7 +379,8 @@ airlock_move(struct store *st, const struct config *cfg, const char *requester,
 		return fail(err, errlen, "source and destination area are the same");
 	if (!requester || !*requester || strlen(requester) >= QUEUE_USER_MAX)
 		return fail(err, errlen, "invalid requester");
-	if (check_reason(reason, err, errlen) < 0 || project_gid(st, project, &gid, err, errlen) < 0)
+	if (check_reason(reason, err, errlen) < 0 ||
+	    project_gid(st, project, &gid, err, errlen) < 0)
 		return -1;
 	if (!(r = request_new()))
 		return fail(err, errlen, "out of memory");
@@ -440,8 +445,8 @@ airlock_withdraw(struct store *st, const struct airlock_actor *who, uint64_t id,
 	r->s.state = ST_WITHDRAWN;
 	r->s.decided = (uint64_t)time(NULL);
 	if (queue_update(st, txn, r) < 0 ||
-	    audit_append(st, txn, who->user, event, "id=%" PRIu64 " project=%s", id,
-			 r->s.project) < 0) {
+	    audit_append(st, txn, who->user, event, "id=%" PRIu64 " project=%s", id, r->s.project) <
+		0) {
 		fail(err, errlen, "store: cannot record the withdrawal");
 		goto out;
 	}
@@ -471,7 +476,8 @@ airlock_decide(struct store *st, const struct config *cfg, const char *reviewer,
 	if (!reviewer || !*reviewer || strlen(reviewer) >= QUEUE_USER_MAX)
 		return fail(err, errlen, "invalid reviewer");
 	if (!note || strlen(note) >= QUEUE_NOTE_MAX)
-		return fail(err, errlen, "a note of at most %d bytes is required", QUEUE_NOTE_MAX - 1);
+		return fail(err, errlen, "a note of at most %d bytes is required",
+			    QUEUE_NOTE_MAX - 1);
 	for (const char *c = note; *c; c++)
 		if ((unsigned char)*c < 0x20 || *c == 0x7f)
 			return fail(err, errlen, "note contains control characters");
@@ -484,8 +490,10 @@ airlock_decide(struct store *st, const struct config *cfg, const char *reviewer,
 		goto out;
 	}
 	if ((rc = queue_get(st, txn, id, r)) != 0) {
-		fail(err, errlen, rc == STORE_NOTFOUND ? "no request %" PRIu64
-			: "request %" PRIu64 ": cannot read record", id);
+		fail(err, errlen,
+		     rc == STORE_NOTFOUND ? "no request %" PRIu64
+					  : "request %" PRIu64 ": cannot read record",
+		     id);
 		goto out;
 	}
 	if (!(event = queue_transition(r->s.state, to))) {
@@ -494,14 +502,18 @@ airlock_decide(struct store *st, const struct config *cfg, const char *reviewer,
 		goto out;
 	}
 	if (strcmp(r->s.requester, reviewer) == 0) {
-		fail(err, errlen, "request %" PRIu64 " was made by %s, who cannot decide it "
-		     "(two-person rule)", id, reviewer);
+		fail(err, errlen,
+		     "request %" PRIu64 " was made by %s, who cannot decide it "
+		     "(two-person rule)",
+		     id, reviewer);
 		goto out;
 	}
 	if (approve && r->s.kind == KIND_EXPORT && r->s.check == CHECK_FAIL &&
 	    cfg->export_block_on_fail) {
-		fail(err, errlen, "request %" PRIu64 " failed the export checks and "
-		     "export_block_on_fail is set: it cannot be approved", id);
+		fail(err, errlen,
+		     "request %" PRIu64 " failed the export checks and "
+		     "export_block_on_fail is set: it cannot be approved",
+		     id);
 		goto out;
 	}
 	r->s.state = (uint8_t)to;
@@ -644,8 +656,8 @@ deliver_copy(struct store *st, const struct request *r, char *where, size_t wher
 		fail(err, errlen, "destination in %s/%s: %s", r->s.project, area, strerror(-rc));
 		goto out;
 	}
-	rc = place_file(st, r, dfd, r->s.name, gid, r->s.kind == KIND_IMPORT ? 0640 : 0660,
-			placed, sizeof(placed));
+	rc = place_file(st, r, dfd, r->s.name, gid, r->s.kind == KIND_IMPORT ? 0640 : 0660, placed,
+			sizeof(placed));
 	if (rc == -EBADMSG) {
 		ret = -EBADMSG;
 		goto out;
@@ -748,8 +760,10 @@ airlock_deliver(struct store *st, const char *actor, uint64_t id, char *err, siz
 	transfer_crash_point("deliver.copied");
 	if (rc == -EBADMSG || (rc < 0 && r->s.kind == KIND_EXPORT)) {
 		if (record_delivery(st, actor, id, 0, NULL, err, errlen) == 0)
-			fail(err, errlen, "request %" PRIu64 " approved but not released: its "
-			     "quarantined bytes no longer match their SHA-256", id);
+			fail(err, errlen,
+			     "request %" PRIu64 " approved but not released: its "
+			     "quarantined bytes no longer match their SHA-256",
+			     id);
 		goto out;
 	}
 	if (rc < 0) {
@@ -811,8 +825,8 @@ airlock_outbox_list(struct store *st, const char *project,
 }
 
 int
-airlock_outbox_open(struct store *st, const char *project, uint64_t id, const char *name,
-		    int *fd, uint64_t *size, char *err, size_t errlen)
+airlock_outbox_open(struct store *st, const char *project, uint64_t id, const char *name, int *fd,
+		    uint64_t *size, char *err, size_t errlen)
 {
 	struct request *r = request_new();
 	MDB_txn *txn;
@@ -832,8 +846,9 @@ airlock_outbox_open(struct store *st, const char *project, uint64_t id, const ch
 		goto out;
 	}
 	if ((rc = blob_verify(st->state_dir, r->sha256, r->s.size, -1, fd)) < 0) {
-		fail(err, errlen, "export %" PRIu64 ": %s", id, rc == -EBADMSG ?
-		     "quarantined bytes do not match their SHA-256" : strerror(-rc));
+		fail(err, errlen, "export %" PRIu64 ": %s", id,
+		     rc == -EBADMSG ? "quarantined bytes do not match their SHA-256"
+				    : strerror(-rc));
 		goto out;
 	}
 	*size = r->s.size;
@@ -881,8 +896,10 @@ airlock_upload_commit(struct store *st, const struct config *cfg, const struct a
 	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode))
 		return fail(err, errlen, "upload is not a file");
 	if ((uint64_t)sb.st_size > import_limit(cfg))
-		return fail(err, errlen, "upload of %jd bytes is over the import limit "
-			    "(file_size_max, %" PRIu64 ")", (intmax_t)sb.st_size, import_limit(cfg));
+		return fail(err, errlen,
+			    "upload of %jd bytes is over the import limit "
+			    "(file_size_max, %" PRIu64 ")",
+			    (intmax_t)sb.st_size, import_limit(cfg));
 	if (!(r = request_new()))
 		return fail(err, errlen, "out of memory");
 	r->s.kind = KIND_IMPORT;
@@ -972,8 +989,9 @@ unhex(const char *s, uint8_t *out, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		unsigned hi, lo;
 
-		if (sscanf(s + 2 * i, "%1x%1x", &hi, &lo) != 2 || !strchr("0123456789abcdef",
-		    s[2 * i]) || !strchr("0123456789abcdef", s[2 * i + 1]))
+		if (sscanf(s + 2 * i, "%1x%1x", &hi, &lo) != 2 ||
+		    !strchr("0123456789abcdef", s[2 * i]) ||
+		    !strchr("0123456789abcdef", s[2 * i + 1]))
 			return -1;
 		out[i] = (uint8_t)(hi << 4 | lo);
 	}

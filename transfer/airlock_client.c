@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,8 +23,8 @@
 #include "common/fsutil.h"
 #include "transfer/airlock_proto.h"
 
-static void __attribute__((noreturn))
-die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void __attribute__((noreturn)) die(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
 
 static void
 die(const char *fmt, ...)
@@ -38,8 +39,7 @@ die(const char *fmt, ...)
 	exit(1);
 }
 
-static void __attribute__((noreturn))
-usage(void)
+static void __attribute__((noreturn)) usage(void)
 {
 	fprintf(stderr, "usage: airlock export PATH [--reason TEXT]\n"
 			"       airlock status [ID]\n"
@@ -104,8 +104,12 @@ transact(struct wbuf *req)
 	hdr[1] = (uint8_t)(req->len >> 16);
 	hdr[2] = (uint8_t)(req->len >> 8);
 	hdr[3] = (uint8_t)req->len;
-	if (write_all(fd, hdr, 4) < 0 || write_all(fd, req->data, req->len) < 0)
+	/* A server that refuses us closes at once: that is "no reply", not a SIGPIPE death. */
+	if (write_all(fd, hdr, 4) < 0 || write_all(fd, req->data, req->len) < 0) {
+		if (errno == EPIPE || errno == ECONNRESET)
+			die("no reply from the gateway (connection closed)");
 		die("sending the request: %s", strerror(errno));
+	}
 	if (read_all(fd, hdr, 4) != 4)
 		die("no reply from the gateway");
 	len = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 | (uint32_t)hdr[2] << 8 | hdr[3];
@@ -196,6 +200,7 @@ cmd_id(int op, int argc, char **argv, int optional)
 int
 main(int argc, char **argv)
 {
+	signal(SIGPIPE, SIG_IGN);
 	if (argc < 2)
 		usage();
 	if (strcmp(argv[1], "export") == 0)

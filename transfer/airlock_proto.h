@@ -22,9 +22,9 @@
 enum airlock_op { AIRLOCK_OP_EXPORT = 1, AIRLOCK_OP_STATUS = 2, AIRLOCK_OP_WITHDRAW = 3 };
 
 enum airlock_status {
-	AIRLOCK_ST_OK = 0,	 /* text: what was done */
-	AIRLOCK_ST_REFUSED = 1,	 /* text: one line, why */
-	AIRLOCK_ST_BADREQ = 2,	 /* malformed request */
+	AIRLOCK_ST_OK = 0,	/* text: what was done */
+	AIRLOCK_ST_REFUSED = 1, /* text: one line, why */
+	AIRLOCK_ST_BADREQ = 2,	/* malformed request */
 };
 
 #endif

@@ -96,8 +96,8 @@ struct status_buf {
 	unsigned shown, more;
 };
 
-static void
-sb_add(struct status_buf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_add(struct status_buf *sb, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static void
 sb_add(struct status_buf *sb, const char *fmt, ...)
@@ -154,8 +154,8 @@ status_all(struct store *st, const struct airlock_actor *who, struct status_buf 
 		}
 		fmt_time(s.created, t, sizeof(t));
 		sb_add(sb, "%-7" PRIu64 " %-6s %-9s %-5s %-16s %11" PRIu64 " %-20s %s\n", s.id,
-		       queue_kind_name(s.kind), queue_state_name(s.state), queue_check_name(s.check),
-		       s.requester, s.size, t, s.name);
+		       queue_kind_name(s.kind), queue_state_name(s.state),
+		       queue_check_name(s.check), s.requester, s.size, t, s.name);
 		sb->shown++;
 	}
 	mdb_cursor_close(cur);
@@ -186,7 +186,8 @@ status_one(struct store *st, const struct airlock_actor *who, uint64_t id, struc
 	blob_hex(r->sha256, hex);
 	fmt_time(r->s.created, t1, sizeof(t1));
 	fmt_time(r->s.decided, t2, sizeof(t2));
-	sb_add(sb, "id:        %" PRIu64 "\nkind:      %s\nstate:     %s\nrequester: %s\n"
+	sb_add(sb,
+	       "id:        %" PRIu64 "\nkind:      %s\nstate:     %s\nrequester: %s\n"
 	       "name:      %s\nsize:      %" PRIu64 "\nsha256:    %s\nreason:    %s\n"
 	       "created:   %s\ndecided:   %s\nnote:      %s\ncheck report:\n%s",
 	       r->s.id, queue_kind_name(r->s.kind), queue_state_name(r->s.state), r->s.requester,
@@ -207,8 +208,8 @@ valid_text(const char *s)
 }
 
 int
-airlock_server_handle(struct store *st, const struct config *cfg,
-		      const struct airlock_actor *who, uid_t expected_uid, int client_fd)
+airlock_server_handle(struct store *st, const struct config *cfg, const struct airlock_actor *who,
+		      uid_t expected_uid, int client_fd)
 {
 	struct status_buf sb = {0};
 	struct ucred cred;
@@ -260,8 +261,9 @@ airlock_server_handle(struct store *st, const struct config *cfg,
 		reply(client_fd, AIRLOCK_ST_BADREQ, "unknown operation");
 		goto out;
 	}
-	if (!rbuf_done(&rd) || (op == AIRLOCK_OP_EXPORT && (!valid_text(reason) ||
-	    !valid_text(path))) || (op == AIRLOCK_OP_WITHDRAW && id == 0)) {
+	if (!rbuf_done(&rd) ||
+	    (op == AIRLOCK_OP_EXPORT && (!valid_text(reason) || !valid_text(path))) ||
+	    (op == AIRLOCK_OP_WITHDRAW && id == 0)) {
 		reply(client_fd, AIRLOCK_ST_BADREQ, "malformed request");
 		goto out;
 	}
@@ -287,7 +289,8 @@ airlock_server_handle(struct store *st, const struct config *cfg,
 		if (rc < 0)
 			rc = reply(client_fd, AIRLOCK_ST_REFUSED, "cannot read the request queue");
 		else if (rc > 0)
-			rc = reply(client_fd, AIRLOCK_ST_REFUSED, "no such request in this project");
+			rc =
+			    reply(client_fd, AIRLOCK_ST_REFUSED, "no such request in this project");
 		else
 			rc = reply(client_fd, AIRLOCK_ST_OK, sb.text);
 		break;

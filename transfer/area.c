@@ -52,7 +52,8 @@ ensure_dir(int dirfd, const char *name, gid_t gid, mode_t mode, int *out)
 		return -errno;
 	if ((fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 		return -errno;
-	if (fstat(fd, &sb) < 0 || (sb.st_uid != 0 || sb.st_gid != gid ? fchown(fd, 0, gid) : 0) < 0 ||
+	if (fstat(fd, &sb) < 0 ||
+	    (sb.st_uid != 0 || sb.st_gid != gid ? fchown(fd, 0, gid) : 0) < 0 ||
 	    ((sb.st_mode & 07777) != mode ? fchmod(fd, mode) : 0) < 0) {
 		int e = errno;
 
@@ -108,7 +109,8 @@ area_open(const char *state_dir, const char *project, const char *area, int *dir
 
 	if (!name_valid(project) || !name_valid(area))
 		return -EINVAL;
-	/* state_dir comes from root's config and may itself contain links; below it, nothing may. */
+	/* state_dir comes from root's config and may itself contain links; below it, nothing may.
+	 */
 	if ((top = open(state_dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return -errno;
 	snprintf(rel, sizeof(rel), "projects/%s/%s", project, area);

@@ -383,8 +383,8 @@ out:
 }
 
 int
-blob_verify(const char *state_dir, const uint8_t hash[BLOB_HASH_LEN], uint64_t size,
-	    int dst_fd, int *fdp)
+blob_verify(const char *state_dir, const uint8_t hash[BLOB_HASH_LEN], uint64_t size, int dst_fd,
+	    int *fdp)
 {
 	char path[PATH_MAX];
 	uint8_t got[BLOB_HASH_LEN];

@@ -41,8 +41,8 @@ int blob_path(const char *state_dir, const uint8_t hash[BLOB_HASH_LEN], char *ou
  * dst_fd >= 0, the bytes are also copied there in the same pass. Returns 0 with *fd rewound to
  * offset 0 (fd may be NULL), -EBADMSG on a mismatch, or -errno.
  */
-int blob_verify(const char *state_dir, const uint8_t hash[BLOB_HASH_LEN], uint64_t size,
-		int dst_fd, int *fd);
+int blob_verify(const char *state_dir, const uint8_t hash[BLOB_HASH_LEN], uint64_t size, int dst_fd,
+		int *fd);
 
 /* Test hooks: WSGATE_CRASH_AT=<point> makes the process _exit(99) there (test builds only). */
 void transfer_crash_point(const char *point);

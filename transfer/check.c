@@ -40,10 +40,10 @@ struct scan {
 	const struct config *cfg;
 	struct check_report *rep;
 	struct col *cols;
-	unsigned ncols; /* header width */
-	unsigned row;	/* 1-based, header is row 1 */
-	unsigned col;	/* 0-based within the current row */
-	size_t len;	/* of rep->text */
+	unsigned ncols;	 /* header width */
+	unsigned row;	 /* 1-based, header is row 1 */
+	unsigned col;	 /* 0-based within the current row */
+	size_t len;	 /* of rep->text */
 	unsigned hidden; /* findings not listed */
 	int cols_truncated, rows_truncated;
 };
@@ -60,7 +60,8 @@ report_line(struct check_report *rep, size_t *len, const char *fmt, ...)
 	n = vsnprintf(rep->text + *len, sizeof(rep->text) - *len, fmt, ap);
 	va_end(ap);
 	if (n > 0)
-		*len += (size_t)n < sizeof(rep->text) - *len ? (size_t)n : sizeof(rep->text) - *len - 1;
+		*len +=
+		    (size_t)n < sizeof(rep->text) - *len ? (size_t)n : sizeof(rep->text) - *len - 1;
 }
 
 /* Cell text made printable on one line (control bytes as '?'), bounded. */
@@ -70,7 +71,8 @@ printable(const char *in, char *out, size_t outlen)
 	size_t i;
 
 	for (i = 0; in[i] && i + 1 < outlen; i++)
-		out[i] = ((unsigned char)in[i] < 0x20 || in[i] == 0x7f || in[i] == '"') ? '?' : in[i];
+		out[i] =
+		    ((unsigned char)in[i] < 0x20 || in[i] == 0x7f || in[i] == '"') ? '?' : in[i];
 	out[i] = '\0';
 }
 
@@ -125,10 +127,10 @@ ends_with(const char *s, const char *suffix)
 static int
 classify(const char *h)
 {
-	static const char *facility[] = {"facility", "hospital", "clinic", "施設", "病院",
-					 "医療機関"};
-	static const char *ident_suffix[] = {"id", "code", "year", "month", "date", "zip", "no",
-					     "number", "fy"};
+	static const char *facility[] = {"facility", "hospital", "clinic",
+					 "施設",     "病院",	 "医療機関"};
+	static const char *ident_suffix[] = {"id",  "code", "year",   "month", "date",
+					     "zip", "no",   "number", "fy"};
 	static const char *ident_sub[] = {"年度", "年", "月", "コード", "番号", "日付"};
 	size_t i;
 
@@ -197,8 +199,10 @@ check_age(struct scan *sc, unsigned col, const char *cell)
 	if (*p == '\0' && open) {
 		b = 0;
 	} else if (*p == '\0') {
-		finding(sc, CHECK_FAIL, col, "age_single", "single age \"%llu\" (use bands of 5 "
-			"years or more)", a);
+		finding(sc, CHECK_FAIL, col, "age_single",
+			"single age \"%llu\" (use bands of 5 "
+			"years or more)",
+			a);
 		return;
 	} else if ((*p == '+' || *p == '-') && p[1] == '\0') {
 		open = 1;
@@ -211,8 +215,10 @@ check_age(struct scan *sc, unsigned col, const char *cell)
 	}
 	if (open) {
 		if (a > 85)
-			finding(sc, CHECK_FAIL, col, "age_top", "open band from %llu: everything "
-				"from 85 must be one group", a);
+			finding(sc, CHECK_FAIL, col, "age_top",
+				"open band from %llu: everything "
+				"from 85 must be one group",
+				a);
 		return;
 	}
 	if (b < a) {
@@ -223,8 +229,10 @@ check_age(struct scan *sc, unsigned col, const char *cell)
 		finding(sc, CHECK_FAIL, col, "age_width", "band %llu-%llu is narrower than 5 years",
 			a, b);
 	else if (b >= 85)
-		finding(sc, CHECK_FAIL, col, "age_top", "band %llu-%llu: everything from 85 must be "
-			"one group (85+)", a, b);
+		finding(sc, CHECK_FAIL, col, "age_top",
+			"band %llu-%llu: everything from 85 must be "
+			"one group (85+)",
+			a, b);
 }
 
 static void
@@ -240,7 +248,8 @@ check_cell(struct scan *sc, unsigned col, const char *cell, const char *trimmed)
 			char shown[64];
 
 			printable(cfg->facilities[i], shown, sizeof(shown));
-			finding(sc, CHECK_FAIL, col, "facility", "cell names facility \"%s\"", shown);
+			finding(sc, CHECK_FAIL, col, "facility", "cell names facility \"%s\"",
+				shown);
 			break;
 		}
 	}
@@ -251,8 +260,10 @@ check_cell(struct scan *sc, unsigned col, const char *cell, const char *trimmed)
 	case COL_COUNT:
 		if (parse_uint(trimmed, &end, &v) == 0 && *end == '\0' && v >= 1 &&
 		    v < cfg->min_cell_count)
-			finding(sc, CHECK_FAIL, col, "min_cell_count", "count %llu is between 1 "
-				"and %u", v, cfg->min_cell_count - 1);
+			finding(sc, CHECK_FAIL, col, "min_cell_count",
+				"count %llu is between 1 "
+				"and %u",
+				v, cfg->min_cell_count - 1);
 		break;
 	default:
 		break;
@@ -286,7 +297,8 @@ on_field(void *s, size_t n, void *arg)
 		sc->cols[col - 1].header[hl] = '\0';
 		sc->cols[col - 1].kind = (uint8_t)classify(h);
 		if (sc->cols[col - 1].kind == COL_FACILITY)
-			finding(sc, CHECK_FAIL, col, "facility", "column is a breakdown by facility");
+			finding(sc, CHECK_FAIL, col, "facility",
+				"column is a breakdown by facility");
 		return;
 	}
 	if (col > sc->ncols)
@@ -367,16 +379,18 @@ check_table(struct scan *sc, int fd, unsigned char delim, char *err, size_t errl
 		perr = 1;
 	if (perr) {
 		sc->row = 0;
-		finding(sc, CHECK_FAIL, 0, "malformed", "the table cannot be read near byte %llu: %s",
-			(unsigned long long)off, csv_error(&p) == CSV_ENOMEM ?
-			"a field is longer than 65536 bytes" : csv_strerror(csv_error(&p)));
+		finding(sc, CHECK_FAIL, 0, "malformed",
+			"the table cannot be read near byte %llu: %s", (unsigned long long)off,
+			csv_error(&p) == CSV_ENOMEM ? "a field is longer than 65536 bytes"
+						    : csv_strerror(csv_error(&p)));
 	}
 	sc->row = 0;
 	if (sc->cols_truncated)
 		finding(sc, CHECK_WARN, 0, "columns", "columns beyond %u were not checked",
 			CHECK_MAX_COLUMNS);
 	if (sc->rows_truncated)
-		finding(sc, CHECK_WARN, 0, "rows", "rows beyond %u were not checked", CHECK_MAX_ROWS);
+		finding(sc, CHECK_WARN, 0, "rows", "rows beyond %u were not checked",
+			CHECK_MAX_ROWS);
 	if (!perr && sc->ncols == 0)
 		finding(sc, CHECK_WARN, 0, "empty", "the table is empty");
 	ret = 0;
@@ -435,8 +449,10 @@ check_fd(const struct config *cfg, int fd, const char *name, struct check_report
 	else if (strcmp(ext, "tsv") == 0)
 		ret = check_table(&sc, fd, '\t', err, errlen);
 	else if (rep->result == CHECK_PASS)
-		finding(&sc, CHECK_WARN, 0, "content", "contents of .%s files are not checked "
-			"automatically: review them by eye", ext);
+		finding(&sc, CHECK_WARN, 0, "content",
+			"contents of .%s files are not checked "
+			"automatically: review them by eye",
+			ext);
 	if (ret < 0)
 		return -1;
 	if (sc.hidden)

@@ -40,10 +40,13 @@ static int
 parse(struct ctl *c, int argc, char **argv, struct opts *o)
 {
 	static const struct option lo[] = {
-		{"state", required_argument, NULL, 's'},   {"project", required_argument, NULL, 'p'},
-		{"note", required_argument, NULL, 'n'},	   {"reason", required_argument, NULL, 'r'},
-		{"name", required_argument, NULL, 'N'},	   {"json", no_argument, NULL, 'j'},
-		{NULL, 0, NULL, 0},
+	    {"state", required_argument, NULL, 's'},
+	    {"project", required_argument, NULL, 'p'},
+	    {"note", required_argument, NULL, 'n'},
+	    {"reason", required_argument, NULL, 'r'},
+	    {"name", required_argument, NULL, 'N'},
+	    {"json", no_argument, NULL, 'j'},
+	    {NULL, 0, NULL, 0},
 	};
 	int ch;
 
@@ -53,13 +56,26 @@ parse(struct ctl *c, int argc, char **argv, struct opts *o)
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "+", lo, NULL)) != -1) {
 		switch (ch) {
-		case 's': o->state = optarg; break;
-		case 'p': o->project = optarg; break;
-		case 'n': o->note = optarg; break;
-		case 'r': o->reason = optarg; break;
-		case 'N': o->name = optarg; break;
-		case 'j': o->json = 1; break;
-		default: return -1;
+		case 's':
+			o->state = optarg;
+			break;
+		case 'p':
+			o->project = optarg;
+			break;
+		case 'n':
+			o->note = optarg;
+			break;
+		case 'r':
+			o->reason = optarg;
+			break;
+		case 'N':
+			o->name = optarg;
+			break;
+		case 'j':
+			o->json = 1;
+			break;
+		default:
+			return -1;
 		}
 	}
 	/* Options may also follow positionals ("approve 7 --note x"): parse the rest again. */
@@ -264,7 +280,8 @@ cmd_list(struct ctl *c, struct opts *o)
 		return ctl_usage("usage: transfer list [--state S] [--project P] [--json]");
 	if (o->state && (lc.state = queue_state_parse(o->state)) < 0)
 		return ctl_usage("unknown state %s (pending, approved, rejected, withdrawn, "
-				 "released)", ctl_name(o->state, nb, sizeof(nb)));
+				 "released)",
+				 ctl_name(o->state, nb, sizeof(nb)));
 	if (o->project && !name_valid(o->project))
 		return ctl_fail("invalid project name %s", ctl_name(o->project, nb, sizeof(nb)));
 	lc.project = o->project;
@@ -309,7 +326,8 @@ cmd_show(struct ctl *c, struct opts *o)
 	store_abort(txn);
 	if (rc != 0) {
 		ret = ctl_fail(rc == STORE_NOTFOUND ? "no request %" PRIu64
-			       : "request %" PRIu64 ": record cannot be read", id);
+						    : "request %" PRIu64 ": record cannot be read",
+			       id);
 		goto out;
 	}
 	blob_hex(r->sha256, hex);
@@ -321,15 +339,15 @@ cmd_show(struct ctl *c, struct opts *o)
 			goto out;
 		}
 		summary_json(j, &r->s);
-		json_object_set_new(j, "path", json_stringn_nocheck(r->relpath,
-								    strlen(r->relpath)));
+		json_object_set_new(j, "path",
+				    json_stringn_nocheck(r->relpath, strlen(r->relpath)));
 		json_object_set_new(j, "sha256", json_string(hex));
-		json_object_set_new(j, "reason", json_stringn_nocheck(r->reason,
-								      strlen(r->reason)));
+		json_object_set_new(j, "reason",
+				    json_stringn_nocheck(r->reason, strlen(r->reason)));
 		json_object_set_new(j, "reviewer", json_string(r->reviewer));
 		json_object_set_new(j, "note", json_stringn_nocheck(r->note, strlen(r->note)));
-		json_object_set_new(j, "report", json_stringn_nocheck(r->report,
-								      strlen(r->report)));
+		json_object_set_new(j, "report",
+				    json_stringn_nocheck(r->report, strlen(r->report)));
 		rc = json_dumpf(j, stdout, JSON_INDENT(2));
 		json_decref(j);
 		putchar('\n');
@@ -373,15 +391,16 @@ cmd_decide(struct ctl *c, struct opts *o, int approve)
 	uint64_t id;
 
 	if (o->nargs != 1 || parse_id(o->args[0], &id) < 0 || !o->note)
-		return ctl_usage("usage: transfer %s ID --note TEXT", approve ? "approve" : "reject");
+		return ctl_usage("usage: transfer %s ID --note TEXT",
+				 approve ? "approve" : "reject");
 	if (airlock_decide(c->st, c->cfg, c->actor, id, approve, o->note, err, sizeof(err)) < 0)
 		return ctl_fail("%s", err);
 	if (o->json)
 		printf("{\"id\":%" PRIu64 ",\"state\":\"%s\"}\n", id,
 		       approve ? "released" : "rejected");
 	else
-		printf("request %" PRIu64 " %s\n", id, approve ? "approved and released" :
-		       "rejected");
+		printf("request %" PRIu64 " %s\n", id,
+		       approve ? "approved and released" : "rejected");
 	return 0;
 }
 
@@ -419,8 +438,9 @@ cmd_import(struct ctl *c, struct opts *o)
 		name = o->name;
 	} else {
 		if (strcmp(c->actor, "root") != 0)
-			return ctl_fail("over SSH, transfer import reads the file from stdin: use - "
-					"--name NAME");
+			return ctl_fail(
+			    "over SSH, transfer import reads the file from stdin: use - "
+			    "--name NAME");
 		fd = open(file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 		if (fd >= 0 && (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode))) {
 			close(fd);

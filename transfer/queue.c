@@ -15,10 +15,10 @@ static const struct {
 	uint8_t from, to;
 	const char *event;
 } transitions[] = {
-	{ST_PENDING, ST_APPROVED, "transfer.approve"},	 /* an admin other than the requester */
-	{ST_PENDING, ST_REJECTED, "transfer.reject"},	 /* an admin other than the requester */
-	{ST_PENDING, ST_WITHDRAWN, "transfer.withdraw"}, /* the requester only */
-	{ST_APPROVED, ST_RELEASED, "transfer.release"},	 /* delivery, after the hash re-check */
+    {ST_PENDING, ST_APPROVED, "transfer.approve"},   /* an admin other than the requester */
+    {ST_PENDING, ST_REJECTED, "transfer.reject"},    /* an admin other than the requester */
+    {ST_PENDING, ST_WITHDRAWN, "transfer.withdraw"}, /* the requester only */
+    {ST_APPROVED, ST_RELEASED, "transfer.release"},  /* delivery, after the hash re-check */
 };
 
 const char *
@@ -30,13 +30,15 @@ queue_transition(int from, int to)
 	return NULL;
 }
 
-static const char *kind_names[] = {[KIND_EXPORT] = "export", [KIND_IMPORT] = "import",
-				   [KIND_MOVE] = "move"};
-static const char *state_names[] = {[ST_PENDING] = "pending",	  [ST_APPROVED] = "approved",
-				    [ST_REJECTED] = "rejected",	  [ST_WITHDRAWN] = "withdrawn",
+static const char *kind_names[] = {
+    [KIND_EXPORT] = "export", [KIND_IMPORT] = "import", [KIND_MOVE] = "move"};
+static const char *state_names[] = {[ST_PENDING] = "pending",
+				    [ST_APPROVED] = "approved",
+				    [ST_REJECTED] = "rejected",
+				    [ST_WITHDRAWN] = "withdrawn",
 				    [ST_RELEASED] = "released"};
-static const char *check_names[] = {[CHECK_NONE] = "none", [CHECK_PASS] = "pass",
-				    [CHECK_WARN] = "warn", [CHECK_FAIL] = "fail"};
+static const char *check_names[] = {
+    [CHECK_NONE] = "none", [CHECK_PASS] = "pass", [CHECK_WARN] = "warn", [CHECK_FAIL] = "fail"};
 
 const char *
 queue_kind_name(int kind)

@@ -218,22 +218,22 @@ test_export_snapshot_and_release(void **state)
 
 	(void)state;
 	put_file("snap.csv", "a,n\nx,12\n");
-	assert_int_equal(airlock_export(st, cfg, &alice, "/work/snap.csv", "paper", &id, err,
-					sizeof(err)), 0);
+	assert_int_equal(
+	    airlock_export(st, cfg, &alice, "/work/snap.csv", "paper", &id, err, sizeof(err)), 0);
 	assert_int_equal(get(id)->s.state, ST_PENDING);
 	assert_int_equal(get(id)->s.check, CHECK_PASS);
 	memcpy(want, get(id)->sha256, 32);
 	put_file("snap.csv", "a,n\nx,3\nchanged after submission\n");
 	/* not in the outbox before release */
-	assert_int_equal(airlock_outbox_open(st, "p1", id, "snap.csv", &fd, &size, err,
-					     sizeof(err)), -1);
+	assert_int_equal(
+	    airlock_outbox_open(st, "p1", id, "snap.csv", &fd, &size, err, sizeof(err)), -1);
 	/* the requester cannot decide; an admin can */
 	assert_int_equal(airlock_decide(st, cfg, "alice", id, 1, "ok", err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "two-person"));
 	assert_int_equal(airlock_decide(st, cfg, "adm", id, 1, "ok", err, sizeof(err)), 0);
 	assert_int_equal(get(id)->s.state, ST_RELEASED);
-	assert_int_equal(airlock_outbox_open(st, "p1", id, "snap.csv", &fd, &size, err,
-					     sizeof(err)), 0);
+	assert_int_equal(
+	    airlock_outbox_open(st, "p1", id, "snap.csv", &fd, &size, err, sizeof(err)), 0);
 	{
 		uint8_t got[32];
 
@@ -244,10 +244,10 @@ test_export_snapshot_and_release(void **state)
 	}
 	close(fd);
 	/* other project, wrong name: nothing */
-	assert_int_equal(airlock_outbox_open(st, "p2", id, "snap.csv", &fd, &size, err,
-					     sizeof(err)), -1);
-	assert_int_equal(airlock_outbox_open(st, "p1", id, "other.csv", &fd, &size, err,
-					     sizeof(err)), -1);
+	assert_int_equal(
+	    airlock_outbox_open(st, "p2", id, "snap.csv", &fd, &size, err, sizeof(err)), -1);
+	assert_int_equal(
+	    airlock_outbox_open(st, "p1", id, "other.csv", &fd, &size, err, sizeof(err)), -1);
 	/* released is final */
 	assert_int_equal(airlock_decide(st, cfg, "adm", id, 0, "no", err, sizeof(err)), -1);
 	assert_int_equal(airlock_withdraw(st, &alice, id, err, sizeof(err)), -1);
@@ -279,8 +279,8 @@ test_transitions_via_api(void **state)
 	{
 		struct airlock_actor other = {"alice", 0, "p2", "onsite"};
 
-		assert_int_equal(airlock_export(st, cfg, &alice, "w.csv", "", &id, err,
-						sizeof(err)), 0);
+		assert_int_equal(
+		    airlock_export(st, cfg, &alice, "w.csv", "", &id, err, sizeof(err)), 0);
 		assert_int_equal(airlock_withdraw(st, &other, id, err, sizeof(err)), -1);
 		assert_non_null(strstr(err, "no request"));
 	}
@@ -319,7 +319,8 @@ test_import_no_overwrite_two_person(void **state)
 		assert_int_equal(write(p[1], "data\n", 5), 5);
 		close(p[1]);
 		assert_int_equal(airlock_import(st, cfg, "adm", "p1", "onsite", p[0], "in.txt", "r",
-						&id, err, sizeof(err)), 0);
+						&id, err, sizeof(err)),
+				 0);
 		close(p[0]);
 		/* an admin's own import: the same admin may not decide it */
 		assert_int_equal(airlock_decide(st, cfg, "adm", id, 1, "self", err, sizeof(err)),
@@ -335,10 +336,12 @@ test_import_no_overwrite_two_person(void **state)
 	assert_int_equal(stat(path, &sb), 0);
 	path[strlen(path) - 1] = '2';
 	assert_int_equal(stat(path, &sb), 0);
-	assert_int_equal(airlock_import(st, cfg, "adm", "p1", "onsite", 0, "a/b", "", &id, err,
-					sizeof(err)), -1);
-	assert_int_equal(airlock_import(st, cfg, "adm", "nope", "onsite", 0, "x", "", &id, err,
-					sizeof(err)), -1);
+	assert_int_equal(
+	    airlock_import(st, cfg, "adm", "p1", "onsite", 0, "a/b", "", &id, err, sizeof(err)),
+	    -1);
+	assert_int_equal(
+	    airlock_import(st, cfg, "adm", "nope", "onsite", 0, "x", "", &id, err, sizeof(err)),
+	    -1);
 }
 
 static void
@@ -353,8 +356,9 @@ test_move(void **state)
 	mkdir(path, 02770);
 	put_file("m1/r.txt", "results\n");
 	for (int i = 0; i < 2; i++) {
-		assert_int_equal(airlock_move(st, cfg, "adm", "p1", "onsite", "remote", "/work/m1/r.txt",
-					      "", &id, err, sizeof(err)), 0);
+		assert_int_equal(airlock_move(st, cfg, "adm", "p1", "onsite", "remote",
+					      "/work/m1/r.txt", "", &id, err, sizeof(err)),
+				 0);
 		assert_int_equal(airlock_decide(st, cfg, "adm", id, 1, "x", err, sizeof(err)), -1);
 		assert_int_equal(airlock_decide(st, cfg, "adm2", id, 1, "x", err, sizeof(err)), 0);
 	}
@@ -363,9 +367,11 @@ test_move(void **state)
 	strcat(path, ".1");
 	assert_int_equal(stat(path, &sb), 0);
 	assert_int_equal(airlock_move(st, cfg, "adm", "p1", "onsite", "onsite", "m1/r.txt", "", &id,
-				      err, sizeof(err)), -1);
+				      err, sizeof(err)),
+			 -1);
 	assert_int_equal(airlock_move(st, cfg, "adm", "p1", "onsite", "remote", "../x", "", &id,
-				      err, sizeof(err)), -1);
+				      err, sizeof(err)),
+			 -1);
 }
 
 static void
@@ -383,8 +389,8 @@ test_upload(void **state)
 	assert_int_equal(airlock_upload_begin(st, &alice, "a/b", &fd, err, sizeof(err)), -1);
 	assert_int_equal(airlock_upload_begin(st, &alice, "up.csv", &fd, err, sizeof(err)), 0);
 	assert_int_equal(write(fd, "uploaded\n", 9), 9);
-	assert_int_equal(airlock_upload_commit(st, cfg, &alice, fd, "up.csv", "r", &id, err,
-					       sizeof(err)), 0);
+	assert_int_equal(
+	    airlock_upload_commit(st, cfg, &alice, fd, "up.csv", "r", &id, err, sizeof(err)), 0);
 	/* the worker still holds the staging fd: what it writes now changes nothing queued */
 	assert_int_equal(pwrite(fd, "EVIL", 4, 0), 4);
 	close(fd);
@@ -444,15 +450,15 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_export_bad_inputs),
-		cmocka_unit_test(test_export_snapshot_and_release),
-		cmocka_unit_test(test_transitions_via_api),
-		cmocka_unit_test(test_block_on_fail),
-		cmocka_unit_test(test_import_no_overwrite_two_person),
-		cmocka_unit_test(test_move),
-		cmocka_unit_test(test_upload),
-		cmocka_unit_test(test_tampered_blob_refused),
-		cmocka_unit_test(test_scan),
+	    cmocka_unit_test(test_export_bad_inputs),
+	    cmocka_unit_test(test_export_snapshot_and_release),
+	    cmocka_unit_test(test_transitions_via_api),
+	    cmocka_unit_test(test_block_on_fail),
+	    cmocka_unit_test(test_import_no_overwrite_two_person),
+	    cmocka_unit_test(test_move),
+	    cmocka_unit_test(test_upload),
+	    cmocka_unit_test(test_tampered_blob_refused),
+	    cmocka_unit_test(test_scan),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -180,9 +180,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_pass),	       cmocka_unit_test(test_small_cell),
-		cmocka_unit_test(test_age_rules),      cmocka_unit_test(test_facility),
-		cmocka_unit_test(test_types_and_size), cmocka_unit_test(test_malformed_and_bounds),
+	    cmocka_unit_test(test_pass),	   cmocka_unit_test(test_small_cell),
+	    cmocka_unit_test(test_age_rules),	   cmocka_unit_test(test_facility),
+	    cmocka_unit_test(test_types_and_size), cmocka_unit_test(test_malformed_and_bounds),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

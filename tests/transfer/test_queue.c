@@ -13,8 +13,10 @@
 static void
 test_only_spec_transitions(void **state)
 {
-	static const int allowed[][2] = {{ST_PENDING, ST_APPROVED}, {ST_PENDING, ST_REJECTED},
-					 {ST_PENDING, ST_WITHDRAWN}, {ST_APPROVED, ST_RELEASED}};
+	static const int allowed[][2] = {{ST_PENDING, ST_APPROVED},
+					 {ST_PENDING, ST_REJECTED},
+					 {ST_PENDING, ST_WITHDRAWN},
+					 {ST_APPROVED, ST_RELEASED}};
 	int n = 0;
 
 	(void)state;
@@ -101,8 +103,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_only_spec_transitions),
-		cmocka_unit_test(test_roundtrip_and_truncation),
+	    cmocka_unit_test(test_only_spec_transitions),
+	    cmocka_unit_test(test_roundtrip_and_truncation),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -150,8 +150,9 @@ main(int argc, char **argv)
 		if (argc > 7 && strcmp(argv[7], "--abort") == 0) {
 			close(fd);
 			printf("aborted\n");
-		} else if (airlock_upload_commit(st, cfg, &who, fd, argv[6], argc > 7 ? argv[7] : "",
-						 &id, err, sizeof(err)) < 0) {
+		} else if (airlock_upload_commit(st, cfg, &who, fd, argv[6],
+						 argc > 7 ? argv[7] : "", &id, err,
+						 sizeof(err)) < 0) {
 			rc = bad(err);
 		} else {
 			printf("id %" PRIu64 "\n", id);
@@ -171,8 +172,8 @@ main(int argc, char **argv)
 		ssize_t n;
 		int fd;
 
-		if (airlock_outbox_open(st, argv[3], strtoull(argv[4], NULL, 10), argv[5], &fd, &size,
-					err, sizeof(err)) < 0)
+		if (airlock_outbox_open(st, argv[3], strtoull(argv[4], NULL, 10), argv[5], &fd,
+					&size, err, sizeof(err)) < 0)
 			return bad(err);
 		while ((n = read(fd, buf, sizeof(buf))) > 0)
 			write_all(1, buf, (size_t)n);
@@ -183,8 +184,8 @@ main(int argc, char **argv)
 		if (airlock_scan_ex(st, &s, err, sizeof(err)) < 0)
 			return bad(err);
 		printf("staging_removed %lu blobs_removed %lu blobs_kept %lu redelivered %lu "
-		       "failed %lu\n", s.staging_removed, s.blobs_removed, s.blobs_kept,
-		       s.redelivered, s.failed);
+		       "failed %lu\n",
+		       s.staging_removed, s.blobs_removed, s.blobs_kept, s.redelivered, s.failed);
 	} else if (strcmp(cmd, "bulk") == 0 && argc == 4) {
 		struct request *r = calloc(1, sizeof(*r));
 		MDB_txn *txn;
