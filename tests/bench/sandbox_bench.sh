@@ -3,8 +3,10 @@
 #   tests/bench/sandbox_bench.sh [BUILD_DIR]
 # 1. hyperfine, in one run: sandbox-run (start + `true` + exit, including its once-per-daemon
 #    sandbox_init) against bwrap --unshare-all with a read-only /usr; prints the ratio.
-# 2. per-session cost inside one process (sandbox_init not counted): sandbox-run --bench.
-# 3. memory with 100 sandboxes open: cgroup memory.usage per sandbox, the PSS sum of the
+# 2. the same interleaved (A B C C B A ...), also with the rlimits-only backend, to separate
+#    the cost of the per-sandbox cgroup from the rest.
+# 3. per-session cost inside one process (sandbox_init not counted): sandbox-run --bench.
+# 4. memory with 100 sandboxes open: cgroup memory.usage per sandbox, the PSS sum of the
 #    sandboxes' processes, and the host's MemAvailable drop (kernel objects included).
 set -eu
 BUILD=${1:-$(dirname "$0")/../../build}
@@ -27,6 +29,23 @@ md = [st.median(x["times"]) * 1e3 for x in r]
 print("sandbox-run: mean %.2f ms, median %.2f ms" % (m[0], md[0]))
 print("bwrap:       mean %.2f ms, median %.2f ms" % (m[1], md[1]))
 print("ratio sandbox/bwrap: mean %.2fx, median %.2fx" % (m[0] / m[1], md[0] / md[1]))
+PY
+
+echo "== interleaved (A B B A ...), $RUNS rounds: robust against load changes on a shared host"
+python3 - "$RUNS" "$SB" "${SB/--work/--rlimits-only --work}" "$BW" <<'PY'
+import subprocess, sys, time, statistics as st
+n = int(sys.argv[1]); cmds = sys.argv[2:]
+t = [[] for _ in cmds]
+for i in range(n):
+    for k in (range(len(cmds)) if i % 2 == 0 else reversed(range(len(cmds)))):
+        a = time.perf_counter()
+        subprocess.run(cmds[k].split(), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, check=True)
+        t[k].append((time.perf_counter() - a) * 1e3)
+names = ["sandbox-run (cgroup backend)", "sandbox-run --rlimits-only", "bwrap"]
+for name, x in zip(names, t):
+    print("%-30s median %6.2f ms  mean %6.2f ms" % (name, st.median(x), st.mean(x)))
+print("ratio to bwrap (median): cgroup backend %.2fx, rlimits only %.2fx"
+      % (st.median(t[0]) / st.median(t[2]), st.median(t[1]) / st.median(t[2])))
 PY
 
 echo "== per session in one process (sandbox_init once), 200 sandboxes"
