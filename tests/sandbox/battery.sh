@@ -397,6 +397,22 @@ while True: a.append(bytearray(8 << 20))'"
 	[ "$RC" = 137 ] || fail "memory bomb not killed by the limit (rc $RC): $OUT"
 	run -- "echo alive"
 	expect_out alive; pass "OOM kill confined to that sandbox" ;;
+bomb_neighbour)
+	# Another session runs alongside the bombs; it must see none of them and finish normally.
+	mkdir -p "$T/area2" && chown root:$GID_ "$T/area2" && chmod 2770 "$T/area2"
+	"$SANDBOX_RUN" --work "$T/area2" --uid 200124 --gid $GID_ --user bob -- \
+		'for i in 1 2 3 4 5 6; do sleep 1; echo beat; done; ps -eo comm= | sort | tr "\n" " "' \
+		>"$T/neighbour.out" 2>&1 &
+	NB=$!
+	run --mem 64M -- "python3 -c 'a = []
+while True: a.append(bytearray(8 << 20))'"
+	[ "$RC" = 137 ] || fail "memory bomb not killed (rc $RC)"
+	run --pids 32 --timeout 3 -- 'bomb() { bomb | bomb & }; bomb; sleep 30'
+	[ "$RC" = 137 ] || fail "fork bomb not ended (rc $RC)"
+	wait $NB || fail "neighbour session failed: $(cat "$T/neighbour.out")"
+	[ "$(grep -c beat "$T/neighbour.out")" = 6 ] || fail "neighbour lost beats: $(cat "$T/neighbour.out")"
+	tail -1 "$T/neighbour.out" | grep -qx 'ps sh sort tr ' || fail "neighbour saw: $(tail -1 "$T/neighbour.out")"
+	pass "neighbour unaffected and sees only its own processes" ;;
 memory_bomb_rlimits)
 	run --rlimits-only --mem 256M -- "python3 -c 'a = []
 while True: a.append(bytearray(8 << 20))' 2>&1 | tail -1"
