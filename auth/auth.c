@@ -33,6 +33,7 @@ struct attempt {
 	char project[NAME_MAX_LEN + 1];
 	int login_valid;
 	int have_acct;
+	int from_own_zone; /* the source is in one of the account's zones */
 	uint8_t akey[9];
 	size_t aklen;
 	char addr[INET6_ADDRSTRLEN];
@@ -161,6 +162,7 @@ precheck(struct store *st, MDB_txn *txn, const struct config *cfg, struct attemp
 		snprintf(out->zone, sizeof(out->zone), "%s", z->name);
 		snprintf(out->area, sizeof(out->area), "%s", z->area);
 	}
+	at->from_own_zone = z && at->have_acct && account_in_zone(a, z->name);
 	if (!at->aklen) {
 		snprintf(out->reason, sizeof(out->reason), "unsupported address family");
 		return -1;
@@ -371,7 +373,10 @@ record_failure(struct store *st, MDB_txn *txn, struct attempt *at, struct auth_d
 		    lockout_sweep(st, txn, at->akey, at->aklen, &at->apol, now, 4) < 0)
 			return -1;
 	}
-	if (at->have_acct) {
+	/* A failure counts against the account only if it came from one of the account's zones:
+	 * from anywhere else it could never have succeeded, and counting it would let anyone in
+	 * any zone (another organisation's office) lock this account out. The address counts. */
+	if (at->have_acct && at->from_own_zone) {
 		if (lockout_fail(&at->ustate, &at->upol, now) &&
 		    audit_append(st, txn, at->user, "login.lockout", "addr=%s seconds=%llu",
 				 at->addr, (unsigned long long)at->upol.time) < 0)

@@ -318,6 +318,26 @@ test_lockout_and_expiry(void **state)
 	assert_true(attempt(f, AUTH_STEP_PASSWORD, "bob+p1", "127.0.0.1", "pw", T0 + 10, &d));
 }
 
+/* Guesses from a zone the account does not list cannot succeed; they count against the
+ * address only, so people in another organisation's zone cannot lock this account out. */
+static void
+test_foreign_zone_no_lockout(void **state)
+{
+	struct fixture *f = *state;
+	struct auth_decision d;
+
+	for (int i = 0; i < 6; i++) {
+		assert_false(attempt(f, AUTH_STEP_PASSWORD, "alice", "10.10.0.5", "x", T0 + i, &d));
+		assert_string_equal(d.reason, "zone onsite not allowed for this account");
+	}
+	assert_true(attempt(f, AUTH_STEP_PASSWORD, "alice", "127.0.0.1", "pw", T0 + 10, &d));
+	/* The address is counted: 12 failures from it throttle it. */
+	for (int i = 6; i < 12; i++)
+		assert_false(attempt(f, AUTH_STEP_PASSWORD, "alice", "10.10.0.5", "x", T0 + i, &d));
+	assert_false(attempt(f, AUTH_STEP_PASSWORD, "alice", "10.10.0.5", "x", T0 + 20, &d));
+	assert_non_null(strstr(d.reason, "address throttled"));
+}
+
 static void
 test_failures_outside_window(void **state)
 {
@@ -681,6 +701,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_window_edges, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_lockout_and_expiry, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_failures_outside_window, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_foreign_zone_no_lockout, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_throttle, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_addr_sweep, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_expiry_and_admin_lock, setup, teardown),
