@@ -65,7 +65,7 @@ done
 "$B/transfer-drv" "$CONF" bulk 100000 > /dev/null
 for args in "transfer list" "--json transfer list" "transfer list --project p1" \
 	    "transfer list --state released"; do
-	best=999
+	best=99999
 	for run in 1 2 3 4 5; do
 		t0=$(now); ctl $args > "$T/out"; t1=$(now)
 		best=$(awk -v a="$t0" -v b="$t1" -v best="$best" 'BEGIN { d = (b - a) * 1000; print (d < best ? d : best) }')
