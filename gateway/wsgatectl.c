@@ -193,6 +193,11 @@ check_actor(struct ctl *c, const char *as)
 		account_wipe(&a);
 		return ctl_fail("--as %s: not an admin account", as);
 	}
+	/* The gateway checked this at login; a lock or expiry since then still ends it here. */
+	if (a.locked || (a.expires && (uint64_t)time(NULL) > a.expires)) {
+		account_wipe(&a);
+		return ctl_fail("--as %s: account is locked or expired", as);
+	}
 	account_wipe(&a);
 	return 0;
 }

@@ -162,6 +162,9 @@ expect_err 2 "--as" --as root1 user list
 expect_err 1 "not an admin" --as alice audit verify
 expect_err 1 "not an admin" --as ghost audit verify
 expect 0 --as root1 audit verify
+expect 0 user lock root1
+expect_err 1 "locked or expired" --as root1 audit verify
+expect 0 user unlock root1
 
 # Every change above is in the audit log, and the chain verifies.
 expect 0 audit verify
