@@ -193,3 +193,43 @@ def finish():
 		      flush=True)
 		sys.exit(1)
 	print("PASS", flush=True)
+
+
+def tree_pids(root):
+	"""Every descendant of root (pids), found through /proc/*/stat."""
+	kids = {}
+	for d in os.listdir("/proc"):
+		if d.isdigit():
+			try:
+				with open("/proc/%s/stat" % d) as f:
+					ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+				kids.setdefault(ppid, []).append(int(d))
+			except (OSError, IndexError, ValueError):
+				pass
+	out, todo = [], [root]
+	while todo:
+		p = todo.pop()
+		for c in kids.get(p, []):
+			out.append(c)
+			todo.append(c)
+	return out
+
+
+def comm(pid):
+	try:
+		with open("/proc/%d/comm" % pid) as f:
+			return f.read().strip()
+	except OSError:
+		return None
+
+
+def audit_events(g):
+	"""audit list as (seq, actor, event, {key: value}) tuples."""
+	out = []
+	for line in g.ctl("audit", "list").stdout.splitlines():
+		f = line.split(" ", 4)
+		if len(f) < 4:
+			continue
+		kv = dict(x.split("=", 1) for x in (f[4].split() if len(f) > 4 else []) if "=" in x)
+		out.append((f[0], f[2], f[3], kv))
+	return out
