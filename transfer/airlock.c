@@ -549,10 +549,11 @@ static int
 open_parents(int afd, const char *relpath, gid_t gid, int *out)
 {
 	char buf[QUEUE_RELPATH_MAX], *comp, *slash;
-	int cur = dup(afd), next;
+	/* A readable fd, not afd's O_PATH one: the directory is fsynced after the link. */
+	int cur = area_openat(afd, ".", O_RDONLY | O_DIRECTORY, 0), next;
 
 	if (cur < 0)
-		return -errno;
+		return cur;
 	snprintf(buf, sizeof(buf), "%s", relpath);
 	for (comp = buf; (slash = strchr(comp, '/')); comp = slash + 1) {
 		*slash = '\0';

@@ -156,8 +156,8 @@ cmd_export(int argc, char **argv)
 	}
 	if (!path)
 		usage();
-	if (strlen(reason) > AIRLOCK_MAX_REASON)
-		die("reason is longer than %d bytes", AIRLOCK_MAX_REASON);
+	if (strlen(reason) >= AIRLOCK_MAX_REASON)
+		die("reason is longer than %d bytes", AIRLOCK_MAX_REASON - 1);
 	if (path[0] == '/') {
 		if (snprintf(abs, sizeof(abs), "%s", path) >= (int)sizeof(abs))
 			die("path too long");

@@ -362,6 +362,15 @@ test_move(void **state)
 		assert_int_equal(airlock_decide(st, cfg, "adm", id, 1, "x", err, sizeof(err)), -1);
 		assert_int_equal(airlock_decide(st, cfg, "adm2", id, 1, "x", err, sizeof(err)), 0);
 	}
+	/* a file at the top of the area (no parent to create) */
+	put_file("top.txt", "top\n");
+	assert_int_equal(airlock_move(st, cfg, "adm", "p1", "onsite", "remote", "top.txt", "", &id,
+				      err, sizeof(err)),
+			 0);
+	assert_int_equal(airlock_decide(st, cfg, "adm2", id, 1, "x", err, sizeof(err)), 0);
+	snprintf(path, sizeof(path), "%s/projects/p1/remote/top.txt", dir);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(get(id)->s.state, ST_RELEASED);
 	snprintf(path, sizeof(path), "%s/projects/p1/remote/m1/r.txt", dir);
 	assert_int_equal(stat(path, &sb), 0);
 	strcat(path, ".1");
