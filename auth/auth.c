@@ -349,8 +349,14 @@ check_secret(struct store *st, struct attempt *at, struct auth_decision *out)
 	return -1;
 }
 
+/*
+ * counted = 0 for a public key whose signature libssh verified but that is not registered:
+ * guessing a key is infeasible, so counting it protects nothing, while an SSH agent that offers
+ * several keys would otherwise lock its owner out on every login. It is still audited.
+ */
 static int
-record_failure(struct store *st, MDB_txn *txn, struct attempt *at, struct auth_decision *out)
+record_failure(struct store *st, MDB_txn *txn, struct attempt *at, struct auth_decision *out,
+	       int counted)
 {
 	const char *actor = at->have_acct ? at->user : "-";
 	char qlogin[2 * LOGIN_MAX + 8], qreason[2 * sizeof(out->reason)];
@@ -364,6 +370,8 @@ record_failure(struct store *st, MDB_txn *txn, struct attempt *at, struct auth_d
 			 qlogin, at->addr[0] ? at->addr : "-", out->zone[0] ? out->zone : "-",
 			 step_name(at->req->step), qreason) < 0)
 		return -1;
+	if (!counted)
+		return 0;
 	if (at->aklen) {
 		if (lockout_fail(&at->astate, &at->apol, now) &&
 		    audit_append(st, txn, "-", "login.throttle", "addr=%s seconds=%llu", at->addr,
@@ -426,7 +434,7 @@ auth_decide(struct store *st, const struct config *cfg, const struct auth_reques
 {
 	struct attempt *at;
 	MDB_txn *txn = NULL;
-	int rc = -1, pass;
+	int rc = -1, pass, counted;
 
 	memset(out, 0, sizeof(*out));
 	if (!req || !req->login || !req->peer || !req->secret)
@@ -448,9 +456,11 @@ auth_decide(struct store *st, const struct config *cfg, const struct auth_reques
 		goto out;
 	}
 	pass = precheck(st, txn, cfg, at, out) == 0;
+	counted = !(pass && req->step == AUTH_STEP_PUBKEY);
 	if (pass)
 		pass = check_secret(st, at, out) == 0;
-	if (pass ? record_success(st, txn, at, out) < 0 : record_failure(st, txn, at, out) < 0)
+	if (pass ? record_success(st, txn, at, out) < 0
+		 : record_failure(st, txn, at, out, counted) < 0)
 		goto out;
 	rc = store_commit(txn);
 	txn = NULL;

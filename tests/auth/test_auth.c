@@ -318,6 +318,27 @@ test_lockout_and_expiry(void **state)
 	assert_true(attempt(f, AUTH_STEP_PASSWORD, "bob+p1", "127.0.0.1", "pw", T0 + 10, &d));
 }
 
+/* An agent offering unregistered keys (signatures verified by libssh) must not lock its owner
+ * out; a wrong password after them still counts. */
+static void
+test_unregistered_keys_not_counted(void **state)
+{
+	struct fixture *f = *state;
+	struct auth_decision d;
+
+	for (int i = 0; i < 10; i++) {
+		assert_false(attempt(f, AUTH_STEP_PUBKEY, "alice", "127.0.0.1",
+				     "ssh-ed25519 AAAAunregistered", T0 + i, &d));
+		assert_string_equal(d.reason, "public key not registered");
+	}
+	assert_true(attempt(f, AUTH_STEP_PASSWORD, "alice", "127.0.0.1", "pw", T0 + 20, &d));
+	for (int i = 0; i < 3; i++)
+		assert_false(attempt(f, AUTH_STEP_PASSWORD, "alice", "127.0.0.1", "bad", T0 + 30 + i,
+				     &d));
+	assert_false(attempt(f, AUTH_STEP_PASSWORD, "alice", "127.0.0.1", "pw", T0 + 40, &d));
+	assert_non_null(strstr(d.reason, "locked out"));
+}
+
 /* Guesses from a zone the account does not list cannot succeed; they count against the
  * address only, so people in another organisation's zone cannot lock this account out. */
 static void
@@ -701,7 +722,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_window_edges, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_lockout_and_expiry, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_failures_outside_window, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_foreign_zone_no_lockout, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unregistered_keys_not_counted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_foreign_zone_no_lockout, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_throttle, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_addr_sweep, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_expiry_and_admin_lock, setup, teardown),
