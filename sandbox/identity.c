@@ -56,14 +56,16 @@ identity_drop(uid_t uid, gid_t gid, char *why, size_t whylen)
 	}
 	/* Keep the permitted set across setresuid() just long enough to empty the bounding set,
 	 * which needs CAP_SETPCAP; the securebits make "root" meaningless for any later exec. */
-	if (prctl(PR_SET_SECUREBITS, SECBIT_KEEP_CAPS | SECBIT_NOROOT | SECBIT_NOROOT_LOCKED |
-					 SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_NO_CAP_AMBIENT_RAISE |
-					 SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED,
+	if (prctl(PR_SET_SECUREBITS,
+		  SECBIT_KEEP_CAPS | SECBIT_NOROOT | SECBIT_NOROOT_LOCKED |
+		      SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_NO_CAP_AMBIENT_RAISE |
+		      SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED,
 		  0, 0, 0) < 0) {
 		snprintf(why, whylen, "securebits: %s", strerror(errno));
 		return -1;
 	}
-	if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0) {
+	if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 ||
+	    setresuid(uid, uid, uid) < 0) {
 		snprintf(why, whylen, "setting uid %u gid %u: %s", (unsigned)uid, (unsigned)gid,
 			 strerror(errno));
 		return -1;

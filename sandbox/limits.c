@@ -256,7 +256,8 @@ limits_prepare(const struct sandbox_limits *l, struct limits_group *g, char *why
 			snprintf(why, whylen, "mkdir %s: %s", path, strerror(errno));
 			goto fail;
 		}
-		if ((backend == BACKEND_V2 ? limits_v2_set(path, l) : limits_v1_set(path, i, l)) < 0) {
+		if ((backend == BACKEND_V2 ? limits_v2_set(path, l) : limits_v1_set(path, i, l)) <
+		    0) {
 			snprintf(why, whylen, "setting limits in %s: %s", path, strerror(errno));
 			goto fail;
 		}
@@ -331,7 +332,8 @@ limits_rlimits(const struct sandbox_limits *l, char *why, size_t whylen)
 {
 	if (limits_set1(RLIMIT_CORE, 0, "core", why, whylen) < 0)
 		return -1;
-	if (l->file_size_max && limits_set1(RLIMIT_FSIZE, l->file_size_max, "fsize", why, whylen) < 0)
+	if (l->file_size_max &&
+	    limits_set1(RLIMIT_FSIZE, l->file_size_max, "fsize", why, whylen) < 0)
 		return -1;
 	/* CPU: SIGXCPU at the limit, SIGKILL one second later if it is ignored. */
 	if (l->cpu_time_max) {

@@ -35,16 +35,16 @@
 
 /* Host directories shown read-only when they are real directories; symlinks (merged /usr) are
  * recreated as the same symlinks. */
-static const char *const mounts_top[] = {"usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32",
-					 NULL};
+static const char *const mounts_top[] = {"usr",	  "bin",   "sbin",   "lib",
+					 "lib32", "lib64", "libx32", NULL};
 
 /* Host /etc entries the tools need: the loader cache, alternatives (awk is one), R's and
  * Python's configuration, time zone, locale aliases, fonts for plots. Nothing with secrets, no
  * network configuration, nothing only an administrator's tool reads. */
 static const char *const mounts_etc[] = {
-    "ld.so.cache", "alternatives", "localtime", "timezone", "bash.bashrc", "inputrc",
-    "locale.alias", "R", "python3", "python3.11", "os-release", "fonts", "vim", "matplotlibrc",
-    NULL};
+    "ld.so.cache", "alternatives", "localtime", "timezone",	"bash.bashrc",
+    "inputrc",	   "locale.alias", "R",		"python3",	"python3.11",
+    "os-release",  "fonts",	   "vim",	"matplotlibrc", NULL};
 
 /* bash -l runs /etc/profile; Debian's resets PATH, which would lose the airlock directory. */
 static const char mounts_profile[] =
@@ -170,9 +170,8 @@ mounts_copy_dir(const char *src, const char *dst, char *why, size_t whylen)
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 			continue;
 		if ((e->d_type != DT_REG && e->d_type != DT_LNK) || ++count > MOUNTS_DIR_COPY_MAX ||
-		    (e->d_type == DT_REG &&
-		     (fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-		      st.st_size >= MOUNTS_COPY_MAX)))
+		    (e->d_type == DT_REG && (fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+					     st.st_size >= MOUNTS_COPY_MAX)))
 			n = -2;
 	}
 	(void)close(fd);
@@ -290,10 +289,12 @@ mounts_dev(uint64_t shm_size, const char *tty, char *why, size_t whylen)
 	static const struct {
 		const char *name;
 		unsigned int maj, min;
-	} nodes[] = {{"null", 1, 3}, {"zero", 1, 5},	{"full", 1, 7},
+	} nodes[] = {{"null", 1, 3},   {"zero", 1, 5},	  {"full", 1, 7},
 		     {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0}};
-	static const char *const links[][2] = {{"ptmx", "pts/ptmx"},	  {"fd", "/proc/self/fd"},
-					       {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"},
+	static const char *const links[][2] = {{"ptmx", "pts/ptmx"},
+					       {"fd", "/proc/self/fd"},
+					       {"stdin", "/proc/self/fd/0"},
+					       {"stdout", "/proc/self/fd/1"},
 					       {"stderr", "/proc/self/fd/2"}};
 	char path[64];
 	size_t i;
@@ -461,8 +462,8 @@ mounts_setup(const struct sandbox_spec *spec, const char *tty, char *why, size_t
 	/* Step 3: cut every path to the host and enter the new root. */
 	if (umount2(OR, MNT_DETACH) < 0)
 		return mounts_fail(why, whylen, "umount", OR);
-	if (chdir(NR) < 0 || syscall(SYS_pivot_root, ".", ".") < 0 || umount2(".", MNT_DETACH) < 0 ||
-	    chdir("/") < 0)
+	if (chdir(NR) < 0 || syscall(SYS_pivot_root, ".", ".") < 0 ||
+	    umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
 		return mounts_fail(why, whylen, "pivot_root", NR);
 	if (mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | RO_FLAGS, NULL) < 0)
 		return mounts_fail(why, whylen, "remount read-only", "/");

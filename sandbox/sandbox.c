@@ -8,7 +8,7 @@
  *   seccomp -> exec
  *
  * Any failed step ends that child with a reason sent to the monitor. pid 1 then stays as a tiny
- * reaper, already unprivileged and filtered: it forks the command, reaps every orphan, and when
+ * reaper, already unprivileged and filtered: it vforks the command, reaps every orphan, and when
  * the command ends sends its wait status on the status pipe and exits, which makes the kernel
  * kill everything left in the namespace.
  *
@@ -52,7 +52,7 @@ static int sandbox_ready;
 
 struct child_args {
 	const struct sandbox_spec *spec;
-	int stdio[3];	/* child ends (all the pty slave with a pty) */
+	int stdio[3]; /* child ends (all the pty slave with a pty) */
 	int status_w;
 	int go_r;
 	char **argv;
@@ -66,7 +66,7 @@ sandbox_init(char *why, size_t whylen)
 		snprintf(why, whylen, "the sandbox needs root to set up namespaces");
 		return -1;
 	}
-	if (seccomp_compile(why, whylen) < 0 || limits_detect(why, whylen) < 0)
+	if (sandbox_filter_compile(why, whylen) < 0 || limits_detect(why, whylen) < 0)
 		return -1;
 	sandbox_ready = 1;
 	return 0;
@@ -80,8 +80,7 @@ sandbox_limits_backend(void)
 
 /* ---- child side ---- */
 
-static void __attribute__((noreturn))
-child_fail(const char *why)
+static void __attribute__((noreturn)) child_fail(const char *why)
 {
 	char msg[256];
 	int n;
@@ -128,8 +127,7 @@ child_signals_default(void)
 	(void)sigprocmask(SIG_SETMASK, &all, NULL);
 }
 
-static void __attribute__((noreturn))
-child_exec(struct child_args *a)
+static void __attribute__((noreturn)) child_exec(struct child_args *a)
 {
 	char msg[160];
 
@@ -151,8 +149,7 @@ child_exec(struct child_args *a)
 }
 
 /* pid 1 of the sandbox: forks the command and reaps until it ends. */
-static void __attribute__((noreturn))
-child_init(struct child_args *a)
+static void __attribute__((noreturn)) child_init(struct child_args *a)
 {
 	char msg[1 + sizeof(int)];
 	pid_t cmd, p;
@@ -209,8 +206,7 @@ child_loopback(void)
 	return ret;
 }
 
-static void __attribute__((noreturn))
-child_main(struct child_args *a)
+static void __attribute__((noreturn)) child_main(struct child_args *a)
 {
 	const struct sandbox_spec *spec = a->spec;
 	char why[200], tty[64], go;
@@ -243,7 +239,7 @@ child_main(struct child_args *a)
 		child_fail(why);
 	if (identity_drop(spec->uid, spec->gid, why, sizeof(why)) < 0)
 		child_fail(why);
-	if (seccomp_install(why, sizeof(why)) < 0)
+	if (sandbox_filter_install(why, sizeof(why)) < 0)
 		child_fail(why);
 	/* init is the user's own uid: make sure the command cannot read its memory or fds. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
@@ -318,12 +314,13 @@ strv_free(char **v)
 static char **
 env_build(const struct sandbox_spec *spec)
 {
-	const char *ours[][2] = {{"HOME", SANDBOX_WORK},
-				 {"PATH", SANDBOX_PATH},
-				 {"USER", spec->user},
-				 {"LOGNAME", spec->user},
-				 {"SHELL", "/bin/bash"},
-				 {"AIRLOCK_SOCKET", spec->airlock_sock ? SANDBOX_AIRLOCK_SOCK : NULL}};
+	const char *ours[][2] = {
+	    {"HOME", SANDBOX_WORK},
+	    {"PATH", SANDBOX_PATH},
+	    {"USER", spec->user},
+	    {"LOGNAME", spec->user},
+	    {"SHELL", "/bin/bash"},
+	    {"AIRLOCK_SOCKET", spec->airlock_sock ? SANDBOX_AIRLOCK_SOCK : NULL}};
 	char **env;
 	size_t i;
 	int n = 0;
@@ -340,7 +337,8 @@ env_build(const struct sandbox_spec *spec)
 		const char *eq = strchr(spec->envp[i], '=');
 		char key[64];
 
-		if (eq == NULL || eq == spec->envp[i] || (size_t)(eq - spec->envp[i]) >= sizeof(key))
+		if (eq == NULL || eq == spec->envp[i] ||
+		    (size_t)(eq - spec->envp[i]) >= sizeof(key))
 			continue;
 		memcpy(key, spec->envp[i], eq - spec->envp[i]);
 		key[eq - spec->envp[i]] = '\0';
@@ -394,8 +392,8 @@ spec_check(const struct sandbox_spec *spec, char *why, size_t whylen)
 	/* Host uids and gids of accounts are allocated far from system ids; 0 never. */
 	if (spec->uid < 1000 || spec->gid < 1000 || spec->uid == (uid_t)-1 ||
 	    spec->gid == (gid_t)-1) {
-		snprintf(why, whylen, "uid %u / gid %u not allowed for a sandbox", (unsigned)spec->uid,
-			 (unsigned)spec->gid);
+		snprintf(why, whylen, "uid %u / gid %u not allowed for a sandbox",
+			 (unsigned)spec->uid, (unsigned)spec->gid);
 		return -1;
 	}
 	/* The name goes into the generated passwd: no ':' or newline may forge an entry. */
@@ -438,7 +436,8 @@ sandbox_io(const struct sandbox_spec *spec, struct sandbox_proc *proc, int child
 		}
 		(void)fcntl(m, F_SETFD, FD_CLOEXEC);
 		(void)fcntl(s, F_SETFD, FD_CLOEXEC);
-		/* As sshd's pty_setowner(): the account owns its terminal, nobody else may open it. */
+		/* As sshd's pty_setowner(): the account owns its terminal, nobody else may open it.
+		 */
 		if (fchown(s, spec->uid, spec->gid) < 0 || fchmod(s, 0600) < 0) {
 			snprintf(why, whylen, "pty owner: %s", strerror(errno));
 			(void)close(m);
@@ -525,8 +524,7 @@ sandbox_wait_ready(struct sandbox_proc *proc, char *why, size_t whylen)
 }
 
 int
-sandbox_spawn(const struct sandbox_spec *spec, struct sandbox_proc *proc, char *why,
-	      size_t whylen)
+sandbox_spawn(const struct sandbox_spec *spec, struct sandbox_proc *proc, char *why, size_t whylen)
 {
 	struct limits_group group = {.nfds = 0, .dir_fd = -1};
 	struct child_args a = {.spec = spec};
@@ -545,7 +543,8 @@ sandbox_spawn(const struct sandbox_spec *spec, struct sandbox_proc *proc, char *
 	if (sandbox_io(spec, proc, child, why, whylen) < 0)
 		goto fail;
 	/* The go-ahead travels on a socket so that a dead child cannot SIGPIPE the monitor. */
-	if (pipe2(sp, O_CLOEXEC) < 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, gp) < 0) {
+	if (pipe2(sp, O_CLOEXEC) < 0 ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, gp) < 0) {
 		snprintf(why, whylen, "pipe: %s", strerror(errno));
 		goto fail;
 	}

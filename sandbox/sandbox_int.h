@@ -19,13 +19,14 @@
 #define SANDBOX_HOSTNAME "wsgate"
 
 /* mounts.c: builds the new root and pivots into it. Runs as root in the child, in its new mount
- * and pid namespaces. tty: host path of the session's pty slave (shown as /dev/console), or NULL. On error fills why and returns -1; the caller must not continue. */
+ * and pid namespaces. tty: host path of the session's pty slave (shown as /dev/console), or NULL.
+ * On error fills why and returns -1; the caller must not continue. */
 int mounts_setup(const struct sandbox_spec *spec, const char *tty, char *why, size_t whylen);
 
-/* seccomp.c: compile once (parent, at sandbox_init), load per sandbox (child, after
- * no_new_privs). */
-int seccomp_compile(char *why, size_t whylen);
-int seccomp_install(char *why, size_t whylen);
+/* seccomp.c (names avoid libseccomp's seccomp_ prefix): compile once (parent, at
+ * sandbox_init), load per sandbox (child, after no_new_privs). */
+int sandbox_filter_compile(char *why, size_t whylen);
+int sandbox_filter_install(char *why, size_t whylen);
 
 /* identity.c: setgroups/setresgid/setresuid, every capability dropped (bounding and ambient
  * sets too), no_new_privs, then checks that none of it can be undone. */
@@ -34,7 +35,7 @@ int identity_drop(uid_t uid, gid_t gid, char *why, size_t whylen);
 /* limits.c: one interface, three backends (cgroup v2, cgroup v1 memory+pids, rlimits only). */
 #define LIMITS_MAX_FDS 2
 struct limits_group {
-	char name[128];		  /* relative to each controller's wsgate/ directory */
+	char name[128];		      /* relative to each controller's wsgate/ directory */
 	int procs_fd[LIMITS_MAX_FDS]; /* cgroup.procs of each controller */
 	int nfds;
 	int dir_fd; /* cgroup v2: the sandbox's cgroup, for clone3(CLONE_INTO_CGROUP); else -1 */

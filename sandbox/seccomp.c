@@ -46,9 +46,18 @@ struct rule {
 	const char *why;
 };
 
-#define DENY(sc, e, reason) {sc, e, ARG_NONE, 0, 0, 0, reason}
-#define DENY_IF(sc, e, n, m, d, reason) {sc, e, ARG_MASKED_EQ, n, m, d, reason}
-#define DENY_GT(sc, e, n, d, reason) {sc, e, ARG_GT, n, 0, d, reason}
+#define DENY(sc, e, reason)                                                                        \
+	{                                                                                          \
+		sc, e, ARG_NONE, 0, 0, 0, reason                                                   \
+	}
+#define DENY_IF(sc, e, n, m, d, reason)                                                            \
+	{                                                                                          \
+		sc, e, ARG_MASKED_EQ, n, m, d, reason                                              \
+	}
+#define DENY_GT(sc, e, n, d, reason)                                                               \
+	{                                                                                          \
+		sc, e, ARG_GT, n, 0, d, reason                                                     \
+	}
 /* ioctl requests are 32-bit in the kernel: compare only the low half so that garbage in the
  * upper bits cannot slip past the rule (CVE-2019-10063, flatpak's TIOCSTI bypass). */
 #define M32 0xffffffffULL
@@ -56,7 +65,8 @@ struct rule {
 	(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | \
 	 CLONE_NEWCGROUP | CLONE_NEWTIME)
 
-static const struct rule seccomp_table[] = {
+/* clang-format off */
+static const struct rule filter_table[] = {
 	/* Terminal injection: push characters into the controlling terminal's input queue, which
 	 * the gateway-side shell of the session would read (CVE-2017-5226, bubblewrap). */
 	DENY_IF("ioctl", EPERM, 1, M32, TIOCSTI, "TIOCSTI: CVE-2017-5226, mask CVE-2019-10063"),
@@ -151,16 +161,17 @@ static const struct rule seccomp_table[] = {
 	 * (netlink, packet, vsock, alg, bluetooth, ...) is kernel surface with no use here. */
 	DENY_IF("socket", EAFNOSUPPORT, 0, ~0ULL, AF_UNSPEC, "only unix, inet, inet6"),
 	DENY_GT("socket", EAFNOSUPPORT, 0, AF_INET6, "netlink, packet, vsock, alg, ... refused"),
-	/* (AF_INET+1 .. AF_INET6-1: see seccomp_socket_gaps below) */
+	/* (AF_INET+1 .. AF_INET6-1: see filter_socket_gaps below) */
 	DENY_IF("socketpair", EAFNOSUPPORT, 0, ~0ULL, AF_UNSPEC, "only unix pairs"),
 	DENY_GT("socketpair", EAFNOSUPPORT, 0, AF_UNIX, "only unix pairs"),
 };
+/* clang-format on */
 
-static void *seccomp_bpf;
-static size_t seccomp_bpf_len;
+static void *filter_bpf;
+static size_t filter_bpf_len;
 
 static int
-seccomp_add(scmp_filter_ctx ctx, const struct rule *r, char *why, size_t whylen)
+filter_add(scmp_filter_ctx ctx, const struct rule *r, char *why, size_t whylen)
 {
 	struct scmp_arg_cmp cmp;
 	int nr, rc;
@@ -190,21 +201,21 @@ seccomp_add(scmp_filter_ctx ctx, const struct rule *r, char *why, size_t whylen)
 
 /* Families between AF_INET and AF_INET6 (AX25, IPX, APPLETALK, NETROM, BRIDGE, ATMPVC, X25). */
 static int
-seccomp_socket_gaps(scmp_filter_ctx ctx, char *why, size_t whylen)
+filter_socket_gaps(scmp_filter_ctx ctx, char *why, size_t whylen)
 {
 	struct rule r = DENY_IF("socket", EAFNOSUPPORT, 0, ~0ULL, 0, "old families");
 	uint64_t af;
 
 	for (af = AF_INET + 1; af < AF_INET6; af++) {
 		r.datum = af;
-		if (seccomp_add(ctx, &r, why, whylen) < 0)
+		if (filter_add(ctx, &r, why, whylen) < 0)
 			return -1;
 	}
 	return 0;
 }
 
 int
-seccomp_compile(char *why, size_t whylen)
+sandbox_filter_compile(char *why, size_t whylen)
 {
 	scmp_filter_ctx ctx;
 	size_t i;
@@ -221,10 +232,10 @@ seccomp_compile(char *why, size_t whylen)
 		snprintf(why, whylen, "seccomp attributes: %s", strerror(-rc));
 		goto out;
 	}
-	for (i = 0; i < sizeof(seccomp_table) / sizeof(seccomp_table[0]); i++)
-		if (seccomp_add(ctx, &seccomp_table[i], why, whylen) < 0)
+	for (i = 0; i < sizeof(filter_table) / sizeof(filter_table[0]); i++)
+		if (filter_add(ctx, &filter_table[i], why, whylen) < 0)
 			goto out;
-	if (seccomp_socket_gaps(ctx, why, whylen) < 0)
+	if (filter_socket_gaps(ctx, why, whylen) < 0)
 		goto out;
 	/* libseccomp 2.5 exports only to an fd: use an anonymous memory file. */
 	if ((fd = memfd_create("wsgate-seccomp", MFD_CLOEXEC)) < 0) {
@@ -240,16 +251,16 @@ seccomp_compile(char *why, size_t whylen)
 		snprintf(why, whylen, "seccomp filter has a bad size");
 		goto out;
 	}
-	free(seccomp_bpf);
-	if ((seccomp_bpf = malloc(len)) == NULL) {
+	free(filter_bpf);
+	if ((filter_bpf = malloc(len)) == NULL) {
 		snprintf(why, whylen, "out of memory");
 		goto out;
 	}
-	if (pread(fd, seccomp_bpf, len, 0) != len) {
+	if (pread(fd, filter_bpf, len, 0) != len) {
 		snprintf(why, whylen, "reading back the seccomp filter failed");
 		goto out;
 	}
-	seccomp_bpf_len = len;
+	filter_bpf_len = len;
 	ret = 0;
 out:
 	if (fd >= 0 && close(fd) < 0 && ret == 0) {
@@ -261,16 +272,16 @@ out:
 }
 
 int
-seccomp_install(char *why, size_t whylen)
+sandbox_filter_install(char *why, size_t whylen)
 {
 	struct sock_fprog prog;
 
-	if (seccomp_bpf == NULL) {
+	if (filter_bpf == NULL) {
 		snprintf(why, whylen, "seccomp filter not compiled (sandbox_init not called)");
 		return -1;
 	}
-	prog.len = seccomp_bpf_len / sizeof(struct sock_filter);
-	prog.filter = seccomp_bpf;
+	prog.len = filter_bpf_len / sizeof(struct sock_filter);
+	prog.filter = filter_bpf;
 	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0) {
 		snprintf(why, whylen, "seccomp filter: %s", strerror(errno));
 		return -1;

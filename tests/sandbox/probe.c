@@ -42,27 +42,49 @@ errname(int e)
 	static char buf[32];
 
 	switch (e) {
-	case EPERM: return "EPERM";
-	case ENOSYS: return "ENOSYS";
-	case EACCES: return "EACCES";
-	case EAFNOSUPPORT: return "EAFNOSUPPORT";
-	case EINVAL: return "EINVAL";
-	case EFAULT: return "EFAULT";
-	case ENOENT: return "ENOENT";
-	case EBADF: return "EBADF";
-	case ESRCH: return "ESRCH";
-	case EROFS: return "EROFS";
-	case ENOTTY: return "ENOTTY";
-	case EIO: return "EIO";
-	case EEXIST: return "EEXIST";
-	case EXDEV: return "EXDEV";
-	case ENETUNREACH: return "ENETUNREACH";
-	case ECONNREFUSED: return "ECONNREFUSED";
-	case EPROTONOSUPPORT: return "EPROTONOSUPPORT";
-	case ESOCKTNOSUPPORT: return "ESOCKTNOSUPPORT";
-	case EOPNOTSUPP: return "EOPNOTSUPP";
-	case EAGAIN: return "EAGAIN";
-	default: snprintf(buf, sizeof(buf), "errno%d", e); return buf;
+	case EPERM:
+		return "EPERM";
+	case ENOSYS:
+		return "ENOSYS";
+	case EACCES:
+		return "EACCES";
+	case EAFNOSUPPORT:
+		return "EAFNOSUPPORT";
+	case EINVAL:
+		return "EINVAL";
+	case EFAULT:
+		return "EFAULT";
+	case ENOENT:
+		return "ENOENT";
+	case EBADF:
+		return "EBADF";
+	case ESRCH:
+		return "ESRCH";
+	case EROFS:
+		return "EROFS";
+	case ENOTTY:
+		return "ENOTTY";
+	case EIO:
+		return "EIO";
+	case EEXIST:
+		return "EEXIST";
+	case EXDEV:
+		return "EXDEV";
+	case ENETUNREACH:
+		return "ENETUNREACH";
+	case ECONNREFUSED:
+		return "ECONNREFUSED";
+	case EPROTONOSUPPORT:
+		return "EPROTONOSUPPORT";
+	case ESOCKTNOSUPPORT:
+		return "ESOCKTNOSUPPORT";
+	case EOPNOTSUPP:
+		return "EOPNOTSUPP";
+	case EAGAIN:
+		return "EAGAIN";
+	default:
+		snprintf(buf, sizeof(buf), "errno%d", e);
+		return buf;
 	}
 }
 

@@ -31,8 +31,7 @@
 static struct termios saved_tio;
 static int saved_tio_ok;
 
-static void __attribute__((noreturn))
-usage(void)
+static void __attribute__((noreturn)) usage(void)
 {
 	fprintf(stderr, "usage: sandbox-run --work DIR --uid N --gid N [--user NAME] [--pty] "
 			"[--mem SIZE] [--pids N] [--fsize SIZE] [--cpu SEC] [--tmp SIZE] "
@@ -153,7 +152,8 @@ relay(struct sandbox_proc *p, int pty, int timeout)
 			ierr = n++;
 		}
 		r = poll(fds, n, reaped ? 200 : (pidfd >= 0 ? 1000 : 50));
-		/* SIGTERM/SIGHUP/SIGINT to the harness: end the sandbox, reap, remove its cgroup. */
+		/* SIGTERM/SIGHUP/SIGINT to the harness: end the sandbox, reap, remove its cgroup.
+		 */
 		if (got_signal && !reaped)
 			sandbox_kill(p);
 		if (r < 0 && errno != EINTR)
@@ -285,12 +285,12 @@ int
 main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"work", 1, 0, 'w'},	 {"uid", 1, 0, 'u'},	     {"gid", 1, 0, 'g'},
-	    {"user", 1, 0, 'U'},	 {"pty", 0, 0, 'p'},	     {"mem", 1, 0, 'm'},
-	    {"pids", 1, 0, 'P'},	 {"fsize", 1, 0, 'f'},	     {"cpu", 1, 0, 'c'},
-	    {"tmp", 1, 0, 't'},		 {"airlock-sock", 1, 0, 'S'}, {"airlock-bin", 1, 0, 'B'},
-	    {"timeout", 1, 0, 'T'},	 {"rlimits-only", 0, 0, 'R'}, {"hold", 1, 0, 'H'},
-	    {"verbose", 0, 0, 'v'},	 {"bench", 1, 0, 'N'},	     {0, 0, 0, 0}};
+	    {"work", 1, 0, 'w'},    {"uid", 1, 0, 'u'},		 {"gid", 1, 0, 'g'},
+	    {"user", 1, 0, 'U'},    {"pty", 0, 0, 'p'},		 {"mem", 1, 0, 'm'},
+	    {"pids", 1, 0, 'P'},    {"fsize", 1, 0, 'f'},	 {"cpu", 1, 0, 'c'},
+	    {"tmp", 1, 0, 't'},	    {"airlock-sock", 1, 0, 'S'}, {"airlock-bin", 1, 0, 'B'},
+	    {"timeout", 1, 0, 'T'}, {"rlimits-only", 0, 0, 'R'}, {"hold", 1, 0, 'H'},
+	    {"verbose", 0, 0, 'v'}, {"bench", 1, 0, 'N'},	 {0, 0, 0, 0}};
 	struct sandbox_spec spec;
 	struct sandbox_proc proc;
 	char why[256], *cmd[2] = {NULL, NULL};
@@ -304,24 +304,59 @@ main(int argc, char **argv)
 	spec.limits = (struct sandbox_limits){1ULL << 30, 256, 1ULL << 30, 3600, 64ULL << 20};
 	while ((c = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
 		switch (c) {
-		case 'w': spec.work_dir = optarg; break;
-		case 'u': spec.uid = (uid_t)strtoul(optarg, NULL, 10); break;
-		case 'g': spec.gid = (gid_t)strtoul(optarg, NULL, 10); break;
-		case 'U': spec.user = optarg; break;
-		case 'p': spec.use_pty = 1; break;
-		case 'm': spec.limits.memory_max = size_arg(optarg); break;
-		case 'P': spec.limits.pids_max = (uint32_t)strtoul(optarg, NULL, 10); break;
-		case 'f': spec.limits.file_size_max = size_arg(optarg); break;
-		case 'c': spec.limits.cpu_time_max = strtoull(optarg, NULL, 10); break;
-		case 't': spec.limits.tmp_size = size_arg(optarg); break;
-		case 'S': spec.airlock_sock = optarg; break;
-		case 'B': spec.airlock_bin = optarg; break;
-		case 'T': timeout = atoi(optarg); break;
-		case 'R': limits_force_rlimits(); break;
-		case 'H': nhold = atoi(optarg); break;
-		case 'v': verbose = 1; break;
-		case 'N': nbench = atoi(optarg); break;
-		default: usage();
+		case 'w':
+			spec.work_dir = optarg;
+			break;
+		case 'u':
+			spec.uid = (uid_t)strtoul(optarg, NULL, 10);
+			break;
+		case 'g':
+			spec.gid = (gid_t)strtoul(optarg, NULL, 10);
+			break;
+		case 'U':
+			spec.user = optarg;
+			break;
+		case 'p':
+			spec.use_pty = 1;
+			break;
+		case 'm':
+			spec.limits.memory_max = size_arg(optarg);
+			break;
+		case 'P':
+			spec.limits.pids_max = (uint32_t)strtoul(optarg, NULL, 10);
+			break;
+		case 'f':
+			spec.limits.file_size_max = size_arg(optarg);
+			break;
+		case 'c':
+			spec.limits.cpu_time_max = strtoull(optarg, NULL, 10);
+			break;
+		case 't':
+			spec.limits.tmp_size = size_arg(optarg);
+			break;
+		case 'S':
+			spec.airlock_sock = optarg;
+			break;
+		case 'B':
+			spec.airlock_bin = optarg;
+			break;
+		case 'T':
+			timeout = atoi(optarg);
+			break;
+		case 'R':
+			limits_force_rlimits();
+			break;
+		case 'H':
+			nhold = atoi(optarg);
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		case 'N':
+			nbench = atoi(optarg);
+			break;
+		default:
+			usage();
 		}
 	}
 	if (spec.work_dir == NULL || spec.uid == 0 || spec.gid == 0)
