@@ -67,8 +67,9 @@ struct rule {
 
 /* clang-format off */
 static const struct rule filter_table[] = {
-	/* Terminal injection: push characters into the controlling terminal's input queue, which
-	 * the gateway-side shell of the session would read (CVE-2017-5226, bubblewrap). */
+	/* Terminal injection: characters pushed into the terminal's input queue are read as if
+	 * the user typed them. CVE-2017-5226 left bubblewrap through a terminal shared with the
+	 * outside; here any program (an imported script) could type into the user's shell. */
 	DENY_IF("ioctl", EPERM, 1, M32, TIOCSTI, "TIOCSTI: CVE-2017-5226, mask CVE-2019-10063"),
 	DENY_IF("ioctl", EPERM, 1, M32, TIOCLINUX, "TIOCLINUX: console paste/selection injection"),
 	/* Reading or changing other processes' memory. */
