@@ -386,6 +386,21 @@ except OSError as e:
     print('limited', errno.errorcode[e.errno], n < 32)
 \""
 	expect_out "limited EAGAIN True"; pass ;;
+fork_limit_rlimits)
+	# RLIMIT_NPROC counts the uid's processes host-wide: a uid of its own for this case.
+	OUT=$("$SANDBOX_RUN" --rlimits-only --pids 32 --work "$WORK" --uid 200177 --gid $GID_ -- "python3 -c \"
+import os, time, errno
+n = 0
+try:
+    for i in range(200):
+        if os.fork() == 0:
+            time.sleep(30); os._exit(0)
+        n += 1
+    print('unlimited', n)
+except OSError as e:
+    print('limited', errno.errorcode[e.errno], n < 32)
+\"" 2>&1)
+	expect_out "limited EAGAIN True"; pass "rlimits backend: RLIMIT_NPROC" ;;
 fork_bomb)
 	run --pids 64 --timeout 5 -- 'bomb() { bomb | bomb & }; bomb; sleep 30'
 	[ "$RC" = 137 ] || fail "bomb sandbox did not end by the kill (rc $RC)"
