@@ -152,6 +152,7 @@ status_all(struct store *st, const struct airlock_actor *who, struct status_buf 
 			sb->more++;
 			continue;
 		}
+		queue_safe_text(s.name, s.name, sizeof(s.name), 0);
 		fmt_time(s.created, t, sizeof(t));
 		sb_add(sb, "%-7" PRIu64 " %-6s %-9s %-5s %-16s %11" PRIu64 " %-20s %s\n", s.id,
 		       queue_kind_name(s.kind), queue_state_name(s.state),
@@ -183,6 +184,7 @@ status_one(struct store *st, const struct airlock_actor *who, uint64_t id, struc
 		free(r);
 		return 1;
 	}
+	queue_display(r);
 	blob_hex(r->sha256, hex);
 	fmt_time(r->s.created, t1, sizeof(t1));
 	fmt_time(r->s.decided, t2, sizeof(t2));

@@ -140,6 +140,8 @@ struct list_ctx {
 static void
 summary_json(json_t *o, const struct req_summary *s)
 {
+	char name[256];
+
 	json_object_set_new(o, "id", json_integer((json_int_t)s->id));
 	json_object_set_new(o, "kind", json_string(queue_kind_name(s->kind)));
 	json_object_set_new(o, "state", json_string(queue_state_name(s->state)));
@@ -150,7 +152,8 @@ summary_json(json_t *o, const struct req_summary *s)
 		json_object_set_new(o, "to_area", json_string(s->to_area));
 	json_object_set_new(o, "requester", json_string(s->requester));
 	/* Names are any bytes >= 0x20: not always UTF-8, so not always a JSON string. */
-	json_object_set_new(o, "name", json_stringn_nocheck(s->name, strlen(s->name)));
+	json_object_set_new(o, "name",
+			    json_string(queue_safe_text(s->name, name, sizeof(name), 0)));
 	json_object_set_new(o, "size", json_integer((json_int_t)s->size));
 	json_object_set_new(o, "created", json_integer((json_int_t)s->created));
 	json_object_set_new(o, "decided", json_integer((json_int_t)s->decided));
@@ -232,7 +235,7 @@ static int
 list_visit(const struct req_summary *s, const MDB_val *rec, void *arg)
 {
 	struct list_ctx *lc = arg;
-	char line[1024], *p = line;
+	char line[1024], name[256], *p = line;
 
 	(void)rec;
 	if ((lc->state > 0 && s->state != lc->state) ||
@@ -262,7 +265,7 @@ list_visit(const struct req_summary *s, const MDB_val *rec, void *arg)
 	p = put_pad(p, s->requester, 16);
 	p = put_u64(p, s->size, 11, 1);
 	p = put_time(p, s->created);
-	p = put_pad(p, s->name, 0);
+	p = put_pad(p, queue_safe_text(s->name, name, sizeof(name), 0), 0);
 	p[-1] = '\n';
 	return fwrite(line, 1, (size_t)(p - line), stdout) == (size_t)(p - line) ? 0 : -1;
 }
@@ -330,6 +333,8 @@ cmd_show(struct ctl *c, struct opts *o)
 			       id);
 		goto out;
 	}
+	/* Names, reasons and notes come from requesters: nothing reaches the terminal raw. */
+	queue_display(r);
 	blob_hex(r->sha256, hex);
 	if (o->json) {
 		json_t *j = json_object();
@@ -339,15 +344,12 @@ cmd_show(struct ctl *c, struct opts *o)
 			goto out;
 		}
 		summary_json(j, &r->s);
-		json_object_set_new(j, "path",
-				    json_stringn_nocheck(r->relpath, strlen(r->relpath)));
+		json_object_set_new(j, "path", json_string(r->relpath));
 		json_object_set_new(j, "sha256", json_string(hex));
-		json_object_set_new(j, "reason",
-				    json_stringn_nocheck(r->reason, strlen(r->reason)));
+		json_object_set_new(j, "reason", json_string(r->reason));
 		json_object_set_new(j, "reviewer", json_string(r->reviewer));
-		json_object_set_new(j, "note", json_stringn_nocheck(r->note, strlen(r->note)));
-		json_object_set_new(j, "report",
-				    json_stringn_nocheck(r->report, strlen(r->report)));
+		json_object_set_new(j, "note", json_string(r->note));
+		json_object_set_new(j, "report", json_string(r->report));
 		rc = json_dumpf(j, stdout, JSON_INDENT(2));
 		json_decref(j);
 		putchar('\n');
@@ -539,7 +541,11 @@ ctl_check(struct ctl *c, int argc, char **argv)
 	}
 	if (check_fd(c->cfg, fd, name, rep, err, sizeof(err)) < 0) {
 		rc = ctl_fail("%s: %s", ctl_name(file, nb, sizeof(nb)), err);
-	} else if (o.json) {
+		goto done;
+	}
+	/* The report quotes table headers: nothing reaches the terminal or JSON raw. */
+	queue_safe_text(rep->text, rep->text, sizeof(rep->text), 1);
+	if (o.json) {
 		json_t *j = json_pack("{s:s, s:i, s:s%}", "result", queue_check_name(rep->result),
 				      "findings", (int)rep->nfindings, "report", rep->text,
 				      strlen(rep->text));
@@ -552,6 +558,7 @@ ctl_check(struct ctl *c, int argc, char **argv)
 		fputs(rep->text, stdout);
 		rc = 0;
 	}
+done:
 	free(rep);
 out:
 	if (fd >= 0)

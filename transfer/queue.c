@@ -67,6 +67,74 @@ queue_check_name(int check)
 	return check >= CHECK_NONE && check <= CHECK_FAIL ? check_names[check] : "?";
 }
 
+/* Length of the valid UTF-8 sequence at p (1..4) and its code point, or 0 if invalid. */
+static size_t
+utf8_seq(const unsigned char *p, uint32_t *cp)
+{
+	size_t n, i;
+	uint32_t c = p[0], min;
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2, c &= 0x1f, min = 0x80;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3, c &= 0x0f, min = 0x800;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4, c &= 0x07, min = 0x10000;
+	else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (p[i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return n;
+}
+
+const char *
+queue_safe_text(const char *in, char *out, size_t outlen, int keep_nl)
+{
+	const unsigned char *p = (const unsigned char *)in;
+	size_t o = 0;
+
+	if (outlen == 0)
+		return out;
+	while (*p && o + 1 < outlen) {
+		uint32_t cp;
+		size_t n = utf8_seq(p, &cp);
+
+		if (n == 0 || (cp < 0x20 && !(keep_nl && cp == '\n')) ||
+		    (cp >= 0x7f && cp <= 0x9f)) {
+			out[o++] = '?';
+			p += n ? n : 1;
+			continue;
+		}
+		if (o + n >= outlen)
+			break;
+		memmove(out + o, p, n); /* in place (out == in) is allowed */
+		o += n;
+		p += n;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+void
+queue_display(struct request *r)
+{
+	queue_safe_text(r->s.name, r->s.name, sizeof(r->s.name), 0);
+	queue_safe_text(r->relpath, r->relpath, sizeof(r->relpath), 0);
+	queue_safe_text(r->reason, r->reason, sizeof(r->reason), 0);
+	queue_safe_text(r->note, r->note, sizeof(r->note), 0);
+	queue_safe_text(r->report, r->report, sizeof(r->report), 1);
+}
+
 int
 queue_encode(const struct request *r, uint8_t **out, size_t *outlen)
 {

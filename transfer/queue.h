@@ -56,6 +56,16 @@ int queue_state_parse(const char *s);
 const char *queue_check_name(int check);
 
 /*
+ * Text from requesters (file names, reasons, notes, table headers) made safe for a reviewer's
+ * terminal and for JSON: invalid UTF-8, C0 and C1 control characters (C1 includes the 8-bit
+ * CSI, 0x9b) become '?'; newlines are kept only when keep_nl is set. Returns out.
+ */
+const char *queue_safe_text(const char *in, char *out, size_t outlen, int keep_nl);
+/* Applies queue_safe_text in place to every free-text field of a decoded record. */
+struct request;
+void queue_display(struct request *r);
+
+/*
  * The state machine (SPEC "The airlock"): returns the audit event of the transition from -> to,
  * or NULL if the table does not allow it. Nothing else in transfer/ decides what may follow what.
  */

@@ -99,12 +99,36 @@ test_roundtrip_and_truncation(void **state)
 	free(b);
 }
 
+static void
+test_safe_text(void **state)
+{
+	char out[64];
+
+	(void)state;
+	assert_string_equal(queue_safe_text("t\xe6\x97\xa5.csv", out, sizeof(out), 0),
+			    "t\xe6\x97\xa5.csv");
+	/* C1 controls, raw 8-bit CSI, invalid bytes, overlong, surrogate, C0, DEL */
+	assert_string_equal(queue_safe_text("a\xc2\x9b[2Jb", out, sizeof(out), 0), "a?[2Jb");
+	assert_string_equal(queue_safe_text("a\x9b[2J", out, sizeof(out), 0), "a?[2J");
+	assert_string_equal(queue_safe_text("\xff\xc0\xaf", out, sizeof(out), 0), "???");
+	assert_string_equal(queue_safe_text("\xed\xa0\x80x", out, sizeof(out), 0), "???x");
+	assert_string_equal(queue_safe_text("a\x1b[0m\x7f", out, sizeof(out), 0), "a?[0m?");
+	assert_string_equal(queue_safe_text("l1\nl2", out, sizeof(out), 0), "l1?l2");
+	assert_string_equal(queue_safe_text("l1\nl2", out, sizeof(out), 1), "l1\nl2");
+	/* truncated sequence at the end, and a buffer too small for a whole character */
+	assert_string_equal(queue_safe_text("ab\xe6\x97", out, sizeof(out), 0), "ab??");
+	assert_string_equal(queue_safe_text("a\xe6\x97\xa5", out, 3, 0), "a");
+	strcpy(out, "x\xc2\x9by");
+	assert_string_equal(queue_safe_text(out, out, sizeof(out), 0), "x?y");
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_only_spec_transitions),
 	    cmocka_unit_test(test_roundtrip_and_truncation),
+	    cmocka_unit_test(test_safe_text),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -53,5 +53,12 @@ ctl check "$T/t.csv" --json | python3 -c 'import json,sys; d=json.load(sys.stdin
 # list filters and show --json
 ctl --json transfer list --project p1 --state released | python3 -c 'import json,sys; d=json.load(sys.stdin); assert len(d)==2 and all(r["state"]=="released" for r in d), d'
 ctl --json transfer show "$id" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["to_area"]=="remote" and d["reviewer"]=="adm2" and d["path"]=="out/deep/r.txt", d'
+# a requester's file name with an 8-bit CSI (C1) and invalid UTF-8 never reaches the terminal raw
+evil=$(printf 'x\302\233[2Jy\377.txt')
+printf 'e\n' | ctl --as adm1 transfer import p1 onsite - --name "$evil" >/dev/null
+ctl transfer list > "$T/list"
+grep -q 'x?\[2Jy?\.txt' "$T/list" || fail "name not shown safely"
+LC_ALL=C grep -q "$(printf '\302\233')" "$T/list" && fail "raw C1 in the listing"
+ctl --json transfer list | python3 -c 'import json,sys; json.load(sys.stdin)' || fail "JSON not valid UTF-8"
 ctl audit verify >/dev/null || fail "audit chain"
 echo PASS
