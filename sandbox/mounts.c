@@ -114,13 +114,21 @@ mounts_mkfile(const char *path, char *why, size_t whylen)
 static int
 mounts_copy(const char *src, const char *dst, char *why, size_t whylen)
 {
+	struct stat st;
 	ssize_t n;
 	off_t total = 0;
 	int in, out, ret = 0;
 
 	if ((in = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
 		return mounts_fail(why, whylen, "open", src);
-	if ((out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644)) < 0) {
+	/* A copy is owned by root like the original; a file the world may not read on the host
+	 * is not copied at all (a bind would keep its mode, a copy might not). */
+	if (fstat(in, &st) < 0 || !(st.st_mode & S_IROTH)) {
+		(void)close(in);
+		return 0;
+	}
+	if ((out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+			st.st_mode & 0755)) < 0) {
 		(void)close(in);
 		return mounts_fail(why, whylen, "create", dst);
 	}

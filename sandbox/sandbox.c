@@ -219,6 +219,9 @@ static void __attribute__((noreturn)) child_main(struct child_args *a)
 	/* The monitor's death ends the sandbox (set again after setuid, which clears it). */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		child_fail("pdeathsig failed");
+	/* The new root's files must not depend on the monitor's umask (a daemon's is often 077,
+	 * which would leave /etc/passwd unreadable to the user). */
+	umask(022);
 	if (sethostname(SANDBOX_HOSTNAME, strlen(SANDBOX_HOSTNAME)) < 0)
 		child_fail("sethostname failed");
 	if (child_loopback() < 0)
