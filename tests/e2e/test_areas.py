@@ -64,8 +64,8 @@ try:
 	check(r.returncode != 0, "nothing crossed before approval")
 	r = g.mux(a2, "transfer approve %d --note ok" % mid)
 	check(state(mid) in ("approved", "released"), "adm2 approves the move")
-	# A move to the top of an area fails its delivery after linking the file (fsync of an
-	# O_PATH directory fd, transfer/airlock.c open_parents): see docs/e2e.md.
+	# Regression: a move to the top of an area used to fail its delivery after linking the
+	# file (fsync of the area's O_PATH fd; fixed in transfer b3be21a).
 	soft_check(r.returncode == 0 and state(mid) == "released",
 	           "the top-level move is delivered and released (%s, %s)" %
 	           (r.stderr.strip(), state(mid)))
