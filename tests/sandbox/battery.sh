@@ -493,6 +493,18 @@ exit_status)
 	run -- 'kill -KILL $$'
 	[ "$RC" = 137 ] || fail "SIGKILL reported as $RC"
 	pass "exit and signals reported" ;;
+monitor_umask_077)
+	# A daemon's umask is often 077; the sandbox's root must not inherit it.
+	OUT=$(umask 077; "$SANDBOX_RUN" --work "$WORK" --uid $UID_ --gid $GID_ --user alice -- 'id -un; umask; ls /etc/ld.so.cache' 2>&1)
+	expect_out "alice
+0007
+/etc/ld.so.cache"; pass ;;
+monitor_sigpipe_ignored)
+	# Dispositions the monitor ignores (libssh servers ignore SIGPIPE) are reset for the command.
+	OUT=$(trap '' PIPE; "$SANDBOX_RUN" --work "$WORK" --uid $UID_ --gid $GID_ -- 'yes | head -1; echo "${PIPESTATUS:-}"; grep SigIgn /proc/self/status' 2>&1)
+	expect_out "y
+
+SigIgn:	0000000000000000"; pass ;;
 stdin_relay)
 	OUT=$(printf 'line1\nline2\n' | "$SANDBOX_RUN" --work "$WORK" --uid $UID_ --gid $GID_ -- "wc -l; echo err >&2" 2>/dev/null)
 	expect_out 2; pass ;;
