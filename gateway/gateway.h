@@ -27,8 +27,8 @@ void monitor_run(const struct config *cfg, const char *exe_dir, int client_fd,
 		 const struct gw_peer *peer) __attribute__((noreturn));
 
 /* The unprivileged SSH side. Runs after privsep_drop(); never returns. */
-void worker_run(const struct config *cfg, int client_fd, int mon_sock,
-		const struct gw_peer *peer) __attribute__((noreturn));
+void worker_run(const struct config *cfg, int client_fd, int mon_sock, const struct gw_peer *peer)
+    __attribute__((noreturn));
 
 /* chroot to state_dir/empty, drop to GW_WORKER_UID/GID, no_new_privs, seccomp. */
 int privsep_drop(const char *state_dir, char *why, size_t whylen);

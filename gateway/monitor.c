@@ -73,7 +73,7 @@ struct monitor {
 	int state;
 	unsigned failures;
 	time_t deadline;
-	char login[128];      /* login that passed the first factor */
+	char login[128];	  /* login that passed the first factor */
 	struct auth_decision dec; /* filled by the TOTP step */
 	struct airlock_actor who;
 	struct mon_session sess[MON_MAX_SESSIONS];
@@ -84,7 +84,7 @@ struct monitor {
 };
 
 static volatile sig_atomic_t mon_term;
-static int mon_sigpipe[2] = { -1, -1 };
+static int mon_sigpipe[2] = {-1, -1};
 
 typedef int (*mon_handler)(struct monitor *m, struct rbuf *r, struct wbuf *reply, int *fds,
 			   int *nfds);
@@ -105,15 +105,15 @@ static const struct {
 	int states;
 	mon_handler fn;
 } mon_dispatch[] = {
-	{ MON_AUTH_PASSWORD, ST_PREAUTH, mon_auth_password },
-	{ MON_AUTH_PUBKEY, ST_PREAUTH, mon_auth_pubkey },
-	{ MON_AUTH_TOTP, ST_NEED_TOTP, mon_auth_totp },
-	{ MON_SESSION_START, ST_AUTHED, mon_session_start },
-	{ MON_OUTBOX_LIST, ST_AUTHED, mon_outbox_list },
-	{ MON_OUTBOX_OPEN, ST_AUTHED, mon_outbox_open },
-	{ MON_UPLOAD_BEGIN, ST_AUTHED, mon_upload_begin },
-	{ MON_UPLOAD_COMMIT, ST_AUTHED, mon_upload_commit },
-	{ MON_UPLOAD_ABORT, ST_AUTHED, mon_upload_abort },
+    {MON_AUTH_PASSWORD, ST_PREAUTH, mon_auth_password},
+    {MON_AUTH_PUBKEY, ST_PREAUTH, mon_auth_pubkey},
+    {MON_AUTH_TOTP, ST_NEED_TOTP, mon_auth_totp},
+    {MON_SESSION_START, ST_AUTHED, mon_session_start},
+    {MON_OUTBOX_LIST, ST_AUTHED, mon_outbox_list},
+    {MON_OUTBOX_OPEN, ST_AUTHED, mon_outbox_open},
+    {MON_UPLOAD_BEGIN, ST_AUTHED, mon_upload_begin},
+    {MON_UPLOAD_COMMIT, ST_AUTHED, mon_upload_commit},
+    {MON_UPLOAD_ABORT, ST_AUTHED, mon_upload_abort},
 };
 
 static void
@@ -134,10 +134,14 @@ static const char *
 mon_kind_name(int kind)
 {
 	switch (kind) {
-	case MON_SK_SHELL: return "shell";
-	case MON_SK_EXEC: return "exec";
-	case MON_SK_SFTP: return "sftp";
-	case MON_SK_ADMIN: return "admin";
+	case MON_SK_SHELL:
+		return "shell";
+	case MON_SK_EXEC:
+		return "exec";
+	case MON_SK_SFTP:
+		return "sftp";
+	case MON_SK_ADMIN:
+		return "admin";
 	}
 	return "?";
 }
@@ -234,8 +238,8 @@ mon_auth_totp(struct monitor *m, struct rbuf *r, struct wbuf *reply, int *fds, i
 	wbuf_put_str(reply, m->dec.acct.name);
 	wbuf_put_str(reply, m->dec.project);
 	wbuf_put_str(reply, m->dec.area);
-	log_info("%s: %s logged in (role %s, project %s, area %s)", m->peer->text,
-		 m->dec.acct.name, role_name(m->dec.acct.role), m->dec.project, m->dec.area);
+	log_info("%s: %s logged in (role %s, project %s, area %s)", m->peer->text, m->dec.acct.name,
+		 role_name(m->dec.acct.role), m->dec.project, m->dec.area);
 	return 0;
 }
 
@@ -471,9 +475,12 @@ static int
 mon_kind_allowed(enum role role, int kind)
 {
 	switch (role) {
-	case ROLE_ANALYST: return kind == MON_SK_SHELL || kind == MON_SK_EXEC || kind == MON_SK_SFTP;
-	case ROLE_STATS: return kind == MON_SK_SFTP;
-	case ROLE_ADMIN: return kind == MON_SK_ADMIN;
+	case ROLE_ANALYST:
+		return kind == MON_SK_SHELL || kind == MON_SK_EXEC || kind == MON_SK_SFTP;
+	case ROLE_STATS:
+		return kind == MON_SK_SFTP;
+	case ROLE_ADMIN:
+		return kind == MON_SK_ADMIN;
 	}
 	return 0;
 }
@@ -486,7 +493,7 @@ mon_start_sandbox(struct monitor *m, struct mon_session *s, struct mon_start *ss
 	struct project proj;
 	MDB_txn *txn = NULL;
 	char work[4200], bin[4200], err[256];
-	char *argv[2] = { ss->command, NULL };
+	char *argv[2] = {ss->command, NULL};
 	int rc;
 
 	if (store_begin(m->st, 1, &txn) != 0) {
@@ -542,8 +549,8 @@ mon_start_sandbox(struct monitor *m, struct mon_session *s, struct mon_start *ss
 
 /* Admin commands run as `wsgatectl -c CONFIG --as ADMIN transfer|audit ...`, no shell. */
 static int
-mon_start_admin(struct monitor *m, struct mon_session *s, struct mon_start *ss, int *fds,
-		int *nfds, char *why, size_t whylen)
+mon_start_admin(struct monitor *m, struct mon_session *s, struct mon_start *ss, int *fds, int *nfds,
+		char *why, size_t whylen)
 {
 	int in[2], out[2], err[2];
 	char ctl[4200];
@@ -551,8 +558,8 @@ mon_start_admin(struct monitor *m, struct mon_session *s, struct mon_start *ss, 
 	int k = 0;
 	pid_t pid;
 
-	if (ss->argc < 1 || (strcmp(ss->argv[0], "transfer") != 0 &&
-			     strcmp(ss->argv[0], "audit") != 0)) {
+	if (ss->argc < 1 ||
+	    (strcmp(ss->argv[0], "transfer") != 0 && strcmp(ss->argv[0], "audit") != 0)) {
 		snprintf(why, whylen, "admin command not allowed");
 		return -1;
 	}
@@ -575,7 +582,7 @@ mon_start_admin(struct monitor *m, struct mon_session *s, struct mon_start *ss, 
 	if (pid < 0)
 		goto perr3;
 	if (pid == 0) {
-		char *envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8", NULL };
+		char *envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8", NULL};
 
 		sigset_t all;
 		sigemptyset(&all);
@@ -617,7 +624,7 @@ mon_session_start(struct monitor *m, struct rbuf *r, struct wbuf *reply, int *fd
 	struct mon_start *ss;
 	struct mon_session *s = NULL;
 	char why[256] = "", q[2048];
-	int st[2] = { -1, -1 };
+	int st[2] = {-1, -1};
 	int rc = -1, ok = 0;
 
 	if ((ss = calloc(1, sizeof(*ss))) == NULL)
@@ -643,7 +650,7 @@ mon_session_start(struct monitor *m, struct rbuf *r, struct wbuf *reply, int *fd
 			goto refuse;
 		}
 		if ((ss->kind == MON_SK_ADMIN ? mon_start_admin : mon_start_sandbox)(
-			    m, s, ss, fds, nfds, why, sizeof(why)) != 0)
+			m, s, ss, fds, nfds, why, sizeof(why)) != 0)
 			goto refuse;
 		s->status_wr = st[1];
 		st[1] = -1;
@@ -904,8 +911,7 @@ mon_dispatch_one(struct monitor *m)
 	return rc;
 }
 
-static void
-mon_shutdown(struct monitor *m, int code) __attribute__((noreturn));
+static void mon_shutdown(struct monitor *m, int code) __attribute__((noreturn));
 
 static void
 mon_shutdown(struct monitor *m, int code)

@@ -126,15 +126,11 @@ const char *
 mon_type_name(int type)
 {
 	static const char *names[MON_TYPE_MAX] = {
-		[MON_AUTH_PASSWORD] = "auth_password",
-		[MON_AUTH_PUBKEY] = "auth_pubkey",
-		[MON_AUTH_TOTP] = "auth_totp",
-		[MON_SESSION_START] = "session_start",
-		[MON_OUTBOX_LIST] = "outbox_list",
-		[MON_OUTBOX_OPEN] = "outbox_open",
-		[MON_UPLOAD_BEGIN] = "upload_begin",
-		[MON_UPLOAD_COMMIT] = "upload_commit",
-		[MON_UPLOAD_ABORT] = "upload_abort",
+	    [MON_AUTH_PASSWORD] = "auth_password", [MON_AUTH_PUBKEY] = "auth_pubkey",
+	    [MON_AUTH_TOTP] = "auth_totp",	   [MON_SESSION_START] = "session_start",
+	    [MON_OUTBOX_LIST] = "outbox_list",	   [MON_OUTBOX_OPEN] = "outbox_open",
+	    [MON_UPLOAD_BEGIN] = "upload_begin",   [MON_UPLOAD_COMMIT] = "upload_commit",
+	    [MON_UPLOAD_ABORT] = "upload_abort",
 	};
 
 	if (type == MON_REPLY)

@@ -56,8 +56,7 @@ struct wchan {
 /* ---- monitor calls for the SFTP backend ---- */
 
 static int
-session_be_outbox_list(void *arg, int (*fn)(const struct outbox_entry *e, void *fnarg),
-		       void *fnarg)
+session_be_outbox_list(void *arg, int (*fn)(const struct outbox_entry *e, void *fnarg), void *fnarg)
 {
 	static uint8_t buf[MON_MAX_MSG];
 	struct wchan *c = arg;
@@ -144,8 +143,8 @@ session_be_upload_begin(void *arg, const char *name, int *fd, uint64_t *token)
 }
 
 static int
-session_be_upload_commit(void *arg, uint64_t token, const char *name, const char *reason,
-			 char *msg, size_t msglen)
+session_be_upload_commit(void *arg, uint64_t token, const char *name, const char *reason, char *msg,
+			 size_t msglen)
 {
 	static uint8_t buf[MON_MAX_MSG];
 	struct wchan *c = arg;
@@ -261,7 +260,8 @@ session_start(struct wchan *c, int kind, const char *command)
 
 	if (c->kind != 0)
 		return -1; /* one start per channel (RFC 4254 6.5) */
-	if (kind == MON_SK_ADMIN && (nwords = session_split(command, words, SESSION_MAX_WORDS)) <= 0)
+	if (kind == MON_SK_ADMIN &&
+	    (nwords = session_split(command, words, SESSION_MAX_WORDS)) <= 0)
 		return -1;
 	wbuf_init(&req);
 	wbuf_put_u8(&req, MON_SESSION_START);
@@ -339,8 +339,8 @@ session_start(struct wchan *c, int kind, const char *command)
 /* ---- channel request callbacks (0 = accepted) ---- */
 
 static int
-session_pty(ssh_session ss, ssh_channel ch, const char *term, int cols, int rows, int pxw,
-	    int pxh, void *ud)
+session_pty(ssh_session ss, ssh_channel ch, const char *term, int cols, int rows, int pxw, int pxh,
+	    void *ud)
 {
 	struct wchan *c = ud;
 
@@ -570,8 +570,11 @@ session_fd_out(socket_t fd, int revents, void *ud)
 	int is_err = fd == c->err_fd;
 
 	win = ssh_channel_window_size(c->ch);
-	if (win == 0 || c->ob_len > 0)
-		return 0; /* reconcile stops polling until the window opens */
+	/* in_write: libssh runs the event loop from inside ssh_channel_write (flush, waiting out
+	 * a key re-exchange); reading more here would overtake, or overwrite, the output of the
+	 * write in progress. The fd stays readable and is served on the next pass. */
+	if (win == 0 || c->ob_len > 0 || c->w->in_write)
+		return 0;
 	n = read(fd, buf, win < sizeof(buf) ? win : sizeof(buf));
 	if (n > 0) {
 		if (session_write(c, buf, (size_t)n, is_err) != 0)
@@ -606,8 +609,8 @@ session_fd_status(socket_t fd, int revents, void *ud)
 		return 0;
 	c->have_status = 1;
 	if (n == 4)
-		c->wstatus = (int)((uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
-				   (uint32_t)b[2] << 8 | b[3]);
+		c->wstatus =
+		    (int)((uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3]);
 	else
 		c->wstatus = SIGKILL; /* the monitor went away: report a kill */
 	return 0;
@@ -657,8 +660,7 @@ session_open(ssh_session ss, void *ud)
 }
 
 static void
-session_reg(struct wchan *c, int fd, int *reg, int want, short events,
-	    ssh_event_callback fn)
+session_reg(struct wchan *c, int fd, int *reg, int want, short events, ssh_event_callback fn)
 {
 	if (fd < 0 || *reg == want)
 		return;

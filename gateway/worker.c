@@ -38,8 +38,7 @@ worker_exit(struct worker *w, int code)
 }
 
 void
-worker_call(struct worker *w, struct wbuf *req, uint8_t *buf, struct rbuf *rep, int *fds,
-	    int *nfds)
+worker_call(struct worker *w, struct wbuf *req, uint8_t *buf, struct rbuf *rep, int *fds, int *nfds)
 {
 	size_t len;
 	int type;
@@ -156,8 +155,8 @@ static int
 worker_message(ssh_session ss, ssh_message msg, void *ud)
 {
 	struct worker *w = ud;
-	const char *prompts[1] = { "Verification code: " };
-	char echo[1] = { 0 };
+	const char *prompts[1] = {"Verification code: "};
+	char echo[1] = {0};
 	const char *answer;
 	int ok;
 
@@ -199,17 +198,19 @@ worker_setup_bind(struct worker *w, ssh_bind b, ssh_key key)
 		enum ssh_bind_options_e opt;
 		const char *val;
 	} pins[] = {
-		/* Pinned to modern algorithms; the system-wide libssh config is not read. */
-		{ SSH_BIND_OPTIONS_KEY_EXCHANGE, "curve25519-sha256,curve25519-sha256@libssh.org" },
-		{ SSH_BIND_OPTIONS_CIPHERS_C_S,
-		  "chacha20-poly1305@openssh.com,aes256-gcm@openssh.com,aes128-gcm@openssh.com" },
-		{ SSH_BIND_OPTIONS_CIPHERS_S_C,
-		  "chacha20-poly1305@openssh.com,aes256-gcm@openssh.com,aes128-gcm@openssh.com" },
-		{ SSH_BIND_OPTIONS_HMAC_C_S, "hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com" },
-		{ SSH_BIND_OPTIONS_HMAC_S_C, "hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com" },
-		{ SSH_BIND_OPTIONS_HOSTKEY_ALGORITHMS, "ssh-ed25519" },
-		{ SSH_BIND_OPTIONS_PUBKEY_ACCEPTED_KEY_TYPES,
-		  "ssh-ed25519,ecdsa-sha2-nistp256,rsa-sha2-512,rsa-sha2-256" },
+	    /* Pinned to modern algorithms; the system-wide libssh config is not read. */
+	    {SSH_BIND_OPTIONS_KEY_EXCHANGE, "curve25519-sha256,curve25519-sha256@libssh.org"},
+	    {SSH_BIND_OPTIONS_CIPHERS_C_S,
+	     "chacha20-poly1305@openssh.com,aes256-gcm@openssh.com,aes128-gcm@openssh.com"},
+	    {SSH_BIND_OPTIONS_CIPHERS_S_C,
+	     "chacha20-poly1305@openssh.com,aes256-gcm@openssh.com,aes128-gcm@openssh.com"},
+	    {SSH_BIND_OPTIONS_HMAC_C_S,
+	     "hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com"},
+	    {SSH_BIND_OPTIONS_HMAC_S_C,
+	     "hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com"},
+	    {SSH_BIND_OPTIONS_HOSTKEY_ALGORITHMS, "ssh-ed25519"},
+	    {SSH_BIND_OPTIONS_PUBKEY_ACCEPTED_KEY_TYPES,
+	     "ssh-ed25519,ecdsa-sha2-nistp256,rsa-sha2-512,rsa-sha2-256"},
 	};
 
 	if (ssh_bind_options_set(b, SSH_BIND_OPTIONS_PROCESS_CONFIG, &no) != SSH_OK)
@@ -245,8 +246,8 @@ worker_loop(struct worker *w)
 		    (uint64_t)(now - w->last_activity) >= w->cfg->idle_timeout)
 			break;
 		if (worker_term) {
-			/* The monitor ends the sandboxes first; give their exit statuses a moment to
-			 * reach the client as exit-signal, then go. */
+			/* The monitor ends the sandboxes first; give their exit statuses a moment
+			 * to reach the client as exit-signal, then go. */
 			if (term_at == 0)
 				term_at = now + 2;
 			if (session_count(w) == 0 || now >= term_at)

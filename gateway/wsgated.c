@@ -32,7 +32,7 @@
 #define GW_MAX_CHILDREN 4096
 
 static volatile sig_atomic_t gw_hup, gw_term;
-static int gw_sigpipe[2] = { -1, -1 };
+static int gw_sigpipe[2] = {-1, -1};
 
 static struct {
 	struct config *cfg;
@@ -188,8 +188,7 @@ gw_accept(int lfd)
 	close(fd);
 }
 
-static void
-gw_shutdown(void) __attribute__((noreturn));
+static void gw_shutdown(void) __attribute__((noreturn));
 
 static void
 gw_shutdown(void)
@@ -240,8 +239,8 @@ gw_scan(void)
 			log_warn("airlock start-up scan: %s", why);
 		else
 			log_info("airlock start-up scan: %lu staging file(s), %lu blob(s) removed, "
-				 "%lu delivery(ies) redone", stats.staging_removed, stats.blobs_removed,
-				 stats.redelivered);
+				 "%lu delivery(ies) redone",
+				 stats.staging_removed, stats.blobs_removed, stats.redelivered);
 		store_close(st);
 		_exit(0);
 	}
@@ -315,9 +314,14 @@ main(int argc, char **argv)
 
 	while ((ch = getopt(argc, argv, "c:f")) != -1) {
 		switch (ch) {
-		case 'c': conf = optarg; break;
-		case 'f': fg = 1; break;
-		default: gw_usage();
+		case 'c':
+			conf = optarg;
+			break;
+		case 'f':
+			fg = 1;
+			break;
+		default:
+			gw_usage();
 		}
 	}
 	if (conf == NULL || optind != argc)

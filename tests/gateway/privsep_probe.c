@@ -32,20 +32,34 @@ probe_run(int which)
 	char c = 'x';
 
 	switch (which) {
-	case 0: return getuid() == GW_WORKER_UID && getgid() == GW_WORKER_GID ? 0 : -1;
-	case 1: return open("/etc/passwd", O_RDONLY);
-	case 2: return openat(AT_FDCWD, "/", O_RDONLY | O_DIRECTORY);
-	case 3: return socket(AF_INET, SOCK_STREAM, 0);
-	case 4: return ioctl(0, TIOCSTI, &c);
-	case 5: return (int)syscall(SYS_ioctl, 0, (unsigned long)TIOCSTI | (1UL << 32), &c);
-	case 6: return setuid(0);
-	case 7: return execl("/bin/true", "true", (char *)NULL);
-	case 8: return (int)syscall(SYS_fork);
-	case 9: return (int)ptrace(PTRACE_TRACEME, 0, NULL, NULL);
-	case 10: return kill(1, 0);
-	case 11: return chroot("/");
-	case 12: return (int)syscall(SYS_unshare, 0);
-	case 13: return (int)syscall(SYS_clone3, NULL, 0);
+	case 0:
+		return getuid() == GW_WORKER_UID && getgid() == GW_WORKER_GID ? 0 : -1;
+	case 1:
+		return open("/etc/passwd", O_RDONLY);
+	case 2:
+		return openat(AT_FDCWD, "/", O_RDONLY | O_DIRECTORY);
+	case 3:
+		return socket(AF_INET, SOCK_STREAM, 0);
+	case 4:
+		return ioctl(0, TIOCSTI, &c);
+	case 5:
+		return (int)syscall(SYS_ioctl, 0, (unsigned long)TIOCSTI | (1UL << 32), &c);
+	case 6:
+		return setuid(0);
+	case 7:
+		return execl("/bin/true", "true", (char *)NULL);
+	case 8:
+		return (int)syscall(SYS_fork);
+	case 9:
+		return (int)ptrace(PTRACE_TRACEME, 0, NULL, NULL);
+	case 10:
+		return kill(1, 0);
+	case 11:
+		return chroot("/");
+	case 12:
+		return (int)syscall(SYS_unshare, 0);
+	case 13:
+		return (int)syscall(SYS_clone3, NULL, 0);
 	}
 	return -1;
 }
@@ -54,27 +68,27 @@ static const struct {
 	const char *what;
 	enum expect exp;
 } probes[] = {
-	{ "runs as the worker uid/gid", EXP_OK },
-	{ "open() is refused", EXP_EPERM },
-	{ "openat() is refused", EXP_EPERM },
-	{ "socket() is refused", EXP_EPERM },
-	{ "ioctl(TIOCSTI) is refused (CVE-2017-5226)", EXP_EPERM },
-	{ "ioctl(TIOCSTI) with high bits set is refused (CVE-2019-10063)", EXP_EPERM },
-	{ "setuid(0) is refused", EXP_EPERM },
-	{ "execve kills", EXP_SIGSYS },
-	{ "fork kills", EXP_SIGSYS },
-	{ "ptrace kills", EXP_SIGSYS },
-	{ "kill kills", EXP_SIGSYS },
-	{ "chroot kills", EXP_SIGSYS },
-	{ "unshare kills", EXP_SIGSYS },
-	{ "clone3 kills", EXP_SIGSYS },
+    {"runs as the worker uid/gid", EXP_OK},
+    {"open() is refused", EXP_EPERM},
+    {"openat() is refused", EXP_EPERM},
+    {"socket() is refused", EXP_EPERM},
+    {"ioctl(TIOCSTI) is refused (CVE-2017-5226)", EXP_EPERM},
+    {"ioctl(TIOCSTI) with high bits set is refused (CVE-2019-10063)", EXP_EPERM},
+    {"setuid(0) is refused", EXP_EPERM},
+    {"execve kills", EXP_SIGSYS},
+    {"fork kills", EXP_SIGSYS},
+    {"ptrace kills", EXP_SIGSYS},
+    {"kill kills", EXP_SIGSYS},
+    {"chroot kills", EXP_SIGSYS},
+    {"unshare kills", EXP_SIGSYS},
+    {"clone3 kills", EXP_SIGSYS},
 };
 
 static int
 probe(int i)
 {
 	char why[256];
-	int p[2], ws, res[2] = { 0, 0 };
+	int p[2], ws, res[2] = {0, 0};
 	pid_t pid;
 
 	if (pipe(p) != 0)
@@ -102,8 +116,9 @@ probe(int i)
 	case EXP_OK:
 		return WIFEXITED(ws) && WEXITSTATUS(ws) == 0 && res[0] == 0 ? 0 : -1;
 	case EXP_EPERM:
-		return WIFEXITED(ws) && WEXITSTATUS(ws) == 0 && res[0] == -1 && res[1] == EPERM ? 0
-														: -1;
+		return WIFEXITED(ws) && WEXITSTATUS(ws) == 0 && res[0] == -1 && res[1] == EPERM
+			   ? 0
+			   : -1;
 	case EXP_SIGSYS:
 		return WIFSIGNALED(ws) && WTERMSIG(ws) == SIGSYS ? 0 : -1;
 	}
@@ -116,7 +131,8 @@ main(void)
 	char tmpl[] = "/tmp/wsgate-privsep-XXXXXX", why[256], empty[64];
 	int bad = 0;
 
-	if ((state_dir = mkdtemp(tmpl)) == NULL || privsep_prepare(state_dir, why, sizeof(why)) != 0) {
+	if ((state_dir = mkdtemp(tmpl)) == NULL ||
+	    privsep_prepare(state_dir, why, sizeof(why)) != 0) {
 		fprintf(stderr, "setup failed\n");
 		return 1;
 	}

@@ -58,7 +58,7 @@ test_roundtrip_with_fds(void **state)
 static void
 test_length_mismatch(void **state)
 {
-	uint8_t raw[9] = { 0, 0, 0, 9, MON_AUTH_TOTP, 1, 2, 3, 4 }; /* says 9, carries 5 */
+	uint8_t raw[9] = {0, 0, 0, 9, MON_AUTH_TOTP, 1, 2, 3, 4}; /* says 9, carries 5 */
 	int sp[2], fds[MON_MAX_FDS], nfds;
 	size_t len;
 
@@ -100,9 +100,9 @@ static void
 test_too_many_fds_closed(void **state)
 {
 	int sp[2], fds[MON_MAX_FDS], nfds, p[2], many[MON_MAX_FDS + 1];
-	uint8_t raw[5] = { 0, 0, 0, 1, MON_UPLOAD_ABORT };
+	uint8_t raw[5] = {0, 0, 0, 1, MON_UPLOAD_ABORT};
 	struct msghdr mh;
-	struct iovec iov = { raw, sizeof(raw) };
+	struct iovec iov = {raw, sizeof(raw)};
 	union {
 		struct cmsghdr a;
 		char b[CMSG_SPACE(sizeof(int) * (MON_MAX_FDS + 1))];
@@ -156,11 +156,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_roundtrip_with_fds),
-		cmocka_unit_test(test_length_mismatch),
-		cmocka_unit_test(test_oversize),
-		cmocka_unit_test(test_too_many_fds_closed),
-		cmocka_unit_test(test_eof),
+	    cmocka_unit_test(test_roundtrip_with_fds),
+	    cmocka_unit_test(test_length_mismatch),
+	    cmocka_unit_test(test_oversize),
+	    cmocka_unit_test(test_too_many_fds_closed),
+	    cmocka_unit_test(test_eof),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
