@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2elib import E2E, check, soft_check, fresh_step, sha256_bytes, sha256_file, finish
+from e2elib import E2E, SSH_OPTS, check, comm, tree_pids, soft_check, fresh_step, sha256_bytes, sha256_file, finish
 
 BIG = 256 << 20
 g = E2E(22232, "import")
@@ -24,18 +24,29 @@ def write(name, data):
 	return p
 
 
-def killed_upload(prog, path, name):
-	"""Starts a large upload over the master and SIGKILLs the client once it has read 16 MiB
-	of the file (so its CLOSE was never sent). Returns True if the kill hit mid-transfer."""
+def direct_args(prog, login):
+	"""sftp/scp with a connection of its own (no master), logging in through SSH_ASKPASS."""
+	return [prog] + SSH_OPTS + ["-o", "PubkeyAuthentication=no", "-P", str(g.port),
+	                            "-o", "User=" + login]
+
+
+def killed_upload(prog, path, name, login=None, victim="client"):
+	"""Starts a large upload (over the master, or over its own connection as login) and
+	SIGKILLs the client (or, victim="ssh", its ssh process: the TCP connection drops) once
+	it has read 16 MiB of the file, so its CLOSE was never sent. Returns True if the kill hit
+	mid-transfer."""
+	base = direct_args(prog, login) if login else g.client_args(prog, ana)
+	env = g.askpass_env() if login else None
 	if prog == "sftp":
-		a = g.client_args("sftp", ana) + ["-b", "-", "x@127.0.0.1"]
+		a = base + ["-b", "-", "x@127.0.0.1"]
 		p = subprocess.Popen(a, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-		                     stderr=subprocess.DEVNULL)
+		                     stderr=subprocess.DEVNULL, env=env)
 		p.stdin.write(("put %s /inbox/%s\n" % (path, name)).encode())
 		p.stdin.close()
 	else:
-		a = g.client_args("scp", ana) + ["-s", "-q", path, "x@127.0.0.1:/inbox/" + name]
-		p = subprocess.Popen(a, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+		a = base + ["-s", "-q", path, "x@127.0.0.1:/inbox/" + name]
+		p = subprocess.Popen(a, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+		                     stderr=subprocess.DEVNULL, env=env)
 	hit = False
 	for _ in range(3000):
 		try:
@@ -44,6 +55,13 @@ def killed_upload(prog, path, name):
 		except (OSError, IndexError):
 			break
 		if 16 << 20 < rchar < BIG - (8 << 20):
+			if victim == "ssh":
+				kids = [k for k in tree_pids(p.pid) if comm(k) == "ssh"]
+				if len(kids) != 1:
+					break
+				os.kill(kids[0], signal.SIGKILL)
+				p.wait(60)
+				return True
 			p.send_signal(signal.SIGKILL)
 			hit = True
 			break
@@ -55,6 +73,8 @@ def killed_upload(prog, path, name):
 try:
 	g.init()
 	g.user("ana")
+	g.user("anb")
+	g.user("anc")
 	g.user("adm1", role="admin", project=None)
 	g.start()
 	fresh_step()
@@ -129,6 +149,13 @@ try:
 		check(g.master_ok(ana), "the connection survives the killed %s client" % prog)
 		check(not imports("big-%s.bin" % prog) and len(g.jlist()) == before,
 		      "the killed %s upload was not queued" % prog)
+	for login, prog, victim in (("anb", "sftp", "client"), ("anc", "scp", "ssh")):
+		hit = killed_upload(prog, big, "big-%s.bin" % login, login=login, victim=victim)
+		check(hit, "own connection: %s killed in the middle of a 256 MiB %s put" %
+		      (victim if victim == "ssh" else prog, prog))
+		time.sleep(1)
+		check(not imports("big-%s.bin" % login) and len(g.jlist()) == before,
+		      "own connection: the killed upload was not queued")
 	time.sleep(1)
 	check(len(g.jlist()) == before, "still nothing queued a moment later")
 	blobs, staging = g.store_check()
