@@ -324,6 +324,17 @@ out:
 	return ret;
 }
 
+/* An admin's typo must not create a new area: the names come from the zones in the config. */
+static int
+area_known(const struct config *cfg, const char *area, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < cfg->nzones; i++)
+		if (strcmp(cfg->zones[i].area, area) == 0)
+			return 0;
+	return fail(err, errlen, "area \"%s\" is not the area of any zone in the configuration",
+		    area);
+}
+
 /* Limit for imports and moves: a file the sandbox could not have written itself (file_size_max)
  * has no business entering it either. */
 static uint64_t
@@ -348,7 +359,8 @@ airlock_import(struct store *st, const struct config *cfg, const char *requester
 	if (!requester || !*requester || strlen(requester) >= QUEUE_USER_MAX ||
 	    check_reason(reason, err, errlen) < 0)
 		return err[0] ? -1 : fail(err, errlen, "invalid requester");
-	if (project_gid(st, project, &gid, err, errlen) < 0)
+	if (area_known(cfg, area, err, errlen) < 0 ||
+	    project_gid(st, project, &gid, err, errlen) < 0)
 		return -1;
 	if (!(r = request_new()))
 		return fail(err, errlen, "out of memory");
@@ -379,7 +391,8 @@ airlock_move(struct store *st, const struct config *cfg, const char *requester, 
 		return fail(err, errlen, "source and destination area are the same");
 	if (!requester || !*requester || strlen(requester) >= QUEUE_USER_MAX)
 		return fail(err, errlen, "invalid requester");
-	if (check_reason(reason, err, errlen) < 0 ||
+	if (check_reason(reason, err, errlen) < 0 || area_known(cfg, from_area, err, errlen) < 0 ||
+	    area_known(cfg, to_area, err, errlen) < 0 ||
 	    project_gid(st, project, &gid, err, errlen) < 0)
 		return -1;
 	if (!(r = request_new()))

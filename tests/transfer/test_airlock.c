@@ -63,6 +63,11 @@ setup(void **state)
 	cfg->export_max_size = 1 << 20;
 	cfg->min_cell_count = 10;
 	cfg->file_size_max = 4 << 20;
+	strcpy(cfg->zones[0].name, "onsite");
+	strcpy(cfg->zones[0].area, "onsite");
+	strcpy(cfg->zones[1].name, "office");
+	strcpy(cfg->zones[1].area, "remote");
+	cfg->nzones = 2;
 	if (area_ensure(dir, "p1", "onsite", 300000, err, sizeof(err)) < 0 ||
 	    area_ensure(dir, "p1", "remote", 300000, err, sizeof(err)) < 0)
 		return -1;
@@ -378,6 +383,10 @@ test_move(void **state)
 	assert_int_equal(airlock_move(st, cfg, "adm", "p1", "onsite", "onsite", "m1/r.txt", "", &id,
 				      err, sizeof(err)),
 			 -1);
+	assert_int_equal(airlock_move(st, cfg, "adm", "p1", "onsite", "remoet", "m1/r.txt", "", &id,
+				      err, sizeof(err)),
+			 -1);
+	assert_non_null(strstr(err, "not the area of any zone"));
 	assert_int_equal(airlock_move(st, cfg, "adm", "p1", "onsite", "remote", "../x", "", &id,
 				      err, sizeof(err)),
 			 -1);

@@ -28,6 +28,7 @@ expect 1 ctl transfer approve 999 --note x
 expect 1 ctl transfer approve 1 --note again            # released already
 expect 1 ctl transfer import p1 onsite /nonexistent
 expect 1 ctl transfer import nope onsite "$T/seed.txt"
+expect 1 ctl transfer import p1 nowhere "$T/seed.txt"       # no zone has that area
 expect 1 ctl transfer import p1 onsite /dev/null         # not a regular file
 # an admin over SSH never names host files: stdin only
 expect 1 ctl --as adm1 transfer import p1 onsite /etc/passwd
