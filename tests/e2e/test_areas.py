@@ -104,8 +104,11 @@ try:
 	check(r.returncode != 0, "move within one area refused")
 	check(len(g.jlist()) == n, "no request was made by the refused moves")
 	r = g.mux(a1, "transfer move p1 onsite nowhere on.csv")
-	soft_check(r.returncode != 0 and len(g.jlist()) == n,
-	           "move to an area no zone maps to is refused (%s)" % (r.stdout + r.stderr).strip())
+	soft_check(r.returncode != 0, "move to an area no zone maps to is refused (%s)" %
+	           (r.stdout + r.stderr).strip())
+	r = g.mux(a1, "transfer import p1 nowhere - --name x.txt", stdin="x\n")
+	soft_check(r.returncode != 0, "import to an area no zone maps to is refused (%s)" %
+	           (r.stdout + r.stderr).strip())
 
 	r = g.mux(a1, "transfer import p1 onsite - --name ref.txt", stdin="reference\n")
 	iid = rid_from(r.stdout)
