@@ -346,13 +346,19 @@ limits_rlimits(const struct sandbox_limits *l, char *why, size_t whylen)
 	}
 	if (backend != BACKEND_RLIMITS)
 		return 0;
-	/* Without cgroups: address space for memory, and per-uid processes for pids (each account
-	 * has its own host uid, so the count covers that account's sandboxes together). */
-	if (l->memory_max && limits_set1(RLIMIT_AS, l->memory_max, "as", why, whylen) < 0)
-		return -1;
+	/* Without cgroups: per-uid processes for pids (each account has its own host uid, so the
+	 * count covers that account's sandboxes together); memory: limits_rlimit_as(). */
 	if (l->pids_max && limits_set1(RLIMIT_NPROC, l->pids_max, "nproc", why, whylen) < 0)
 		return -1;
 	return 0;
+}
+
+int
+limits_rlimit_as(const struct sandbox_limits *l, char *why, size_t whylen)
+{
+	if (backend != BACKEND_RLIMITS || l->memory_max == 0)
+		return 0;
+	return limits_set1(RLIMIT_AS, l->memory_max, "as", why, whylen);
 }
 
 /* Kills whatever is still listed in a v1/v2 cgroup. Normally nothing: the pid namespace dies

@@ -140,6 +140,10 @@ static void __attribute__((noreturn)) child_exec(struct child_args *a)
 		(void)write_all(2, msg, strlen(msg));
 		_exit(127);
 	}
+	if (limits_rlimit_as(&a->spec->limits, msg, sizeof(msg)) < 0) {
+		(void)write_all(2, msg, strlen(msg));
+		_exit(127);
+	}
 	/* Group members share the area's files. */
 	umask(007);
 	execve(a->argv[0], a->argv, a->envp);

@@ -55,8 +55,12 @@ int limits_attach(struct limits_group *g, pid_t pid, char *why, size_t whylen);
  * clone and fills dir_fd. */
 int limits_clone_into(void);
 /* Child: the rlimits that always apply (file size, CPU, core) and, on the rlimits backend, the
- * memory and process limits too. */
+ * process limit too. */
 int limits_rlimits(const struct sandbox_limits *l, char *why, size_t whylen);
+/* Command process only, just before exec: RLIMIT_AS on the rlimits backend. Not on pid 1, whose
+ * own address space (a copy of the monitor's, possibly with sanitizer shadow maps) it would
+ * strangle. */
+int limits_rlimit_as(const struct sandbox_limits *l, char *why, size_t whylen);
 /* Parent: closes the fds it still holds (after clone). */
 void limits_close_fds(struct limits_group *g);
 /* Parent, after the sandbox's init exited: kills leftovers and removes the cgroup(s). */

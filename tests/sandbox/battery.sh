@@ -400,6 +400,7 @@ try:
 except OSError as e:
     print('limited', errno.errorcode[e.errno], n < 32)
 \"" 2>&1)
+	RC=$?
 	expect_out "limited EAGAIN True"; pass "rlimits backend: RLIMIT_NPROC" ;;
 fork_bomb)
 	run --pids 64 --timeout 5 -- 'bomb() { bomb | bomb & }; bomb; sleep 30'
