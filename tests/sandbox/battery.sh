@@ -479,6 +479,17 @@ print(open('/work/out.csv').read().strip())
 	expect_out "mean,24.5"
 	[ "$(stat -c '%u %g %a' "$WORK/out.csv")" = "$UID_ $GID_ 660" ] || fail "owner/mode of out.csv"
 	pass ;;
+python_multiprocessing)
+	# Pool (fork + /dev/shm semaphores) and a manager (AF_UNIX) as analysis code uses them.
+	run -- "python3 -c \"
+import multiprocessing as mp
+from multiprocessing.managers import SyncManager
+with mp.Pool(4) as p:
+    print(sum(p.map(abs, range(-100, 100))))
+m = SyncManager(); m.start(); d = m.dict(); d['k'] = 1; print(dict(d)); m.shutdown()
+\""
+	expect_out "10000
+{'k': 1}"; pass ;;
 awk_sort)
 	run -- "printf 'b,2\na,3\nc,1\n' > t.csv; sort -t, -k2n t.csv | awk -F, '{ s += \$2; printf \"%s\", \$1 } END { print \" \" s }'"
 	expect_out "cba 6"; pass ;;
