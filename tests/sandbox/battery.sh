@@ -160,6 +160,43 @@ s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen()
 c = socket.create_connection(s.getsockname()); a, _ = s.accept(); c.send(b'ok'); print(a.recv(2).decode())
 \""
 	expect_out ok; pass "R/Python local workers can use lo" ;;
+abstract_unix_socket)
+	# Abstract unix sockets belong to the network namespace: the host's (X11, systemd, ...)
+	# are out of reach.
+	python3 -c "
+import socket, os
+s = socket.socket(socket.AF_UNIX); s.bind('\0wsgate-test-$$'); s.listen()
+open('$T/absready', 'w').close()
+while True:
+    c, _ = s.accept()
+    with open('$T/got', 'ab') as f:
+        f.write(c.recv(100) + b'\n')
+" &
+	PIDS+=($!)
+	for _ in $(seq 50); do [ -e "$T/absready" ] && break; sleep 0.1; done
+	python3 -c "import socket; s = socket.socket(socket.AF_UNIX); s.connect('\0wsgate-test-$$'); s.send(b'host')" ||
+		fail "positive control: host cannot reach its abstract socket"
+	sleep 0.3
+	grep -q host "$T/got" || fail "positive control: listener did not log"
+	run -- "python3 -c \"
+import socket
+s = socket.socket(socket.AF_UNIX)
+try:
+    s.connect('\\0wsgate-test-$$'); s.send(b'escape'); print('connected')
+except OSError as e:
+    print('refused', e.errno)
+\""
+	sleep 0.3
+	grep -q escape "$T/got" 2>/dev/null && fail "reached the host's abstract socket"
+	case "$OUT" in refused*) pass "$OUT" ;; *) fail "$OUT" ;; esac ;;
+sysv_ipc)
+	ID=$(ipcmk -M 4096 | awk '{ print $NF }')
+	[ -n "$ID" ] || fail "positive control: no host shm segment"
+	chmod_ok=$(ipcs -m -i "$ID" >/dev/null 2>&1 && echo yes)
+	run -- "ipcs -m | grep -c '^0x' || true"
+	ipcrm -m "$ID"
+	[ "$chmod_ok" = yes ] || fail "positive control: segment not listed on the host"
+	expect_out 0; pass "the host's SysV shared memory is invisible" ;;
 raw_socket) probe sock_raw EPERM ;;
 netlink_socket) probe sock_netlink EAFNOSUPPORT ;;
 packet_socket) probe sock_packet EAFNOSUPPORT ;;
