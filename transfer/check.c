@@ -48,6 +48,9 @@ struct scan {
 	int cols_truncated, rows_truncated;
 };
 
+static void report_line(struct check_report *rep, size_t *len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 static void
 report_line(struct check_report *rep, size_t *len, const char *fmt, ...)
 {
@@ -75,6 +78,9 @@ printable(const char *in, char *out, size_t outlen)
 		    ((unsigned char)in[i] < 0x20 || in[i] == 0x7f || in[i] == '"') ? '?' : in[i];
 	out[i] = '\0';
 }
+
+static void finding(struct scan *sc, int severity, unsigned col, const char *rule, const char *fmt,
+		    ...) __attribute__((format(printf, 5, 6)));
 
 static void
 finding(struct scan *sc, int severity, unsigned col, const char *rule, const char *fmt, ...)

@@ -1,7 +1,7 @@
 /*
  * transfer/ parsers fed hostile bytes: the export checks (libcsv over a table an analyst wrote)
- * and the request record decoder. The first byte picks the target and, for the checks, the
- * table type.
+ * the request record decoder and the display sanitiser. The first byte picks the target
+ * (0 decoder, 2 sanitiser, else checks; odd = csv, even = tsv).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -34,6 +34,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		cfg->min_cell_count = 10;
 		strcpy(cfg->facilities[0], "H001");
 		cfg->nfacilities = 1;
+	}
+	if (data[0] == 2) {
+		char *in = malloc(len), *out = malloc(len + 1);
+
+		if (in && out) {
+			memcpy(in, data + 1, len - 1);
+			in[len - 1] = '\0';
+			queue_safe_text(in, out, len, data[len - 1] & 1);
+			queue_safe_text(in, in, len, 1); /* in place */
+		}
+		free(in);
+		free(out);
+		return 0;
 	}
 	if (data[0] == 0) {
 		struct req_summary s;
