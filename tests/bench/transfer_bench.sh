@@ -17,6 +17,8 @@ if [ "$WHERE" = tmpfs ]; then
 else
 	trap 'rm -rf "$T"' EXIT
 fi
+# A signal (even SIGPIPE from `| head`) still runs the clean-up above.
+trap 'exit 1' INT TERM HUP PIPE
 STATE=$T/state
 CONF=$T/wsgate.conf
 cat > "$CONF" <<EOC

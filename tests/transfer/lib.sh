@@ -12,6 +12,7 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT
+trap 'exit 1' INT TERM HUP PIPE
 fail() { echo "FAIL: $*" >&2; exit 1; }
 ctl() { "$B/wsgatectl" -c "$CONF" "$@"; }
 drv() { "$B/transfer-drv" "$CONF" "$@"; }
