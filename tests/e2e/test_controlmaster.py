@@ -38,8 +38,8 @@ try:
 
 	def waiter():
 		# Finishes only if another channel creates the flag while this one runs.
-		return g.mux(sock, "i=0; while [ ! -e /work/flag ] && [ $i -lt 600 ]; do sleep 0.05;"
-		             " i=$((i+1)); done; [ -e /work/flag ] && echo seen", timeout=90)
+		return g.mux(sock, "i=0; while [ ! -e /work/flag ] && [ $i -lt 1500 ]; do sleep 0.05;"
+		             " i=$((i+1)); done; [ -e /work/flag ] && echo seen", timeout=150)
 
 	got = os.path.join(g.dir, "got.csv")
 	jobs = {
@@ -97,6 +97,22 @@ try:
 	check(okn == 8, "8 parallel exec channels over the master: %d/8 outputs right" % okn)
 	rc = [res["e%d" % i].returncode for i in range(8)]
 	soft_check(rc == [0] * 8, "8 parallel exec channels all exit 0 (%s)" % rc)
+	# 4 clients x 10 short commands at once: the exit status of every one must arrive.
+	rcs = []
+
+	def burst():
+		for _ in range(10):
+			r = g.mux(sock, "echo hi", stdin="")
+			rcs.append((r.returncode, r.stdout))
+	ths = [threading.Thread(target=burst) for _ in range(4)]
+	for t in ths:
+		t.start()
+	for t in ths:
+		t.join(120)
+	check(len(rcs) == 40 and all(o == "hi\n" for _, o in rcs), "40 short execs in 4 parallel "
+	      "streams: all outputs right")
+	bad = sum(1 for rc, _ in rcs if rc != 0)
+	soft_check(bad == 0, "40 short execs in 4 parallel streams: all exit 0 (%d did not)" % bad)
 	check(g.master_ok(sock), "the master is still up")
 	r = subprocess.run(["ssh", "-S", sock, "-O", "exit", "x"], capture_output=True)
 	check(r.returncode == 0, "ssh -O exit ends the master")
