@@ -433,6 +433,8 @@ check_fd(const struct config *cfg, int fd, const char *name, struct check_report
 	} sz;
 	char ext[16];
 	char body[CHECK_REPORT_MAX];
+	int head;
+	size_t room, blen;
 	int ret = 0;
 
 	memset(rep, 0, sizeof(*rep));
@@ -465,7 +467,13 @@ check_fd(const struct config *cfg, int fd, const char *name, struct check_report
 		report_line(rep, &sc.len, "(%u more findings not listed)\n", sc.hidden);
 	/* The verdict goes first so that a truncated report still starts with it. */
 	memcpy(body, rep->text, sizeof(body));
-	snprintf(rep->text, sizeof(rep->text), "result: %s\n%s", queue_check_name(rep->result),
-		 body);
+	head = snprintf(rep->text, sizeof(rep->text), "result: %s\n", queue_check_name(rep->result));
+	if (head < 0 || (size_t)head >= sizeof(rep->text))
+		return -1;
+	/* Copied by hand: the body may be cut to fit after the verdict line. */
+	room = sizeof(rep->text) - (size_t)head - 1;
+	blen = strnlen(body, room);
+	memcpy(rep->text + head, body, blen);
+	rep->text[head + blen] = '\0';
 	return 0;
 }
