@@ -125,6 +125,21 @@ try:
 	      lines.get("/work/imports/a.csv.1") == sha256_bytes(a2),
 	      "the second a.csv landed as a.csv.1; the first is unchanged")
 
+	why = write("why.txt", b"lookup for\ttable 3\n")
+	pr = write("r.csv", b"k,v\n1,2\n")
+	r = g.sftp(ana, "put %s /inbox/r.csv.reason\nput %s /inbox/r.csv\n" % (why, pr))
+	q = imports("r.csv")
+	check(r.returncode == 0 and len(q) == 1 and not imports("r.csv.reason") and
+	      g.jshow(q[0]["id"])["reason"] == "lookup for table 3",
+	      "sftp: a NAME.reason upload becomes the reason of NAME's import, not a request")
+	pr2 = write("s.csv", b"k,v\n3,4\n")
+	prr = write("s.csv.reason", b"second table\n")
+	g.scp(ana, prr, pr2, "gw:/inbox/")
+	q = imports("s.csv")
+	check(len(q) == 1 and not imports("s.csv.reason") and
+	      g.jshow(q[0]["id"])["reason"] == "second table",
+	      "scp -s: reason first in the same command")
+
 	for what, cmd in (("create a file", "touch /work/imports/new"),
 	                  ("append", "echo x >> /work/imports/a.csv"),
 	                  ("remove", "rm -f /work/imports/a.csv"),
