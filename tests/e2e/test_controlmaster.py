@@ -4,7 +4,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from e2elib import E2E, PASS_TABLE, check, soft_check, fail, fresh_step, rid_from, sha256_bytes, \
 	sha256_file, finish
