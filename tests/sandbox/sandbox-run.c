@@ -36,7 +36,7 @@ static void __attribute__((noreturn)) usage(void)
 	fprintf(stderr, "usage: sandbox-run --work DIR --uid N --gid N [--user NAME] [--pty] "
 			"[--mem SIZE] [--pids N] [--fsize SIZE] [--cpu SEC] [--tmp SIZE] "
 			"[--airlock-sock P] [--airlock-bin P] [--timeout SEC] [--rlimits-only] "
-			"[--hold N] [-v] [-- CMD]\n");
+			"[--hold N] [--bench N] [-v] [-- CMD]\n");
 	exit(2);
 }
 
