@@ -275,7 +275,7 @@ mounts_etc_generated(const struct sandbox_spec *spec, char *why, size_t whylen)
 {
 	char buf[512];
 
-	snprintf(buf, sizeof(buf), "%s:x:%u:%u::" SANDBOX_WORK ":/bin/bash\n", spec->user,
+	snprintf(buf, sizeof(buf), "%s:x:%u:%u::" SANDBOX_HOME ":/bin/bash\n", spec->user,
 		 (unsigned)spec->uid, (unsigned)spec->gid);
 	if (mounts_write(NR "/etc/passwd", buf, 0644, why, whylen) < 0)
 		return -1;

@@ -322,7 +322,9 @@ static char **
 env_build(const struct sandbox_spec *spec)
 {
 	const char *ours[][2] = {
-	    {"HOME", SANDBOX_WORK},
+	    {"HOME", SANDBOX_HOME},
+	    /* R reads .Rprofile from the current directory (the shared /work) unless told where. */
+	    {"R_PROFILE_USER", SANDBOX_HOME "/.Rprofile"},
 	    {"PATH", SANDBOX_PATH},
 	    {"USER", spec->user},
 	    {"LOGNAME", spec->user},

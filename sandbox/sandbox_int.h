@@ -13,6 +13,10 @@
 
 /* Paths the sandbox sees. */
 #define SANDBOX_WORK "/work"
+/* HOME is the session's private /tmp, not the shared /work: a project member must not be able to
+ * plant a .profile or .bashrc that runs in another member's login shell under that member's
+ * name. */
+#define SANDBOX_HOME "/tmp"
 #define SANDBOX_AIRLOCK_SOCK "/run/wsgate/airlock.sock"
 #define SANDBOX_BIN_DIR "/run/wsgate/bin"
 #define SANDBOX_PATH SANDBOX_BIN_DIR ":/usr/local/bin:/usr/bin:/bin"

@@ -286,7 +286,7 @@ no_resolv_conf)
 	expect_out absent; pass ;;
 passwd_only_user)
 	run -- "cat /etc/passwd; getent passwd root || echo noroot"
-	expect_out "alice:x:$UID_:$GID_::/work:/bin/bash
+	expect_out "alice:x:$UID_:$GID_::/tmp:/bin/bash
 noroot"; pass ;;
 sysrq_and_proc_sys)
 	run -- "echo h > /proc/sysrq-trigger || echo 1 > /proc/sys/kernel/sysrq || echo 0 > /proc/sys/vm/overcommit_memory || echo denied"
@@ -499,7 +499,7 @@ tmp_size)
 bash_works)
 	run -- 'for i in 1 2 3; do echo -n $i; done; echo; echo $HOME $USER $LOGNAME $SHELL; pwd; umask'
 	expect_out "123
-/work alice alice /bin/bash
+/tmp alice alice /bin/bash
 /work
 0007"; pass ;;
 python_csv)
@@ -568,6 +568,18 @@ pty_job_control)
 	echo "$OUT" | grep -qx "tty-owner=$UID_" || fail "terminal not owned by the account: $OUT"
 	echo "$OUT" | grep -q 'Running.*sleep 100' || fail "no job listed: $OUT"
 	echo "$OUT" | grep -q 'after=130' || fail "Ctrl-C did not stop the foreground job: $OUT"
+	pass ;;
+dotfiles_not_run)
+	# A project member can write /work; a login shell of another member must not run it.
+	for f in .profile .bash_profile .bash_login .bashrc; do
+		printf 'touch /work/PLANTED%s\n' "$f" >"$WORK/$f"
+	done
+	run_pty "echo home=\$HOME\n" "exit\n"
+	ls "$WORK"/PLANTED* >/dev/null 2>&1 && fail "a planted dotfile ran at login: $(ls "$WORK")"
+	echo "$OUT" | grep -q 'home=/tmp' || fail "HOME is not the private /tmp: $OUT"
+	# Control: the planted file does act when a shell is pointed at it.
+	run -- 'HOME=/work bash -l -c true'
+	ls "$WORK"/PLANTED* >/dev/null 2>&1 || fail "control: the planted login files never ran"
 	pass ;;
 airlock_binds)
 	printf '#!/bin/sh\necho airlock-client "$@"\n' >"$T/airlock" && chmod 755 "$T/airlock"
