@@ -224,93 +224,88 @@ def bench_a(g, user, key, env):
 
 
 def bench_b(g, sshd, user, key, env):
-    if True:  # noqa: one block, kept indented like the others
-        # (b) 100 idle sessions (exec `sleep`, no output), memory of all server processes.
-        base_s = mem(tree(sshd.pid))
-        # An idle session runs `cat` with the client's stdin held open: it exits on EOF, so
-        # nothing outlives the benchmark on either server.
-        held = [subprocess.Popen(ssh_sshd(user, key) + ["cat"], stdin=subprocess.PIPE)
-                for _ in range(N_IDLE)]
-        time.sleep(8)
-        s_rss, s_pss = mem(tree(sshd.pid))
-        n_s = len(tree(sshd.pid))
-        for p in held:
-            p.stdin.close()
-        for p in held:
-            p.wait(30)
-        fresh_step(10)
-        base_g = mem(tree(g.proc.pid))
-        held = []
-        for i in range(N_IDLE):
-            held.append(subprocess.Popen(ssh_gw(g, "b%03d" % i, key) + ["cat"],
-                                         stdin=subprocess.PIPE, env=env))
-            time.sleep(0.05)
-        time.sleep(10)
-        g_rss, g_pss = mem(tree(g.proc.pid))
-        n_g = len(tree(g.proc.pid))
-        for p in held:
-            p.stdin.close()
-        for p in held:
-            p.wait(30)
-        report("(b) RSS per idle session", (g_rss - base_g[0]) / N_IDLE / 1024,
-               (s_rss - base_s[0]) / N_IDLE / 1024, "MiB", "<= 1.0")
-        report("(b) PSS per idle session", (g_pss - base_g[1]) / N_IDLE / 1024,
-               (s_pss - base_s[1]) / N_IDLE / 1024, "MiB", "<= 1.0")
-        print("    processes: wsgated %d, sshd %d for %d sessions" % (n_g, n_s, N_IDLE))
-
+    # (b) 100 idle sessions (exec `sleep`, no output), memory of all server processes.
+    base_s = mem(tree(sshd.pid))
+    # An idle session runs `cat` with the client's stdin held open: it exits on EOF, so
+    # nothing outlives the benchmark on either server.
+    held = [subprocess.Popen(ssh_sshd(user, key) + ["cat"], stdin=subprocess.PIPE)
+            for _ in range(N_IDLE)]
+    time.sleep(8)
+    s_rss, s_pss = mem(tree(sshd.pid))
+    n_s = len(tree(sshd.pid))
+    for p in held:
+        p.stdin.close()
+    for p in held:
+        p.wait(30)
+    fresh_step(10)
+    base_g = mem(tree(g.proc.pid))
+    held = []
+    for i in range(N_IDLE):
+        held.append(subprocess.Popen(ssh_gw(g, "b%03d" % i, key) + ["cat"],
+                                     stdin=subprocess.PIPE, env=env))
+        time.sleep(0.05)
+    time.sleep(10)
+    g_rss, g_pss = mem(tree(g.proc.pid))
+    n_g = len(tree(g.proc.pid))
+    for p in held:
+        p.stdin.close()
+    for p in held:
+        p.wait(30)
+    report("(b) RSS per idle session", (g_rss - base_g[0]) / N_IDLE / 1024,
+           (s_rss - base_s[0]) / N_IDLE / 1024, "MiB", "<= 1.0")
+    report("(b) PSS per idle session", (g_pss - base_g[1]) / N_IDLE / 1024,
+           (s_pss - base_s[1]) / N_IDLE / 1024, "MiB", "<= 1.0")
+    print("    processes: wsgated %d, sshd %d for %d sessions" % (n_g, n_s, N_IDLE))
 
 
 def bench_c(mux, ssock, gsock):
-    if True:
-        # (c) 1 GiB through `cat` over an open connection (login not counted).
-        s_tp, g_tp = [], []
-        for _ in range(ROUNDS):
-            s_tp.append(cat_gib(mux(ssock)))
-            g_tp.append(cat_gib(mux(gsock)))
-        print("    rounds: wsgated %s, sshd %s" % (fmt(g_tp), fmt(s_tp)))
-        report("(c) exec cat 1 GiB (each way), median", median(g_tp), median(s_tp), "MB/s",
-               ">= 0.8")
-
+    # (c) 1 GiB through `cat` over an open connection (login not counted).
+    s_tp, g_tp = [], []
+    for _ in range(ROUNDS):
+        s_tp.append(cat_gib(mux(ssock)))
+        g_tp.append(cat_gib(mux(gsock)))
+    print("    rounds: wsgated %s, sshd %s" % (fmt(g_tp), fmt(s_tp)))
+    report("(c) exec cat 1 GiB (each way), median", median(g_tp), median(s_tp), "MB/s",
+           ">= 0.8")
 
 
 def bench_d(g, mux, gsock, home, tmp, user, key, env):
-    if True:
-        # (d) sftp download of a released 1 GiB export.
-        r = subprocess.run(mux(gsock) + ["head -c %d /dev/zero > big.txt && airlock export big.txt"
-                                         % GIB], capture_output=True, text=True)
-        if r.returncode != 0:
-            print("(d) skipped: export failed: %s" % r.stderr.strip())
-            return
-        out = g.ctl("--json", "transfer", "list").stdout
-        import json
-        rid = max(q["id"] for q in json.loads(out))
-        g.ctl("transfer", "approve", str(rid), "--note", "bench")
-        sh("head", "-c", str(GIB), "/dev/zero", stdout=open(os.path.join(home, "big.txt"), "w"))
-        dst = os.path.join(tmp, "dl")
+    # (d) sftp download of a released 1 GiB export.
+    r = subprocess.run(mux(gsock) + ["head -c %d /dev/zero > big.txt && airlock export big.txt"
+                                     % GIB], capture_output=True, text=True)
+    if r.returncode != 0:
+        print("(d) skipped: export failed: %s" % r.stderr.strip())
+        return
+    out = g.ctl("--json", "transfer", "list").stdout
+    import json
+    rid = max(q["id"] for q in json.loads(out))
+    g.ctl("transfer", "approve", str(rid), "--note", "bench")
+    sh("head", "-c", str(GIB), "/dev/zero", stdout=open(os.path.join(home, "big.txt"), "w"))
+    dst = os.path.join(tmp, "dl")
 
-        def sftp_get(args, path):
-            t0 = time.time()
-            subprocess.run(["sftp", "-q"] + args[1:-1] + ["-b", "-", args[-1]],
-                           input="get %s %s\n" % (path, dst), text=True, check=True, env=env,
-                           stdout=subprocess.DEVNULL)
-            dt = time.time() - t0
-            if os.path.getsize(dst) != GIB:
-                raise SystemExit("sftp got %d bytes" % os.path.getsize(dst))
-            os.unlink(dst)
-            return GIB / dt / 1e6
+    def sftp_get(args, path):
+        t0 = time.time()
+        subprocess.run(["sftp", "-q"] + args[1:-1] + ["-b", "-", args[-1]],
+                       input="get %s %s\n" % (path, dst), text=True, check=True, env=env,
+                       stdout=subprocess.DEVNULL)
+        dt = time.time() - t0
+        if os.path.getsize(dst) != GIB:
+            raise SystemExit("sftp got %d bytes" % os.path.getsize(dst))
+        os.unlink(dst)
+        return GIB / dt / 1e6
 
-        sp = ssh_sshd(user, key)
-        sp = [a if a != "-p" else "-P" for a in sp]
-        s_tp, g_tp = [], []
-        for k in range(ROUNDS):
-            s_tp.append(sftp_get(sp, "big.txt"))
-            fresh_step(5)
-            gp = ssh_gw(g, "stat%d" % k, key)
-            gp = [a if a != "-p" else "-P" for a in gp]
-            g_tp.append(sftp_get(gp, "/outbox/%d/big.txt" % rid))
-        print("    rounds: wsgated %s, sshd %s" % (fmt(g_tp), fmt(s_tp)))
-        report("(d) sftp get 1 GiB (incl. login), median", median(g_tp), median(s_tp), "MB/s",
-               ">= 0.8")
+    sp = ssh_sshd(user, key)
+    sp = [a if a != "-p" else "-P" for a in sp]
+    s_tp, g_tp = [], []
+    for k in range(ROUNDS):
+        s_tp.append(sftp_get(sp, "big.txt"))
+        fresh_step(5)
+        gp = ssh_gw(g, "stat%d" % k, key)
+        gp = [a if a != "-p" else "-P" for a in gp]
+        g_tp.append(sftp_get(gp, "/outbox/%d/big.txt" % rid))
+    print("    rounds: wsgated %s, sshd %s" % (fmt(g_tp), fmt(s_tp)))
+    report("(d) sftp get 1 GiB (incl. login), median", median(g_tp), median(s_tp), "MB/s",
+           ">= 0.8")
 
 
 main()

@@ -31,7 +31,8 @@ try:
     esock = g.master("eve", extra=["-o", "RekeyLimit=128K"])
     data = os.urandom(64 * 1024 * 1024)
     r = g.mux(esock, "cat", stdin=data, binary=True)
-    check(r.returncode == 0 and r.stdout == data, "64 MiB through cat across many re-keyings")
+    check(r.returncode == 0 and r.stdout == data, "64 MiB through cat across many re-keyings "
+          "(rc %s, %d bytes back, %s)" % (r.returncode, len(r.stdout), r.stderr[-300:]))
     os.environ.update(LANG="C.UTF-8", LC_TIME="C", FOO="bar")
     rc, out, _ = g.login("dan", 'echo "[$LANG][$LC_TIME][$FOO]"',
                          extra=["-o", "SendEnv=LANG LC_TIME FOO"])
