@@ -816,13 +816,41 @@ session_reconcile_one(struct worker *w, int slot)
 		session_finish(c);
 }
 
-void
+/* Work that no fd event will announce; a peer that stopped reading (window 0) or a child that
+ * stopped reading (input buffer full) is not pending: an event announces the change. */
+static int
+session_pending(struct wchan *c)
+{
+	int win = ssh_channel_window_size(c->ch) > 0;
+	size_t len = 0;
+
+	if (c->finished)
+		return 1;
+	if (c->ob_len > 0 && win)
+		return 1;
+	if (c->in_stalled && c->ib_len <= SESSION_IB_CAP / 2)
+		return 1;
+	if (c->sftp != NULL && sftp_srv_output(c->sftp, &len) != NULL && len > 0 && win)
+		return 1;
+	return c->in_fd >= 0 && c->in_fd == c->out_fd && c->ib_len > 0;
+}
+
+int
 session_reconcile(struct worker *w)
 {
-	for (int i = 0; i < WORKER_MAX_CHANNELS; i++)
-		if (w->chans[i] != NULL)
-			session_reconcile_one(w, i);
-	/* Channels finished in this pass are freed in the next one, after libssh sent CLOSE. */
+	int pending = 0;
+
+	for (int i = 0; i < WORKER_MAX_CHANNELS; i++) {
+		struct wchan *c = w->chans[i];
+
+		if (c == NULL)
+			continue;
+		session_reconcile_one(w, i);
+		/* Channels finished in this pass are freed in the next one. */
+		if ((c = w->chans[i]) != NULL && session_pending(c))
+			pending = 1;
+	}
+	return pending;
 }
 
 int

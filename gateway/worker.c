@@ -226,19 +226,22 @@ static void
 worker_loop(struct worker *w)
 {
 	time_t term_at = 0;
+	int pending = 0;
 
 	for (;;) {
 		time_t now;
 		int st;
 
-		if (ssh_event_dopoll(w->ev, 250) == SSH_ERROR) {
+		/* Waiting out the whole timeout with data held back (after a key re-exchange, say)
+		 * would stall the channel for that long. */
+		if (ssh_event_dopoll(w->ev, pending ? 5 : 250) == SSH_ERROR) {
 			st = ssh_get_status(w->ss);
 			if (st & (SSH_CLOSED | SSH_CLOSED_ERROR))
 				break;
 		}
 		if (!ssh_is_connected(w->ss))
 			break;
-		session_reconcile(w);
+		pending = session_reconcile(w);
 		now = time(NULL);
 		if (w->state != WS_AUTHED && now > w->deadline)
 			break; /* login grace time */

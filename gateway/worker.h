@@ -45,8 +45,10 @@ void worker_exit(struct worker *w, int code) __attribute__((noreturn));
 
 /* session.c */
 ssh_channel session_open(ssh_session ss, void *userdata);
-/* Moves data and finishes channels; called after every pass of the event loop. */
-void session_reconcile(struct worker *w);
+/* Moves data and finishes channels; called after every pass of the event loop. Returns 1 if
+ * some channel has work that no fd event will announce (output held back, input left in
+ * libssh), so the loop should come back soon. */
+int session_reconcile(struct worker *w);
 /* Number of channels whose command still runs without a terminal (they keep a connection from
  * counting as idle). */
 int session_busy(struct worker *w);
