@@ -16,5 +16,14 @@ if [ "${WSGATE_SKIP_ASAN:-0}" != 1 ]; then
 	(cd build-asan && ctest --output-on-failure -L unit -j"$jobs")
 fi
 
+# Fuzz targets must keep building (clang + libFuzzer); each gets a short smoke run.
+if [ "${WSGATE_SKIP_FUZZ:-0}" != 1 ]; then
+	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DWSGATE_FUZZ=ON >/dev/null
+	fuzz_targets=$(sed -n 's/^wsgate_fuzz_target(\([a-z_]*\).*/\1/p' tests/fuzz/CMakeLists.txt)
+	# shellcheck disable=SC2086
+	cmake --build build-fuzz -j"$jobs" --target $fuzz_targets
+	(cd build-fuzz && ctest --output-on-failure -L fuzz -j"$jobs")
+fi
+
 cd build
 ctest --output-on-failure --timeout 900 -j"$jobs" "$@"
