@@ -190,6 +190,51 @@ worker_message(ssh_session ss, ssh_message msg, void *ud)
 	return 0;
 }
 
+#ifdef WSGATE_TEST_HOOKS
+/* Test hook: play a compromised worker that sends the monitor what a real one never would,
+ * then report whether the monitor answered (it must end the connection instead). */
+static void
+worker_test_evil(struct worker *w)
+{
+	static uint8_t buf[MON_MAX_MSG];
+	const char *evil = getenv("WSGATE_TEST_EVIL_WORKER");
+	struct wbuf b;
+	int fds[MON_MAX_FDS], nfds;
+	size_t len;
+
+	if (evil == NULL)
+		return;
+	wbuf_init(&b);
+	if (strcmp(evil, "preauth-session") == 0) {
+		wbuf_put_u8(&b, MON_SESSION_START);
+		wbuf_put_u8(&b, MON_SK_EXEC);
+		wbuf_put_str(&b, "id");
+		wbuf_put_u32(&b, 0);
+		wbuf_put_u8(&b, 0);
+		wbuf_put_str(&b, "");
+		wbuf_put_u32(&b, 80);
+		wbuf_put_u32(&b, 24);
+		wbuf_put_u32(&b, 0);
+	} else if (strcmp(evil, "totp-first") == 0) {
+		wbuf_put_u8(&b, MON_AUTH_TOTP);
+		wbuf_put_str(&b, "123456");
+	} else if (strcmp(evil, "unknown") == 0) {
+		wbuf_put_u8(&b, 77);
+	} else {
+		wbuf_put_u8(&b, MON_AUTH_PASSWORD); /* "trailing": a valid request plus junk */
+		wbuf_put_str(&b, "alice");
+		wbuf_put_str(&b, "x");
+		wbuf_put_u32(&b, 0xdeadbeef);
+	}
+	if (mon_send(w->mon, &b, NULL, 0) != 0)
+		_exit(2);
+	if (mon_recv(w->mon, buf, sizeof(buf), &len, fds, &nfds) == 1)
+		_exit(0); /* the monitor hung up: as it must */
+	fprintf(stderr, "wsgated: TEST: monitor answered an evil request\n");
+	_exit(3);
+}
+#endif
+
 static void
 worker_setup_bind(struct worker *w, ssh_bind b, ssh_key key)
 {
@@ -304,6 +349,9 @@ worker_run(const struct config *cfg, int client_fd, int mon_sock, const struct g
 		fatal("worker: accept: %s", ssh_get_error(b));
 	if (privsep_drop(cfg->state_dir, why, sizeof(why)) != 0)
 		fatal("worker: %s", why);
+#ifdef WSGATE_TEST_HOOKS
+	worker_test_evil(w);
+#endif
 
 	w->scb.userdata = w;
 	w->scb.auth_password_function = worker_auth_password;

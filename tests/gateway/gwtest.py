@@ -127,10 +127,10 @@ class Gateway:
         subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", path], check=True)
         return path
 
-    def start(self):
+    def start(self, env=None):
         self.logf = open(self.log, "ab")
         self.proc = subprocess.Popen([os.path.join(BIN, "wsgated"), "-c", self.conf, "-f"],
-                                     stdout=self.logf, stderr=self.logf)
+                                     stdout=self.logf, stderr=self.logf, env=env)
         for _ in range(100):
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
