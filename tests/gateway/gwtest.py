@@ -162,7 +162,7 @@ class Gateway:
         if os.environ.get("WSGATE_KEEP") is None:
             shutil.rmtree(self.dir, ignore_errors=True)
 
-    def ssh_args(self, login, cmd=None, key=None, extra=()):
+    def ssh_args(self, login, cmd=None, key=None, extra=(), host="127.0.0.1"):
         # Options given here come first: for ssh the first value of an option wins.
         a = ["ssh"] + list(extra) + SSH_OPTS + ["-p", str(self.port)]
         if key:
@@ -170,7 +170,7 @@ class Gateway:
         else:
             a += ["-o", "PubkeyAuthentication=no", "-o", "IdentitiesOnly=yes",
                   "-o", "IdentityFile=/dev/null"]
-        a += ["%s@127.0.0.1" % login]
+        a += ["%s@%s" % (login, host)]
         if cmd is not None:
             a.append(cmd)
         return a
@@ -211,9 +211,9 @@ class Gateway:
                               text=not binary)
 
     def login(self, login, cmd=None, password="pw-secret1", code=None, key=None, extra=(),
-              timeout=30, tty=False):
+              timeout=30, tty=False, host="127.0.0.1"):
         """Runs ssh through its prompts. Returns (exit status, output, child)."""
-        args = self.ssh_args(login, cmd, key, (["-tt"] if tty else ["-T"]) + list(extra))
+        args = self.ssh_args(login, cmd, key, (["-tt"] if tty else ["-T"]) + list(extra), host)
         child = pexpect.spawn(args[0], args[1:], timeout=timeout, encoding="utf-8",
                               codec_errors="replace")
         out = ""

@@ -8,7 +8,7 @@ g = Gateway(22201, name="login", zones={"office": ("127.0.0.1/32 ::1/128", "remo
 try:
     g.init()
     key = g.keypair()
-    for u in ("alice", "carol", "dave", "erin", "gina"):
+    for u in ("alice", "carol", "dave", "erin", "gina", "ivy"):
         g.user(u)
     g.user("bob", key=key)
     g.user("frank")
@@ -25,6 +25,8 @@ try:
 
     rc, out, _ = g.login("alice", "echo pw-ok")
     check(rc == 0 and "pw-ok" in out, "password + code logs in")
+    rc, out, _ = g.login("ivy", "echo v6-ok", host="::1")
+    check(rc == 0 and "v6-ok" in out, "login over IPv6 ([::1])")
     rc, out, _ = g.login("bob", "echo key-ok", key=key)
     check(rc == 0 and "key-ok" in out and "assword" not in out,
           "public key + code logs in without a password prompt")
