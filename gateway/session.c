@@ -331,6 +331,7 @@ session_start(struct wchan *c, int kind, const char *command)
 	}
 	session_nonblock(c->in_fd);
 	session_nonblock(c->out_fd);
+	session_nonblock(c->status_fd); /* a stale readiness must not block the loop */
 	if (c->err_fd >= 0)
 		session_nonblock(c->err_fd);
 	return 0;
@@ -603,8 +604,13 @@ session_fd_status(socket_t fd, int revents, void *ud)
 {
 	struct wchan *c = ud;
 	uint8_t b[4];
-	ssize_t n = read(fd, b, sizeof(b));
+	ssize_t n;
 
+	/* libssh may hand us a readiness it already delivered (its loop re-enters itself from
+	 * inside callbacks): a second read would see EOF and turn an exit status into a kill. */
+	if (c->have_status)
+		return 0;
+	n = read(fd, b, sizeof(b));
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return 0;
 	c->have_status = 1;

@@ -33,6 +33,10 @@ try:
     r = g.mux(esock, "cat", stdin=data, binary=True)
     check(r.returncode == 0 and r.stdout == data, "16 MiB through cat across many re-keyings "
           "(rc %s, %d bytes back, %s)" % (r.returncode, len(r.stdout), r.stderr[-300:]))
+    res = [g.mux(esock, "head -c 4194304 /dev/zero", binary=True) for _ in range(6)]
+    check(all(x.returncode == 0 and len(x.stdout) == 4194304 for x in res),
+          "exit status survives re-keying at the end of a command: %s"
+          % [x.returncode for x in res])
     os.environ.update(LANG="C.UTF-8", LC_TIME="C", FOO="bar")
     rc, out, _ = g.login("dan", 'echo "[$LANG][$LC_TIME][$FOO]"',
                          extra=["-o", "SendEnv=LANG LC_TIME FOO"])
