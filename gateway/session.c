@@ -793,6 +793,9 @@ session_reconcile_one(struct worker *w, int slot)
 	if (c->sftp != NULL) {
 		session_sftp_output(c);
 		if (c->client_eof && c->ib_len == 0 && !c->in_stalled) {
+			/* Clients treat a channel closed without an exit status as a failure
+			 * (ssh exits 255, scp 1 after a good transfer), as sshd sends one. */
+			ssh_channel_request_send_exit_status(c->ch, 0);
 			ssh_channel_send_eof(c->ch);
 			ssh_channel_close(c->ch);
 			c->finished = 1;
