@@ -48,11 +48,8 @@ class E2E(gwtest.Gateway):
 
 	host = "127.0.0.1"
 
-	def ssh_args(self, login, cmd=None, key=None, extra=()):
-		a = super().ssh_args(login, cmd, key, extra)
-		if self.host != "127.0.0.1":
-			a = [x.replace("@127.0.0.1", "@" + self.host) for x in a]
-		return a
+	def ssh_args(self, login, cmd=None, key=None, extra=(), host=None):
+		return super().ssh_args(login, cmd, key, extra, host or self.host)
 
 	def master_as(self, login, tag, password="pw-secret1", host="127.0.0.1"):
 		"""A ControlMaster whose socket name is chosen here (several per account), connecting
