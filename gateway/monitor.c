@@ -519,6 +519,7 @@ mon_start_sandbox(struct monitor *m, struct mon_session *s, struct mon_start *ss
 	spec.user = m->dec.acct.name;
 	spec.uid = m->dec.acct.uid;
 	spec.gid = proj.gid;
+	spec.group = proj.name;
 	spec.work_dir = work;
 	spec.airlock_sock = s->sock;
 	spec.airlock_bin = bin;

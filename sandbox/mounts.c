@@ -279,7 +279,8 @@ mounts_etc_generated(const struct sandbox_spec *spec, char *why, size_t whylen)
 		 (unsigned)spec->uid, (unsigned)spec->gid);
 	if (mounts_write(NR "/etc/passwd", buf, 0644, why, whylen) < 0)
 		return -1;
-	snprintf(buf, sizeof(buf), "project:x:%u:%s\n", (unsigned)spec->gid, spec->user);
+	snprintf(buf, sizeof(buf), "%s:x:%u:%s\n", spec->group ? spec->group : "project",
+		 (unsigned)spec->gid, spec->user);
 	if (mounts_write(NR "/etc/group", buf, 0644, why, whylen) < 0 ||
 	    mounts_write(NR "/etc/hosts", "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n",
 			 0644, why, whylen) < 0 ||

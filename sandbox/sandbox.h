@@ -23,6 +23,7 @@ struct sandbox_spec {
 	const char *user;	/* account name (generated passwd entry) */
 	uid_t uid;		/* host uid, never 0 */
 	gid_t gid;		/* project gid, never 0 */
+	const char *group;	/* project name for the generated /etc/group (NULL: "project") */
 	const char *work_dir;	/* host path of the project's area folder, bound at /work */
 	const char *airlock_sock; /* host path of this session's airlock socket, or NULL */
 	const char *airlock_bin;  /* host path of the airlock client, bound on PATH, or NULL */

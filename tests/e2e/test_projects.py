@@ -25,8 +25,9 @@ try:
 	g.start()
 	fresh_step()
 
-	rc, out, _ = g.login("m1+p2", "touch /work/from-m1 && echo in-p2")
+	rc, out, _ = g.login("m1+p2", "touch /work/from-m1 && echo group=$(id -gn) && echo in-p2")
 	check(rc == 0 and "in-p2" in out, "m1+p2 logs in (%r)" % out[-200:])
+	check("group=p2" in out, "the session's group is named after its project")
 	check(marker_in("p2", "from-m1") and not marker_in("p1", "from-m1"),
 	      "m1+p2 works in p2's area, not p1's")
 
