@@ -6,13 +6,14 @@ cd "$(dirname "$0")/.."
 top=$(pwd)
 
 bash deploy/install-deps.sh
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j"$(nproc)" >/dev/null
+# A build of its own, without the test builds' fault-injection hooks.
+cmake -S . -B build-demo -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWSGATE_TEST_HOOKS=OFF >/dev/null
+cmake --build build-demo -j"$(nproc)" --target wsgated wsgatectl airlock >/dev/null
 
 demo=${WSGATE_DEMO_DIR:-/var/lib/wsgate-demo}
 port=${WSGATE_DEMO_PORT:-2222}
 conf="$demo/wsgate.conf"
-bin="$top/build/bin"
+bin="$top/build-demo/bin"
 
 if [ -f "$demo/wsgated.pid" ]; then
 	kill "$(cat "$demo/wsgated.pid")" 2>/dev/null || true

@@ -6,19 +6,19 @@ cd "$(dirname "$0")/.."
 bash deploy/install-deps.sh
 
 jobs=$(nproc)
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWSGATE_TEST_HOOKS=ON >/dev/null
 cmake --build build -j"$jobs"
 
 # The sanitizer build must keep building; its unit tests run too (fast, no daemons).
 if [ "${WSGATE_SKIP_ASAN:-0}" != 1 ]; then
-	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DWSGATE_SANITIZE=ON >/dev/null
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DWSGATE_SANITIZE=ON -DWSGATE_TEST_HOOKS=ON >/dev/null
 	cmake --build build-asan -j"$jobs"
 	(cd build-asan && ctest --output-on-failure -L unit -j"$jobs")
 fi
 
 # Fuzz targets must keep building (clang + libFuzzer); each gets a short smoke run.
 if [ "${WSGATE_SKIP_FUZZ:-0}" != 1 ]; then
-	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DWSGATE_FUZZ=ON >/dev/null
+	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DWSGATE_FUZZ=ON -DWSGATE_TEST_HOOKS=ON >/dev/null
 	fuzz_targets=$(sed -n 's/^wsgate_fuzz_target(\([a-z_]*\).*/\1/p' tests/fuzz/CMakeLists.txt)
 	# shellcheck disable=SC2086
 	cmake --build build-fuzz -j"$jobs" --target $fuzz_targets
