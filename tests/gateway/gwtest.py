@@ -19,6 +19,12 @@ SSH_OPTS = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/nul
             "-o", "ConnectTimeout=10", "-F", "/dev/null"]
 
 
+def _die_with_parent():
+    """A test killed by a timeout must not leave its wsgated running (PR_SET_PDEATHSIG)."""
+    import ctypes
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM, 0, 0, 0)
+
+
 def fail(msg):
     print("FAIL: " + msg, flush=True)
     sys.exit(1)
@@ -130,7 +136,8 @@ class Gateway:
     def start(self, env=None):
         self.logf = open(self.log, "ab")
         self.proc = subprocess.Popen([os.path.join(BIN, "wsgated"), "-c", self.conf, "-f"],
-                                     stdout=self.logf, stderr=self.logf, env=env)
+                                     stdout=self.logf, stderr=self.logf, env=env,
+                                     preexec_fn=_die_with_parent)
         for _ in range(100):
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
