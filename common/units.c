@@ -3,6 +3,18 @@
 #include <stdio.h>
 #include <string.h>
 
+/* v = v * 10 + digit, refusing exactly the values past UINT64_MAX. */
+static int
+add_digit(uint64_t *v, char c)
+{
+	unsigned d = (unsigned)(c - '0');
+
+	if (*v > UINT64_MAX / 10 || (*v == UINT64_MAX / 10 && d > UINT64_MAX % 10))
+		return -1;
+	*v = *v * 10 + d;
+	return 0;
+}
+
 static int
 parse_scaled(const char *s, const char *suffixes, const uint64_t *scale, uint64_t *out)
 {
@@ -11,11 +23,9 @@ parse_scaled(const char *s, const char *suffixes, const uint64_t *scale, uint64_
 
 	if (!s || !(*p >= '0' && *p <= '9'))
 		return -1;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		if (v > (UINT64_MAX - 9) / 10)
+	for (; *p >= '0' && *p <= '9'; p++)
+		if (add_digit(&v, *p) < 0)
 			return -1;
-		v = v * 10 + (uint64_t)(*p - '0');
-	}
 	if (*p) {
 		const char *hit = strchr(suffixes, *p);
 
@@ -26,6 +36,20 @@ parse_scaled(const char *s, const char *suffixes, const uint64_t *scale, uint64_
 	if (mul && v > UINT64_MAX / mul)
 		return -1;
 	*out = v * mul;
+	return 0;
+}
+
+int
+parse_u64_strict(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (!s || !*s || (s[0] == '0' && s[1]))
+		return -1;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9' || add_digit(&v, *s) < 0)
+			return -1;
+	*out = v;
 	return 0;
 }
 

@@ -8,6 +8,9 @@
  * A bare number is seconds / bytes. No sign, no spaces, no fraction. */
 int parse_duration(const char *s, uint64_t *seconds);
 int parse_size(const char *s, uint64_t *bytes);
+/* Strict decimal: digits only, no sign, no spaces, no leading zero ("0" itself is fine), no
+ * overflow. Returns 0 or -1. */
+int parse_u64_strict(const char *s, uint64_t *out);
 /* Formats for display: "15m", "4G" when exact, else the smaller unit. */
 void format_duration(uint64_t seconds, char *out, unsigned outlen);
 void format_size(uint64_t bytes, char *out, unsigned outlen);

@@ -20,6 +20,7 @@
 
 #include "common/codec.h"
 #include "common/names.h"
+#include "common/units.h"
 #include "gateway/sftp_proto.h"
 
 enum sftp_hkind { H_FREE, H_DIR, H_READ, H_UPLOAD, H_REASON };
@@ -279,21 +280,12 @@ sftp_find_cb(const struct outbox_entry *e, void *arg)
 	return 0;
 }
 
-/* A request id is written in decimal without leading zeros, as the listing shows it. */
+/* A request id is written in decimal without leading zeros, as the listing shows it; ids
+ * start at 1. */
 static int
 sftp_parse_id(const char *s, uint64_t *id)
 {
-	uint64_t v = 0;
-
-	if (s[0] < '1' || s[0] > '9')
-		return -1;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9' || v > (UINT64_MAX - 9) / 10)
-			return -1;
-		v = v * 10 + (uint64_t)(*s - '0');
-	}
-	*id = v;
-	return 0;
+	return parse_u64_strict(s, id) == 0 && *id != 0 ? 0 : -1;
 }
 
 static int

@@ -158,23 +158,6 @@ is_blank(int c)
 	return c == ' ' || c == '\t';
 }
 
-/* Strict decimal: digits only, no sign, no leading zero, no overflow. */
-static int
-parse_u64_strict(const char *s, uint64_t *out)
-{
-	uint64_t v = 0;
-
-	if (!*s || (s[0] == '0' && s[1]))
-		return -1;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9' || v > (UINT64_MAX - 9) / 10)
-			return -1;
-		v = v * 10 + (uint64_t)(*s - '0');
-	}
-	*out = v;
-	return 0;
-}
-
 /* ---- CIDR ---- */
 
 static unsigned

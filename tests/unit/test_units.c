@@ -10,6 +10,26 @@
 #include "common/units.h"
 
 static void
+test_u64_strict(void **state)
+{
+	uint64_t v;
+
+	(void)state;
+	assert_int_equal(parse_u64_strict("0", &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(parse_u64_strict("18446744073709551615", &v), 0);
+	assert_true(v == UINT64_MAX);
+	assert_int_equal(parse_u64_strict("18446744073709551616", &v), -1);
+	assert_int_equal(parse_u64_strict("99999999999999999999", &v), -1);
+	assert_int_equal(parse_u64_strict("", &v), -1);
+	assert_int_equal(parse_u64_strict("007", &v), -1);
+	assert_int_equal(parse_u64_strict("+1", &v), -1);
+	assert_int_equal(parse_u64_strict("-1", &v), -1);
+	assert_int_equal(parse_u64_strict("1 ", &v), -1);
+	assert_int_equal(parse_u64_strict("12a", &v), -1);
+}
+
+static void
 test_duration_valid(void **state)
 {
 	static const struct {
@@ -162,6 +182,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_u64_strict),
 	    cmocka_unit_test(test_duration_valid),
 	    cmocka_unit_test(test_duration_invalid),
 	    cmocka_unit_test(test_size),
