@@ -74,7 +74,8 @@ def submitter(sock, rnd, tid):
 	i = 0
 	while not stop.is_set():
 		with lock:
-			if len(ops) >= min(MAX_OPS, PER_ROUND * (rnd + 1)):
+			# Rounds past the planned ones (kills that missed every operation) add theirs.
+			if len(ops) >= PER_ROUND * (rnd + 1):
 				return
 		name = "r%dt%dn%d" % (rnd, tid, i)
 		i += 1
@@ -147,9 +148,15 @@ try:
 		th.append(threading.Thread(target=decider))
 		for t in th:
 			t.start()
-		time.sleep(random.uniform(0.3, 1.5))
-		with lock:
-			busy = [o for o in ops if not o["done"]]
+		# Kill at a random moment while operations are under way (a kill between operations
+		# proves nothing about them).
+		time.sleep(random.uniform(0.1, 0.8))
+		for _ in range(300):
+			with lock:
+				busy = [o for o in ops if not o["done"]]
+			if busy:
+				break
+			time.sleep(0.01)
 		pids, everything = kill_gateway()
 		inflight += len(busy)
 		killed += len(pids)
@@ -165,7 +172,9 @@ try:
 			n = len(ops)
 		print("round %d: %d operations so far, %d acknowledged" %
 		      (rnd, n, sum(1 for o in ops if o["acked"])), flush=True)
-		if n >= MAX_OPS or time.time() - t0 > TIME_BUDGET:
+		# Enough operations, and enough of them cut by a kill, for the checks to mean
+		# something; kills that happen to land between operations get more rounds.
+		if (n >= MAX_OPS and inflight >= 3) or time.time() - t0 > TIME_BUDGET:
 			break
 
 	g.start()
