@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -121,6 +122,48 @@ limits_try_v1(void)
 	return 0;
 }
 
+/*
+ * Moving a process into a cgroup v1 takes the kernel's global cgroup threadgroup lock for
+ * writing, which waits for an RCU grace period (5-10 ms here: longer than the rest of a sandbox
+ * start) unless some hierarchy is mounted with "favordynmods". That option trades a little on
+ * every fork and exit of the host for fast migrations, the right trade on a gateway that starts
+ * a cgroup per session (docs/sandbox.md). A named hierarchy without controllers carries it, so
+ * no controller's layout changes; it stays mounted for later daemons. cgroup v2 needs none of
+ * this (sandboxes are born in their cgroup with CLONE_INTO_CGROUP).
+ */
+#define FAVOR_DIR "/run/wsgate/cgroup-favordynmods"
+static int v1_favordynmods;
+
+static int
+limits_favordynmods_mounted(void)
+{
+	char line[1024];
+	FILE *f = fopen("/proc/self/mounts", "re");
+	int found = 0;
+
+	if (f == NULL)
+		return 0;
+	while (!found && fgets(line, sizeof(line), f))
+		found = strncmp(line, "cgroup ", 7) == 0 && strstr(line, "favordynmods") != NULL;
+	(void)fclose(f);
+	return found;
+}
+
+static void
+limits_favor_dynmods(void)
+{
+	if (limits_favordynmods_mounted()) {
+		v1_favordynmods = 1;
+		return;
+	}
+	if (mkdir_p(FAVOR_DIR, 0755) < 0)
+		return;
+	/* Best effort: a kernel without the option keeps the slower migrations. */
+	v1_favordynmods = mount("cgroup", FAVOR_DIR, "cgroup", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+				"none,name=wsgate,favordynmods") == 0 ||
+			  limits_favordynmods_mounted();
+}
+
 /* Cgroups left by a monitor that died before it could reap its sandbox: "sb-<pid>-..." whose
  * pid no longer exists. A live monitor's cgroup is never touched (it may be between mkdir and
  * attach, still empty), and rmdir refuses a cgroup that still holds processes. */
@@ -158,9 +201,10 @@ limits_detect(char *why, size_t whylen)
 		return 0; /* forced by a test */
 	if (limits_try_v2() == 0)
 		backend = BACKEND_V2;
-	else if (limits_try_v1() == 0)
+	else if (limits_try_v1() == 0) {
 		backend = BACKEND_V1;
-	else
+		limits_favor_dynmods();
+	} else
 		backend = BACKEND_RLIMITS;
 	limits_sweep();
 	return 0;
@@ -185,6 +229,9 @@ limits_backend_name(void)
 	case BACKEND_V2:
 		return "cgroup v2";
 	case BACKEND_V1:
+		if (v1_favordynmods)
+			return v1_memsw ? "cgroup v1 (memory+memsw, pids; favordynmods)"
+					: "cgroup v1 (memory, pids; favordynmods)";
 		return v1_memsw ? "cgroup v1 (memory+memsw, pids)" : "cgroup v1 (memory, pids)";
 	case BACKEND_RLIMITS:
 		return "rlimits only";
