@@ -87,59 +87,50 @@ session_be_outbox_list(void *arg, int (*fn)(const struct outbox_entry *e, void *
 	return ok ? 0 : -1;
 }
 
+/* Sends req and reads the answer shared by OUTBOX_OPEN and UPLOAD_BEGIN: ok, then a u64 and
+ * exactly one descriptor. Anything else from the monitor is a broken invariant: end the worker. */
+static int
+session_call_u64_fd(struct wchan *c, struct wbuf *req, uint64_t *val, int *fd)
+{
+	static uint8_t buf[MON_MAX_MSG];
+	struct rbuf rep;
+	int fds[MON_MAX_FDS], nfds;
+
+	worker_call(c->w, req, buf, &rep, fds, &nfds);
+	wbuf_free(req);
+	if (!rbuf_u8(&rep)) {
+		if (nfds != 0)
+			_exit(1);
+		return -1;
+	}
+	*val = rbuf_u64(&rep);
+	if (!rbuf_done(&rep) || nfds != 1)
+		_exit(1);
+	*fd = fds[0];
+	return 0;
+}
+
 static int
 session_be_outbox_open(void *arg, uint64_t id, const char *name, int *fd, uint64_t *size)
 {
-	static uint8_t buf[MON_MAX_MSG];
-	struct wchan *c = arg;
 	struct wbuf req;
-	struct rbuf rep;
-	int fds[MON_MAX_FDS], nfds, ok;
 
 	wbuf_init(&req);
 	wbuf_put_u8(&req, MON_OUTBOX_OPEN);
 	wbuf_put_u64(&req, id);
 	wbuf_put_str(&req, name);
-	worker_call(c->w, &req, buf, &rep, fds, &nfds);
-	wbuf_free(&req);
-	ok = rbuf_u8(&rep);
-	if (ok) {
-		*size = rbuf_u64(&rep);
-		if (!rbuf_done(&rep) || nfds != 1)
-			_exit(1);
-		*fd = fds[0];
-		return 0;
-	}
-	if (nfds != 0)
-		_exit(1);
-	return -1;
+	return session_call_u64_fd(arg, &req, size, fd);
 }
 
 static int
 session_be_upload_begin(void *arg, const char *name, int *fd, uint64_t *token)
 {
-	static uint8_t buf[MON_MAX_MSG];
-	struct wchan *c = arg;
 	struct wbuf req;
-	struct rbuf rep;
-	int fds[MON_MAX_FDS], nfds, ok;
 
 	wbuf_init(&req);
 	wbuf_put_u8(&req, MON_UPLOAD_BEGIN);
 	wbuf_put_str(&req, name);
-	worker_call(c->w, &req, buf, &rep, fds, &nfds);
-	wbuf_free(&req);
-	ok = rbuf_u8(&rep);
-	if (ok) {
-		*token = rbuf_u64(&rep);
-		if (!rbuf_done(&rep) || nfds != 1)
-			_exit(1);
-		*fd = fds[0];
-		return 0;
-	}
-	if (nfds != 0)
-		_exit(1);
-	return -1;
+	return session_call_u64_fd(arg, &req, token, fd);
 }
 
 static int
