@@ -40,6 +40,15 @@ int ctl_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int ctl_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 const char *ctl_name(const char *s, char *buf, size_t len);
 #define CTL_NAMEBUF 96
+
+/* A command's subcommands as a table: ctl_dispatch runs the one named by argv[1], passing
+ * argv + 1 (so the handler's argv[0] is the subcommand word). Unknown or missing: usage, 2. */
+struct ctl_sub {
+	const char *name;
+	int (*fn)(struct ctl *c, int argc, char **argv);
+};
+int ctl_dispatch(struct ctl *c, int argc, char **argv, const struct ctl_sub *subs,
+		 const char *usage);
 /* --since TIME: epoch seconds, YYYY-MM-DD (UTC midnight), or a duration ago ("1h", "7d"). */
 int ctl_parse_since(const char *s, uint64_t now, uint64_t *out);
 /* YYYY-MM-DD to the epoch seconds of 00:00:00 UTC that day; -1 if malformed. */

@@ -258,19 +258,12 @@ project_show(struct ctl *c, int argc, char **argv)
 int
 ctl_project(struct ctl *c, int argc, char **argv)
 {
-	char nb[CTL_NAMEBUF];
-	const char *sub;
+	static const struct ctl_sub subs[] = {
+	    {"add", project_add},
+	    {"list", project_list},
+	    {"show", project_show},
+	    {NULL, NULL},
+	};
 
-	if (argc < 2)
-		return ctl_usage("usage: project add|list|show ...");
-	sub = argv[1];
-	argc--;
-	argv++;
-	if (strcmp(sub, "add") == 0)
-		return project_add(c, argc, argv);
-	if (strcmp(sub, "list") == 0)
-		return project_list(c, argc, argv);
-	if (strcmp(sub, "show") == 0)
-		return project_show(c, argc, argv);
-	return ctl_usage("project: unknown subcommand %s", ctl_name(sub, nb, sizeof(nb)));
+	return ctl_dispatch(c, argc, argv, subs, "usage: project add|list|show ...");
 }

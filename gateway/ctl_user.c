@@ -856,34 +856,28 @@ user_show(struct ctl *c, int argc, char **argv)
 	return rc;
 }
 
+static int
+user_lock_on(struct ctl *c, int argc, char **argv)
+{
+	return user_lock(c, argc, argv, 1);
+}
+
+static int
+user_lock_off(struct ctl *c, int argc, char **argv)
+{
+	return user_lock(c, argc, argv, 0);
+}
+
 int
 ctl_user(struct ctl *c, int argc, char **argv)
 {
-	char nb[CTL_NAMEBUF];
-	const char *sub;
+	static const struct ctl_sub subs[] = {
+	    {"add", user_add},	 {"passwd", user_passwd}, {"key", user_key},
+	    {"totp", user_totp}, {"lock", user_lock_on},  {"unlock", user_lock_off},
+	    {"del", user_del},	 {"list", user_list},	  {"show", user_show},
+	    {NULL, NULL},
+	};
 
-	if (argc < 2)
-		return ctl_usage("usage: user add|passwd|key|totp|lock|unlock|del|list|show ...");
-	sub = argv[1];
-	argc--;
-	argv++;
-	if (strcmp(sub, "add") == 0)
-		return user_add(c, argc, argv);
-	if (strcmp(sub, "passwd") == 0)
-		return user_passwd(c, argc, argv);
-	if (strcmp(sub, "key") == 0)
-		return user_key(c, argc, argv);
-	if (strcmp(sub, "totp") == 0)
-		return user_totp(c, argc, argv);
-	if (strcmp(sub, "lock") == 0)
-		return user_lock(c, argc, argv, 1);
-	if (strcmp(sub, "unlock") == 0)
-		return user_lock(c, argc, argv, 0);
-	if (strcmp(sub, "del") == 0)
-		return user_del(c, argc, argv);
-	if (strcmp(sub, "list") == 0)
-		return user_list(c, argc, argv);
-	if (strcmp(sub, "show") == 0)
-		return user_show(c, argc, argv);
-	return ctl_usage("user: unknown subcommand %s", ctl_name(sub, nb, sizeof(nb)));
+	return ctl_dispatch(c, argc, argv, subs,
+			    "usage: user add|passwd|key|totp|lock|unlock|del|list|show ...");
 }

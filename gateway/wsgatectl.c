@@ -66,6 +66,19 @@ ctl_usage(const char *fmt, ...)
 	return 2;
 }
 
+int
+ctl_dispatch(struct ctl *c, int argc, char **argv, const struct ctl_sub *subs, const char *usage)
+{
+	char nb[CTL_NAMEBUF];
+
+	if (argc < 2)
+		return ctl_usage("%s", usage);
+	for (; subs->name; subs++)
+		if (strcmp(argv[1], subs->name) == 0)
+			return subs->fn(c, argc - 1, argv + 1);
+	return ctl_usage("%s: unknown subcommand %s", argv[0], ctl_name(argv[1], nb, sizeof(nb)));
+}
+
 /* Printable ASCII stays, everything else becomes \xNN: besides ESC, bytes 0x80-0x9f are C1
  * controls (0x9b is CSI) that some terminals obey. */
 const char *
