@@ -41,9 +41,9 @@ die(const char *fmt, ...)
 
 static void __attribute__((noreturn)) usage(void)
 {
-	fprintf(stderr, "usage: airlock export PATH [--reason TEXT]\n"
-			"       airlock status [ID]\n"
-			"       airlock withdraw ID\n");
+	/* One line, like every other message of ours (SPEC "Exit codes"). */
+	fprintf(stderr, "airlock: usage: airlock export PATH [--reason TEXT] | status [ID] | "
+			"withdraw ID\n");
 	exit(2);
 }
 

@@ -53,7 +53,8 @@ wait $SERVER || fail "server"
 
 # usage errors exit 2
 set +e
-AIRLOCK_SOCKET=$SOCK "$B/airlock" frobnicate >/dev/null 2>&1; [ $? = 2 ] || fail "usage exit"
+AIRLOCK_SOCKET=$SOCK "$B/airlock" frobnicate >/dev/null 2>"$T/usage"; [ $? = 2 ] || fail "usage exit"
+[ "$(wc -l <"$T/usage")" = 1 ] && grep -q '^airlock: usage: ' "$T/usage" || fail "usage is one line: $(cat "$T/usage")"
 AIRLOCK_SOCKET=$SOCK "$B/airlock" withdraw x >/dev/null 2>&1; [ $? = 2 ] || fail "usage exit id"
 set -e
 
