@@ -22,8 +22,7 @@ encode_body(const struct audit_record *r, struct wbuf *b)
 }
 
 static int
-compute_mac(const struct store *st, const uint8_t *prev, const struct audit_record *r,
-	    uint8_t *mac)
+compute_mac(const struct store *st, const uint8_t *prev, const struct audit_record *r, uint8_t *mac)
 {
 	struct wbuf b;
 	unsigned int len = AUDIT_MAC_LEN;
@@ -33,8 +32,10 @@ compute_mac(const struct store *st, const uint8_t *prev, const struct audit_reco
 	wbuf_put_raw(&b, prev, AUDIT_MAC_LEN);
 	wbuf_put_u64(&b, r->seq);
 	encode_body(r, &b);
-	if (!b.err && HMAC(EVP_sha256(), st->secrets.audit_key, sizeof(st->secrets.audit_key),
-			   b.data, b.len, mac, &len) && len == AUDIT_MAC_LEN)
+	if (!b.err &&
+	    HMAC(EVP_sha256(), st->secrets.audit_key, sizeof(st->secrets.audit_key), b.data, b.len,
+		 mac, &len) &&
+	    len == AUDIT_MAC_LEN)
 		rc = 0;
 	wbuf_free(&b);
 	return rc;
@@ -178,7 +179,8 @@ verify_walk(struct store *st, MDB_txn *txn, uint64_t *count, char *why, size_t w
 		}
 		if (compute_mac(st, prev, &rec, mac) < 0 ||
 		    CRYPTO_memcmp(mac, rec.mac, AUDIT_MAC_LEN) != 0) {
-			snprintf(why, whylen, "audit record %llu: MAC mismatch (changed or reordered)",
+			snprintf(why, whylen,
+				 "audit record %llu: MAC mismatch (changed or reordered)",
 				 (unsigned long long)rec.seq);
 			bad = 1;
 			break;
@@ -190,7 +192,8 @@ verify_walk(struct store *st, MDB_txn *txn, uint64_t *count, char *why, size_t w
 	if (bad)
 		return -1;
 	if (head_seq != expect - 1 || CRYPTO_memcmp(head_mac, prev, AUDIT_MAC_LEN) != 0) {
-		snprintf(why, whylen, "audit log ends at record %llu but its head says %llu "
+		snprintf(why, whylen,
+			 "audit log ends at record %llu but its head says %llu "
 			 "(records deleted or head changed)",
 			 (unsigned long long)(expect - 1), (unsigned long long)head_seq);
 		return -1;

@@ -18,9 +18,9 @@
 
 struct audit_record {
 	uint64_t seq;
-	uint64_t time; /* seconds since the epoch */
-	char actor[64];	 /* account name, "wsgatectl" (local root), or "-" before login */
-	char event[48];	 /* e.g. login.ok, login.fail, session.start, transfer.approve */
+	uint64_t time;	   /* seconds since the epoch */
+	char actor[64];	   /* account name, "wsgatectl" (local root), or "-" before login */
+	char event[48];	   /* e.g. login.ok, login.fail, session.start, transfer.approve */
 	char detail[1024]; /* key=value pairs, values quoted when they hold spaces */
 	uint8_t mac[AUDIT_MAC_LEN];
 };
@@ -30,7 +30,7 @@ int audit_append(struct store *st, MDB_txn *txn, const char *actor, const char *
 		 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* Convenience: its own transaction. */
 int audit_log(struct store *st, const char *actor, const char *event, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 /* Walks the chain. Returns 0 if intact; otherwise <0 and a one-line reason naming the first bad
  * record. *count gets the number of records checked. */

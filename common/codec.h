@@ -18,12 +18,12 @@ struct wbuf {
 };
 
 void wbuf_init(struct wbuf *b);
-void wbuf_free(struct wbuf *b);	      /* zeroes before freeing: records may hold secrets */
+void wbuf_free(struct wbuf *b); /* zeroes before freeing: records may hold secrets */
 void wbuf_put_u8(struct wbuf *b, uint8_t v);
 void wbuf_put_u32(struct wbuf *b, uint32_t v);
 void wbuf_put_u64(struct wbuf *b, uint64_t v);
 void wbuf_put_bytes(struct wbuf *b, const void *p, size_t n); /* u32 length + bytes */
-void wbuf_put_str(struct wbuf *b, const char *s);	       /* NULL is written as "" */
+void wbuf_put_str(struct wbuf *b, const char *s);	      /* NULL is written as "" */
 void wbuf_put_raw(struct wbuf *b, const void *p, size_t n);   /* no length prefix */
 
 struct rbuf {

@@ -11,9 +11,9 @@
 #include "common/fsutil.h"
 
 static const char *db_names[DB_COUNT] = {
-	[DB_META] = "meta",	      [DB_USERS] = "users",	  [DB_PROJECTS] = "projects",
-	[DB_AUTHSTATE] = "authstate", [DB_ADDRSTATE] = "addrstate", [DB_REQUESTS] = "requests",
-	[DB_AUDIT] = "audit",
+    [DB_META] = "meta",		  [DB_USERS] = "users",		[DB_PROJECTS] = "projects",
+    [DB_AUTHSTATE] = "authstate", [DB_ADDRSTATE] = "addrstate", [DB_REQUESTS] = "requests",
+    [DB_AUDIT] = "audit",
 };
 
 /* Sparse on Linux: the file grows with use. 16 GiB holds millions of requests and audit records. */
@@ -47,8 +47,8 @@ check_schema(struct store *st, MDB_txn *txn, int create, char *why, size_t whyle
 	rbuf_init(&r, v.mv_data, v.mv_size);
 	ver = rbuf_u32(&r);
 	if (!rbuf_done(&r) || ver > STORE_SCHEMA_VERSION || ver == 0) {
-		snprintf(why, whylen, "state store schema version %u is not supported (want %u)", ver,
-			 STORE_SCHEMA_VERSION);
+		snprintf(why, whylen, "state store schema version %u is not supported (want %u)",
+			 ver, STORE_SCHEMA_VERSION);
 		return -1;
 	}
 	return 0;
@@ -67,7 +67,8 @@ open_dbs(struct store *st, int create, char *why, size_t whylen)
 	for (int i = 0; i < DB_COUNT; i++) {
 		rc = mdb_dbi_open(txn, db_names[i], MDB_CREATE, &st->dbi[i]);
 		if (rc != 0) {
-			snprintf(why, whylen, "lmdb: database %s: %s", db_names[i], mdb_strerror(rc));
+			snprintf(why, whylen, "lmdb: database %s: %s", db_names[i],
+				 mdb_strerror(rc));
 			mdb_txn_abort(txn);
 			return -1;
 		}
@@ -113,7 +114,8 @@ store_open(const char *state_dir, int create, struct store **out, char *why, siz
 		snprintf(why, whylen, "%s: %s", path, strerror(errno));
 		goto fail;
 	}
-	if ((rc = mdb_env_create(&st->env)) != 0 || (rc = mdb_env_set_maxdbs(st->env, DB_COUNT)) != 0 ||
+	if ((rc = mdb_env_create(&st->env)) != 0 ||
+	    (rc = mdb_env_set_maxdbs(st->env, DB_COUNT)) != 0 ||
 	    (rc = mdb_env_set_mapsize(st->env, STORE_MAP_SIZE)) != 0 ||
 	    (rc = mdb_env_set_maxreaders(st->env, 1024)) != 0 ||
 	    (rc = mdb_env_open(st->env, path, MDB_NOTLS, 0600)) != 0) {

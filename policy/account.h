@@ -1,7 +1,8 @@
 /*
  * Accounts and projects in the LMDB store (DB_USERS, DB_PROJECTS). Each change is one write
  * transaction with its audit record. Host uids are allocated from meta["next_uid"] starting at
- * ACCOUNT_UID_BASE and never reused, so a deleted account's files can never be claimed by a new one.
+ * ACCOUNT_UID_BASE and never reused, so a deleted account's files can never be claimed by a new
+ * one.
  */
 #ifndef WSGATE_ACCOUNT_H
 #define WSGATE_ACCOUNT_H
@@ -71,10 +72,10 @@ int account_del(struct store *st, MDB_txn *txn, const char *name); /* 0, STORE_N
 int project_put(struct store *st, MDB_txn *txn, const struct project *p);
 /* Visit every record in name order; fn returns 0 to go on, anything else stops and is returned.
  * A record that does not decode makes the walk return <0. */
-int account_foreach(struct store *st, MDB_txn *txn,
-		    int (*fn)(const struct account *a, void *arg), void *arg);
-int project_foreach(struct store *st, MDB_txn *txn,
-		    int (*fn)(const struct project *p, void *arg), void *arg);
+int account_foreach(struct store *st, MDB_txn *txn, int (*fn)(const struct account *a, void *arg),
+		    void *arg);
+int project_foreach(struct store *st, MDB_txn *txn, int (*fn)(const struct project *p, void *arg),
+		    void *arg);
 /* Number of accounts that are members of the project. Returns 0 or <0. */
 int project_member_count(struct store *st, MDB_txn *txn, const char *project, unsigned *n);
 

@@ -12,7 +12,7 @@
 #include <sys/types.h>
 
 struct sandbox_limits {
-	uint64_t memory_max;	/* bytes */
+	uint64_t memory_max; /* bytes */
 	uint32_t pids_max;
 	uint64_t file_size_max; /* bytes */
 	uint64_t cpu_time_max;	/* seconds */
@@ -20,33 +20,34 @@ struct sandbox_limits {
 };
 
 struct sandbox_spec {
-	const char *user;	/* account name (generated passwd entry) */
-	uid_t uid;		/* host uid, never 0 */
-	gid_t gid;		/* project gid, never 0 */
-	const char *group;	/* project name for the generated /etc/group (NULL: "project") */
-	const char *work_dir;	/* host path of the project's area folder, bound at /work */
+	const char *user;	  /* account name (generated passwd entry) */
+	uid_t uid;		  /* host uid, never 0 */
+	gid_t gid;		  /* project gid, never 0 */
+	const char *group;	  /* project name for the generated /etc/group (NULL: "project") */
+	const char *work_dir;	  /* host path of the project's area folder, bound at /work */
 	const char *airlock_sock; /* host path of this session's airlock socket, or NULL */
 	const char *airlock_bin;  /* host path of the airlock client, bound on PATH, or NULL */
-	char *const *argv;	/* NULL: interactive login shell; else run via /bin/sh -c argv[0] */
-	char *const *envp;	/* already filtered by the caller (LANG, LC_*, TERM) */
+	char *const *argv; /* NULL: interactive login shell; else run via /bin/sh -c argv[0] */
+	char *const *envp; /* already filtered by the caller (LANG, LC_*, TERM) */
 	int use_pty;
 	struct winsize ws;
 	struct sandbox_limits limits;
 };
 
 struct sandbox_proc {
-	pid_t pid;	/* host pid of the sandbox's init */
-	int stdin_fd;	/* write end; with a pty: the master (read and write), other fds -1 */
+	pid_t pid;    /* host pid of the sandbox's init */
+	int stdin_fd; /* write end; with a pty: the master (read and write), other fds -1 */
 	int stdout_fd;
 	int stderr_fd;
 	int pty_master;
-	int status_fd;	/* internal: init reports the command's wait status here */
+	int status_fd;	  /* internal: init reports the command's wait status here */
 	char cgroup[256]; /* internal */
 };
 
 /* Once per daemon start: compile the seccomp filter, detect the limits backend. */
 int sandbox_init(char *why, size_t whylen);
-/* "cgroup v2", "cgroup v1 (memory, pids)", "rlimits only": what is in force, for the start-up log. */
+/* "cgroup v2", "cgroup v1 (memory, pids)", "rlimits only": what is in force, for the start-up log.
+ */
 const char *sandbox_limits_backend(void);
 
 /* Starts the sandbox. Returns 0 or <0 with a reason in why. The caller owns the fds. */

@@ -467,7 +467,8 @@ check_fd(const struct config *cfg, int fd, const char *name, struct check_report
 		report_line(rep, &sc.len, "(%u more findings not listed)\n", sc.hidden);
 	/* The verdict goes first so that a truncated report still starts with it. */
 	memcpy(body, rep->text, sizeof(body));
-	head = snprintf(rep->text, sizeof(rep->text), "result: %s\n", queue_check_name(rep->result));
+	head =
+	    snprintf(rep->text, sizeof(rep->text), "result: %s\n", queue_check_name(rep->result));
 	if (head < 0 || (size_t)head >= sizeof(rep->text))
 		return -1;
 	/* Copied by hand: the body may be cut to fit after the verdict line. */

@@ -185,14 +185,14 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_intact_chain_verifies, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_changed_record_detected, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_deleted_middle_record_detected, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_deleted_last_record_detected, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reordered_records_detected, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_append_after_reopen_continues_chain, setup,
-						teardown),
-		cmocka_unit_test(test_quote_escapes_controls),
+	    cmocka_unit_test_setup_teardown(test_intact_chain_verifies, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_changed_record_detected, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_deleted_middle_record_detected, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_deleted_last_record_detected, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reordered_records_detected, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_append_after_reopen_continues_chain, setup,
+					    teardown),
+	    cmocka_unit_test(test_quote_escapes_controls),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

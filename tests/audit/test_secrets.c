@@ -93,9 +93,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_create_is_idempotent_and_private),
-		cmocka_unit_test(test_group_readable_key_is_refused),
-		cmocka_unit_test(test_seal_roundtrip_and_tamper),
+	    cmocka_unit_test(test_create_is_idempotent_and_private),
+	    cmocka_unit_test(test_group_readable_key_is_refused),
+	    cmocka_unit_test(test_seal_roundtrip_and_tamper),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -333,8 +333,8 @@ test_unregistered_keys_not_counted(void **state)
 	}
 	assert_true(attempt(f, AUTH_STEP_PASSWORD, "alice", "127.0.0.1", "pw", T0 + 20, &d));
 	for (int i = 0; i < 3; i++)
-		assert_false(attempt(f, AUTH_STEP_PASSWORD, "alice", "127.0.0.1", "bad", T0 + 30 + i,
-				     &d));
+		assert_false(
+		    attempt(f, AUTH_STEP_PASSWORD, "alice", "127.0.0.1", "bad", T0 + 30 + i, &d));
 	assert_false(attempt(f, AUTH_STEP_PASSWORD, "alice", "127.0.0.1", "pw", T0 + 40, &d));
 	assert_non_null(strstr(d.reason, "locked out"));
 }
@@ -723,7 +723,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_lockout_and_expiry, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_failures_outside_window, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_unregistered_keys_not_counted, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_foreign_zone_no_lockout, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_foreign_zone_no_lockout, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_throttle, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_addr_sweep, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_expiry_and_admin_lock, setup, teardown),

@@ -182,10 +182,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_u64_strict),
-	    cmocka_unit_test(test_duration_valid),
-	    cmocka_unit_test(test_duration_invalid),
-	    cmocka_unit_test(test_size),
+	    cmocka_unit_test(test_u64_strict),	     cmocka_unit_test(test_duration_valid),
+	    cmocka_unit_test(test_duration_invalid), cmocka_unit_test(test_size),
 	    cmocka_unit_test(test_format),
 	};
 
