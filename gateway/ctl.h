@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "common/store.h"
 #include "policy/config.h"
 
@@ -40,6 +42,10 @@ int ctl_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int ctl_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 const char *ctl_name(const char *s, char *buf, size_t len);
 #define CTL_NAMEBUF 96
+
+/* Prints j indented, keys in insertion order, and frees it; NULL (a failed build) and a failed
+ * write are reported with ctl_fail. Returns 0 or 1. */
+int ctl_print_json(json_t *j);
 
 /* A command's subcommands as a table: ctl_dispatch runs the one named by argv[1], passing
  * argv + 1 (so the handler's argv[0] is the subcommand word). Unknown or missing: usage, 2. */

@@ -154,14 +154,7 @@ audit_walk(struct ctl *c, int mode, uint64_t since)
 		json_decref(o.arr);
 		return ctl_fail("audit: a record cannot be read (run audit verify)");
 	}
-	if (mode == 1) {
-		rc = json_dumpf(o.arr, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		json_decref(o.arr);
-		if (rc < 0)
-			return ctl_fail("stdout: cannot write");
-		fputc('\n', stdout);
-	}
-	return 0;
+	return mode == 1 ? ctl_print_json(o.arr) : 0;
 }
 
 int

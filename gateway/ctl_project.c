@@ -12,21 +12,6 @@
 #include "gateway/ctl.h"
 #include "policy/account.h"
 
-static int
-print_json(json_t *j)
-{
-	int rc;
-
-	if (!j)
-		return ctl_fail("out of memory");
-	rc = json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	json_decref(j);
-	if (rc < 0)
-		return ctl_fail("stdout: cannot write");
-	fputc('\n', stdout);
-	return 0;
-}
-
 /* Options of a project subcommand; argv[0] is the subcommand. */
 static int
 parse_args(struct ctl *c, int argc, char **argv, int want_name, const char **name, const char **max)
@@ -195,7 +180,7 @@ project_list(struct ctl *c, int argc, char **argv)
 		json_decref(lc.arr);
 		return ctl_fail("project list: a record cannot be read");
 	}
-	return c->json ? print_json(lc.arr) : 0;
+	return c->json ? ctl_print_json(lc.arr) : 0;
 }
 
 static int
@@ -233,7 +218,7 @@ project_show(struct ctl *c, int argc, char **argv)
 			json_decref(j);
 			j = NULL;
 		}
-		return print_json(j);
+		return ctl_print_json(j);
 	}
 	printf("name:     %s\ngid:      %u\n", p.name, (unsigned)p.gid);
 	if (p.max_accounts)

@@ -722,21 +722,6 @@ account_json(struct ctl *c, MDB_txn *txn, const struct account *a)
 			 a->totp_sealed_len != 0, "recent_failures", (json_int_t)recent);
 }
 
-static int
-print_json(json_t *j)
-{
-	int rc;
-
-	if (!j)
-		return ctl_fail("out of memory");
-	rc = json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	json_decref(j);
-	if (rc < 0)
-		return ctl_fail("stdout: cannot write");
-	fputc('\n', stdout);
-	return 0;
-}
-
 static const char *
 account_state(struct ctl *c, MDB_txn *txn, const struct account *a)
 {
@@ -797,7 +782,7 @@ user_list(struct ctl *c, int argc, char **argv)
 		json_decref(lc.arr);
 		return ctl_fail("user list: a record cannot be read");
 	}
-	return c->json ? print_json(lc.arr) : 0;
+	return c->json ? ctl_print_json(lc.arr) : 0;
 }
 
 static int
@@ -849,7 +834,7 @@ user_show(struct ctl *c, int argc, char **argv)
 		j = NULL;
 		rc = 0;
 	} else {
-		rc = print_json(j);
+		rc = ctl_print_json(j);
 	}
 	store_abort(txn);
 	account_wipe(&a);

@@ -67,6 +67,20 @@ ctl_usage(const char *fmt, ...)
 }
 
 int
+ctl_print_json(json_t *j)
+{
+	int rc;
+
+	if (!j)
+		return ctl_fail("out of memory");
+	rc = json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(j);
+	if (rc < 0 || fputc('\n', stdout) == EOF)
+		return ctl_fail("stdout: cannot write");
+	return 0;
+}
+
+int
 ctl_dispatch(struct ctl *c, int argc, char **argv, const struct ctl_sub *subs, const char *usage)
 {
 	char nb[CTL_NAMEBUF];

@@ -350,10 +350,7 @@ cmd_show(struct ctl *c, struct opts *o)
 		json_object_set_new(j, "reviewer", json_string(r->reviewer));
 		json_object_set_new(j, "note", json_string(r->note));
 		json_object_set_new(j, "report", json_string(r->report));
-		rc = json_dumpf(j, stdout, JSON_INDENT(2));
-		json_decref(j);
-		putchar('\n');
-		ret = rc < 0 ? ctl_fail("cannot write JSON") : 0;
+		ret = ctl_print_json(j);
 		goto out;
 	}
 	ctl_format_time(r->s.created, t1, sizeof(t1));
@@ -550,10 +547,7 @@ ctl_check(struct ctl *c, int argc, char **argv)
 				      "findings", (int)rep->nfindings, "report", rep->text,
 				      strlen(rep->text));
 
-		rc = !j || json_dumpf(j, stdout, JSON_INDENT(2)) < 0;
-		putchar('\n');
-		json_decref(j);
-		rc = rc ? ctl_fail("cannot write JSON") : 0;
+		rc = ctl_print_json(j);
 	} else {
 		fputs(rep->text, stdout);
 		rc = 0;
