@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,14 +12,8 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include "common/fsutil.h"
-
-#define BLOB_BUF (1u << 20)
-#define BLOB_NBUF 4
-/* Start writeback every 64 MiB so the final fsync has little left to do. */
-#define BLOB_FLUSH_EVERY (64ull << 20)
 
 void
 transfer_crash_point(const char *point)
@@ -30,6 +23,19 @@ transfer_crash_point(const char *point)
 
 	if (at && strcmp(at, point) == 0)
 		_exit(99);
+#else
+	(void)point;
+#endif
+}
+
+void
+transfer_pause_point(const char *point)
+{
+#ifdef WSGATE_TEST_HOOKS
+	const char *at = getenv("WSGATE_PAUSE_AT"), *ms = getenv("WSGATE_PAUSE_MS");
+
+	if (at && ms && strcmp(at, point) == 0)
+		usleep((useconds_t)strtoul(ms, NULL, 10) * 1000);
 #else
 	(void)point;
 #endif
@@ -56,201 +62,6 @@ blob_path(const char *state_dir, const uint8_t hash[BLOB_HASH_LEN], char *out, s
 	blob_hex(hash, hex);
 	n = snprintf(out, outlen, "%s/blobs/sha256/%.2s/%s", state_dir, hex, hex);
 	return n < 0 || (size_t)n >= outlen ? -ENAMETOOLONG : 0;
-}
-
-/*
- * The copy runs in two threads: this one reads and hashes, a writer thread writes the previous
- * buffers, so writing hides under hashing (SHA-256 is the slower of the two with SHA-NI and a
- * page-cache write). The ring holds BLOB_NBUF buffers of BLOB_BUF bytes: bounded memory.
- */
-struct ring {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	uint8_t *buf[BLOB_NBUF];
-	size_t len[BLOB_NBUF];
-	unsigned head, tail, count;
-	int done;
-	int werr; /* errno of a failed write */
-	int dst;
-};
-
-static void *
-ring_writer(void *arg)
-{
-	struct ring *r = arg;
-	uint64_t off = 0, flushed = 0;
-
-	for (;;) {
-		unsigned t;
-		int err = 0;
-
-		pthread_mutex_lock(&r->mu);
-		while (r->count == 0 && !r->done)
-			pthread_cond_wait(&r->cv, &r->mu);
-		if (r->count == 0) {
-			pthread_mutex_unlock(&r->mu);
-			break;
-		}
-		t = r->tail;
-		pthread_mutex_unlock(&r->mu);
-		if (write_all(r->dst, r->buf[t], r->len[t]) < 0)
-			err = errno ? errno : EIO;
-		off += r->len[t];
-		if (!err && off - flushed >= BLOB_FLUSH_EVERY) {
-			/* A hint only: fsync at the end is what makes the bytes durable. */
-			(void)sync_file_range(r->dst, (off64_t)flushed, (off64_t)(off - flushed),
-					      SYNC_FILE_RANGE_WRITE);
-			flushed = off;
-		}
-		pthread_mutex_lock(&r->mu);
-		if (err && !r->werr)
-			r->werr = err;
-		r->tail = (t + 1) % BLOB_NBUF;
-		r->count--;
-		pthread_cond_broadcast(&r->cv);
-		pthread_mutex_unlock(&r->mu);
-		if (err)
-			break;
-	}
-	return NULL;
-}
-
-static ssize_t
-read_some(int src, int from_start, uint64_t off, void *buf, size_t n)
-{
-	ssize_t got;
-
-	do {
-		got = from_start ? pread(src, buf, n, (off_t)off) : read(src, buf, n);
-	} while (got < 0 && errno == EINTR);
-	return got;
-}
-
-static int
-copy_hash_simple(int src, int from_start, uint64_t max, EVP_MD_CTX *md, uint64_t *total)
-{
-	uint8_t *buf = malloc(BLOB_BUF);
-	int ret = 0;
-
-	if (!buf)
-		return -ENOMEM;
-	for (;;) {
-		ssize_t n = read_some(src, from_start, *total, buf, BLOB_BUF);
-
-		if (n < 0) {
-			ret = -errno;
-			break;
-		}
-		if (n == 0)
-			break;
-		if ((*total += (uint64_t)n) > max) {
-			ret = -EFBIG;
-			break;
-		}
-		if (EVP_DigestUpdate(md, buf, (size_t)n) != 1) {
-			ret = -EIO;
-			break;
-		}
-	}
-	free(buf);
-	return ret;
-}
-
-static int
-copy_hash_ring(int src, int from_start, int dst, uint64_t max, EVP_MD_CTX *md, uint64_t *total)
-{
-	struct ring r;
-	pthread_t th;
-	int ret = 0, i;
-
-	memset(&r, 0, sizeof(r));
-	r.dst = dst;
-	for (i = 0; i < BLOB_NBUF; i++)
-		if (!(r.buf[i] = malloc(BLOB_BUF)))
-			goto nomem;
-	pthread_mutex_init(&r.mu, NULL);
-	pthread_cond_init(&r.cv, NULL);
-	if (pthread_create(&th, NULL, ring_writer, &r) != 0) {
-		ret = -EAGAIN;
-		goto destroy;
-	}
-	for (;;) {
-		unsigned h;
-		ssize_t n;
-
-		pthread_mutex_lock(&r.mu);
-		while (r.count == BLOB_NBUF && !r.werr)
-			pthread_cond_wait(&r.cv, &r.mu);
-		h = r.head;
-		if (r.werr)
-			ret = -r.werr;
-		pthread_mutex_unlock(&r.mu);
-		if (ret)
-			break;
-		if ((n = read_some(src, from_start, *total, r.buf[h], BLOB_BUF)) < 0) {
-			ret = -errno;
-			break;
-		}
-		if (n == 0)
-			break;
-		if ((*total += (uint64_t)n) > max) {
-			ret = -EFBIG;
-			break;
-		}
-		if (EVP_DigestUpdate(md, r.buf[h], (size_t)n) != 1) {
-			ret = -EIO;
-			break;
-		}
-		pthread_mutex_lock(&r.mu);
-		r.len[h] = (size_t)n;
-		r.head = (h + 1) % BLOB_NBUF;
-		r.count++;
-		pthread_cond_broadcast(&r.cv);
-		pthread_mutex_unlock(&r.mu);
-	}
-	pthread_mutex_lock(&r.mu);
-	r.done = 1;
-	pthread_cond_broadcast(&r.cv);
-	pthread_mutex_unlock(&r.mu);
-	pthread_join(th, NULL);
-	if (!ret && r.werr)
-		ret = -r.werr;
-destroy:
-	pthread_cond_destroy(&r.cv);
-	pthread_mutex_destroy(&r.mu);
-nomem:
-	for (i = 0; i < BLOB_NBUF; i++)
-		free(r.buf[i]);
-	if (i < BLOB_NBUF && !ret)
-		ret = -ENOMEM;
-	return ret;
-}
-
-int
-blob_copy_hash(int src, int from_start, int dst_fd, uint64_t max, uint8_t hash[BLOB_HASH_LEN],
-	       uint64_t *size)
-{
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	unsigned hlen = 0;
-	uint64_t total = 0;
-	int ret;
-
-	if (!md)
-		return -ENOMEM;
-	if (EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
-		ret = -EIO;
-		goto out;
-	}
-	if (dst_fd < 0)
-		ret = copy_hash_simple(src, from_start, max, md, &total);
-	else
-		ret = copy_hash_ring(src, from_start, dst_fd, max, md, &total);
-	if (ret == 0 && (EVP_DigestFinal_ex(md, hash, &hlen) != 1 || hlen != BLOB_HASH_LEN))
-		ret = -EIO;
-	*size = total;
-out:
-	EVP_MD_CTX_free(md);
-	return ret;
 }
 
 static int

@@ -46,5 +46,7 @@ int blob_verify(const char *state_dir, const uint8_t hash[BLOB_HASH_LEN], uint64
 
 /* Test hooks: WSGATE_CRASH_AT=<point> makes the process _exit(99) there (test builds only). */
 void transfer_crash_point(const char *point);
+/* WSGATE_PAUSE_AT=<point> WSGATE_PAUSE_MS=<ms> makes the process sleep there (test builds). */
+void transfer_pause_point(const char *point);
 
 #endif

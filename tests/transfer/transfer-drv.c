@@ -66,8 +66,8 @@ verify(void)
 			badn++;
 			continue;
 		}
-		if (blob_verify(st->state_dir, r->sha256, r->s.size, -1, NULL) < 0) {
-			printf("badblob %" PRIu64 "\n", r->s.id);
+		if ((rc = blob_verify(st->state_dir, r->sha256, r->s.size, -1, NULL)) < 0) {
+			printf("badblob %" PRIu64 ": %s\n", r->s.id, strerror(-rc));
 			badn++;
 		}
 		{
