@@ -288,18 +288,20 @@ out:
 static int
 try_clone(int src, int dst, uint64_t max)
 {
-	struct stat sb;
+	struct stat ss, ds;
 
-	if (fstat(src, &sb) < 0)
+	if (fstat(src, &ss) < 0 || fstat(dst, &ds) < 0)
 		return -errno;
-	if (!S_ISREG(sb.st_mode))
+	if (!S_ISREG(ss.st_mode) || !S_ISREG(ds.st_mode) || ds.st_size != 0)
 		return 0;
-	if ((uint64_t)sb.st_size > max)
+	if ((uint64_t)ss.st_size > max)
 		return -EFBIG;
 	if (ioctl(dst, FICLONE, src) == 0)
 		return 1;
-	/* EXDEV, EOPNOTSUPP, EINVAL, ENOTTY...: no clone here. Make sure nothing half-cloned stays. */
-	return ftruncate(dst, 0) == 0 ? 0 : -errno;
+	/* EXDEV, EOPNOTSUPP, EINVAL...: no clone here. Make sure nothing half-cloned stays. */
+	if (fstat(dst, &ds) < 0)
+		return -errno;
+	return ds.st_size == 0 || ftruncate(dst, 0) == 0 ? 0 : -errno;
 }
 
 /* The copy path: direct writes where the file system takes them, the page cache otherwise. */
