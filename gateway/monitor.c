@@ -827,16 +827,17 @@ mon_upload_find(struct monitor *m, uint64_t token)
 static int
 mon_upload_commit(struct monitor *m, struct rbuf *r, struct wbuf *reply, int *fds, int *nfds)
 {
-	char name[256], reason[1024], err[256], msg[300];
+	char name[256], reason[1024], sha256[65], err[256], msg[300];
 	struct mon_upload *u;
 	uint64_t token, id = 0;
 
 	token = rbuf_u64(r);
 	rbuf_str(r, name, sizeof(name));
 	rbuf_str(r, reason, sizeof(reason));
+	rbuf_str(r, sha256, sizeof(sha256));
 	if (!rbuf_done(r) || (u = mon_upload_find(m, token)) == NULL)
 		return -1;
-	if (airlock_upload_commit(m->st, m->cfg, &m->who, u->fd, name, reason, &id, err,
+	if (airlock_upload_commit(m->st, m->cfg, &m->who, u->fd, name, reason, sha256, &id, err,
 				  sizeof(err)) == 0) {
 		snprintf(msg, sizeof(msg), "import request %llu", (unsigned long long)id);
 		wbuf_put_u8(reply, 1);

@@ -24,7 +24,7 @@ enum mon_type {
 	MON_OUTBOX_LIST,       /* -> u8 ok, u32 n, n * (u64 id, str name, u64 size, u64 mtime) */
 	MON_OUTBOX_OPEN,       /* u64 id, str name -> u8 ok, u64 size + fd */
 	MON_UPLOAD_BEGIN,      /* str name -> u8 ok, u64 token + fd */
-	MON_UPLOAD_COMMIT,     /* u64 token, str name, str reason -> u8 ok, str message */
+	MON_UPLOAD_COMMIT,     /* u64 token, str name, str reason, str sha256 -> u8 ok, str message */
 	MON_UPLOAD_ABORT,      /* u64 token -> u8 ok */
 	MON_TYPE_MAX,
 	MON_REPLY = 100 /* u8 request type, then the request's answer */

@@ -134,8 +134,8 @@ session_be_upload_begin(void *arg, const char *name, int *fd, uint64_t *token)
 }
 
 static int
-session_be_upload_commit(void *arg, uint64_t token, const char *name, const char *reason, char *msg,
-			 size_t msglen)
+session_be_upload_commit(void *arg, uint64_t token, const char *name, const char *reason,
+			 const char *sha256, char *msg, size_t msglen)
 {
 	static uint8_t buf[MON_MAX_MSG];
 	struct wchan *c = arg;
@@ -148,6 +148,7 @@ session_be_upload_commit(void *arg, uint64_t token, const char *name, const char
 	wbuf_put_u64(&req, token);
 	wbuf_put_str(&req, name);
 	wbuf_put_str(&req, reason != NULL ? reason : "");
+	wbuf_put_str(&req, sha256 != NULL ? sha256 : "");
 	worker_call(c->w, &req, buf, &rep, fds, &nfds);
 	wbuf_free(&req);
 	ok = rbuf_u8(&rep);
@@ -297,6 +298,8 @@ session_start(struct wchan *c, int kind, const char *command)
 			_exit(1);
 		c->be.arg = c;
 		c->be.allow_inbox = c->w->role == ROLE_ANALYST;
+		c->be.require_checksum =
+		    c->w->cfg->import_require_checksum; /* the monitor enforces it */
 		c->be.outbox_list = session_be_outbox_list;
 		c->be.outbox_open = session_be_outbox_open;
 		c->be.upload_begin = session_be_upload_begin;

@@ -68,7 +68,8 @@
 #define SFTP_READDIR_BATCH 64
 #define SFTP_MAX_PATH 4096
 #define SFTP_REASON_MAX 4096
-#define SFTP_MAX_REASONS 16 /* pending reasons kept per connection */
+#define SFTP_MAX_REASONS 16 /* pending sidecars (reasons, checksums) kept per connection */
 #define SFTP_REASON_SUFFIX ".reason"
+#define SFTP_SHA256_SUFFIX ".sha256"
 
 #endif

@@ -9,6 +9,7 @@
  */
 #include "gateway/sftp_server.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -24,6 +25,9 @@
 #include "gateway/sftp_proto.h"
 
 enum sftp_hkind { H_FREE, H_DIR, H_READ, H_UPLOAD, H_REASON };
+
+/* Sidecars: small uploads to /inbox/NAME<suffix> that describe the next upload of NAME. */
+enum sftp_side { SIDE_NONE = -1, SIDE_REASON, SIDE_SHA256 };
 
 enum sftp_nkind { N_NONE, N_ROOT, N_INBOX, N_OUTBOX, N_EXPORT_DIR, N_EXPORT_FILE, N_INBOX_FILE };
 
@@ -56,12 +60,15 @@ struct sftp_handle {
 	uint64_t token;		   /* upload */
 	char name[256];		   /* upload, reason: target name in /inbox */
 	char *reason;		   /* upload: reason given; reason: buffer */
+	int side;		   /* reason: which sidecar (enum sftp_side) */
+	char sha256[65];	   /* upload: declared SHA-256, hex, or "" */
 	struct sftp_ranges ranges; /* upload, reason */
 	int failed;		   /* upload, reason: a write failed, never commit */
 };
 
 struct sftp_reason {
 	int used;
+	int side;
 	uint64_t seq;
 	char name[256];
 	char text[SFTP_REASON_MAX + 1];
@@ -511,15 +518,15 @@ sftp_ranges_end(const struct sftp_ranges *rs)
 	return rs->n ? rs->r[rs->n - 1].hi : 0;
 }
 
-/* Takes the pending reason for name, if one was uploaded. */
+/* Takes the pending sidecar of that kind for name, if one was uploaded. */
 static char *
-sftp_reason_take(struct sftp_srv *s, const char *name)
+sftp_reason_take(struct sftp_srv *s, int side, const char *name)
 {
 	for (size_t i = 0; i < SFTP_MAX_REASONS; i++) {
 		struct sftp_reason *rs = &s->reasons[i];
 		char *t;
 
-		if (!rs->used || strcmp(rs->name, name) != 0)
+		if (!rs->used || rs->side != side || strcmp(rs->name, name) != 0)
 			continue;
 		t = strdup(rs->text);
 		memset(rs, 0, sizeof(*rs));
@@ -528,13 +535,26 @@ sftp_reason_take(struct sftp_srv *s, const char *name)
 	return NULL;
 }
 
-/* Keeps a reason for the next upload of name; the oldest pending one makes room. */
+/* The pending sidecar of that kind for name, left in place, or NULL. */
+static const char *
+sftp_reason_peek(struct sftp_srv *s, int side, const char *name)
+{
+	for (size_t i = 0; i < SFTP_MAX_REASONS; i++) {
+		struct sftp_reason *rs = &s->reasons[i];
+
+		if (rs->used && rs->side == side && strcmp(rs->name, name) == 0)
+			return rs->text;
+	}
+	return NULL;
+}
+
+/* Keeps a sidecar for the next upload of name; the oldest pending one makes room. */
 static void
-sftp_reason_keep(struct sftp_srv *s, const char *name, const char *text)
+sftp_reason_keep(struct sftp_srv *s, int side, const char *name, const char *text)
 {
 	struct sftp_reason *slot = NULL;
 
-	free(sftp_reason_take(s, name));
+	free(sftp_reason_take(s, side, name));
 	for (size_t i = 0; i < SFTP_MAX_REASONS; i++) {
 		struct sftp_reason *rs = &s->reasons[i];
 
@@ -546,6 +566,7 @@ sftp_reason_keep(struct sftp_srv *s, const char *name, const char *text)
 			slot = rs;
 	}
 	slot->used = 1;
+	slot->side = side;
 	slot->seq = ++s->reason_seq;
 	snprintf(slot->name, sizeof(slot->name), "%s", name);
 	snprintf(slot->text, sizeof(slot->text), "%s", text);
@@ -575,18 +596,49 @@ sftp_reason_clean(char *t, size_t n)
 	return 0;
 }
 
+/*
+ * A checksum sidecar is what sha256sum prints: 64 hex digits, then optionally blanks and a file
+ * name (not compared: it is the uploader's local path), on one line. Leaves the lower-case
+ * digits in t.
+ */
+static int
+sftp_sha256_parse(char *t, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && i < 64; i++)
+		if (!isxdigit((unsigned char)t[i]))
+			return -1;
+	if (i != 64 || (n > 64 && t[64] != ' ' && t[64] != '\t' && t[64] != '\n' && t[64] != '\r'))
+		return -1;
+	for (size_t j = 64; j < n; j++)
+		if (t[j] == '\n' && j + 1 < n && t[j + 1] != '\n' && t[j + 1] != '\r')
+			return -1; /* a second line: one checksum per sidecar */
+	for (i = 0; i < 64; i++)
+		t[i] = (char)tolower((unsigned char)t[i]);
+	t[64] = '\0';
+	return 0;
+}
+
 static int
 sftp_close_reason(struct sftp_srv *s, uint32_t id, struct sftp_handle *h)
 {
 	size_t n = (size_t)sftp_ranges_end(&h->ranges);
+	int sha = h->side == SIDE_SHA256;
 
 	if (h->failed || !sftp_ranges_complete(&h->ranges))
-		return sftp_status(s, id, SSH_FX_FAILURE, "reason refused: incomplete upload");
-	if (sftp_reason_clean(h->reason, n) < 0)
+		return sftp_status(s, id, SSH_FX_FAILURE, "%s refused: incomplete upload",
+				   sha ? "checksum" : "reason");
+	if (sha && sftp_sha256_parse(h->reason, n) < 0)
+		return sftp_status(s, id, SSH_FX_FAILURE,
+				   "checksum refused: one line of sha256sum output (64 hex digits, "
+				   "then the file name) expected");
+	if (!sha && sftp_reason_clean(h->reason, n) < 0)
 		return sftp_status(s, id, SSH_FX_FAILURE,
 				   "reason refused: it must be text without control bytes");
-	sftp_reason_keep(s, h->name, h->reason);
-	return sftp_status(s, id, SSH_FX_OK, "reason kept for the next upload of %s", h->name);
+	sftp_reason_keep(s, h->side, h->name, h->reason);
+	return sftp_status(s, id, SSH_FX_OK, "%s kept for the next upload of %s",
+			   sha ? "checksum" : "reason", h->name);
 }
 
 /* CLOSE of an upload: only a complete file is handed to the airlock, anything else is aborted.
@@ -606,18 +658,24 @@ sftp_close_upload(struct sftp_srv *s, uint32_t id, struct sftp_handle *h)
 		    s, id, SSH_FX_FAILURE,
 		    "upload refused: incomplete or failed writes, nothing was queued");
 	}
-	if (s->be.upload_commit(s->be.arg, h->token, h->name, h->reason ? h->reason : "", msg,
-				sizeof(msg)) < 0)
+	if (s->be.upload_commit(s->be.arg, h->token, h->name, h->reason ? h->reason : "", h->sha256,
+				msg, sizeof(msg)) < 0)
 		return sftp_status(s, id, SSH_FX_FAILURE, "upload refused: %s",
 				   msg[0] ? msg : "the airlock did not accept it");
+	if (h->sha256[0])
+		free(sftp_reason_take(s, SIDE_SHA256,
+				      h->name)); /* used: the next upload declares anew */
 	return sftp_status(s, id, SSH_FX_OK, "queued as %s", msg);
 }
 
+static const char *const sftp_side_suffix[] = {
+    [SIDE_REASON] = SFTP_REASON_SUFFIX, [SIDE_SHA256] = SFTP_SHA256_SUFFIX};
+
 static int
-sftp_open_reason(struct sftp_srv *s, uint32_t id, const char *name)
+sftp_open_reason(struct sftp_srv *s, uint32_t id, const char *name, int side)
 {
 	struct sftp_handle *h;
-	size_t n = strlen(name) - strlen(SFTP_REASON_SUFFIX);
+	size_t n = strlen(name) - strlen(sftp_side_suffix[side]);
 	char target[256];
 
 	memcpy(target, name, n);
@@ -634,22 +692,32 @@ sftp_open_reason(struct sftp_srv *s, uint32_t id, const char *name)
 		return sftp_status(s, id, SSH_FX_FAILURE, "out of memory");
 	}
 	snprintf(h->name, sizeof(h->name), "%s", target);
+	h->side = side;
 	h->a.perm = S_IFREG | 0600;
 	return sftp_reply_handle(s, id, h);
 }
 
+/* Which sidecar a name is (NAME.reason, NAME.sha256), or SIDE_NONE. */
 static int
-sftp_is_reason(const char *name)
+sftp_side_of(const char *name)
 {
-	size_t n = strlen(name), k = strlen(SFTP_REASON_SUFFIX);
+	size_t n = strlen(name);
 
-	return n > k && strcmp(name + n - k, SFTP_REASON_SUFFIX) == 0;
+	for (int side = SIDE_REASON; side <= SIDE_SHA256; side++) {
+		size_t k = strlen(sftp_side_suffix[side]);
+
+		if (n > k && strcmp(name + n - k, sftp_side_suffix[side]) == 0)
+			return side;
+	}
+	return SIDE_NONE;
 }
 
 static int
 sftp_open_upload(struct sftp_srv *s, uint32_t id, const struct sftp_node *nd, uint32_t fl)
 {
 	struct sftp_handle *h;
+	const char *declared;
+	int side;
 
 	if (nd->area == A_OUTBOX)
 		return sftp_status(s, id, SSH_FX_PERMISSION_DENIED, "outbox is read-only");
@@ -665,17 +733,25 @@ sftp_open_upload(struct sftp_srv *s, uint32_t id, const struct sftp_node *nd, ui
 	if (!filename_valid(nd->name))
 		return sftp_status(s, id, SSH_FX_PERMISSION_DENIED,
 				   "upload refused: invalid file name");
-	if (sftp_is_reason(nd->name))
-		return sftp_open_reason(s, id, nd->name);
+	if ((side = sftp_side_of(nd->name)) != SIDE_NONE)
+		return sftp_open_reason(s, id, nd->name, side);
+	/* Kept until an upload of name is queued: a retry after a refused one needs it again. */
+	declared = sftp_reason_peek(s, SIDE_SHA256, nd->name);
+	if (!declared && s->be.require_checksum)
+		return sftp_status(s, id, SSH_FX_PERMISSION_DENIED,
+				   "upload refused: declare its SHA-256 first: put %s%s (sha256sum "
+				   "output), then %s",
+				   nd->name, SFTP_SHA256_SUFFIX, nd->name);
 	h = sftp_handle_new(s, H_UPLOAD);
 	if (!h)
 		return sftp_status(s, id, SSH_FX_FAILURE, "too many open handles");
+	snprintf(h->sha256, sizeof(h->sha256), "%s", declared ? declared : "");
 	if (s->be.upload_begin(s->be.arg, nd->name, &h->fd, &h->token) < 0 || h->fd < 0) {
 		sftp_handle_release(h);
 		return sftp_status(s, id, SSH_FX_FAILURE, "upload refused: cannot start it");
 	}
 	snprintf(h->name, sizeof(h->name), "%s", nd->name);
-	h->reason = sftp_reason_take(s, nd->name);
+	h->reason = sftp_reason_take(s, SIDE_REASON, nd->name);
 	h->a.perm = S_IFREG | 0600;
 	return sftp_reply_handle(s, id, h);
 }

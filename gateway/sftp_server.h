@@ -17,16 +17,18 @@
 
 struct sftp_backend {
 	void *arg;
-	int allow_inbox; /* analysts: 1; stats users: 0 */
+	int allow_inbox;      /* analysts: 1; stats users: 0 */
+	int require_checksum; /* [airlock] import_checksum = required: no upload without NAME.sha256 */
 	int (*outbox_list)(void *arg, int (*fn)(const struct outbox_entry *e, void *fnarg),
 			   void *fnarg);
 	/* Returns a read-only fd of a released export whose hash was verified, or <0. */
 	int (*outbox_open)(void *arg, uint64_t id, const char *name, int *fd, uint64_t *size);
 	/* Returns a writable staging fd and a token for a new upload of name, or <0. */
 	int (*upload_begin)(void *arg, const char *name, int *fd, uint64_t *token);
-	/* The upload is complete: queue it. msg gets "import request N" or why it was refused. */
+	/* The upload is complete: queue it if it hashes to sha256 (64 hex digits declared by the
+	 * uploader, or "" for none). msg gets "import request N" or why it was refused. */
 	int (*upload_commit)(void *arg, uint64_t token, const char *name, const char *reason,
-			     char *msg, size_t msglen);
+			     const char *sha256, char *msg, size_t msglen);
 	void (*upload_abort)(void *arg, uint64_t token);
 	/* The engine owns every fd these return and closes it; an upload's fd is closed before
 	 * upload_commit or upload_abort, so the backend must hold its own reference. */

@@ -91,6 +91,7 @@ static const struct config_key config_keys[] = {
     {SECT_AIRLOCK, "min_cell_count", V_U32, CFG(min_cell_count), 1, 1000000},
     {SECT_AIRLOCK, "facilities", V_FACILITIES, 0, 0, 0},
     {SECT_AIRLOCK, "export_block_on_fail", V_BOOL, CFG(export_block_on_fail), 0, 1},
+    {SECT_AIRLOCK, "import_require_checksum", V_BOOL, CFG(import_require_checksum), 0, 1},
 };
 #define NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 _Static_assert(NKEYS <= 64, "keys_seen is a 64-bit mask over config_keys");
@@ -1087,6 +1088,7 @@ config_defaults(struct config *cfg)
 	cfg->export_max_size = 50 * MIB;
 	cfg->min_cell_count = 10;
 	cfg->export_block_on_fail = 0;
+	cfg->import_require_checksum = 1;
 }
 
 /* Reads the whole file (a regular file, at most CONFIG_FILE_MAX bytes) into a NUL-terminated

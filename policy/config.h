@@ -69,6 +69,10 @@ struct config {
 	char facilities[CONFIG_MAX_FACILITIES][128];
 	size_t nfacilities;
 	int export_block_on_fail; /* default 0 */
+	/* An upload to /inbox/NAME is queued only if a NAME.sha256 declared its hash first: the one
+	 * way to tell an upload the client cut short (sftp's Ctrl-C still sends CLOSE) from a whole
+	 * one. Default 1 (wsgate extension; docs/sftp.md). */
+	int import_require_checksum;
 };
 
 /* Loads and validates path. Returns 0, or -1 with a one-line error in err:

@@ -6,6 +6,7 @@
 #include "transfer/airlock.h"
 
 #include <dirent.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -199,7 +200,7 @@ project_gid(struct store *st, const char *project, gid_t *gid, char *err, size_t
  */
 static int
 submit(struct store *st, const struct config *cfg, struct request *r, int src, int from_start,
-       uint64_t max, int run_checks, uint64_t *id, char *err, size_t errlen)
+       uint64_t max, int run_checks, const uint8_t *expect, uint64_t *id, char *err, size_t errlen)
 {
 	char path[PATH_MAX], hex[65], qn[600], qr[2100];
 	struct check_report *rep = NULL;
@@ -210,7 +211,8 @@ submit(struct store *st, const struct config *cfg, struct request *r, int src, i
 		fail(err, errlen, "quarantine: %s", strerror(errno));
 		goto out;
 	}
-	if (blob_store(st->state_dir, src, from_start, max, r->sha256, &r->s.size, err, errlen) < 0)
+	if (blob_store(st->state_dir, src, from_start, max, expect, r->sha256, &r->s.size, err,
+		       errlen) < 0)
 		goto out;
 	if (run_checks) {
 		blob_path(st->state_dir, r->sha256, path, sizeof(path));
@@ -227,8 +229,9 @@ submit(struct store *st, const struct config *cfg, struct request *r, int src, i
 		r->s.check = CHECK_NONE;
 		snprintf(r->report, sizeof(r->report),
 			 "result: none\n%s requests are not checked "
-			 "automatically\n",
-			 queue_kind_name(r->s.kind));
+			 "automatically\n%s",
+			 queue_kind_name(r->s.kind),
+			 expect ? "the upload matches the SHA-256 its uploader declared\n" : "");
 	}
 	r->s.state = ST_PENDING;
 	r->s.created = (uint64_t)time(NULL);
@@ -316,7 +319,7 @@ airlock_export(struct store *st, const struct config *cfg, const struct airlock_
 	snprintf(r->s.requester, sizeof(r->s.requester), "%s", who->user);
 	snprintf(r->s.name, sizeof(r->s.name), "%s", name);
 	snprintf(r->reason, sizeof(r->reason), "%s", reason ? reason : "");
-	ret = submit(st, cfg, r, fd, 0, cfg->export_max_size, 1, id, err, errlen);
+	ret = submit(st, cfg, r, fd, 0, cfg->export_max_size, 1, NULL, id, err, errlen);
 out:
 	if (fd >= 0)
 		close(fd);
@@ -370,7 +373,7 @@ airlock_import(struct store *st, const struct config *cfg, const char *requester
 	snprintf(r->s.requester, sizeof(r->s.requester), "%s", requester);
 	snprintf(r->s.name, sizeof(r->s.name), "%s", name);
 	snprintf(r->reason, sizeof(r->reason), "%s", reason ? reason : "");
-	ret = submit(st, cfg, r, src, 0, import_limit(cfg), 0, id, err, errlen);
+	ret = submit(st, cfg, r, src, 0, import_limit(cfg), 0, NULL, id, err, errlen);
 	free(r);
 	return ret;
 }
@@ -410,7 +413,7 @@ airlock_move(struct store *st, const struct config *cfg, const char *requester, 
 	snprintf(r->s.requester, sizeof(r->s.requester), "%s", requester);
 	snprintf(r->s.name, sizeof(r->s.name), "%s", name);
 	snprintf(r->reason, sizeof(r->reason), "%s", reason ? reason : "");
-	ret = submit(st, cfg, r, fd, 0, import_limit(cfg), 0, id, err, errlen);
+	ret = submit(st, cfg, r, fd, 0, import_limit(cfg), 0, NULL, id, err, errlen);
 out:
 	if (fd >= 0)
 		close(fd);
@@ -894,16 +897,43 @@ airlock_upload_begin(struct store *st, const struct airlock_actor *who, const ch
 	return 0;
 }
 
+/* The uploader's declared SHA-256: 64 lower-case hex digits, or "" for none. */
+static int
+declared_hash(const struct config *cfg, const char *hex, uint8_t out[BLOB_HASH_LEN], int *have,
+	      char *err, size_t errlen)
+{
+	*have = hex && hex[0];
+	if (!*have)
+		return cfg->import_require_checksum
+			   ? fail(err, errlen,
+				  "no declared SHA-256 (import_require_checksum): upload "
+				  "NAME.sha256 first")
+			   : 0;
+	if (strlen(hex) != 2 * BLOB_HASH_LEN)
+		return fail(err, errlen, "declared SHA-256 is not 64 hex digits");
+	for (int i = 0; i < BLOB_HASH_LEN; i++) {
+		unsigned v;
+
+		if (!isxdigit((unsigned char)hex[2 * i]) ||
+		    !isxdigit((unsigned char)hex[2 * i + 1]) || sscanf(hex + 2 * i, "%2x", &v) != 1)
+			return fail(err, errlen, "declared SHA-256 is not 64 hex digits");
+		out[i] = (uint8_t)v;
+	}
+	return 0;
+}
+
 int
 airlock_upload_commit(struct store *st, const struct config *cfg, const struct airlock_actor *who,
-		      int fd, const char *name, const char *reason, uint64_t *id, char *err,
-		      size_t errlen)
+		      int fd, const char *name, const char *reason, const char *sha256,
+		      uint64_t *id, char *err, size_t errlen)
 {
+	uint8_t expect[BLOB_HASH_LEN];
 	struct request *r;
 	struct stat sb;
-	int ret;
+	int ret, have_expect;
 
-	if (check_actor(who, err, errlen) < 0 || check_reason(reason, err, errlen) < 0)
+	if (check_actor(who, err, errlen) < 0 || check_reason(reason, err, errlen) < 0 ||
+	    declared_hash(cfg, sha256, expect, &have_expect, err, errlen) < 0)
 		return -1;
 	if (!filename_valid(name))
 		return fail(err, errlen, "invalid file name");
@@ -924,7 +954,8 @@ airlock_upload_commit(struct store *st, const struct config *cfg, const struct a
 	snprintf(r->reason, sizeof(r->reason), "%s", reason ? reason : "");
 	/* Copied, not linked: the worker still holds a writable fd of the staging file, and what
 	 * is queued must be exactly what was hashed. */
-	ret = submit(st, cfg, r, fd, 1, import_limit(cfg), 0, id, err, errlen);
+	ret = submit(st, cfg, r, fd, 1, import_limit(cfg), 0, have_expect ? expect : NULL, id, err,
+		     errlen);
 	free(r);
 	return ret;
 }

@@ -37,7 +37,8 @@ int airlock_upload_begin(struct store *st, const struct airlock_actor *who, cons
 			 int *fd, char *err, size_t errlen);
 int airlock_upload_commit(struct store *st, const struct config *cfg,
 			  const struct airlock_actor *who, int fd, const char *name,
-			  const char *reason, uint64_t *id, char *err, size_t errlen);
+			  const char *reason, const char *sha256, uint64_t *id, char *err,
+			  size_t errlen);
 
 /* Released exports of a project, for /outbox. */
 struct outbox_entry {

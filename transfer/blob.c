@@ -125,7 +125,7 @@ open_bucket(const char *state_dir, const char *hex)
 }
 
 int
-blob_store(const char *state_dir, int src, int from_start, uint64_t max,
+blob_store(const char *state_dir, int src, int from_start, uint64_t max, const uint8_t *expect,
 	   uint8_t hash[BLOB_HASH_LEN], uint64_t *size, char *err, size_t errlen)
 {
 	char hex[2 * BLOB_HASH_LEN + 1], tmpname[128], procpath[64];
@@ -146,6 +146,13 @@ blob_store(const char *state_dir, int src, int from_start, uint64_t max,
 				 (unsigned long long)max);
 		else
 			snprintf(err, errlen, "cannot copy into quarantine: %s", strerror(-rc));
+		goto out;
+	}
+	if (expect && CRYPTO_memcmp(expect, hash, BLOB_HASH_LEN) != 0) {
+		snprintf(err, errlen,
+			 "the %llu bytes received do not match the declared SHA-256 "
+			 "(cut short, or not the declared file); nothing was queued",
+			 (unsigned long long)*size);
 		goto out;
 	}
 	transfer_crash_point("blob.copied");

@@ -27,11 +27,13 @@ int blob_lock(const char *state_dir, int exclusive, int *lockfd);
 void blob_unlock(int lockfd);
 
 /*
- * Snapshots src into the store: returns its hash and size. The caller must hold blob_lock
- * (shared) until the record that references the blob is committed.
+ * Snapshots src into the store: returns its hash and size. With expect, bytes that do not hash
+ * to it are refused before they enter the store. The caller must hold blob_lock (shared) until
+ * the record that references the blob is committed.
  */
 int blob_store(const char *state_dir, int src, int from_start, uint64_t max,
-	       uint8_t hash[BLOB_HASH_LEN], uint64_t *size, char *err, size_t errlen);
+	       const uint8_t *expect, uint8_t hash[BLOB_HASH_LEN], uint64_t *size, char *err,
+	       size_t errlen);
 
 void blob_hex(const uint8_t hash[BLOB_HASH_LEN], char hex[2 * BLOB_HASH_LEN + 1]);
 int blob_path(const char *state_dir, const uint8_t hash[BLOB_HASH_LEN], char *out, size_t outlen);

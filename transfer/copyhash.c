@@ -95,9 +95,9 @@ fill(struct pipeline *p, uint8_t *buf)
 	size_t have = 0;
 
 	while (have < CH_BUF) {
-		ssize_t n = p->from_start ? pread(p->src, buf + have, CH_BUF - have,
-						  (off_t)(p->total + have))
-					  : read(p->src, buf + have, CH_BUF - have);
+		ssize_t n = p->from_start
+				? pread(p->src, buf + have, CH_BUF - have, (off_t)(p->total + have))
+				: read(p->src, buf + have, CH_BUF - have);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -219,7 +219,8 @@ hash_stage(struct pipeline *p, EVP_MD_CTX *md)
 
 		if (slot_wait(p, i, SLOT_READ))
 			return;
-		/* Read len before passing the slot on: a FREE slot is the reader's again at once. */
+		/* Read len before passing the slot on: a FREE slot is the reader's again at once.
+		 */
 		len = p->slot[i].len;
 		if (len && EVP_DigestUpdate(md, p->slot[i].data, len) != 1) {
 			pipe_fail(p, -EIO);
@@ -253,8 +254,7 @@ run_pipeline(struct pipeline *p, EVP_MD_CTX *md)
 }
 
 static int
-pipeline_copy_hash(int src, int from_start, int dst, uint64_t max, EVP_MD_CTX *md,
-		   uint64_t *total)
+pipeline_copy_hash(int src, int from_start, int dst, uint64_t max, EVP_MD_CTX *md, uint64_t *total)
 {
 	struct pipeline p;
 	int ret = 0, i;

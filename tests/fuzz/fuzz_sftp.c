@@ -80,11 +80,16 @@ fz_end(uint64_t token, uint8_t how)
 }
 
 static int
-fz_commit(void *arg, uint64_t token, const char *name, const char *reason, char *msg, size_t msglen)
+fz_commit(void *arg, uint64_t token, const char *name, const char *reason, const char *sha256,
+	  char *msg, size_t msglen)
 {
 	fz_end(token, 1);
 	fz.commits++;
 	if (!reason || strlen(reason) > SFTP_REASON_MAX)
+		abort();
+	/* the engine only ever passes nothing or 64 lower-case hex digits */
+	if (!sha256 || (sha256[0] && strlen(sha256) != 64) ||
+	    strspn(sha256, "0123456789abcdef") != strlen(sha256))
 		abort();
 	strncpy(msg, token & 1 ? "refused" : "import request 1", msglen - 1);
 	return token & 1 ? -1 : 0;
@@ -140,7 +145,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const uint8_t init[] = {0, 0, 0, 5, SSH_FXP_INIT, 0, 0, 0, 3};
-	struct sftp_backend be = {&fz, 1, fz_list, fz_open, fz_begin, fz_commit, fz_abort};
+	struct sftp_backend be = {&fz, 1, 0, fz_list, fz_open, fz_begin, fz_commit, fz_abort};
 	struct sftp_srv *s;
 	size_t off = 0;
 	int stuck = 0, lowest;
@@ -155,6 +160,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fz.hdrlen = fz.left = 0;
 	lowest = fz_lowest_fd();
 	be.allow_inbox = size > 0 && (data[0] & 0x80) == 0;
+	be.require_checksum = size > 0 && (data[0] & 0x40) != 0;
 	s = sftp_srv_new(&be);
 	if (!s)
 		return 0;

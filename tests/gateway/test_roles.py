@@ -56,20 +56,27 @@ try:
     got = open(out).read() if os.path.exists(out) else None
     check(got == data, "stats: downloads the released export over sftp (%s %s)" % (r.stdout, r.stderr.strip()))
 
-    up = os.path.join(g.dir, "in.txt")
-    with open(up, "w") as f:
-        f.write("lookup table\n")
+    # Uploads declare their SHA-256 first (NAME.sha256, sha256sum's output): wsgate's default.
+    def with_sidecar(name, data):
+        path = os.path.join(g.dir, name)
+        with open(path, "w") as f:
+            f.write(data)
+        with open(path + ".sha256", "w") as f:
+            f.write("%s  %s\n" % (hashlib.sha256(data.encode()).hexdigest(), name))
+        return path
+    up = with_sidecar("in.txt", "lookup table\n")
     r = subprocess.run(["sftp"] + SSH_OPTS + ["-o", "ControlPath=" + asock, "-P", str(g.port),
                         "-b", "-", "x@127.0.0.1"],
-                       input="put %s /inbox/in.txt\n" % up, capture_output=True, text=True,
-                       timeout=60)
+                       input="put %s.sha256 /inbox/\nput %s /inbox/in.txt\n" % (up, up),
+                       capture_output=True, text=True, timeout=60)
     r2 = g.mux(dsock, "transfer list --json")
     kinds = [q.get("kind") for q in json.loads(r2.stdout)] if r2.stdout.strip() else []
     check(r.returncode == 0 and "import" in kinds, "analyst: an upload to /inbox becomes an import "
-          "request (%s)" % r.stderr.strip())
+          "request (%s / %s)" % (r.stdout.strip(), r.stderr.strip()))
+    bys = with_sidecar("by-scp.txt", "lookup table\n")
     r = subprocess.run(["scp"] + SSH_OPTS + ["-o", "ControlPath=" + asock, "-P", str(g.port),
-                        up, "x@127.0.0.1:/inbox/by-scp.txt"], capture_output=True, text=True,
-                       timeout=60)
+                        bys + ".sha256", bys, "x@127.0.0.1:/inbox/"], capture_output=True,
+                       text=True, timeout=60)
     r2 = g.mux(dsock, "transfer list --json")
     names = [q.get("name") for q in json.loads(r2.stdout)] if r2.stdout.strip() else []
     # scp (SFTP mode) ends with an FSETSTAT size that the engine refuses, so its exit status is

@@ -161,9 +161,27 @@ harness_forget(struct harness *hs, int i)
 	memset(&hs->up[i], 0, sizeof(hs->up[i]));
 }
 
+/* What the monitor checks, done here with sha256sum: a declared hash the file does not have. */
 static int
-harness_commit(void *arg, uint64_t token, const char *name, const char *reason, char *msg,
-	       size_t msglen)
+harness_sha256_mismatch(const char *path, const char *sha256)
+{
+	char cmd[4200], got[65] = "";
+	FILE *p;
+
+	if (!sha256[0])
+		return 0;
+	snprintf(cmd, sizeof(cmd), "sha256sum < '%s'", path);
+	if (!(p = popen(cmd, "r")))
+		return 1;
+	if (!fgets(got, sizeof(got), p))
+		got[0] = '\0';
+	pclose(p);
+	return strcmp(got, sha256) != 0;
+}
+
+static int
+harness_commit(void *arg, uint64_t token, const char *name, const char *reason, const char *sha256,
+	       char *msg, size_t msglen)
 {
 	struct harness *hs = arg;
 	char from[4096], to[4096], line[8192];
@@ -178,6 +196,8 @@ harness_commit(void *arg, uint64_t token, const char *name, const char *reason, 
 	snprintf(to, sizeof(to), "%s/queued/%s", hs->dir, name);
 	if (strncmp(name, "refuse", 6) == 0)
 		snprintf(msg, msglen, "refused by the test backend");
+	else if (harness_sha256_mismatch(from, sha256))
+		snprintf(msg, msglen, "the bytes received do not match the declared SHA-256");
 	else if (fstat(hs->up[i].fd, &st) < 0 || access(to, F_OK) == 0)
 		snprintf(msg, msglen, "a file named %s is already queued", name);
 	else if (rename(from, to) < 0)
@@ -278,6 +298,7 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	be.arg = &hs;
 	be.allow_inbox = getenv("SFTP_HARNESS_NOINBOX") == NULL;
+	be.require_checksum = getenv("SFTP_HARNESS_REQUIRE_CHECKSUM") != NULL;
 	be.outbox_list = harness_list;
 	be.outbox_open = harness_open;
 	be.upload_begin = harness_begin;

@@ -25,7 +25,7 @@ struct fake {
 	int commit_fail;
 	uint64_t last_token;
 	int keep_fd; /* the "monitor's" copy of the last staging fd */
-	char name[256], reason[SFTP_REASON_MAX + 1];
+	char name[256], reason[SFTP_REASON_MAX + 1], sha256[65];
 	char content[64];
 	size_t content_len;
 };
@@ -105,8 +105,8 @@ fake_begin(void *arg, const char *name, int *fd, uint64_t *token)
 }
 
 static int
-fake_commit(void *arg, uint64_t token, const char *name, const char *reason, char *msg,
-	    size_t msglen)
+fake_commit(void *arg, uint64_t token, const char *name, const char *reason, const char *sha256,
+	    char *msg, size_t msglen)
 {
 	struct fake *f = arg;
 	ssize_t n;
@@ -115,6 +115,7 @@ fake_commit(void *arg, uint64_t token, const char *name, const char *reason, cha
 	assert_int_equal(token, f->last_token);
 	assert_string_equal(name, f->name);
 	snprintf(f->reason, sizeof(f->reason), "%s", reason);
+	snprintf(f->sha256, sizeof(f->sha256), "%s", sha256);
 	n = pread(f->keep_fd, f->content, sizeof(f->content), 0);
 	assert_true(n >= 0);
 	f->content_len = (size_t)n;
@@ -334,7 +335,7 @@ assert_no_output(struct t *t)
 /* ---- fixtures ---- */
 
 static struct t *
-t_new(int allow_inbox)
+t_new_with(int allow_inbox, int require_checksum)
 {
 	struct t *t = calloc(1, sizeof(*t));
 	struct wbuf b;
@@ -342,8 +343,8 @@ t_new(int allow_inbox)
 
 	assert_non_null(t);
 	t->f.keep_fd = -1;
-	t->be = (struct sftp_backend){&t->f,	  allow_inbox, fake_list, fake_open,
-				      fake_begin, fake_commit, fake_abort};
+	t->be = (struct sftp_backend){&t->f,	 allow_inbox, require_checksum, fake_list,
+				      fake_open, fake_begin,  fake_commit,	fake_abort};
 	t->s = sftp_srv_new(&t->be);
 	assert_non_null(t->s);
 	wbuf_init(&b);
@@ -354,6 +355,12 @@ t_new(int allow_inbox)
 	assert_int_equal(rp.type, SSH_FXP_VERSION);
 	assert_int_equal(rp.id, 3);
 	return t;
+}
+
+static struct t *
+t_new(int allow_inbox)
+{
+	return t_new_with(allow_inbox, 0);
 }
 
 static int
@@ -1033,6 +1040,87 @@ test_reason(void **state)
 	expect_status(t, 14, SSH_FX_FAILURE, "control");
 }
 
+#define HEX_A "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+
+/* Uploads text to path and expects code (and msg) for its CLOSE. */
+static void
+put_sidecar(struct t *t, uint32_t id, const char *path, const char *text, uint32_t code,
+	    const char *msg)
+{
+	struct reply h;
+
+	open_upload(t, id, path, &h);
+	send_write(t, id + 1, &h, 0, text);
+	expect_status(t, id + 1, SSH_FX_OK, NULL);
+	send_handle_req(t, SSH_FXP_CLOSE, id + 2, &h);
+	expect_status(t, id + 2, code, msg);
+}
+
+static void
+put_data(struct t *t, uint32_t id, const char *path, uint32_t code, const char *msg)
+{
+	struct reply h;
+
+	open_upload(t, id, path, &h);
+	send_write(t, id + 1, &h, 0, "a,b");
+	expect_status(t, id + 1, SSH_FX_OK, NULL);
+	send_handle_req(t, SSH_FXP_CLOSE, id + 2, &h);
+	expect_status(t, id + 2, code, msg);
+}
+
+/* NAME.sha256 declares the hash the next upload of NAME must have (the backend checks it). */
+static void
+test_checksum_sidecar(void **state)
+{
+	struct t *t = *state;
+
+	/* sha256sum's output, upper-case digits, bare digits: all taken, lower-cased */
+	put_sidecar(t, 1, "/inbox/d.csv.sha256", HEX_A "  ./local/d.csv\n", SSH_FX_OK,
+		    "checksum kept");
+	put_data(t, 4, "/inbox/d.csv", SSH_FX_OK, "queued");
+	assert_string_equal(t->f.sha256, HEX_A);
+	/* used by the queued upload: the next one declares nothing */
+	put_data(t, 7, "/inbox/d.csv", SSH_FX_OK, "queued");
+	assert_string_equal(t->f.sha256, "");
+	put_sidecar(t, 10, "/inbox/e.csv.sha256",
+		    "00112233445566778899AABBCCDDEEFF00112233445566778899AABBCCDDEEFF", SSH_FX_OK,
+		    "checksum kept");
+	/* a refused upload (the backend: wrong bytes) keeps the declaration for the retry */
+	t->f.commit_fail = 1;
+	put_data(t, 13, "/inbox/e.csv", SSH_FX_FAILURE, "upload refused");
+	t->f.commit_fail = 0;
+	put_data(t, 16, "/inbox/e.csv", SSH_FX_OK, "queued");
+	assert_string_equal(t->f.sha256, HEX_A);
+	/* not a checksum: short, not hex, glued to the name, two lines */
+	put_sidecar(t, 19, "/inbox/f.sha256", "0011", SSH_FX_FAILURE, "64 hex digits");
+	put_sidecar(t, 22, "/inbox/f.sha256",
+		    "g0112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+		    SSH_FX_FAILURE, "64 hex digits");
+	put_sidecar(t, 25, "/inbox/f.sha256", HEX_A "0  f\n", SSH_FX_FAILURE, "64 hex digits");
+	put_sidecar(t, 28, "/inbox/f.sha256", HEX_A "  f\n" HEX_A "  g\n", SSH_FX_FAILURE,
+		    "64 hex digits");
+	put_data(t, 31, "/inbox/f", SSH_FX_OK, "queued");
+	assert_string_equal(t->f.sha256, "");
+}
+
+/* import_require_checksum: an upload with nothing declared is refused at OPEN, before data. */
+static void
+test_checksum_required(void **state)
+{
+	struct t *t = t_new_with(1, 1);
+	void *own = t;
+
+	(void)state;
+	send_open(t, 1, "/inbox/g.csv", SSH_FXF_WRITE | SSH_FXF_CREAT | SSH_FXF_TRUNC);
+	expect_status(t, 1, SSH_FX_PERMISSION_DENIED,
+		      "declare its SHA-256 first: put g.csv.sha256");
+	assert_int_equal(t->f.begins, 0);
+	put_sidecar(t, 2, "/inbox/g.csv.sha256", HEX_A "\n", SSH_FX_OK, "checksum kept");
+	put_data(t, 5, "/inbox/g.csv", SSH_FX_OK, "queued");
+	assert_string_equal(t->f.sha256, HEX_A);
+	teardown(&own);
+}
+
 static void
 test_stats_user(void **state)
 {
@@ -1082,6 +1170,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_free_mid_upload_aborts, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_commit_failure, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reason, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_checksum_sidecar, setup, teardown),
+	    cmocka_unit_test(test_checksum_required),
 	    cmocka_unit_test_teardown(test_stats_user, teardown),
 	};
 

@@ -63,6 +63,7 @@ setup(void **state)
 	cfg->export_max_size = 1 << 20;
 	cfg->min_cell_count = 10;
 	cfg->file_size_max = 4 << 20;
+	cfg->import_require_checksum = 1; /* the default of config_load */
 	strcpy(cfg->zones[0].name, "onsite");
 	strcpy(cfg->zones[0].area, "onsite");
 	strcpy(cfg->zones[1].name, "office");
@@ -392,14 +393,20 @@ test_move(void **state)
 			 -1);
 }
 
+/* sha256 of "uploaded\n", and of something else */
+#define SHA_UPLOADED "cc55d9dd9d9cce2a469483f4610d735d219b12b8dfe0c6e5e3a4b6336c3ccefc"
+#define SHA_OTHER "0000000000000000000000000000000000000000000000000000000000000000"
+
 static void
 test_upload(void **state)
 {
 	uint64_t id, before;
+	unsigned blobs;
 	int fd;
 
 	(void)state;
 	before = count_requests();
+	blobs = count_blobs();
 	assert_int_equal(airlock_upload_begin(st, &alice, "up.csv", &fd, err, sizeof(err)), 0);
 	assert_int_equal(write(fd, "aborted", 7), 7);
 	close(fd); /* an aborted upload leaves nothing */
@@ -407,8 +414,23 @@ test_upload(void **state)
 	assert_int_equal(airlock_upload_begin(st, &alice, "a/b", &fd, err, sizeof(err)), -1);
 	assert_int_equal(airlock_upload_begin(st, &alice, "up.csv", &fd, err, sizeof(err)), 0);
 	assert_int_equal(write(fd, "uploaded\n", 9), 9);
+	/* import_require_checksum (the default): no declared hash, a wrong one, a malformed one */
 	assert_int_equal(
-	    airlock_upload_commit(st, cfg, &alice, fd, "up.csv", "r", &id, err, sizeof(err)), 0);
+	    airlock_upload_commit(st, cfg, &alice, fd, "up.csv", "r", "", &id, err, sizeof(err)),
+	    -1);
+	assert_non_null(strstr(err, "no declared SHA-256"));
+	assert_int_equal(airlock_upload_commit(st, cfg, &alice, fd, "up.csv", "r", SHA_OTHER, &id,
+					       err, sizeof(err)),
+			 -1);
+	assert_non_null(strstr(err, "the 9 bytes received do not match the declared SHA-256"));
+	assert_int_equal(
+	    airlock_upload_commit(st, cfg, &alice, fd, "up.csv", "r", "abc", &id, err, sizeof(err)),
+	    -1);
+	assert_int_equal(count_requests(), before);
+	assert_int_equal(count_blobs(), blobs);
+	assert_int_equal(airlock_upload_commit(st, cfg, &alice, fd, "up.csv", "r", SHA_UPLOADED,
+					       &id, err, sizeof(err)),
+			 0);
 	/* the worker still holds the staging fd: what it writes now changes nothing queued */
 	assert_int_equal(pwrite(fd, "EVIL", 4, 0), 4);
 	close(fd);
@@ -416,6 +438,16 @@ test_upload(void **state)
 	assert_int_equal(get(id)->s.size, 9);
 	assert_int_equal(blob_verify(dir, get(id)->sha256, 9, -1, NULL), 0);
 	assert_int_equal(airlock_decide(st, cfg, "alice", id, 1, "x", err, sizeof(err)), -1);
+	assert_non_null(strstr(get(id)->report, "matches the SHA-256 its uploader declared"));
+	/* with the checksum optional, an undeclared upload is queued */
+	cfg->import_require_checksum = 0;
+	assert_int_equal(airlock_upload_begin(st, &alice, "up2.csv", &fd, err, sizeof(err)), 0);
+	assert_int_equal(write(fd, "x\n", 2), 2);
+	assert_int_equal(
+	    airlock_upload_commit(st, cfg, &alice, fd, "up2.csv", "", "", &id, err, sizeof(err)),
+	    0);
+	close(fd);
+	cfg->import_require_checksum = 1;
 }
 
 static void

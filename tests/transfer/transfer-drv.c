@@ -2,7 +2,8 @@
  * transfer-drv: drives transfer/ the way the gateway's monitor does, for the scenario tests
  * (an analyst's export, upload and withdraw need a session that these tests do not start).
  *   transfer-drv CONFIG export USER PROJECT AREA PATH [REASON]
- *   transfer-drv CONFIG upload USER PROJECT AREA NAME [REASON|--abort]   (bytes on stdin)
+ *   transfer-drv CONFIG upload USER PROJECT AREA NAME [REASON|--abort]   (bytes on stdin;
+ *       the declared SHA-256, if any, in $DRV_SHA256)
  *   transfer-drv CONFIG withdraw USER PROJECT AREA ID
  *   transfer-drv CONFIG serve USER PROJECT AREA UID SOCKET COUNT         (airlock socket)
  *   transfer-drv CONFIG outbox PROJECT | fetch PROJECT ID NAME
@@ -151,8 +152,8 @@ main(int argc, char **argv)
 			close(fd);
 			printf("aborted\n");
 		} else if (airlock_upload_commit(st, cfg, &who, fd, argv[6],
-						 argc > 7 ? argv[7] : "", &id, err,
-						 sizeof(err)) < 0) {
+						 argc > 7 ? argv[7] : "", getenv("DRV_SHA256"),
+						 &id, err, sizeof(err)) < 0) {
 			rc = bad(err);
 		} else {
 			printf("id %" PRIu64 "\n", id);
