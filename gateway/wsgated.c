@@ -29,6 +29,7 @@
 #include "common/store.h"
 #include "sandbox/sandbox.h"
 #include "transfer/airlock.h"
+#include "transfer/blob.h"
 
 #define GW_MAX_CHILDREN 4096
 
@@ -253,6 +254,10 @@ gw_scan(void)
 			log_info("airlock start-up scan: %lu staging file(s), %lu blob(s) removed, "
 				 "%lu delivery(ies) redone",
 				 stats.staging_removed, stats.blobs_removed, stats.redelivered);
+		log_info("airlock snapshots: %s",
+			 blob_can_clone(gw.cfg->state_dir)
+			     ? "clones (state_dir's file system shares blocks copy-on-write)"
+			     : "copies (state_dir's file system cannot clone; see docs/transfer.md)");
 		store_close(st);
 		_exit(0);
 	}

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
+#include <linux/fs.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -74,6 +76,25 @@ open_staging(const char *state_dir)
 		return -1;
 	}
 	return open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+int
+blob_can_clone(const char *state_dir)
+{
+	static const char byte[4096];
+	int dir = open_staging(state_dir), a = -1, b = -1, ok = 0;
+
+	if (dir >= 0 && (a = openat(dir, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) >= 0 &&
+	    (b = openat(dir, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) >= 0 &&
+	    write_all(a, byte, sizeof(byte)) == (ssize_t)sizeof(byte))
+		ok = ioctl(b, FICLONE, a) == 0;
+	if (b >= 0)
+		close(b);
+	if (a >= 0)
+		close(a);
+	if (dir >= 0)
+		close(dir);
+	return ok;
 }
 
 int

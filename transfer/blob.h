@@ -22,6 +22,10 @@
 int blob_copy_hash(int src, int from_start, int dst_fd, uint64_t max, uint8_t hash[BLOB_HASH_LEN],
 		   uint64_t *size);
 
+/* 1 if state_dir's file system can clone (FICLONE: XFS, btrfs), so snapshots share blocks
+ * instead of being copied; 0 otherwise. */
+int blob_can_clone(const char *state_dir);
+
 /* Holds staging/ shared (writers between blob and record) or exclusive (the scan). */
 int blob_lock(const char *state_dir, int exclusive, int *lockfd);
 void blob_unlock(int lockfd);

@@ -187,6 +187,7 @@ main(int argc, char **argv)
 		printf("staging_removed %lu blobs_removed %lu blobs_kept %lu redelivered %lu "
 		       "failed %lu\n",
 		       s.staging_removed, s.blobs_removed, s.blobs_kept, s.redelivered, s.failed);
+		printf("snapshots %s\n", blob_can_clone(cfg->state_dir) ? "clone" : "copy");
 	} else if (strcmp(cmd, "bulk") == 0 && argc == 4) {
 		struct request *r = calloc(1, sizeof(*r));
 		MDB_txn *txn;

@@ -49,6 +49,7 @@ for fs in xfs btrfs; do
 	"mkfs.$fs" -q "$IMG" >/dev/null
 	mount -o loop "$IMG" "$STATE"
 	setup_state
+	drv scan | grep -qx "snapshots clone" || fail "$fs: the store does not report clones"
 	head -c 64M /dev/urandom | base64 -w 100 > "$AREA/t.txt"
 	want=$(sha256sum < "$AREA/t.txt" | cut -d' ' -f1)
 	id=$(drv export alice p1 onsite t.txt | awk '{print $2}')
