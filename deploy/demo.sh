@@ -52,6 +52,7 @@ export_max_size = 50M
 min_cell_count = 10
 facilities = "Hospital A" H001
 export_block_on_fail = no
+import_require_checksum = yes
 CONF
 
 ctl() { "$bin/wsgatectl" -c "$conf" "$@"; }
@@ -99,6 +100,8 @@ Try (the code changes every 30 s; each code is accepted once):
   ssh -p $port alice@127.0.0.1                 # onsite area shell, sandboxed
   ssh -p $port alice@::1 'airlock status'       # office (remote) area
   sftp -P $port bob@127.0.0.1                  # stats user: /outbox only
+  sha256sum in.csv > in.csv.sha256              # imports declare their SHA-256 first:
+  scp -P $port in.csv.sha256 in.csv alice@127.0.0.1:/inbox/
   ssh -p $port carol@127.0.0.1 transfer list    # admin review
   $bin/wsgatectl -c $conf transfer list
 EOT
