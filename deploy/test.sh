@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds wsgate (normal and ASan/UBSan), and runs every test under ctest.
+# Installs what is missing, builds wsgate (normal, ASan/UBSan, TSan for the snapshot pipeline,
+# fuzz), and runs every test under ctest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +15,13 @@ if [ "${WSGATE_SKIP_ASAN:-0}" != 1 ]; then
 	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DWSGATE_SANITIZE=ON -DWSGATE_TEST_HOOKS=ON >/dev/null
 	cmake --build build-asan -j"$jobs"
 	(cd build-asan && ctest --output-on-failure -L unit -j"$jobs")
+fi
+
+# The one multi-threaded part (transfer/copyhash.c: reader, hasher, writer) under ThreadSanitizer.
+if [ "${WSGATE_SKIP_TSAN:-0}" != 1 ]; then
+	cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DWSGATE_TSAN=ON >/dev/null
+	cmake --build build-tsan -j"$jobs" --target test_transfer_copyhash
+	(cd build-tsan && ctest --output-on-failure -R unit_transfer_copyhash)
 fi
 
 # Fuzz targets must keep building (clang + libFuzzer); each gets a short smoke run.
