@@ -71,5 +71,8 @@
 #define SFTP_MAX_REASONS 16 /* pending sidecars (reasons, checksums) kept per connection */
 #define SFTP_REASON_SUFFIX ".reason"
 #define SFTP_SHA256_SUFFIX ".sha256"
+/* WinSCP-style uploads: NAME.filepart is held after CLOSE and queued when renamed to NAME. */
+#define SFTP_FILEPART_SUFFIX ".filepart"
+#define SFTP_MAX_PARKED 4
 
 #endif

@@ -62,6 +62,7 @@ struct sftp_handle {
 	char *reason;		   /* upload: reason given; reason: buffer */
 	int side;		   /* reason: which sidecar (enum sftp_side) */
 	char sha256[65];	   /* upload: declared SHA-256, hex, or "" */
+	int filepart;		   /* upload: to NAME.filepart, held at CLOSE until renamed */
 	struct sftp_ranges ranges; /* upload, reason */
 	int failed;		   /* upload, reason: a write failed, never commit */
 };
@@ -72,6 +73,15 @@ struct sftp_reason {
 	uint64_t seq;
 	char name[256];
 	char text[SFTP_REASON_MAX + 1];
+};
+
+/* A complete NAME.filepart upload waiting for its RENAME to NAME (the backend holds its file). */
+struct sftp_parked {
+	int used;
+	uint64_t seq, token;
+	char name[256]; /* NAME, the target */
+	char sha256[65];
+	char *reason;
 };
 
 struct sftp_srv {
@@ -86,6 +96,9 @@ struct sftp_srv {
 	uint64_t reason_seq;
 	struct sftp_handle h[SFTP_MAX_HANDLES];
 	struct sftp_reason reasons[SFTP_MAX_REASONS];
+	struct sftp_parked parked[SFTP_MAX_PARKED];
+	uint64_t park_seq;
+	char last_queued[256]; /* for a client's SETSTAT of what it just uploaded */
 };
 
 enum sftp_area { A_OTHER, A_INBOX, A_OUTBOX };
@@ -641,12 +654,77 @@ sftp_close_reason(struct sftp_srv *s, uint32_t id, struct sftp_handle *h)
 			   sha ? "checksum" : "reason", h->name);
 }
 
-/* CLOSE of an upload: only a complete file is handed to the airlock, anything else is aborted.
- * Our fd is closed first so a failed close (lost write) refuses the upload. */
+/* Hands a complete upload to the airlock and answers the request (CLOSE, or RENAME of a
+ * NAME.filepart) with the outcome. */
+static int
+sftp_commit(struct sftp_srv *s, uint32_t id, uint64_t token, const char *name, const char *reason,
+	    const char *sha256)
+{
+	char msg[256] = "";
+
+	if (s->be.upload_commit(s->be.arg, token, name, reason ? reason : "", sha256, msg,
+				sizeof(msg)) < 0)
+		return sftp_status(s, id, SSH_FX_FAILURE, "upload refused: %s",
+				   msg[0] ? msg : "the airlock did not accept it");
+	if (sha256[0])
+		free(sftp_reason_take(s, SIDE_SHA256,
+				      name)); /* used: the next upload declares anew */
+	snprintf(s->last_queued, sizeof(s->last_queued), "%s", name);
+	return sftp_status(s, id, SSH_FX_OK, "queued as %s", msg);
+}
+
+static void
+sftp_parked_drop(struct sftp_srv *s, struct sftp_parked *pk, int abort_it)
+{
+	if (abort_it)
+		s->be.upload_abort(s->be.arg, pk->token);
+	free(pk->reason);
+	memset(pk, 0, sizeof(*pk));
+}
+
+/* Where a held NAME.filepart goes: its earlier upload (replaced), a free slot, or the oldest. */
+static struct sftp_parked *
+sftp_park_slot(struct sftp_srv *s, const char *name)
+{
+	struct sftp_parked *free_slot = NULL, *oldest = NULL;
+
+	for (size_t i = 0; i < SFTP_MAX_PARKED; i++) {
+		struct sftp_parked *pk = &s->parked[i];
+
+		if (pk->used && strcmp(pk->name, name) == 0)
+			return pk;
+		if (!pk->used && !free_slot)
+			free_slot = pk;
+		if (pk->used && (!oldest || pk->seq < oldest->seq))
+			oldest = pk;
+	}
+	return free_slot ? free_slot : oldest;
+}
+
+/* A complete NAME.filepart waits for its rename to NAME (at most SFTP_MAX_PARKED wait). */
+static int
+sftp_park(struct sftp_srv *s, uint32_t id, struct sftp_handle *h)
+{
+	struct sftp_parked *slot = sftp_park_slot(s, h->name);
+
+	if (slot->used)
+		sftp_parked_drop(s, slot, 1);
+	slot->used = 1;
+	slot->seq = ++s->park_seq;
+	slot->token = h->token;
+	snprintf(slot->name, sizeof(slot->name), "%s", h->name);
+	snprintf(slot->sha256, sizeof(slot->sha256), "%s", h->sha256);
+	slot->reason = h->reason;
+	h->reason = NULL;
+	return sftp_status(s, id, SSH_FX_OK, "held until renamed to %s", h->name);
+}
+
+/* CLOSE of an upload: only a complete file is handed to the airlock (or, for NAME.filepart,
+ * held for its rename), anything else is aborted. Our fd is closed first so a failed close
+ * (lost write) refuses the upload. */
 static int
 sftp_close_upload(struct sftp_srv *s, uint32_t id, struct sftp_handle *h)
 {
-	char msg[256] = "";
 	int ok = !h->failed && sftp_ranges_complete(&h->ranges);
 
 	if (close(h->fd) < 0)
@@ -658,14 +736,9 @@ sftp_close_upload(struct sftp_srv *s, uint32_t id, struct sftp_handle *h)
 		    s, id, SSH_FX_FAILURE,
 		    "upload refused: incomplete or failed writes, nothing was queued");
 	}
-	if (s->be.upload_commit(s->be.arg, h->token, h->name, h->reason ? h->reason : "", h->sha256,
-				msg, sizeof(msg)) < 0)
-		return sftp_status(s, id, SSH_FX_FAILURE, "upload refused: %s",
-				   msg[0] ? msg : "the airlock did not accept it");
-	if (h->sha256[0])
-		free(sftp_reason_take(s, SIDE_SHA256,
-				      h->name)); /* used: the next upload declares anew */
-	return sftp_status(s, id, SSH_FX_OK, "queued as %s", msg);
+	if (h->filepart)
+		return sftp_park(s, id, h);
+	return sftp_commit(s, id, h->token, h->name, h->reason, h->sha256);
 }
 
 static const char *const sftp_side_suffix[] = {
@@ -712,12 +785,27 @@ sftp_side_of(const char *name)
 	return SIDE_NONE;
 }
 
+/* NAME.filepart (WinSCP's temporary name) uploads NAME: target gets NAME and 1 is returned;
+ * any other name is its own target (0); -1 if what is left is not a valid name. */
+static int
+sftp_filepart_target(const char *name, char target[256])
+{
+	size_t n = strlen(name), k = strlen(SFTP_FILEPART_SUFFIX);
+
+	snprintf(target, 256, "%s", name);
+	if (n <= k || strcmp(name + n - k, SFTP_FILEPART_SUFFIX) != 0)
+		return 0;
+	target[n - k] = '\0';
+	return filename_valid(target) ? 1 : -1;
+}
+
 static int
 sftp_open_upload(struct sftp_srv *s, uint32_t id, const struct sftp_node *nd, uint32_t fl)
 {
 	struct sftp_handle *h;
 	const char *declared;
-	int side;
+	char target[256];
+	int side, filepart;
 
 	if (nd->area == A_OUTBOX)
 		return sftp_status(s, id, SSH_FX_PERMISSION_DENIED, "outbox is read-only");
@@ -733,25 +821,31 @@ sftp_open_upload(struct sftp_srv *s, uint32_t id, const struct sftp_node *nd, ui
 	if (!filename_valid(nd->name))
 		return sftp_status(s, id, SSH_FX_PERMISSION_DENIED,
 				   "upload refused: invalid file name");
-	if ((side = sftp_side_of(nd->name)) != SIDE_NONE)
-		return sftp_open_reason(s, id, nd->name, side);
+	filepart = sftp_filepart_target(nd->name, target);
+	if (filepart < 0)
+		return sftp_status(s, id, SSH_FX_PERMISSION_DENIED,
+				   "upload refused: invalid file name");
+	/* A sidecar is kept at its CLOSE; through a temporary name its rename is then a no-op. */
+	if ((side = sftp_side_of(target)) != SIDE_NONE)
+		return sftp_open_reason(s, id, target, side);
 	/* Kept until an upload of name is queued: a retry after a refused one needs it again. */
-	declared = sftp_reason_peek(s, SIDE_SHA256, nd->name);
+	declared = sftp_reason_peek(s, SIDE_SHA256, target);
 	if (!declared && s->be.require_checksum)
 		return sftp_status(s, id, SSH_FX_PERMISSION_DENIED,
 				   "upload refused: declare its SHA-256 first: put %s%s (sha256sum "
 				   "output), then %s",
-				   nd->name, SFTP_SHA256_SUFFIX, nd->name);
+				   target, SFTP_SHA256_SUFFIX, target);
 	h = sftp_handle_new(s, H_UPLOAD);
 	if (!h)
 		return sftp_status(s, id, SSH_FX_FAILURE, "too many open handles");
 	snprintf(h->sha256, sizeof(h->sha256), "%s", declared ? declared : "");
-	if (s->be.upload_begin(s->be.arg, nd->name, &h->fd, &h->token) < 0 || h->fd < 0) {
+	if (s->be.upload_begin(s->be.arg, target, &h->fd, &h->token) < 0 || h->fd < 0) {
 		sftp_handle_release(h);
 		return sftp_status(s, id, SSH_FX_FAILURE, "upload refused: cannot start it");
 	}
-	snprintf(h->name, sizeof(h->name), "%s", nd->name);
-	h->reason = sftp_reason_take(s, SIDE_REASON, nd->name);
+	snprintf(h->name, sizeof(h->name), "%s", target);
+	h->filepart = filepart;
+	h->reason = sftp_reason_take(s, SIDE_REASON, target);
 	h->a.perm = S_IFREG | 0600;
 	return sftp_reply_handle(s, id, h);
 }
@@ -982,6 +1076,9 @@ sftp_do_setstat(struct sftp_srv *s, uint32_t id, struct rbuf *r)
 		if ((s->h[i].kind == H_UPLOAD || s->h[i].kind == H_REASON) &&
 		    strcmp(s->h[i].name, nd.name) == 0)
 			return sftp_status(s, id, SSH_FX_OK, "ok");
+	/* What was just queued (WinSCP sets the time after its rename): a no-op, like FSETSTAT. */
+	if (nd.kind == N_INBOX_FILE && s->last_queued[0] && strcmp(s->last_queued, nd.name) == 0)
+		return sftp_status(s, id, SSH_FX_OK, "ok");
 	return sftp_deny(s, id, path, "changing attributes");
 }
 
@@ -1185,6 +1282,36 @@ sftp_do_rmdir(struct sftp_srv *s, uint32_t id, struct rbuf *r)
 }
 
 /* RENAME, SYMLINK: two paths. */
+/* RENAME /inbox/NAME.filepart -> /inbox/NAME: the held upload is queued now (a sidecar
+ * NAME was kept at its CLOSE already). */
+static int
+sftp_rename_parked(struct sftp_srv *s, uint32_t id, const char *name)
+{
+	int side = sftp_side_of(name);
+
+	if (side != SIDE_NONE) {
+		char base[256];
+
+		snprintf(base, sizeof(base), "%.*s",
+			 (int)(strlen(name) - strlen(sftp_side_suffix[side])), name);
+		return sftp_reason_peek(s, side, base)
+			   ? sftp_status(s, id, SSH_FX_OK, "kept for the next upload of %s", base)
+			   : sftp_status(s, id, SSH_FX_NO_SUCH_FILE, "no %s to rename", name);
+	}
+	for (size_t i = 0; i < SFTP_MAX_PARKED; i++) {
+		struct sftp_parked *pk = &s->parked[i];
+		int rc;
+
+		if (!pk->used || strcmp(pk->name, name) != 0)
+			continue;
+		rc = sftp_commit(s, id, pk->token, pk->name, pk->reason, pk->sha256);
+		sftp_parked_drop(s, pk, 0); /* committed or refused: the backend is done with it */
+		return rc;
+	}
+	return sftp_status(s, id, SSH_FX_NO_SUCH_FILE, "no complete upload of %s%s to rename", name,
+			   SFTP_FILEPART_SUFFIX);
+}
+
 static int
 sftp_do_rename(struct sftp_srv *s, uint32_t id, struct rbuf *r)
 {
@@ -1193,7 +1320,18 @@ sftp_do_rename(struct sftp_srv *s, uint32_t id, struct rbuf *r)
 
 	if (bad1 < 0 || bad2 < 0 || !rbuf_done(r))
 		return -1;
-	return sftp_status(s, id, SSH_FX_PERMISSION_DENIED, "renaming is not allowed");
+	if (!bad1 && !bad2) {
+		struct sftp_node from, to;
+		char target[256];
+
+		sftp_lookup(s, a, &from);
+		sftp_lookup(s, b, &to);
+		if (from.kind == N_INBOX_FILE && to.kind == N_INBOX_FILE &&
+		    sftp_filepart_target(from.name, target) == 1 && strcmp(target, to.name) == 0)
+			return sftp_rename_parked(s, id, target);
+	}
+	return sftp_status(s, id, SSH_FX_PERMISSION_DENIED,
+			   "renaming is not allowed (except /inbox/NAME.filepart to /inbox/NAME)");
 }
 
 static int
@@ -1421,6 +1559,9 @@ sftp_srv_free(struct sftp_srv *s)
 			s->be.upload_abort(s->be.arg, h->token);
 		sftp_handle_release(h);
 	}
+	for (size_t i = 0; i < SFTP_MAX_PARKED; i++)
+		if (s->parked[i].used)
+			sftp_parked_drop(s, &s->parked[i], 1); /* never renamed: never queued */
 	wbuf_free(&s->out);
 	free(s->in);
 	free(s->scratch);

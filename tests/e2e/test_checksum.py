@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2elib import E2E, check, fresh_step, sha256_bytes, finish
+from e2elib import E2E, SSH_OPTS, check, fresh_step, sha256_bytes, finish
 
 BIG = 256 << 20
 g = E2E(22239, "checksum", airlock="import_require_checksum = yes")
@@ -92,6 +92,24 @@ try:
 	r = g.scp(ana, declare("s.csv", s), ps, "gw:/inbox/")
 	q = imports("s.csv")
 	check(len(q) == 1 and g.jshow(q[0]["id"])["sha256"] == sha256_bytes(s), "scp -s NAME.sha256 NAME: queued")
+
+	# WinSCP-style, with a real client doing it (lftp: temporary name NAME.filepart, then
+	# RENAME to NAME) over the analyst's master connection.
+	w = os.urandom(300000)
+	pw = write("w.bin", w)
+	ssh = " ".join(["ssh"] + SSH_OPTS + ["-o", "ControlPath=" + ana, "-o", "ControlMaster=no",
+	                                     "-p", str(g.port)])
+	declare("w.bin", w)
+	cmds = ("set sftp:connect-program '%s'; set xfer:use-temp-file yes; "
+	        "set xfer:temp-file-name *.filepart; set net:max-retries 1; "
+	        "open sftp://x@127.0.0.1; cd /inbox; put %s.sha256; put %s" % (ssh, pw, pw))
+	r = subprocess.run(["lftp", "-c", "debug 9; " + cmds], capture_output=True, text=True,
+	                   timeout=120)
+	q = imports("w.bin")
+	check("RENAME" in r.stderr + r.stdout and len(q) == 1 and
+	      g.jshow(q[0]["id"])["sha256"] == sha256_bytes(w) and not imports("w.bin.filepart"),
+	      "WinSCP-style upload (lftp: w.bin.filepart, then rename) is one import of w.bin (%s)"
+	      % [x["name"] for x in g.jlist()])
 
 	big = os.urandom(1 << 20) * (BIG >> 20)
 	pb = write("big.bin", big)

@@ -126,6 +126,39 @@ if scp -q -s -S "$T/fake-ssh" gw:/outbox/7/big.bin "$T/local/scp-got.bin" 2>"$T/
 if scp -q -s -S "$T/fake-ssh" "$T/local/scp-up.bin" gw:/outbox/7/ 2>"$T/out"; then
 	fail "scp into outbox allowed"; else pass "scp into outbox refused"; fi
 
+# --- lftp uploading the way WinSCP does: to NAME.filepart, then RENAME to NAME ---
+cat >"$T/lftp-ssh" <<EOF
+#!/bin/sh
+exec env \$HARNESS_ENV "$HARNESS" "\$SFTP_HARNESS_DIR"
+EOF
+chmod +x "$T/lftp-ssh"
+lftp_put() { # lftp_put ENV FILE... : uploads FILEs into /inbox in one lftp session
+	local env=$1 cmds
+	shift
+	cmds="set sftp:connect-program $T/lftp-ssh; set xfer:use-temp-file yes"
+	cmds="$cmds; set xfer:temp-file-name *.filepart; set net:max-retries 1"
+	cmds="$cmds; open sftp://u:p@gw; cd /inbox"
+	for f in "$@"; do cmds="$cmds; put $f"; done
+	HARNESS_ENV=$env timeout 60 lftp -c "debug 9; $cmds" >"$T/out" 2>&1
+}
+head -c 300000 /dev/urandom >"$T/local/win.bin"
+lftp_put "X=1" "$T/local/win.bin"
+grep -q "RENAME" "$T/out" && grep -q "win.bin.filepart" "$T/out" ||
+	fail "lftp did not upload through a temporary name: $(grep -i 'type=' "$T/out" | head -5)"
+[ -f "$SRV/queued/win.bin" ] && [ "$(sha "$SRV/queued/win.bin")" = "$(sha "$T/local/win.bin")" ] &&
+	! ls "$SRV/queued" | grep -q filepart && pass "WinSCP-style upload (NAME.filepart, rename) queued as NAME" ||
+	fail "WinSCP-style upload: $(ls "$SRV/queued"; tail -3 "$T/out")"
+head -c 200000 /dev/urandom >"$T/local/win2.bin"
+lftp_put "SFTP_HARNESS_REQUIRE_CHECKSUM=1" "$T/local/win2.bin"
+[ ! -f "$SRV/queued/win2.bin" ] && grep -q "declare its SHA-256 first" "$T/out" &&
+	pass "WinSCP-style upload without a declared SHA-256 refused (required)" ||
+	fail "WinSCP-style upload without checksum: $(ls "$SRV/queued")"
+(cd "$T/local" && sha256sum win2.bin >win2.bin.sha256)
+lftp_put "SFTP_HARNESS_REQUIRE_CHECKSUM=1" "$T/local/win2.bin.sha256" "$T/local/win2.bin"
+[ "$(sha "$SRV/queued/win2.bin" 2>/dev/null)" = "$(sha "$T/local/win2.bin")" ] &&
+	pass "WinSCP-style upload after its NAME.sha256 queued (required)" ||
+	fail "WinSCP-style upload with checksum: $(ls "$SRV/queued"; grep -i status "$T/out" | tail -3)"
+
 # --- an upload whose pipe closes before CLOSE: aborted, never queued ---
 python3 - "$HARNESS" "$SRV" <<'EOF' || fail "raw pipe close: harness did not exit cleanly"
 import struct, subprocess, sys

@@ -1122,6 +1122,94 @@ test_checksum_required(void **state)
 }
 
 static void
+send_rename(struct t *t, uint32_t id, const char *from, const char *to)
+{
+	struct wbuf b;
+
+	begin(&b, SSH_FXP_RENAME, id);
+	wbuf_put_str(&b, from);
+	wbuf_put_str(&b, to);
+	send_pkt(t, &b);
+}
+
+static void
+send_setstat(struct t *t, uint32_t id, const char *path)
+{
+	struct wbuf b;
+
+	begin(&b, SSH_FXP_SETSTAT, id);
+	wbuf_put_str(&b, path);
+	wbuf_put_u32(&b, SSH_FILEXFER_ATTR_ACMODTIME);
+	wbuf_put_u32(&b, 1700000000);
+	wbuf_put_u32(&b, 1700000000);
+	send_pkt(t, &b);
+}
+
+/* WinSCP-style: NAME.filepart is held at CLOSE and queued as NAME by its RENAME; one never
+ * renamed (the client stopped, or the session ended) is never queued. */
+static void
+test_filepart_rename(void **state)
+{
+	struct t *t = *state;
+	struct reply h;
+
+	put_sidecar(t, 1, "/inbox/w.csv.sha256", HEX_A "\n", SSH_FX_OK, "checksum kept");
+	put_data(t, 4, "/inbox/w.csv.filepart", SSH_FX_OK, "held until renamed to w.csv");
+	assert_int_equal(t->f.commits, 0);
+	send_rename(t, 7, "/inbox/w.csv.filepart", "/inbox/other.csv");
+	expect_status(t, 7, SSH_FX_PERMISSION_DENIED, "renaming is not allowed");
+	send_rename(t, 8, "/inbox/w.csv.filepart", "/inbox/w.csv");
+	expect_status(t, 8, SSH_FX_OK, "queued");
+	assert_int_equal(t->f.commits, 1);
+	assert_string_equal(t->f.name, "w.csv");
+	assert_string_equal(t->f.sha256, HEX_A);
+	send_setstat(t, 9, "/inbox/w.csv"); /* WinSCP sets the time after the rename */
+	expect_status(t, 9, SSH_FX_OK, NULL);
+	send_setstat(t, 10, "/inbox/never.csv");
+	expect_status(t, 10, SSH_FX_PERMISSION_DENIED, NULL);
+	send_rename(t, 11, "/inbox/w.csv.filepart", "/inbox/w.csv"); /* nothing held any more */
+	expect_status(t, 11, SSH_FX_NO_SUCH_FILE, "no complete upload");
+	/* an incomplete one is aborted at CLOSE, not held */
+	open_upload(t, 12, "/inbox/h.csv.filepart", &h);
+	send_write(t, 13, &h, 10, "late");
+	expect_status(t, 13, SSH_FX_OK, NULL);
+	send_handle_req(t, SSH_FXP_CLOSE, 14, &h);
+	expect_status(t, 14, SSH_FX_FAILURE, "nothing was queued");
+	send_rename(t, 15, "/inbox/h.csv.filepart", "/inbox/h.csv");
+	expect_status(t, 15, SSH_FX_NO_SUCH_FILE, NULL);
+	/* held but never renamed: aborted when the session ends, never committed */
+	put_data(t, 16, "/inbox/k.csv.filepart", SSH_FX_OK, "held");
+	t->f.aborts = 0;
+	sftp_srv_free(t->s);
+	t->s = NULL;
+	assert_int_equal(t->f.aborts, 1);
+	assert_int_equal(t->f.commits, 1);
+}
+
+/* With the checksum required, NAME.filepart needs NAME.sha256 (the name it will have). */
+static void
+test_filepart_checksum_required(void **state)
+{
+	struct t *t = t_new_with(1, 1);
+	void *own = t;
+
+	(void)state;
+	send_open(t, 1, "/inbox/r.csv.filepart", SSH_FXF_WRITE | SSH_FXF_CREAT | SSH_FXF_TRUNC);
+	expect_status(t, 1, SSH_FX_PERMISSION_DENIED, "put r.csv.sha256");
+	/* the sidecar itself through a temporary name (lftp does that for every file) */
+	put_sidecar(t, 2, "/inbox/r.csv.sha256.filepart", HEX_A, SSH_FX_OK, "checksum kept");
+	send_rename(t, 20, "/inbox/r.csv.sha256.filepart", "/inbox/r.csv.sha256");
+	expect_status(t, 20, SSH_FX_OK, "kept");
+	send_rename(t, 21, "/inbox/q.csv.sha256.filepart", "/inbox/q.csv.sha256");
+	expect_status(t, 21, SSH_FX_NO_SUCH_FILE, NULL);
+	put_data(t, 5, "/inbox/r.csv.filepart", SSH_FX_OK, "held");
+	send_rename(t, 8, "/inbox/r.csv.filepart", "/inbox/r.csv");
+	expect_status(t, 8, SSH_FX_OK, "queued");
+	assert_string_equal(t->f.sha256, HEX_A);
+	teardown(&own);
+}
+
+static void
 test_stats_user(void **state)
 {
 	struct t *t = t_new(0);
@@ -1172,6 +1260,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_reason, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_checksum_sidecar, setup, teardown),
 	    cmocka_unit_test(test_checksum_required),
+	    cmocka_unit_test_setup_teardown(test_filepart_rename, setup, teardown),
+	    cmocka_unit_test(test_filepart_checksum_required),
 	    cmocka_unit_test_teardown(test_stats_user, teardown),
 	};
 
