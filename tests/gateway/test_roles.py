@@ -79,10 +79,8 @@ try:
                        text=True, timeout=60)
     r2 = g.mux(dsock, "transfer list --json")
     names = [q.get("name") for q in json.loads(r2.stdout)] if r2.stdout.strip() else []
-    # scp (SFTP mode) ends with an FSETSTAT size that the engine refuses, so its exit status is
-    # 1 today although the upload is queued; the queue is what this test holds to.
-    check("by-scp.txt" in names, "analyst: scp to /inbox queues an import (scp rc %d)"
-          % r.returncode)
+    check(r.returncode == 0 and "by-scp.txt" in names,
+          "analyst: scp to /inbox queues an import (scp rc %d: %s)" % (r.returncode, r.stderr.strip()))
     r = subprocess.run(["sftp"] + SSH_OPTS + ["-o", "ControlPath=" + ssock, "-P", str(g.port),
                         "-b", "-", "x@127.0.0.1"], input="put %s /inbox/x.txt\n" % up,
                        capture_output=True, text=True, timeout=60)
