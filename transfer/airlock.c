@@ -153,7 +153,11 @@ open_source(const char *state_dir, const char *project, const char *area, const 
 	/* Reopen the very inode checked above (the magic link cannot be swapped underneath). */
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
 	if ((fd = open(proc, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)) < 0) {
-		fail(err, errlen, "%s: %s", relpath, strerror(errno));
+		/* O_NONBLOCK: a lease someone holds on the file fails the open instead of making
+		 * the gateway wait out the break. */
+		fail(err, errlen, "%s: %s", relpath,
+		     errno == EWOULDBLOCK ? "in use (a file lease is held on it); try again"
+					  : strerror(errno));
 		goto out;
 	}
 	if (fstat(fd, &sb2) < 0 || sb2.st_ino != sb.st_ino || sb2.st_dev != sb.st_dev ||

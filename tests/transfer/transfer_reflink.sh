@@ -78,6 +78,24 @@ for fs in xfs btrfs; do
 		out=$(drv verify | tail -1)
 		[ "$out" = "requests $n bad 0" ] || fail "$fs, writer $mode: verify: $out"
 	done
+	# The analyst's own write lease on the source: the export fails at once with one line
+	# (the gateway opens with O_NONBLOCK), it does not wait out the lease break.
+	python3 -c '
+import fcntl, os, signal, sys, time
+signal.signal(signal.SIGIO, signal.SIG_IGN)
+fd = os.open(sys.argv[1], os.O_WRONLY)
+fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_WRLCK)
+print("held", flush=True)
+time.sleep(60)' "$AREA/t.txt" > "$T/lease" &
+	HOLDER=$!
+	for _ in $(seq 100); do grep -q held "$T/lease" && break; sleep 0.05; done
+	start=$(date +%s)
+	if out=$(drv export alice p1 onsite t.txt 2>&1); then fail "$fs: export through a write lease"; fi
+	[ $(($(date +%s) - start)) -lt 5 ] || fail "$fs: the export waited for the analyst's lease"
+	[ "$(echo "$out" | wc -l)" = 1 ] && echo "$out" | grep -q "file lease" ||
+		fail "$fs: one line naming the lease: $out"
+	kill "$HOLDER"
+	wait "$HOLDER" 2>/dev/null || true
 	umount "$STATE"
 done
 echo PASS
