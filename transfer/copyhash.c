@@ -219,8 +219,7 @@ hash_stage(struct pipeline *p, EVP_MD_CTX *md)
 
 		if (slot_wait(p, i, SLOT_READ))
 			return;
-		/* Read len before passing the slot on: a FREE slot is the reader's again at once.
-		 */
+		/* len first: once passed on, a FREE slot is the reader's to refill at once. */
 		len = p->slot[i].len;
 		if (len && EVP_DigestUpdate(md, p->slot[i].data, len) != 1) {
 			pipe_fail(p, -EIO);
