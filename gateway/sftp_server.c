@@ -1281,7 +1281,6 @@ sftp_do_rmdir(struct sftp_srv *s, uint32_t id, struct rbuf *r)
 	return sftp_deny(s, id, path, "removing directories");
 }
 
-/* RENAME, SYMLINK: two paths. */
 /* RENAME /inbox/NAME.filepart -> /inbox/NAME: the held upload is queued now (a sidecar
  * NAME was kept at its CLOSE already). */
 static int
@@ -1312,6 +1311,7 @@ sftp_rename_parked(struct sftp_srv *s, uint32_t id, const char *name)
 			   SFTP_FILEPART_SUFFIX);
 }
 
+/* RENAME, SYMLINK: two paths. */
 static int
 sftp_do_rename(struct sftp_srv *s, uint32_t id, struct rbuf *r)
 {

@@ -140,6 +140,17 @@ class E2E(gwtest.Gateway):
 	def jshow(self, rid):
 		return json.loads(self.ctl("transfer", "show", str(rid), "--json").stdout)
 
+	def imports(self, name):
+		"""The import requests of that file name."""
+		return [q for q in self.jlist() if q["kind"] == "import" and q["name"] == name]
+
+	def write(self, name, data):
+		"""A local file in the test's directory; returns its path."""
+		p = os.path.join(self.dir, name)
+		with open(p, "wb") as f:
+			f.write(data)
+		return p
+
 	def area_path(self, project, area):
 		"""Host path of a project's area, found by its name under state_dir."""
 		for root in ("areas", "projects", "work"):
@@ -193,6 +204,23 @@ def finish():
 		      flush=True)
 		sys.exit(1)
 	print("PASS", flush=True)
+
+
+def wait_reading(proc, lo, hi):
+	"""Polls proc's read count (/proc/PID/io rchar) until it is between lo and hi bytes: True;
+	False if proc ended or read past hi first. How the tests catch a client mid-file."""
+	for _ in range(3000):
+		try:
+			with open("/proc/%d/io" % proc.pid) as f:
+				rchar = int([l for l in f if l.startswith("rchar:")][0].split()[1])
+		except (OSError, IndexError):
+			return False
+		if lo < rchar < hi:
+			return True
+		if rchar >= hi:
+			return False
+		time.sleep(0.005)
+	return False
 
 
 def tree_pids(root):

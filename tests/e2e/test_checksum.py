@@ -9,21 +9,13 @@ import subprocess
 import sys
 import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2elib import E2E, SSH_OPTS, check, fresh_step, sha256_bytes, finish
+from e2elib import E2E, SSH_OPTS, check, fresh_step, sha256_bytes, wait_reading, finish
 
 BIG = 256 << 20
 g = E2E(22239, "checksum", airlock="import_require_checksum = yes")
 
 
-def imports(name):
-	return [q for q in g.jlist() if q["kind"] == "import" and q["name"] == name]
-
-
-def write(name, data):
-	p = os.path.join(g.dir, name)
-	with open(p, "wb") as f:
-		f.write(data)
-	return p
+imports, write = g.imports, g.write
 
 
 def declare(name, data, wrong=False):
@@ -43,21 +35,10 @@ def interrupted_put(sock, path, name, sidecar=None):
 		p.stdin.write(("put %s /inbox/%s.sha256\n" % (sidecar, name)).encode())
 	p.stdin.write(("put %s /inbox/%s\n" % (path, name)).encode())
 	p.stdin.close()
-	hit, rchar = False, -1
-	for _ in range(3000):
-		try:
-			with open("/proc/%d/io" % p.pid) as f:
-				rchar = int([l for l in f if l.startswith("rchar:")][0].split()[1])
-		except (OSError, IndexError):
-			break
-		if 16 << 20 < rchar < BIG - (8 << 20):
-			p.send_signal(signal.SIGINT)
-			hit = True
-			break
-		time.sleep(0.005)
+	hit = wait_reading(p, 16 << 20, BIG - (8 << 20))
+	if hit:
+		p.send_signal(signal.SIGINT)
 	p.wait(60)
-	if not hit:
-		print("interrupt missed: sftp read %d bytes, rc %s" % (rchar, p.returncode), flush=True)
 	return hit, p.returncode
 
 

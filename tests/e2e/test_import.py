@@ -7,21 +7,14 @@ import subprocess
 import sys
 import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2elib import E2E, SSH_OPTS, check, comm, tree_pids, soft_check, fresh_step, sha256_bytes, sha256_file, finish
+from e2elib import E2E, SSH_OPTS, check, comm, tree_pids, soft_check, fresh_step, sha256_bytes, sha256_file, \
+	wait_reading, finish
 
 BIG = 256 << 20
 g = E2E(22232, "import")
 
 
-def imports(name):
-	return [q for q in g.jlist() if q["kind"] == "import" and q["name"] == name]
-
-
-def write(name, data):
-	p = os.path.join(g.dir, name)
-	with open(p, "wb") as f:
-		f.write(data)
-	return p
+imports, write = g.imports, g.write
 
 
 def direct_args(prog, login):
@@ -47,25 +40,16 @@ def killed_upload(prog, path, name, login=None, victim="client"):
 		a = base + ["-s", "-q", path, "x@127.0.0.1:/inbox/" + name]
 		p = subprocess.Popen(a, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
 		                     stderr=subprocess.DEVNULL, env=env)
-	hit = False
-	for _ in range(3000):
-		try:
-			with open("/proc/%d/io" % p.pid) as f:
-				rchar = int([l for l in f if l.startswith("rchar:")][0].split()[1])
-		except (OSError, IndexError):
-			break
-		if 16 << 20 < rchar < BIG - (8 << 20):
-			if victim == "ssh":
-				kids = [k for k in tree_pids(p.pid) if comm(k) == "ssh"]
-				if len(kids) != 1:
-					break
-				os.kill(kids[0], signal.SIGKILL)
-				p.wait(60)
-				return True
-			p.send_signal(signal.SIGKILL)
-			hit = True
-			break
-		time.sleep(0.005)
+	hit = wait_reading(p, 16 << 20, BIG - (8 << 20))
+	if hit and victim == "ssh":
+		kids = [k for k in tree_pids(p.pid) if comm(k) == "ssh"]
+		if len(kids) == 1:
+			os.kill(kids[0], signal.SIGKILL)
+			p.wait(60)
+			return True
+		hit = False
+	elif hit:
+		p.send_signal(signal.SIGKILL)
 	p.wait(60)
 	return hit and p.returncode == -signal.SIGKILL
 
