@@ -74,10 +74,26 @@ wbuf_put_u8(struct wbuf *b, uint8_t v)
 }
 
 void
+codec_be32_put(uint8_t p[4], uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+uint32_t
+codec_be32_get(const uint8_t p[4])
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+void
 wbuf_put_u32(struct wbuf *b, uint32_t v)
 {
-	uint8_t x[4] = {v >> 24, v >> 16, v >> 8, v};
+	uint8_t x[4];
 
+	codec_be32_put(x, v);
 	wbuf_put_raw(b, x, sizeof(x));
 }
 
@@ -152,9 +168,7 @@ rbuf_u32(struct rbuf *r)
 {
 	const uint8_t *p = rbuf_take(r, 4);
 
-	if (!p)
-		return 0;
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+	return p ? codec_be32_get(p) : 0;
 }
 
 uint64_t

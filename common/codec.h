@@ -17,6 +17,10 @@ struct wbuf {
 	int err; /* allocation failed */
 };
 
+/* A big-endian u32 in place, for fixed-size frame headers outside a wbuf/rbuf. */
+void codec_be32_put(uint8_t p[4], uint32_t v);
+uint32_t codec_be32_get(const uint8_t p[4]);
+
 void wbuf_init(struct wbuf *b);
 void wbuf_free(struct wbuf *b); /* zeroes before freeing: records may hold secrets */
 void wbuf_put_u8(struct wbuf *b, uint8_t v);

@@ -2,6 +2,7 @@ add_executable(wsgated
 	${CMAKE_CURRENT_SOURCE_DIR}/wsgated.c
 	${CMAKE_CURRENT_SOURCE_DIR}/monitor.c
 	${CMAKE_CURRENT_SOURCE_DIR}/monitor_proto.c
+	${CMAKE_CURRENT_SOURCE_DIR}/monitor_wrap.c
 	${CMAKE_CURRENT_SOURCE_DIR}/worker.c
 	${CMAKE_CURRENT_SOURCE_DIR}/session.c
 	${CMAKE_CURRENT_SOURCE_DIR}/privsep.c)

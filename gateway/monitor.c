@@ -1,10 +1,11 @@
 /*
  * The privileged per-connection process (OpenSSH's monitor). It forks the network worker,
- * which runs unprivileged, then answers the worker's requests from a closed table: each message
- * type has one handler and the authentication states it is permitted in. The monitor never
- * parses SSH data; it checks credentials through auth_decide() with the peer address it got from
- * the socket itself, starts sandboxes and admin commands, and serves the airlock socket of each
- * analyst session. An unknown, malformed or out-of-state message ends the connection.
+ * which runs unprivileged, then answers the worker's requests from a closed table, mon_dispatch:
+ * each message type has one handler, mon_answer_<name>() (the mirror of mm_<name>() in
+ * monitor_wrap.c), the authentication states it is permitted in, and why that is safe. The monitor
+ * never parses SSH data; it checks credentials through auth_decide() with the peer address it got
+ * from the socket itself, starts sandboxes and admin commands, and serves the airlock socket of
+ * each analyst session. An unknown, malformed or out-of-state message ends the connection.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -89,32 +90,56 @@ static int mon_sigpipe[2] = {-1, -1};
 typedef int (*mon_handler)(struct monitor *m, struct rbuf *r, struct wbuf *reply, int *fds,
 			   int *nfds);
 
-static int mon_auth_password(struct monitor *, struct rbuf *, struct wbuf *, int *, int *);
-static int mon_auth_pubkey(struct monitor *, struct rbuf *, struct wbuf *, int *, int *);
-static int mon_auth_totp(struct monitor *, struct rbuf *, struct wbuf *, int *, int *);
-static int mon_session_start(struct monitor *, struct rbuf *, struct wbuf *, int *, int *);
-static int mon_outbox_list(struct monitor *, struct rbuf *, struct wbuf *, int *, int *);
-static int mon_outbox_open(struct monitor *, struct rbuf *, struct wbuf *, int *, int *);
-static int mon_upload_begin(struct monitor *, struct rbuf *, struct wbuf *, int *, int *);
-static int mon_upload_commit(struct monitor *, struct rbuf *, struct wbuf *, int *, int *);
-static int mon_upload_abort(struct monitor *, struct rbuf *, struct wbuf *, int *, int *);
+static int mon_answer_auth_password(struct monitor *, struct rbuf *, struct wbuf *, int *, int *);
+static int mon_answer_auth_pubkey(struct monitor *, struct rbuf *, struct wbuf *, int *, int *);
+static int mon_answer_auth_totp(struct monitor *, struct rbuf *, struct wbuf *, int *, int *);
+static int mon_answer_session_start(struct monitor *, struct rbuf *, struct wbuf *, int *, int *);
+static int mon_answer_outbox_list(struct monitor *, struct rbuf *, struct wbuf *, int *, int *);
+static int mon_answer_outbox_open(struct monitor *, struct rbuf *, struct wbuf *, int *, int *);
+static int mon_answer_upload_begin(struct monitor *, struct rbuf *, struct wbuf *, int *, int *);
+static int mon_answer_upload_commit(struct monitor *, struct rbuf *, struct wbuf *, int *, int *);
+static int mon_answer_upload_abort(struct monitor *, struct rbuf *, struct wbuf *, int *, int *);
 
-/* The closed table of requests. Anything else, or a request outside its states, is fatal. */
-static const struct {
+/*
+ * The closed table of requests, the monitor's half of monitor_proto.h (the worker's is
+ * monitor_wrap.c, mm_<name>). A type not listed, or listed but outside its states, ends the
+ * connection; so does a request carrying descriptors or one not read to its last byte. The last
+ * column says why serving the request in those states cannot give the worker more than the
+ * login it has proven.
+ */
+struct mon_entry {
 	int type;
+	const char *name;
 	int states;
 	mon_handler fn;
-} mon_dispatch[] = {
-    {MON_AUTH_PASSWORD, ST_PREAUTH, mon_auth_password},
-    {MON_AUTH_PUBKEY, ST_PREAUTH, mon_auth_pubkey},
-    {MON_AUTH_TOTP, ST_NEED_TOTP, mon_auth_totp},
-    {MON_SESSION_START, ST_AUTHED, mon_session_start},
-    {MON_OUTBOX_LIST, ST_AUTHED, mon_outbox_list},
-    {MON_OUTBOX_OPEN, ST_AUTHED, mon_outbox_open},
-    {MON_UPLOAD_BEGIN, ST_AUTHED, mon_upload_begin},
-    {MON_UPLOAD_COMMIT, ST_AUTHED, mon_upload_commit},
-    {MON_UPLOAD_ABORT, ST_AUTHED, mon_upload_abort},
+	const char *why_safe;
 };
+
+/* One row: the message, the states it is permitted in, why serving it there is safe. */
+#define ANSWER(T, name, states, why) {MON_##T, #name, states, mon_answer_##name, why}
+
+/* clang-format off */
+static const struct mon_entry mon_dispatch[] = {
+	ANSWER(AUTH_PASSWORD, auth_password, ST_PREAUTH, "peer address from the socket; failures counted here"),
+	ANSWER(AUTH_PUBKEY, auth_pubkey, ST_PREAUTH, "a key the worker says verified is never enough: TOTP follows"),
+	ANSWER(AUTH_TOTP, auth_totp, ST_NEED_TOTP, "only for the login that passed the first factor here; one use"),
+	ANSWER(SESSION_START, session_start, ST_AUTHED, "who, project, area are the monitor's; role picks the kind"),
+	ANSWER(OUTBOX_LIST, outbox_list, ST_AUTHED, "released exports of the own project; analysts and stats only"),
+	ANSWER(OUTBOX_OPEN, outbox_open, ST_AUTHED, "own project, read-only fd, SHA-256 checked before it is given"),
+	ANSWER(UPLOAD_BEGIN, upload_begin, ST_AUTHED, "analysts only; an anonymous file in quarantine, not a path"),
+	ANSWER(UPLOAD_COMMIT, upload_commit, ST_AUTHED, "this connection's token; monitor hashes, queues pending"),
+	ANSWER(UPLOAD_ABORT, upload_abort, ST_AUTHED, "this connection's token; closing the staging fd drops it"),
+};
+/* clang-format on */
+
+static const struct mon_entry *
+mon_entry_find(int type)
+{
+	for (size_t i = 0; i < sizeof(mon_dispatch) / sizeof(mon_dispatch[0]); i++)
+		if (mon_dispatch[i].type == type)
+			return &mon_dispatch[i];
+	return NULL;
+}
 
 static void
 mon_sig(int sig)
@@ -193,19 +218,19 @@ mon_first_factor(struct monitor *m, struct rbuf *r, struct wbuf *reply, enum aut
 }
 
 static int
-mon_auth_password(struct monitor *m, struct rbuf *r, struct wbuf *reply, int *fds, int *nfds)
+mon_answer_auth_password(struct monitor *m, struct rbuf *r, struct wbuf *reply, int *fds, int *nfds)
 {
 	return mon_first_factor(m, r, reply, AUTH_STEP_PASSWORD);
 }
 
 static int
-mon_auth_pubkey(struct monitor *m, struct rbuf *r, struct wbuf *reply, int *fds, int *nfds)
+mon_answer_auth_pubkey(struct monitor *m, struct rbuf *r, struct wbuf *reply, int *fds, int *nfds)
 {
 	return mon_first_factor(m, r, reply, AUTH_STEP_PUBKEY);
 }
 
 static int
-mon_auth_totp(struct monitor *m, struct rbuf *r, struct wbuf *reply, int *fds, int *nfds)
+mon_answer_auth_totp(struct monitor *m, struct rbuf *r, struct wbuf *reply, int *fds, int *nfds)
 {
 	char code[64];
 	struct auth_request req;
@@ -282,12 +307,9 @@ mon_airlock_close(struct mon_session *s)
 static void
 mon_session_end(struct monitor *m, struct mon_session *s, int wstatus)
 {
-	uint8_t b[4];
+	uint8_t b[MON_STATUS_LEN];
 
-	b[0] = (uint8_t)((unsigned)wstatus >> 24);
-	b[1] = (uint8_t)((unsigned)wstatus >> 16);
-	b[2] = (uint8_t)((unsigned)wstatus >> 8);
-	b[3] = (uint8_t)wstatus;
+	codec_be32_put(b, (uint32_t)wstatus); /* read by mm_status_read() in the worker */
 	if (s->status_wr >= 0) {
 		if (write_all(s->status_wr, b, sizeof(b)) < 0 && errno != EPIPE)
 			log_warn("status to worker: %s", strerror(errno));
@@ -620,7 +642,7 @@ perr0:
 }
 
 static int
-mon_session_start(struct monitor *m, struct rbuf *r, struct wbuf *reply, int *fds, int *nfds)
+mon_answer_session_start(struct monitor *m, struct rbuf *r, struct wbuf *reply, int *fds, int *nfds)
 {
 	struct mon_start *ss;
 	struct mon_session *s = NULL;
@@ -739,7 +761,7 @@ mon_sftp_allowed(struct monitor *m)
 }
 
 static int
-mon_outbox_list(struct monitor *m, struct rbuf *r, struct wbuf *reply, int *fds, int *nfds)
+mon_answer_outbox_list(struct monitor *m, struct rbuf *r, struct wbuf *reply, int *fds, int *nfds)
 {
 	struct mon_list_ctx c;
 	struct wbuf body;
@@ -759,7 +781,7 @@ mon_outbox_list(struct monitor *m, struct rbuf *r, struct wbuf *reply, int *fds,
 }
 
 static int
-mon_outbox_open(struct monitor *m, struct rbuf *r, struct wbuf *reply, int *fds, int *nfds)
+mon_answer_outbox_open(struct monitor *m, struct rbuf *r, struct wbuf *reply, int *fds, int *nfds)
 {
 	char name[256], err[256];
 	uint64_t id, size = 0;
@@ -781,7 +803,7 @@ mon_outbox_open(struct monitor *m, struct rbuf *r, struct wbuf *reply, int *fds,
 }
 
 static int
-mon_upload_begin(struct monitor *m, struct rbuf *r, struct wbuf *reply, int *fds, int *nfds)
+mon_answer_upload_begin(struct monitor *m, struct rbuf *r, struct wbuf *reply, int *fds, int *nfds)
 {
 	char name[256], err[256];
 	struct mon_upload *u = NULL;
@@ -825,7 +847,7 @@ mon_upload_find(struct monitor *m, uint64_t token)
 }
 
 static int
-mon_upload_commit(struct monitor *m, struct rbuf *r, struct wbuf *reply, int *fds, int *nfds)
+mon_answer_upload_commit(struct monitor *m, struct rbuf *r, struct wbuf *reply, int *fds, int *nfds)
 {
 	char name[256], reason[1024], sha256[65], err[256], msg[300];
 	struct mon_upload *u;
@@ -852,7 +874,7 @@ mon_upload_commit(struct monitor *m, struct rbuf *r, struct wbuf *reply, int *fd
 }
 
 static int
-mon_upload_abort(struct monitor *m, struct rbuf *r, struct wbuf *reply, int *fds, int *nfds)
+mon_answer_upload_abort(struct monitor *m, struct rbuf *r, struct wbuf *reply, int *fds, int *nfds)
 {
 	struct mon_upload *u;
 	uint64_t token;
@@ -874,12 +896,12 @@ static int
 mon_dispatch_one(struct monitor *m)
 {
 	static uint8_t buf[MON_MAX_MSG];
+	const struct mon_entry *e;
 	struct rbuf r;
 	struct wbuf reply;
 	int infds[MON_MAX_FDS], ninfds = 0, outfds[MON_MAX_FDS], noutfds = 0;
 	size_t len;
 	int type, rc;
-	size_t i;
 
 	rc = mon_recv(m->sock, buf, sizeof(buf), &len, infds, &ninfds);
 	if (rc != 0)
@@ -888,22 +910,18 @@ mon_dispatch_one(struct monitor *m)
 		close(infds[k]); /* the worker never passes descriptors to the monitor */
 	rbuf_init(&r, buf, len);
 	type = rbuf_u8(&r);
-	for (i = 0; i < sizeof(mon_dispatch) / sizeof(mon_dispatch[0]); i++)
-		if (mon_dispatch[i].type == type)
-			break;
-	if (i == sizeof(mon_dispatch) / sizeof(mon_dispatch[0])) {
+	if ((e = mon_entry_find(type)) == NULL) {
 		log_err("%s: unknown monitor request %d", m->peer->text, type);
 		return -1;
 	}
-	if (!(mon_dispatch[i].states & m->state) || ninfds != 0) {
-		log_err("%s: monitor request %s not permitted now", m->peer->text,
-			mon_type_name(type));
+	if (!(e->states & m->state) || ninfds != 0) {
+		log_err("%s: monitor request %s not permitted now", m->peer->text, e->name);
 		return -1;
 	}
 	wbuf_init(&reply);
 	wbuf_put_u8(&reply, MON_REPLY);
 	wbuf_put_u8(&reply, (uint8_t)type);
-	rc = mon_dispatch[i].fn(m, &r, &reply, outfds, &noutfds);
+	rc = e->fn(m, &r, &reply, outfds, &noutfds);
 	explicit_bzero(buf, len);
 	if (rc == 0 && mon_send(m->sock, &reply, outfds, noutfds) != 0)
 		rc = -1;

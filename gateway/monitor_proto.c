@@ -22,10 +22,7 @@ mon_send(int sock, const struct wbuf *b, const int *fds, int nfds)
 
 	if (b->err || b->len == 0 || b->len > MON_MAX_MSG || nfds < 0 || nfds > MON_MAX_FDS)
 		return -1;
-	hdr[0] = (uint8_t)(b->len >> 24);
-	hdr[1] = (uint8_t)(b->len >> 16);
-	hdr[2] = (uint8_t)(b->len >> 8);
-	hdr[3] = (uint8_t)b->len;
+	codec_be32_put(hdr, (uint32_t)b->len);
 	iov[0].iov_base = hdr;
 	iov[0].iov_len = sizeof(hdr);
 	iov[1].iov_base = b->data;
@@ -112,7 +109,7 @@ mon_recv(int sock, uint8_t *buf, size_t cap, size_t *len, int *fds, int *nfds)
 	}
 	if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || n < 5)
 		goto bad;
-	want = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 | (uint32_t)hdr[2] << 8 | hdr[3];
+	want = codec_be32_get(hdr);
 	if (want == 0 || want > MON_MAX_MSG || want != (size_t)n - sizeof(hdr))
 		goto bad;
 	*len = want;
@@ -120,22 +117,4 @@ mon_recv(int sock, uint8_t *buf, size_t cap, size_t *len, int *fds, int *nfds)
 bad:
 	mon_close_fds(fds, nfds);
 	return -1;
-}
-
-const char *
-mon_type_name(int type)
-{
-	static const char *names[MON_TYPE_MAX] = {
-	    [MON_AUTH_PASSWORD] = "auth_password", [MON_AUTH_PUBKEY] = "auth_pubkey",
-	    [MON_AUTH_TOTP] = "auth_totp",	   [MON_SESSION_START] = "session_start",
-	    [MON_OUTBOX_LIST] = "outbox_list",	   [MON_OUTBOX_OPEN] = "outbox_open",
-	    [MON_UPLOAD_BEGIN] = "upload_begin",   [MON_UPLOAD_COMMIT] = "upload_commit",
-	    [MON_UPLOAD_ABORT] = "upload_abort",
-	};
-
-	if (type == MON_REPLY)
-		return "reply";
-	if (type <= 0 || type >= MON_TYPE_MAX)
-		return "unknown";
-	return names[type];
 }

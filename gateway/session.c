@@ -53,125 +53,67 @@ struct wchan {
 	int finished;
 };
 
-/* ---- monitor calls for the SFTP backend ---- */
+/* ---- the SFTP engine's backend: the monitor, through monitor_wrap.c ---- */
+
+struct session_list_ctx {
+	int (*fn)(const struct outbox_entry *e, void *fnarg);
+	void *fnarg;
+};
+
+static int
+session_list_one(const struct mm_outbox_entry *m, void *arg)
+{
+	struct session_list_ctx *lc = arg;
+	struct outbox_entry e;
+
+	memset(&e, 0, sizeof(e));
+	e.id = m->id;
+	snprintf(e.name, sizeof(e.name), "%s", m->name);
+	e.size = m->size;
+	e.mtime = m->mtime;
+	return lc->fn(&e, lc->fnarg);
+}
 
 static int
 session_be_outbox_list(void *arg, int (*fn)(const struct outbox_entry *e, void *fnarg), void *fnarg)
 {
-	static uint8_t buf[MON_MAX_MSG];
 	struct wchan *c = arg;
-	struct wbuf req;
-	struct rbuf rep;
-	int fds[MON_MAX_FDS], nfds, ok;
-	uint32_t n;
+	struct session_list_ctx lc = {fn, fnarg};
 
-	wbuf_init(&req);
-	wbuf_put_u8(&req, MON_OUTBOX_LIST);
-	worker_call(c->w, &req, buf, &rep, fds, &nfds);
-	wbuf_free(&req);
-	ok = rbuf_u8(&rep);
-	n = rbuf_u32(&rep);
-	for (uint32_t i = 0; i < n && rbuf_ok(&rep); i++) {
-		struct outbox_entry e;
-
-		memset(&e, 0, sizeof(e));
-		e.id = rbuf_u64(&rep);
-		rbuf_str(&rep, e.name, sizeof(e.name));
-		e.size = rbuf_u64(&rep);
-		e.mtime = rbuf_u64(&rep);
-		if (rbuf_ok(&rep) && fn(&e, fnarg) != 0)
-			break;
-	}
-	if (nfds != 0)
-		_exit(1);
-	return ok ? 0 : -1;
-}
-
-/* Sends req and reads the answer shared by OUTBOX_OPEN and UPLOAD_BEGIN: ok, then a u64 and
- * exactly one descriptor. Anything else from the monitor is a broken invariant: end the worker. */
-static int
-session_call_u64_fd(struct wchan *c, struct wbuf *req, uint64_t *val, int *fd)
-{
-	static uint8_t buf[MON_MAX_MSG];
-	struct rbuf rep;
-	int fds[MON_MAX_FDS], nfds;
-
-	worker_call(c->w, req, buf, &rep, fds, &nfds);
-	wbuf_free(req);
-	if (!rbuf_u8(&rep)) {
-		if (nfds != 0)
-			_exit(1);
-		return -1;
-	}
-	*val = rbuf_u64(&rep);
-	if (!rbuf_done(&rep) || nfds != 1)
-		_exit(1);
-	*fd = fds[0];
-	return 0;
+	return mm_outbox_list(c->w->mon, session_list_one, &lc);
 }
 
 static int
 session_be_outbox_open(void *arg, uint64_t id, const char *name, int *fd, uint64_t *size)
 {
-	struct wbuf req;
+	struct wchan *c = arg;
 
-	wbuf_init(&req);
-	wbuf_put_u8(&req, MON_OUTBOX_OPEN);
-	wbuf_put_u64(&req, id);
-	wbuf_put_str(&req, name);
-	return session_call_u64_fd(arg, &req, size, fd);
+	return mm_outbox_open(c->w->mon, id, name, fd, size);
 }
 
 static int
 session_be_upload_begin(void *arg, const char *name, int *fd, uint64_t *token)
 {
-	struct wbuf req;
+	struct wchan *c = arg;
 
-	wbuf_init(&req);
-	wbuf_put_u8(&req, MON_UPLOAD_BEGIN);
-	wbuf_put_str(&req, name);
-	return session_call_u64_fd(arg, &req, token, fd);
+	return mm_upload_begin(c->w->mon, name, fd, token);
 }
 
 static int
 session_be_upload_commit(void *arg, uint64_t token, const char *name, const char *reason,
 			 const char *sha256, char *msg, size_t msglen)
 {
-	static uint8_t buf[MON_MAX_MSG];
 	struct wchan *c = arg;
-	struct wbuf req;
-	struct rbuf rep;
-	int fds[MON_MAX_FDS], nfds, ok;
 
-	wbuf_init(&req);
-	wbuf_put_u8(&req, MON_UPLOAD_COMMIT);
-	wbuf_put_u64(&req, token);
-	wbuf_put_str(&req, name);
-	wbuf_put_str(&req, reason != NULL ? reason : "");
-	wbuf_put_str(&req, sha256 != NULL ? sha256 : "");
-	worker_call(c->w, &req, buf, &rep, fds, &nfds);
-	wbuf_free(&req);
-	ok = rbuf_u8(&rep);
-	rbuf_str(&rep, msg, msglen);
-	if (!rbuf_done(&rep) || nfds != 0)
-		_exit(1);
-	return ok ? 0 : -1;
+	return mm_upload_commit(c->w->mon, token, name, reason, sha256, msg, msglen);
 }
 
 static void
 session_be_upload_abort(void *arg, uint64_t token)
 {
-	static uint8_t buf[MON_MAX_MSG];
 	struct wchan *c = arg;
-	struct wbuf req;
-	struct rbuf rep;
-	int fds[MON_MAX_FDS], nfds;
 
-	wbuf_init(&req);
-	wbuf_put_u8(&req, MON_UPLOAD_ABORT);
-	wbuf_put_u64(&req, token);
-	worker_call(c->w, &req, buf, &rep, fds, &nfds);
-	wbuf_free(&req);
+	mm_upload_abort(c->w->mon, token);
 }
 
 /* ---- starting a session ---- */
@@ -241,88 +183,72 @@ session_nonblock(int fd)
 		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 }
 
+static void
+session_start_sftp(struct wchan *c)
+{
+	c->be.arg = c;
+	c->be.allow_inbox = c->w->who.role == ROLE_ANALYST;
+	c->be.require_checksum = c->w->cfg->import_require_checksum; /* the monitor enforces it */
+	c->be.outbox_list = session_be_outbox_list;
+	c->be.outbox_open = session_be_outbox_open;
+	c->be.upload_begin = session_be_upload_begin;
+	c->be.upload_commit = session_be_upload_commit;
+	c->be.upload_abort = session_be_upload_abort;
+	c->sftp = sftp_srv_new(&c->be);
+}
+
+/* Asks the monitor to start the channel's session: a sandbox (shell, exec), wsgatectl (admin)
+ * or nothing (sftp, served here). */
 static int
 session_start(struct wchan *c, int kind, const char *command)
 {
-	static uint8_t buf[MON_MAX_MSG];
 	static char words[SESSION_MAX_WORDS][1024];
-	struct wbuf req;
-	struct rbuf rep;
-	int fds[MON_MAX_FDS], nfds, ok, nwords = 0, has_term = 0;
+	const char *wordv[SESSION_MAX_WORDS], *envv[SESSION_MAX_ENV + 1];
+	struct mm_session_request rq;
+	struct mm_session_fds fds;
+	char term_env[80];
+	int nwords = 0, has_term = 0;
 
 	if (c->kind != 0)
 		return -1; /* one start per channel (RFC 4254 6.5) */
 	if (kind == MON_SK_ADMIN &&
 	    (nwords = session_split(command, words, SESSION_MAX_WORDS)) <= 0)
 		return -1;
-	wbuf_init(&req);
-	wbuf_put_u8(&req, MON_SESSION_START);
-	wbuf_put_u8(&req, (uint8_t)kind);
-	wbuf_put_str(&req, kind == MON_SK_EXEC ? command : "");
-	wbuf_put_u32(&req, (uint32_t)nwords);
 	for (int i = 0; i < nwords; i++)
-		wbuf_put_str(&req, words[i]);
-	wbuf_put_u8(&req, (uint8_t)c->want_pty);
-	wbuf_put_str(&req, c->term);
-	wbuf_put_u32(&req, c->cols);
-	wbuf_put_u32(&req, c->rows);
-	for (int i = 0; i < c->nenv; i++)
-		if (strncmp(c->env[i], "TERM=", 5) == 0)
-			has_term = 1;
-	wbuf_put_u32(&req, (uint32_t)(c->nenv + (c->want_pty && !has_term && c->term[0])));
-	for (int i = 0; i < c->nenv; i++)
-		wbuf_put_str(&req, c->env[i]);
+		wordv[i] = words[i];
+	for (int i = 0; i < c->nenv; i++) {
+		envv[i] = c->env[i];
+		has_term |= strncmp(c->env[i], "TERM=", 5) == 0;
+	}
+	memset(&rq, 0, sizeof(rq));
+	rq.kind = kind;
+	rq.command = kind == MON_SK_EXEC ? command : "";
+	rq.words = wordv;
+	rq.nwords = nwords;
+	rq.use_pty = c->want_pty;
+	rq.term = c->term;
+	rq.cols = c->cols;
+	rq.rows = c->rows;
+	rq.env = envv;
+	rq.nenv = c->nenv;
+	/* The pty's terminal type is the session's TERM unless the client sent one itself. */
 	if (c->want_pty && !has_term && c->term[0]) {
-		char t[80];
-
-		snprintf(t, sizeof(t), "TERM=%s", c->term);
-		wbuf_put_str(&req, t);
+		snprintf(term_env, sizeof(term_env), "TERM=%s", c->term);
+		envv[rq.nenv++] = term_env;
 	}
-	if (req.err || req.len > MON_MAX_MSG) {
-		wbuf_free(&req);
+	if (mm_session_start(c->w->mon, &rq, &fds) != 0)
 		return -1;
-	}
-	worker_call(c->w, &req, buf, &rep, fds, &nfds);
-	wbuf_free(&req);
-	ok = rbuf_u8(&rep);
-	if (!rbuf_done(&rep))
-		_exit(1);
-	if (!ok) {
-		if (nfds != 0)
-			_exit(1);
-		return -1;
-	}
 	c->kind = kind;
 	if (kind == MON_SK_SFTP) {
-		if (nfds != 0)
-			_exit(1);
-		c->be.arg = c;
-		c->be.allow_inbox = c->w->role == ROLE_ANALYST;
-		c->be.require_checksum =
-		    c->w->cfg->import_require_checksum; /* the monitor enforces it */
-		c->be.outbox_list = session_be_outbox_list;
-		c->be.outbox_open = session_be_outbox_open;
-		c->be.upload_begin = session_be_upload_begin;
-		c->be.upload_commit = session_be_upload_commit;
-		c->be.upload_abort = session_be_upload_abort;
-		if ((c->sftp = sftp_srv_new(&c->be)) == NULL)
-			return -1;
-		return 0;
+		session_start_sftp(c);
+		return c->sftp != NULL ? 0 : -1;
 	}
-	if (c->want_pty && kind != MON_SK_ADMIN) {
-		if (nfds != 2)
-			_exit(1);
-		c->in_fd = c->out_fd = fds[0];
-		c->err_eof = 1;
-		c->status_fd = fds[1];
-	} else {
-		if (nfds != 4)
-			_exit(1);
-		c->in_fd = fds[0];
-		c->out_fd = fds[1];
-		c->err_fd = fds[2];
-		c->status_fd = fds[3];
-	}
+	c->in_fd = fds.in;
+	c->out_fd = fds.out;
+	c->err_fd = fds.err;
+	c->status_fd = fds.status;
+	if (c->err_fd < 0)
+		c->err_eof = 1; /* a pty has one stream for both */
 	session_nonblock(c->in_fd);
 	session_nonblock(c->out_fd);
 	session_nonblock(c->status_fd); /* a stale readiness must not block the loop */
@@ -339,7 +265,7 @@ session_pty(ssh_session ss, ssh_channel ch, const char *term, int cols, int rows
 {
 	struct wchan *c = ud;
 
-	if (c->w->role != ROLE_ANALYST || c->kind != 0 || term == NULL || strlen(term) >= 64 ||
+	if (c->w->who.role != ROLE_ANALYST || c->kind != 0 || term == NULL || strlen(term) >= 64 ||
 	    cols < 0 || rows < 0 || cols > 10000 || rows > 10000)
 		return 1;
 	for (const char *p = term; *p; p++)
@@ -400,7 +326,7 @@ session_shell(ssh_session ss, ssh_channel ch, void *ud)
 {
 	struct wchan *c = ud;
 
-	if (c->w->role != ROLE_ANALYST)
+	if (c->w->who.role != ROLE_ANALYST)
 		return 1;
 	return session_start(c, MON_SK_SHELL, NULL) == 0 ? 0 : 1;
 }
@@ -412,9 +338,9 @@ session_exec(ssh_session ss, ssh_channel ch, const char *command, void *ud)
 
 	if (command == NULL || strlen(command) >= 8000)
 		return 1;
-	if (c->w->role == ROLE_ANALYST)
+	if (c->w->who.role == ROLE_ANALYST)
 		return session_start(c, MON_SK_EXEC, command) == 0 ? 0 : 1;
-	if (c->w->role == ROLE_ADMIN && !c->want_pty)
+	if (c->w->who.role == ROLE_ADMIN && !c->want_pty)
 		return session_start(c, MON_SK_ADMIN, command) == 0 ? 0 : 1;
 	return 1;
 }
@@ -425,7 +351,7 @@ session_subsystem(ssh_session ss, ssh_channel ch, const char *sub, void *ud)
 	struct wchan *c = ud;
 
 	if (sub == NULL || strcmp(sub, "sftp") != 0 || c->want_pty ||
-	    (c->w->role != ROLE_ANALYST && c->w->role != ROLE_STATS))
+	    (c->w->who.role != ROLE_ANALYST && c->w->who.role != ROLE_STATS))
 		return 1;
 	return session_start(c, MON_SK_SFTP, NULL) == 0 ? 0 : 1;
 }
@@ -597,21 +523,17 @@ static int
 session_fd_status(socket_t fd, int revents, void *ud)
 {
 	struct wchan *c = ud;
-	uint8_t b[4];
-	ssize_t n;
+	int rc;
 
 	/* libssh may hand us a readiness it already delivered (its loop re-enters itself from
 	 * inside callbacks): a second read would see EOF and turn an exit status into a kill. */
 	if (c->have_status)
 		return 0;
-	n = read(fd, b, sizeof(b));
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+	rc = mm_status_read(fd, &c->wstatus);
+	if (rc == 1)
 		return 0;
 	c->have_status = 1;
-	if (n == 4)
-		c->wstatus =
-		    (int)((uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3]);
-	else
+	if (rc < 0)
 		c->wstatus = SIGKILL; /* the monitor went away: report a kill */
 	return 0;
 }

@@ -37,52 +37,6 @@ worker_exit(struct worker *w, int code)
 	_exit(code);
 }
 
-void
-worker_call(struct worker *w, struct wbuf *req, uint8_t *buf, struct rbuf *rep, int *fds, int *nfds)
-{
-	size_t len;
-	int type;
-
-	*nfds = 0;
-	if (mon_send(w->mon, req, NULL, 0) != 0 ||
-	    mon_recv(w->mon, buf, MON_MAX_MSG, &len, fds, nfds) != 0)
-		_exit(1); /* the monitor is gone or refused us: nothing to save */
-	type = req->data[0];
-	rbuf_init(rep, buf, len);
-	if (rbuf_u8(rep) != MON_REPLY || rbuf_u8(rep) != type) {
-		for (int i = 0; i < *nfds; i++)
-			close(fds[i]);
-		_exit(1);
-	}
-}
-
-static int
-worker_ask(struct worker *w, int type, const char *a, const char *b)
-{
-	static uint8_t buf[MON_MAX_MSG];
-	struct wbuf req;
-	struct rbuf rep;
-	int fds[MON_MAX_FDS], nfds, ok;
-
-	wbuf_init(&req);
-	wbuf_put_u8(&req, (uint8_t)type);
-	wbuf_put_str(&req, a);
-	if (b != NULL)
-		wbuf_put_str(&req, b);
-	worker_call(w, &req, buf, &rep, fds, &nfds);
-	wbuf_free(&req);
-	ok = rbuf_u8(&rep);
-	if (ok && type == MON_AUTH_TOTP) {
-		w->role = rbuf_u8(&rep);
-		rbuf_str(&rep, w->user, sizeof(w->user));
-		rbuf_str(&rep, w->project, sizeof(w->project));
-		rbuf_str(&rep, w->area, sizeof(w->area));
-	}
-	if (!rbuf_done(&rep) || nfds != 0)
-		_exit(1);
-	return ok;
-}
-
 /* A failed step: the same answer whatever the reason, and the connection ends after
  * max_auth_tries of them (libssh has no such limit of its own). */
 static int
@@ -113,7 +67,7 @@ worker_auth_password(ssh_session ss, const char *user, const char *password, voi
 	if (w->state != WS_PREAUTH || user == NULL || password == NULL || strlen(user) > 100 ||
 	    strlen(password) > 1024)
 		return worker_failed(w);
-	if (!worker_ask(w, MON_AUTH_PASSWORD, user, password))
+	if (!mm_auth_password(w->mon, user, password))
 		return worker_failed(w);
 	return worker_first_factor_ok(w, user);
 }
@@ -125,7 +79,6 @@ worker_auth_pubkey(ssh_session ss, const char *user, struct ssh_key_struct *key,
 	struct worker *w = ud;
 	char *b64 = NULL, line[2048];
 	const char *type;
-	int ok;
 
 	if (w->state != WS_PREAUTH || user == NULL || strlen(user) > 100)
 		return worker_failed(w);
@@ -143,8 +96,7 @@ worker_auth_pubkey(ssh_session ss, const char *user, struct ssh_key_struct *key,
 		return worker_failed(w);
 	}
 	ssh_string_free_char(b64);
-	ok = worker_ask(w, MON_AUTH_PUBKEY, user, line);
-	if (!ok)
+	if (!mm_auth_pubkey(w->mon, user, line))
 		return worker_failed(w);
 	return worker_first_factor_ok(w, user);
 }
@@ -158,7 +110,6 @@ worker_message(ssh_session ss, ssh_message msg, void *ud)
 	const char *prompts[1] = {"Verification code: "};
 	char echo[1] = {0};
 	const char *answer;
-	int ok;
 
 	if (ssh_message_type(msg) != SSH_REQUEST_AUTH ||
 	    ssh_message_subtype(msg) != SSH_AUTH_METHOD_INTERACTIVE || w->state != WS_NEED_TOTP)
@@ -179,8 +130,7 @@ worker_message(ssh_session ss, ssh_message msg, void *ud)
 		worker_failed(w);
 		return 1;
 	}
-	ok = worker_ask(w, MON_AUTH_TOTP, answer, NULL);
-	if (!ok) {
+	if (!mm_auth_totp(w->mon, answer, &w->who)) {
 		worker_failed(w);
 		return 1;
 	}
@@ -189,51 +139,6 @@ worker_message(ssh_session ss, ssh_message msg, void *ud)
 	ssh_message_auth_reply_success(msg, 0);
 	return 0;
 }
-
-#ifdef WSGATE_TEST_HOOKS
-/* Test hook: play a compromised worker that sends the monitor what a real one never would,
- * then report whether the monitor answered (it must end the connection instead). */
-static void
-worker_test_evil(struct worker *w)
-{
-	static uint8_t buf[MON_MAX_MSG];
-	const char *evil = getenv("WSGATE_TEST_EVIL_WORKER");
-	struct wbuf b;
-	int fds[MON_MAX_FDS], nfds;
-	size_t len;
-
-	if (evil == NULL)
-		return;
-	wbuf_init(&b);
-	if (strcmp(evil, "preauth-session") == 0) {
-		wbuf_put_u8(&b, MON_SESSION_START);
-		wbuf_put_u8(&b, MON_SK_EXEC);
-		wbuf_put_str(&b, "id");
-		wbuf_put_u32(&b, 0);
-		wbuf_put_u8(&b, 0);
-		wbuf_put_str(&b, "");
-		wbuf_put_u32(&b, 80);
-		wbuf_put_u32(&b, 24);
-		wbuf_put_u32(&b, 0);
-	} else if (strcmp(evil, "totp-first") == 0) {
-		wbuf_put_u8(&b, MON_AUTH_TOTP);
-		wbuf_put_str(&b, "123456");
-	} else if (strcmp(evil, "unknown") == 0) {
-		wbuf_put_u8(&b, 77);
-	} else {
-		wbuf_put_u8(&b, MON_AUTH_PASSWORD); /* "trailing": a valid request plus junk */
-		wbuf_put_str(&b, "alice");
-		wbuf_put_str(&b, "x");
-		wbuf_put_u32(&b, 0xdeadbeef);
-	}
-	if (mon_send(w->mon, &b, NULL, 0) != 0)
-		_exit(2);
-	if (mon_recv(w->mon, buf, sizeof(buf), &len, fds, &nfds) == 1)
-		_exit(0); /* the monitor hung up: as it must */
-	fprintf(stderr, "wsgated: TEST: monitor answered an evil request\n");
-	_exit(3);
-}
-#endif
 
 static void
 worker_setup_bind(struct worker *w, ssh_bind b, ssh_key key)
@@ -350,7 +255,7 @@ worker_run(const struct config *cfg, int client_fd, int mon_sock, const struct g
 	if (privsep_drop(cfg->state_dir, why, sizeof(why)) != 0)
 		fatal("worker: %s", why);
 #ifdef WSGATE_TEST_HOOKS
-	worker_test_evil(w);
+	mm_test_evil(w->mon); /* plays a compromised worker when the test asks */
 #endif
 
 	w->scb.userdata = w;

@@ -11,7 +11,7 @@
 
 #include "common/codec.h"
 #include "gateway/gateway.h"
-#include "gateway/monitor_proto.h"
+#include "gateway/monitor_wrap.h"
 
 #define WORKER_MAX_CHANNELS 10
 
@@ -29,18 +29,13 @@ struct worker {
 	unsigned failures;
 	time_t deadline;
 	char login[128];
-	int role; /* enum role, after the TOTP step */
-	char user[64], project[64], area[64];
+	struct mm_login who; /* after the TOTP step */
 	struct wchan *chans[WORKER_MAX_CHANNELS];
 	time_t last_activity;
 	int in_write; /* inside ssh_channel_write: callbacks must not re-enter the SFTP engine */
 	struct ssh_server_callbacks_struct scb;
 };
 
-/* One request/reply with the monitor; exits the worker if the monitor misbehaves or is gone.
- * Returns a reader positioned after the reply header; buf holds the message. */
-void worker_call(struct worker *w, struct wbuf *req, uint8_t *buf, struct rbuf *rep, int *fds,
-		 int *nfds);
 void worker_exit(struct worker *w, int code) __attribute__((noreturn));
 
 /* session.c */
