@@ -27,8 +27,10 @@
 #include "auth/auth.h"
 #include "common/audit.h"
 #include "common/codec.h"
+#include "common/envname.h"
 #include "common/fsutil.h"
 #include "common/log.h"
+#include "common/selfpipe.h"
 #include "common/store.h"
 #include "gateway/gateway.h"
 #include "gateway/monitor_proto.h"
@@ -81,11 +83,7 @@ struct monitor {
 	unsigned nstarted;
 	struct mon_upload up[MON_MAX_UPLOADS];
 	uint64_t next_token;
-	volatile sig_atomic_t *term;
 };
-
-static volatile sig_atomic_t mon_term;
-static int mon_sigpipe[2] = {-1, -1};
 
 typedef int (*mon_handler)(struct monitor *m, struct rbuf *r, struct wbuf *reply, int *fds,
 			   int *nfds);
@@ -116,7 +114,10 @@ struct mon_entry {
 };
 
 /* One row: the message, the states it is permitted in, why serving it there is safe. */
-#define ANSWER(T, name, states, why) {MON_##T, #name, states, mon_answer_##name, why}
+#define ANSWER(T, name, states, why)                                                               \
+	{                                                                                          \
+		MON_##T, #name, states, mon_answer_##name, why                                     \
+	}
 
 /* clang-format off */
 static const struct mon_entry mon_dispatch[] = {
@@ -139,20 +140,6 @@ mon_entry_find(int type)
 		if (mon_dispatch[i].type == type)
 			return &mon_dispatch[i];
 	return NULL;
-}
-
-static void
-mon_sig(int sig)
-{
-	int saved = errno;
-	char c = (char)sig;
-
-	if (sig == SIGTERM || sig == SIGINT)
-		mon_term = 1;
-	if (write(mon_sigpipe[1], &c, 1) < 0) {
-		/* The pipe is full: a wake-up is already pending. */
-	}
-	errno = saved;
 }
 
 static const char *
@@ -432,27 +419,6 @@ mon_start_free(struct mon_start *ss)
 		free(ss->envp[i]);
 }
 
-/* Only LANG, LC_* and TERM reach a session (SPEC "Login"); the worker filters too. */
-static int
-mon_env_allowed(const char *kv)
-{
-	const char *eq = strchr(kv, '=');
-
-	if (eq == NULL || eq == kv || strchr(eq + 1, '\n') != NULL)
-		return 0;
-	if ((size_t)(eq - kv) == 4 && memcmp(kv, "LANG", 4) == 0)
-		return 1;
-	if ((size_t)(eq - kv) == 4 && memcmp(kv, "TERM", 4) == 0)
-		return 1;
-	if (strncmp(kv, "LC_", 3) == 0) {
-		for (const char *p = kv + 3; p < eq; p++)
-			if (!((*p >= 'A' && *p <= 'Z') || *p == '_'))
-				return 0;
-		return eq > kv + 3;
-	}
-	return 0;
-}
-
 static int
 mon_start_parse(struct rbuf *r, struct mon_start *ss)
 {
@@ -479,7 +445,7 @@ mon_start_parse(struct rbuf *r, struct mon_start *ss)
 		return -1;
 	for (uint32_t i = 0; i < n && rbuf_ok(r); i++) {
 		rbuf_str(r, tmp, sizeof(tmp));
-		if (!mon_env_allowed(tmp))
+		if (!envname_pair_allowed(tmp)) /* the worker filtered too */
 			return -1;
 		if ((ss->envp[ss->envc] = strdup(tmp)) == NULL)
 			return -1;
@@ -986,7 +952,7 @@ mon_loop(struct monitor *m)
 	for (;;) {
 		int n = 0, ws;
 
-		if (mon_term)
+		if (selfpipe_caught(SIGTERM) || selfpipe_caught(SIGINT))
 			mon_shutdown(m, 0);
 		if (m->state != ST_AUTHED && time(NULL) > m->deadline) {
 			log_info("%s: login grace time over", m->peer->text);
@@ -995,7 +961,7 @@ mon_loop(struct monitor *m)
 		pfd[n].fd = m->sock;
 		pfd[n].events = POLLIN;
 		map[n++] = NULL;
-		pfd[n].fd = mon_sigpipe[0];
+		pfd[n].fd = selfpipe_fd();
 		pfd[n].events = POLLIN;
 		map[n++] = NULL;
 		for (int i = 0; i < MON_MAX_SESSIONS; i++) {
@@ -1017,12 +983,8 @@ mon_loop(struct monitor *m)
 		}
 		if (poll(pfd, n, 1000) < 0 && errno != EINTR)
 			fatal_errno("monitor poll");
-		if (pfd[1].revents & POLLIN) {
-			char c[64];
-
-			while (read(mon_sigpipe[0], c, sizeof(c)) > 0)
-				;
-		}
+		if (pfd[1].revents & POLLIN)
+			selfpipe_drain();
 		if (waitpid(m->worker, &ws, WNOHANG) == m->worker) {
 			m->worker = -1;
 			mon_shutdown(m, 0);
@@ -1053,8 +1015,8 @@ void
 monitor_run(const struct config *cfg, const char *exe_dir, int client_fd,
 	    const struct gw_peer *peer)
 {
+	static const int mon_signals[] = {SIGCHLD, SIGTERM, SIGINT};
 	struct monitor *m;
-	struct sigaction sa;
 	char why[256];
 	int sp[2];
 	pid_t pid;
@@ -1087,15 +1049,8 @@ monitor_run(const struct config *cfg, const char *exe_dir, int client_fd,
 		waitpid(pid, NULL, 0);
 		_exit(1);
 	}
-	if (pipe2(mon_sigpipe, O_CLOEXEC | O_NONBLOCK) != 0)
-		fatal_errno("monitor: pipe");
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = mon_sig;
-	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = SA_RESTART;
-	sigaction(SIGCHLD, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
+	if (selfpipe_init(mon_signals, sizeof(mon_signals) / sizeof(mon_signals[0])) != 0)
+		fatal_errno("monitor: signals");
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
 	{

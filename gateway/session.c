@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/envname.h"
 #include "gateway/sftp_server.h"
 #include "gateway/worker.h"
 #include "policy/account.h"
@@ -303,17 +304,12 @@ session_env(ssh_session ss, ssh_channel ch, const char *name, const char *value,
 {
 	struct wchan *c = ud;
 	char kv[512];
-	int ok = 0;
 
 	if (c->kind != 0 || name == NULL || value == NULL || c->nenv >= SESSION_MAX_ENV)
 		return 1;
-	if (strcmp(name, "LANG") == 0 || strcmp(name, "TERM") == 0)
-		ok = 1;
-	else if (strncmp(name, "LC_", 3) == 0 && name[3] != '\0' &&
-		 strspn(name + 3, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_") == strlen(name + 3))
-		ok = 1;
-	if (!ok || strchr(value, '\n') != NULL ||
-	    snprintf(kv, sizeof(kv), "%s=%s", name, value) >= (int)sizeof(kv))
+	if (!envname_allowed(name, strlen(name)) ||
+	    snprintf(kv, sizeof(kv), "%s=%s", name, value) >= (int)sizeof(kv) ||
+	    !envname_pair_allowed(kv))
 		return 1;
 	if ((c->env[c->nenv] = strdup(kv)) == NULL)
 		return 1;

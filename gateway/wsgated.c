@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/selfpipe.h"
 #include "gateway/gateway.h"
 #include "policy/config.h"
 #include "common/store.h"
@@ -32,9 +33,6 @@
 #include "transfer/blob.h"
 
 #define GW_MAX_CHILDREN 4096
-
-static volatile sig_atomic_t gw_hup, gw_term;
-static int gw_sigpipe[2] = {-1, -1};
 
 static struct {
 	struct config *cfg;
@@ -50,22 +48,6 @@ gw_usage(void)
 {
 	fprintf(stderr, "usage: wsgated -c CONFIG [-f]\n");
 	exit(2);
-}
-
-static void
-gw_sig(int sig)
-{
-	int saved = errno;
-	char c = (char)sig;
-
-	if (sig == SIGHUP)
-		gw_hup = 1;
-	else if (sig == SIGTERM || sig == SIGINT)
-		gw_term = 1;
-	if (write(gw_sigpipe[1], &c, 1) < 0) {
-		/* full: a wake-up is pending anyway */
-	}
-	errno = saved;
 }
 
 void
@@ -189,8 +171,7 @@ gw_accept(int lfd)
 	if (pid == 0) {
 		for (size_t i = 0; i < gw.nlfd; i++)
 			close(gw.lfd[i]);
-		close(gw_sigpipe[0]);
-		close(gw_sigpipe[1]);
+		selfpipe_close();
 		signal(SIGHUP, SIG_IGN);
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGINT, SIG_DFL);
@@ -254,10 +235,11 @@ gw_scan(void)
 			log_info("airlock start-up scan: %lu staging file(s), %lu blob(s) removed, "
 				 "%lu delivery(ies) redone",
 				 stats.staging_removed, stats.blobs_removed, stats.redelivered);
-		log_info("airlock snapshots: %s",
-			 blob_can_clone(gw.cfg->state_dir)
-			     ? "clones (state_dir's file system shares blocks copy-on-write)"
-			     : "copies (state_dir's file system cannot clone; see docs/transfer.md)");
+		log_info(
+		    "airlock snapshots: %s",
+		    blob_can_clone(gw.cfg->state_dir)
+			? "clones (state_dir's file system shares blocks copy-on-write)"
+			: "copies (state_dir's file system cannot clone; see docs/transfer.md)");
 		store_close(st);
 		_exit(0);
 	}
@@ -268,18 +250,10 @@ gw_scan(void)
 static void
 gw_signals(void)
 {
-	struct sigaction sa;
+	static const int sigs[] = {SIGHUP, SIGTERM, SIGINT, SIGCHLD};
 
-	if (pipe2(gw_sigpipe, O_CLOEXEC | O_NONBLOCK) != 0)
-		fatal_errno("pipe");
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = gw_sig;
-	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = SA_RESTART;
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGCHLD, &sa, NULL);
+	if (selfpipe_init(sigs, sizeof(sigs) / sizeof(sigs[0])) != 0)
+		fatal_errno("signals");
 	signal(SIGPIPE, SIG_IGN);
 }
 
@@ -291,30 +265,24 @@ gw_loop(void)
 	for (;;) {
 		size_t n = 0;
 
-		if (gw_term)
+		if (selfpipe_caught(SIGTERM) || selfpipe_caught(SIGINT))
 			gw_shutdown();
-		if (gw_hup) {
-			gw_hup = 0;
+		if (selfpipe_caught(SIGHUP))
 			gw_reload();
-		}
 		gw_reap();
 		for (size_t i = 0; i < gw.nlfd; i++) {
 			pfd[n].fd = gw.lfd[i];
 			pfd[n++].events = POLLIN;
 		}
-		pfd[n].fd = gw_sigpipe[0];
+		pfd[n].fd = selfpipe_fd();
 		pfd[n++].events = POLLIN;
 		if (poll(pfd, n, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			fatal_errno("poll");
 		}
-		if (pfd[n - 1].revents & POLLIN) {
-			char c[64];
-
-			while (read(gw_sigpipe[0], c, sizeof(c)) > 0)
-				;
-		}
+		if (pfd[n - 1].revents & POLLIN)
+			selfpipe_drain();
 		for (size_t i = 0; i + 1 < n; i++)
 			if (pfd[i].revents & POLLIN)
 				gw_accept(pfd[i].fd);
