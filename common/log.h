@@ -13,6 +13,14 @@ void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn))
 /* Same as fatal() with ": strerror(errno)" appended. */
 void fatal_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
+/* As OpenSSH's fatal_f()/error_f(): the same, prefixed with the calling function's name, so no
+ * message needs a hand-typed "module: " prefix. */
+#define fatal_f(fmt, ...) fatal("%s: " fmt, __func__, ##__VA_ARGS__)
+#define fatal_errno_f(fmt, ...) fatal_errno("%s: " fmt, __func__, ##__VA_ARGS__)
+#define log_err_f(fmt, ...) log_msg(LOG_ERR, "%s: " fmt, __func__, ##__VA_ARGS__)
+#define log_warn_f(fmt, ...) log_msg(LOG_WARNING, "%s: " fmt, __func__, ##__VA_ARGS__)
+#define log_info_f(fmt, ...) log_msg(LOG_INFO, "%s: " fmt, __func__, ##__VA_ARGS__)
+
 #define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_WARNING, __VA_ARGS__)
 #define log_err(...) log_msg(LOG_ERR, __VA_ARGS__)

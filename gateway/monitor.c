@@ -1022,17 +1022,17 @@ monitor_run(const struct config *cfg, const char *exe_dir, int client_fd,
 	pid_t pid;
 
 	if ((m = calloc(1, sizeof(*m))) == NULL)
-		fatal("monitor: out of memory");
+		fatal_f("out of memory");
 	m->cfg = cfg;
 	m->exe_dir = exe_dir;
 	m->peer = peer;
 	m->state = ST_PREAUTH;
 	m->deadline = time(NULL) + (time_t)cfg->login_grace_time + 2;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) != 0)
-		fatal_errno("monitor: socketpair");
+		fatal_errno_f("socketpair");
 	pid = fork();
 	if (pid < 0)
-		fatal_errno("monitor: fork");
+		fatal_errno_f("fork");
 	if (pid == 0) {
 		close(sp[0]);
 		worker_run(cfg, client_fd, sp[1], peer);
@@ -1050,7 +1050,7 @@ monitor_run(const struct config *cfg, const char *exe_dir, int client_fd,
 		_exit(1);
 	}
 	if (selfpipe_init(mon_signals, sizeof(mon_signals) / sizeof(mon_signals[0])) != 0)
-		fatal_errno("monitor: signals");
+		fatal_errno_f("signals");
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
 	{

@@ -32,7 +32,7 @@ mm_fatal(struct mm_reply *rep, const char *why)
 {
 	for (int i = 0; i < rep->nfds; i++)
 		close(rep->fds[i]);
-	log_err("%s: %s: %s", __func__, rep->what, why);
+	log_err_f("%s: %s", rep->what, why);
 	_exit(1);
 }
 

@@ -164,12 +164,12 @@ worker_setup_bind(struct worker *w, ssh_bind b, ssh_key key)
 	};
 
 	if (ssh_bind_options_set(b, SSH_BIND_OPTIONS_PROCESS_CONFIG, &no) != SSH_OK)
-		fatal("worker: cannot disable libssh config processing");
+		fatal_f("cannot disable libssh config processing");
 	for (size_t i = 0; i < sizeof(pins) / sizeof(pins[0]); i++)
 		if (ssh_bind_options_set(b, pins[i].opt, pins[i].val) != SSH_OK)
-			fatal("worker: pinning %s: %s", pins[i].val, ssh_get_error(b));
+			fatal_f("pinning %s: %s", pins[i].val, ssh_get_error(b));
 	if (ssh_bind_options_set(b, SSH_BIND_OPTIONS_IMPORT_KEY, key) != SSH_OK)
-		fatal("worker: host key: %s", ssh_get_error(b));
+		fatal_f("host key: %s", ssh_get_error(b));
 }
 
 static void
@@ -246,14 +246,14 @@ worker_run(const struct config *cfg, int client_fd, int mon_sock, const struct g
 	ssh_init();
 	/* Everything that needs root or a file happens before the drop. */
 	if (ssh_pki_import_privkey_file(cfg->host_key, NULL, NULL, NULL, &key) != SSH_OK)
-		fatal("worker: cannot load host key %s", cfg->host_key);
+		fatal_f("cannot load host key %s", cfg->host_key);
 	if ((b = ssh_bind_new()) == NULL || (w->ss = ssh_new()) == NULL)
-		fatal("worker: out of memory");
+		fatal_f("out of memory");
 	worker_setup_bind(w, b, key);
 	if (ssh_bind_accept_fd(b, w->ss, client_fd) != SSH_OK)
-		fatal("worker: accept: %s", ssh_get_error(b));
+		fatal_f("accept: %s", ssh_get_error(b));
 	if (privsep_drop(cfg->state_dir, why, sizeof(why)) != 0)
-		fatal("worker: %s", why);
+		fatal_f("%s", why);
 #ifdef WSGATE_TEST_HOOKS
 	mm_test_evil(w->mon); /* plays a compromised worker when the test asks */
 #endif

@@ -662,7 +662,7 @@ sandbox_reap(struct sandbox_proc *proc, int *wstatus, int flags)
 	close_if(&proc->status_fd);
 	/* The session is over either way; a cgroup that will not go away is only logged. */
 	if (proc->cgroup[0] && limits_release(proc->cgroup) < 0)
-		log_warn("sandbox: cgroup %s could not be removed", proc->cgroup);
+		log_warn_f("cgroup %s could not be removed", proc->cgroup);
 	proc->cgroup[0] = '\0';
 	proc->pid = -1;
 	return 1;
