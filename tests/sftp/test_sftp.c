@@ -25,7 +25,7 @@ struct fake {
 	int commit_fail;
 	uint64_t last_token;
 	int keep_fd; /* the "monitor's" copy of the last staging fd */
-	char name[256], reason[SFTP_REASON_MAX + 1], sha256[65];
+	char name[256], reason[SFTP_SIDECAR_MAX + 1], sha256[65];
 	char content[64];
 	size_t content_len;
 };
@@ -1006,7 +1006,7 @@ test_reason(void **state)
 {
 	struct t *t = *state;
 	struct reply h;
-	char big[SFTP_REASON_MAX + 2];
+	char big[SFTP_SIDECAR_MAX + 2];
 
 	open_upload(t, 1, "/inbox/data.csv.reason", &h);
 	send_write(t, 2, &h, 0, "  needed for\tthe\nreview\n");
