@@ -6,6 +6,10 @@
  * see each open, write and close of an upload to queue exactly the finished ones. So this file
  * parses the protocol itself: whole packets only, every field read through the bounded rbuf_*
  * reader, and only the requests the virtual tree needs (docs/sftp.md).
+ *
+ * This file is the protocol, the handles and the tree. What an upload to /inbox becomes
+ * (sidecars, complete-write tracking, NAME.filepart held until its rename) is the import-upload
+ * policy in sftp_upload.c; this file asks it and sends its answers.
  */
 #include "gateway/sftp_server.h"
 
@@ -60,7 +64,7 @@ struct sftp_srv {
 	size_t outhead;
 	uint8_t *scratch;
 	struct sftp_handle h[SFTP_MAX_HANDLES];
-	struct sftp_upload_ctx *up; /* sidecars and held uploads of this session */
+	struct sftp_upload_ctx *uploads; /* sidecars and held uploads of this session */
 };
 
 enum sftp_area { A_OTHER, A_INBOX, A_OUTBOX };
@@ -412,7 +416,7 @@ sftp_handle_release(struct sftp_srv *s, struct sftp_handle *h)
 {
 	uint32_t gen = h->gen;
 
-	sftp_upload_discard(s->up, h->up);
+	sftp_upload_discard(s->uploads, h->up);
 	free(h->ents);
 	memset(h, 0, sizeof(*h));
 	h->gen = gen;
@@ -480,12 +484,12 @@ sftp_open_upload(struct sftp_srv *s, uint32_t id, const struct sftp_node *nd, ui
 	if (!filename_valid(nd->name))
 		return sftp_status(s, id, SSH_FX_PERMISSION_DENIED,
 				   "upload refused: invalid file name");
-	if (sftp_upload_plan(s->up, nd->name, &plan, &ans) < 0)
+	if (sftp_upload_plan(s->uploads, nd->name, &plan, &ans) < 0)
 		return sftp_reply_answer(s, id, &ans);
 	h = sftp_handle_new(s, H_UPLOAD);
 	if (!h)
 		return sftp_status(s, id, SSH_FX_FAILURE, "too many open handles");
-	h->up = sftp_upload_start(s->up, &plan, &ans);
+	h->up = sftp_upload_start(s->uploads, &plan, &ans);
 	if (!h->up) {
 		sftp_handle_release(s, h);
 		return sftp_reply_answer(s, id, &ans);
@@ -547,7 +551,7 @@ sftp_do_close(struct sftp_srv *s, uint32_t id, struct rbuf *r)
 	if (!h)
 		return sftp_bad_handle(s, id);
 	if (h->kind == H_UPLOAD) {
-		sftp_upload_close(s->up, h->up, &ans);
+		sftp_upload_close(s->uploads, h->up, &ans);
 		h->up = NULL;
 		rc = sftp_reply_answer(s, id, &ans);
 	} else if (h->fd >= 0 && close(h->fd) < 0)
@@ -617,7 +621,7 @@ sftp_do_write(struct sftp_srv *s, uint32_t id, struct rbuf *r)
 		return sftp_status(s, id, SSH_FX_PERMISSION_DENIED, "outbox is read-only");
 	if (h->kind != H_UPLOAD)
 		return sftp_status(s, id, SSH_FX_FAILURE, "not a file handle");
-	(void)sftp_upload_write(h->up, off, p, n, &ans);
+	sftp_upload_write(h->up, off, p, n, &ans);
 	return sftp_reply_answer(s, id, &ans);
 }
 
@@ -680,7 +684,7 @@ sftp_do_setstat(struct sftp_srv *s, uint32_t id, struct rbuf *r)
 		if (s->h[i].kind == H_UPLOAD && strcmp(sftp_upload_name(s->h[i].up), nd.name) == 0)
 			return sftp_status(s, id, SSH_FX_OK, "ok");
 	/* What was just queued (WinSCP sets the time after its rename): a no-op, like FSETSTAT. */
-	if (nd.kind == N_INBOX_FILE && sftp_upload_just_queued(s->up, nd.name))
+	if (nd.kind == N_INBOX_FILE && sftp_upload_just_queued(s->uploads, nd.name))
 		return sftp_status(s, id, SSH_FX_OK, "ok");
 	return sftp_deny(s, id, path, "changing attributes");
 }
@@ -901,7 +905,7 @@ sftp_do_rename(struct sftp_srv *s, uint32_t id, struct rbuf *r)
 		sftp_lookup(s, a, &from);
 		sftp_lookup(s, b, &to);
 		if (from.kind == N_INBOX_FILE && to.kind == N_INBOX_FILE &&
-		    sftp_upload_rename(s->up, from.name, to.name, &ans) == 0)
+		    sftp_upload_rename(s->uploads, from.name, to.name, &ans) == 0)
 			return sftp_reply_answer(s, id, &ans);
 	}
 	return sftp_status(s, id, SSH_FX_PERMISSION_DENIED,
@@ -1110,8 +1114,8 @@ sftp_srv_new(const struct sftp_backend *be)
 	wbuf_init(&s->out);
 	s->in = malloc(4 + SFTP_MAX_PACKET);
 	s->scratch = malloc(SFTP_MAX_READ);
-	s->up = sftp_upload_ctx_new(&s->be);
-	if (!s->in || !s->scratch || !s->up) {
+	s->uploads = sftp_upload_ctx_new(&s->be);
+	if (!s->in || !s->scratch || !s->uploads) {
 		sftp_srv_free(s);
 		return NULL;
 	}
@@ -1132,7 +1136,7 @@ sftp_srv_free(struct sftp_srv *s)
 			(void)close(h->fd); /* nothing to report to: the connection is gone */
 		sftp_handle_release(s, h);  /* an unfinished upload is aborted, never queued */
 	}
-	sftp_upload_ctx_free(s->up); /* and so is a NAME.filepart never renamed */
+	sftp_upload_ctx_free(s->uploads); /* and so is a NAME.filepart never renamed */
 	wbuf_free(&s->out);
 	free(s->in);
 	free(s->scratch);

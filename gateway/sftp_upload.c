@@ -502,7 +502,7 @@ sftp_upload_write_fd(int fd, const uint8_t *p, size_t n, uint64_t off)
 	return 0;
 }
 
-int
+void
 sftp_upload_write(struct sftp_upload *up, uint64_t off, const uint8_t *p, size_t n,
 		  struct sftp_answer *ans)
 {
@@ -510,30 +510,29 @@ sftp_upload_write(struct sftp_upload *up, uint64_t off, const uint8_t *p, size_t
 
 	if (up->failed) {
 		sftp_upload_answer(ans, SSH_FX_FAILURE, "upload refused: an earlier write failed");
-		return -1;
+		return;
 	}
 	/* off_t is signed: keep the end of every write representable. */
 	if (off > INT64_MAX - n || sftp_upload_ranges_add(&up->ranges, off, off + n) < 0) {
 		up->failed = 1;
 		sftp_upload_answer(ans, SSH_FX_FAILURE, "upload refused: writes too scattered");
-		return -1;
+		return;
 	}
 	/* A sidecar stays in memory: SFTP_SIDECAR_MAX bytes at most. */
 	if (sidecar && (off > SFTP_SIDECAR_MAX || n > SFTP_SIDECAR_MAX - off)) {
 		up->failed = 1;
 		/* "reason" for a NAME.sha256 too: the words predate checksum sidecars. */
 		sftp_upload_answer(ans, SSH_FX_FAILURE, "reason refused: longer than 4096 bytes");
-		return -1;
+		return;
 	}
 	if (sidecar)
 		memcpy(up->text + off, p, n);
 	else if (sftp_upload_write_fd(up->fd, p, n, off) < 0) {
 		up->failed = 1;
 		sftp_upload_answer(ans, SSH_FX_FAILURE, "upload refused: write failed");
-		return -1;
+		return;
 	}
 	sftp_upload_answer(ans, SSH_FX_OK, "ok");
-	return 0;
 }
 
 uint64_t

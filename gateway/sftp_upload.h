@@ -52,10 +52,10 @@ int sftp_upload_plan(struct sftp_upload_ctx *ctx, const char *name, struct sftp_
 /* Starts the planned upload (the backend's upload_begin for a file); NULL with the refusal. */
 struct sftp_upload *sftp_upload_start(struct sftp_upload_ctx *ctx,
 				      const struct sftp_upload_plan *plan, struct sftp_answer *ans);
-/* WRITE: records the byte range and stores the data. 0, or -1 with the refusal (the upload is
+/* WRITE: records the byte range and stores the data; ans is OK, or the refusal (the upload is
  * then spoilt: it will not be queued). */
-int sftp_upload_write(struct sftp_upload *up, uint64_t off, const uint8_t *p, size_t n,
-		      struct sftp_answer *ans);
+void sftp_upload_write(struct sftp_upload *up, uint64_t off, const uint8_t *p, size_t n,
+		       struct sftp_answer *ans);
 /* The end of the furthest byte written so far (FSTAT's size). */
 uint64_t sftp_upload_size(const struct sftp_upload *up);
 /* NAME, the file in /inbox this upload is for (a sidecar: the file it describes). */
