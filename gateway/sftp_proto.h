@@ -1,6 +1,6 @@
 /*
  * SFTP version 3 wire constants (draft-ietf-secsh-filexfer-02) and the engine's limits.
- * Private to the SFTP engine and its tests.
+ * Private to the SFTP engine (sftp_server.c, sftp_upload.c) and its tests.
  */
 #ifndef WSGATE_SFTP_PROTO_H
 #define WSGATE_SFTP_PROTO_H
@@ -58,19 +58,21 @@
 #define SSH_FILEXFER_ATTR_ACMODTIME 0x08
 #define SSH_FILEXFER_ATTR_EXTENDED 0x80000000u
 
-/* Engine limits. */
+/* Engine limits: the protocol (sftp_server.c). */
 #define SFTP_MAX_PACKET (256u * 1024)  /* payload after the u32 length */
 #define SFTP_OUT_HIGH_WATER (1u << 20) /* stop reading requests above this much output */
 #define SFTP_MAX_READ (64u * 1024)     /* largest DATA reply */
 #define SFTP_MAX_HANDLES 32
-#define SFTP_MAX_RANGES 64	  /* disjoint written ranges per upload */
 #define SFTP_MAX_DIR_ENTRIES 4096 /* entries snapshotted by one OPENDIR */
 #define SFTP_READDIR_BATCH 64
 #define SFTP_MAX_PATH 4096
-#define SFTP_REASON_MAX 4096
-#define SFTP_MAX_REASONS 16 /* pending sidecars (reasons, checksums) kept per connection */
-#define SFTP_REASON_SUFFIX ".reason"
-#define SFTP_SHA256_SUFFIX ".sha256"
+
+/* Import-upload policy limits (sftp_upload.c). */
+#define SFTP_MAX_RANGES 64	     /* disjoint written ranges per upload */
+#define SFTP_SIDECAR_MAX 4096	     /* bytes of one sidecar, so of a reason too */
+#define SFTP_MAX_SIDECARS 16	     /* pending sidecars (reasons, checksums) kept per session */
+#define SFTP_REASON_SUFFIX ".reason" /* NAME.reason: the import's reason for NAME */
+#define SFTP_SHA256_SUFFIX ".sha256" /* NAME.sha256: NAME's declared SHA-256 */
 /* WinSCP-style uploads: NAME.filepart is held after CLOSE and queued when renamed to NAME. */
 #define SFTP_FILEPART_SUFFIX ".filepart"
 #define SFTP_MAX_PARKED 4

@@ -6,10 +6,13 @@
  * see each open, write and close of an upload to queue exactly the finished ones. So this file
  * parses the protocol itself: whole packets only, every field read through the bounded rbuf_*
  * reader, and only the requests the virtual tree needs (docs/sftp.md).
+ *
+ * This file is the protocol, the handles and the tree. What an upload to /inbox becomes
+ * (sidecars, complete-write tracking, NAME.filepart held until its rename) is the import-upload
+ * policy in sftp_upload.c; this file asks it and sends its answers.
  */
 #include "gateway/sftp_server.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,11 +26,10 @@
 #include "common/names.h"
 #include "common/units.h"
 #include "gateway/sftp_proto.h"
+#include "gateway/sftp_upload.h"
 
-enum sftp_hkind { H_FREE, H_DIR, H_READ, H_UPLOAD, H_REASON };
-
-/* Sidecars: small uploads to /inbox/NAME<suffix> that describe the next upload of NAME. */
-enum sftp_side { SIDE_NONE = -1, SIDE_REASON, SIDE_SHA256 };
+/* H_UPLOAD: a write to /inbox, a file to import or a sidecar; sftp_upload.c decides which. */
+enum sftp_hkind { H_FREE, H_DIR, H_READ, H_UPLOAD };
 
 enum sftp_nkind { N_NONE, N_ROOT, N_INBOX, N_OUTBOX, N_EXPORT_DIR, N_EXPORT_FILE, N_INBOX_FILE };
 
@@ -42,46 +44,14 @@ struct sftp_dirent {
 	struct sftp_attr a;
 };
 
-/* Disjoint, sorted, non-adjacent [lo, hi) byte ranges written so far. */
-struct sftp_ranges {
-	size_t n;
-	struct {
-		uint64_t lo, hi;
-	} r[SFTP_MAX_RANGES];
-};
-
 struct sftp_handle {
 	int kind;
 	uint32_t gen;
-	int fd;
+	int fd;			  /* read: the export's fd */
 	struct sftp_attr a;	  /* read: size is the EOF */
 	struct sftp_dirent *ents; /* dir: snapshot taken at OPENDIR */
 	size_t nents, cap, pos;
-	uint64_t token;		   /* upload */
-	char name[256];		   /* upload, reason: target name in /inbox */
-	char *reason;		   /* upload: reason given; reason: buffer */
-	int side;		   /* reason: which sidecar (enum sftp_side) */
-	char sha256[65];	   /* upload: declared SHA-256, hex, or "" */
-	int filepart;		   /* upload: to NAME.filepart, held at CLOSE until renamed */
-	struct sftp_ranges ranges; /* upload, reason */
-	int failed;		   /* upload, reason: a write failed, never commit */
-};
-
-struct sftp_reason {
-	int used;
-	int side;
-	uint64_t seq;
-	char name[256];
-	char text[SFTP_REASON_MAX + 1];
-};
-
-/* A complete NAME.filepart upload waiting for its RENAME to NAME (the backend holds its file). */
-struct sftp_parked {
-	int used;
-	uint64_t seq, token;
-	char name[256]; /* NAME, the target */
-	char sha256[65];
-	char *reason;
+	struct sftp_upload *up; /* upload: the policy's state, which holds its fd */
 };
 
 struct sftp_srv {
@@ -93,12 +63,8 @@ struct sftp_srv {
 	struct wbuf out;
 	size_t outhead;
 	uint8_t *scratch;
-	uint64_t reason_seq;
 	struct sftp_handle h[SFTP_MAX_HANDLES];
-	struct sftp_reason reasons[SFTP_MAX_REASONS];
-	struct sftp_parked parked[SFTP_MAX_PARKED];
-	uint64_t park_seq;
-	char last_queued[256]; /* for a client's SETSTAT of what it just uploaded */
+	struct sftp_upload_ctx *uploads; /* sidecars and held uploads of this session */
 };
 
 enum sftp_area { A_OTHER, A_INBOX, A_OUTBOX };
@@ -155,6 +121,13 @@ sftp_status(struct sftp_srv *s, uint32_t id, uint32_t code, const char *fmt, ...
 	wbuf_put_str(&s->out, "en");
 	sftp_reply_end(s, at);
 	return 0;
+}
+
+/* The policy's answer (sftp_upload.c), as a STATUS. */
+static int
+sftp_reply_answer(struct sftp_srv *s, uint32_t id, const struct sftp_answer *ans)
+{
+	return sftp_status(s, id, ans->code, "%s", ans->msg);
 }
 
 static void
@@ -437,13 +410,14 @@ sftp_handle_new(struct sftp_srv *s, int kind)
 	return NULL;
 }
 
+/* An upload still attached is aborted: only its CLOSE may queue it. */
 static void
-sftp_handle_release(struct sftp_handle *h)
+sftp_handle_release(struct sftp_srv *s, struct sftp_handle *h)
 {
 	uint32_t gen = h->gen;
 
+	sftp_upload_discard(s->uploads, h->up);
 	free(h->ents);
-	free(h->reason);
 	memset(h, 0, sizeof(*h));
 	h->gen = gen;
 	h->fd = -1;
@@ -487,325 +461,14 @@ sftp_bad_handle(struct sftp_srv *s, uint32_t id)
 	return sftp_status(s, id, SSH_FX_FAILURE, "invalid handle");
 }
 
-/* ---- uploads ---- */
-
-static int
-sftp_ranges_add(struct sftp_ranges *rs, uint64_t lo, uint64_t hi)
-{
-	size_t i = 0, j, sz = sizeof(rs->r[0]);
-
-	if (lo == hi)
-		return 0;
-	while (i < rs->n && rs->r[i].hi < lo)
-		i++;
-	for (j = i; j < rs->n && rs->r[j].lo <= hi; j++) {
-		if (rs->r[j].lo < lo)
-			lo = rs->r[j].lo;
-		if (rs->r[j].hi > hi)
-			hi = rs->r[j].hi;
-	}
-	if (i == j) {
-		if (rs->n == SFTP_MAX_RANGES)
-			return -1;
-		memmove(&rs->r[i + 1], &rs->r[i], (rs->n - i) * sz);
-		rs->n++;
-	} else {
-		memmove(&rs->r[i + 1], &rs->r[j], (rs->n - j) * sz);
-		rs->n -= j - i - 1;
-	}
-	rs->r[i].lo = lo;
-	rs->r[i].hi = hi;
-	return 0;
-}
-
-/* Every byte from 0 to the end was written: no hole, nothing missing at the front. */
-static int
-sftp_ranges_complete(const struct sftp_ranges *rs)
-{
-	return rs->n == 0 || (rs->n == 1 && rs->r[0].lo == 0);
-}
-
-static uint64_t
-sftp_ranges_end(const struct sftp_ranges *rs)
-{
-	return rs->n ? rs->r[rs->n - 1].hi : 0;
-}
-
-/* Takes the pending sidecar of that kind for name, if one was uploaded. */
-static char *
-sftp_reason_take(struct sftp_srv *s, int side, const char *name)
-{
-	for (size_t i = 0; i < SFTP_MAX_REASONS; i++) {
-		struct sftp_reason *rs = &s->reasons[i];
-		char *t;
-
-		if (!rs->used || rs->side != side || strcmp(rs->name, name) != 0)
-			continue;
-		t = strdup(rs->text);
-		memset(rs, 0, sizeof(*rs));
-		return t;
-	}
-	return NULL;
-}
-
-/* The pending sidecar of that kind for name, left in place, or NULL. */
-static const char *
-sftp_reason_peek(struct sftp_srv *s, int side, const char *name)
-{
-	for (size_t i = 0; i < SFTP_MAX_REASONS; i++) {
-		struct sftp_reason *rs = &s->reasons[i];
-
-		if (rs->used && rs->side == side && strcmp(rs->name, name) == 0)
-			return rs->text;
-	}
-	return NULL;
-}
-
-/* Keeps a sidecar for the next upload of name; the oldest pending one makes room. */
-static void
-sftp_reason_keep(struct sftp_srv *s, int side, const char *name, const char *text)
-{
-	struct sftp_reason *slot = NULL;
-
-	free(sftp_reason_take(s, side, name));
-	for (size_t i = 0; i < SFTP_MAX_REASONS; i++) {
-		struct sftp_reason *rs = &s->reasons[i];
-
-		if (!rs->used) {
-			slot = rs;
-			break;
-		}
-		if (!slot || rs->seq < slot->seq)
-			slot = rs;
-	}
-	slot->used = 1;
-	slot->side = side;
-	slot->seq = ++s->reason_seq;
-	snprintf(slot->name, sizeof(slot->name), "%s", name);
-	snprintf(slot->text, sizeof(slot->text), "%s", text);
-}
-
-/* A reason is one line of text: tabs and newlines become spaces, other control bytes are
- * refused, and surrounding blanks are trimmed. */
-static int
-sftp_reason_clean(char *t, size_t n)
-{
-	size_t b = 0, e = n;
-
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)t[i];
-
-		if (c == '\t' || c == '\n' || c == '\r')
-			t[i] = ' ';
-		else if (c < 0x20 || c == 0x7f)
-			return -1;
-	}
-	while (b < e && t[b] == ' ')
-		b++;
-	while (e > b && t[e - 1] == ' ')
-		e--;
-	memmove(t, t + b, e - b);
-	t[e - b] = '\0';
-	return 0;
-}
-
-/*
- * A checksum sidecar is what sha256sum prints: 64 hex digits, then optionally blanks and a file
- * name (not compared: it is the uploader's local path), on one line. Leaves the lower-case
- * digits in t.
- */
-static int
-sftp_sha256_parse(char *t, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n && i < 64; i++)
-		if (!isxdigit((unsigned char)t[i]))
-			return -1;
-	if (i != 64 || (n > 64 && t[64] != ' ' && t[64] != '\t' && t[64] != '\n' && t[64] != '\r'))
-		return -1;
-	for (size_t j = 64; j < n; j++)
-		if (t[j] == '\n' && j + 1 < n && t[j + 1] != '\n' && t[j + 1] != '\r')
-			return -1; /* a second line: one checksum per sidecar */
-	for (i = 0; i < 64; i++)
-		t[i] = (char)tolower((unsigned char)t[i]);
-	t[64] = '\0';
-	return 0;
-}
-
-static int
-sftp_close_reason(struct sftp_srv *s, uint32_t id, struct sftp_handle *h)
-{
-	size_t n = (size_t)sftp_ranges_end(&h->ranges);
-	int sha = h->side == SIDE_SHA256;
-
-	if (h->failed || !sftp_ranges_complete(&h->ranges))
-		return sftp_status(s, id, SSH_FX_FAILURE, "%s refused: incomplete upload",
-				   sha ? "checksum" : "reason");
-	if (sha && sftp_sha256_parse(h->reason, n) < 0)
-		return sftp_status(s, id, SSH_FX_FAILURE,
-				   "checksum refused: one line of sha256sum output (64 hex digits, "
-				   "then the file name) expected");
-	if (!sha && sftp_reason_clean(h->reason, n) < 0)
-		return sftp_status(s, id, SSH_FX_FAILURE,
-				   "reason refused: it must be text without control bytes");
-	sftp_reason_keep(s, h->side, h->name, h->reason);
-	return sftp_status(s, id, SSH_FX_OK, "%s kept for the next upload of %s",
-			   sha ? "checksum" : "reason", h->name);
-}
-
-/* Hands a complete upload to the airlock and answers the request (CLOSE, or RENAME of a
- * NAME.filepart) with the outcome. */
-static int
-sftp_commit(struct sftp_srv *s, uint32_t id, uint64_t token, const char *name, const char *reason,
-	    const char *sha256)
-{
-	char msg[256] = "";
-
-	if (s->be.upload_commit(s->be.arg, token, name, reason ? reason : "", sha256, msg,
-				sizeof(msg)) < 0)
-		return sftp_status(s, id, SSH_FX_FAILURE, "upload refused: %s",
-				   msg[0] ? msg : "the airlock did not accept it");
-	if (sha256[0])
-		free(sftp_reason_take(s, SIDE_SHA256,
-				      name)); /* used: the next upload declares anew */
-	snprintf(s->last_queued, sizeof(s->last_queued), "%s", name);
-	return sftp_status(s, id, SSH_FX_OK, "queued as %s", msg);
-}
-
-static void
-sftp_parked_drop(struct sftp_srv *s, struct sftp_parked *pk, int abort_it)
-{
-	if (abort_it)
-		s->be.upload_abort(s->be.arg, pk->token);
-	free(pk->reason);
-	memset(pk, 0, sizeof(*pk));
-}
-
-/* Where a held NAME.filepart goes: its earlier upload (replaced), a free slot, or the oldest. */
-static struct sftp_parked *
-sftp_park_slot(struct sftp_srv *s, const char *name)
-{
-	struct sftp_parked *free_slot = NULL, *oldest = NULL;
-
-	for (size_t i = 0; i < SFTP_MAX_PARKED; i++) {
-		struct sftp_parked *pk = &s->parked[i];
-
-		if (pk->used && strcmp(pk->name, name) == 0)
-			return pk;
-		if (!pk->used && !free_slot)
-			free_slot = pk;
-		if (pk->used && (!oldest || pk->seq < oldest->seq))
-			oldest = pk;
-	}
-	return free_slot ? free_slot : oldest;
-}
-
-/* A complete NAME.filepart waits for its rename to NAME (at most SFTP_MAX_PARKED wait). */
-static int
-sftp_park(struct sftp_srv *s, uint32_t id, struct sftp_handle *h)
-{
-	struct sftp_parked *slot = sftp_park_slot(s, h->name);
-
-	if (slot->used)
-		sftp_parked_drop(s, slot, 1);
-	slot->used = 1;
-	slot->seq = ++s->park_seq;
-	slot->token = h->token;
-	snprintf(slot->name, sizeof(slot->name), "%s", h->name);
-	snprintf(slot->sha256, sizeof(slot->sha256), "%s", h->sha256);
-	slot->reason = h->reason;
-	h->reason = NULL;
-	return sftp_status(s, id, SSH_FX_OK, "held until renamed to %s", h->name);
-}
-
-/* CLOSE of an upload: only a complete file is handed to the airlock (or, for NAME.filepart,
- * held for its rename), anything else is aborted. Our fd is closed first so a failed close
- * (lost write) refuses the upload. */
-static int
-sftp_close_upload(struct sftp_srv *s, uint32_t id, struct sftp_handle *h)
-{
-	int ok = !h->failed && sftp_ranges_complete(&h->ranges);
-
-	if (close(h->fd) < 0)
-		ok = 0;
-	h->fd = -1;
-	if (!ok) {
-		s->be.upload_abort(s->be.arg, h->token);
-		return sftp_status(
-		    s, id, SSH_FX_FAILURE,
-		    "upload refused: incomplete or failed writes, nothing was queued");
-	}
-	if (h->filepart)
-		return sftp_park(s, id, h);
-	return sftp_commit(s, id, h->token, h->name, h->reason, h->sha256);
-}
-
-static const char *const sftp_side_suffix[] = {
-    [SIDE_REASON] = SFTP_REASON_SUFFIX, [SIDE_SHA256] = SFTP_SHA256_SUFFIX};
-
-static int
-sftp_open_reason(struct sftp_srv *s, uint32_t id, const char *name, int side)
-{
-	struct sftp_handle *h;
-	size_t n = strlen(name) - strlen(sftp_side_suffix[side]);
-	char target[256];
-
-	memcpy(target, name, n);
-	target[n] = '\0';
-	if (!filename_valid(target))
-		return sftp_status(s, id, SSH_FX_PERMISSION_DENIED,
-				   "upload refused: invalid file name");
-	h = sftp_handle_new(s, H_REASON);
-	if (!h)
-		return sftp_status(s, id, SSH_FX_FAILURE, "too many open handles");
-	h->reason = calloc(1, SFTP_REASON_MAX + 1);
-	if (!h->reason) {
-		sftp_handle_release(h);
-		return sftp_status(s, id, SSH_FX_FAILURE, "out of memory");
-	}
-	snprintf(h->name, sizeof(h->name), "%s", target);
-	h->side = side;
-	h->a.perm = S_IFREG | 0600;
-	return sftp_reply_handle(s, id, h);
-}
-
-/* Which sidecar a name is (NAME.reason, NAME.sha256), or SIDE_NONE. */
-static int
-sftp_side_of(const char *name)
-{
-	size_t n = strlen(name);
-
-	for (int side = SIDE_REASON; side <= SIDE_SHA256; side++) {
-		size_t k = strlen(sftp_side_suffix[side]);
-
-		if (n > k && strcmp(name + n - k, sftp_side_suffix[side]) == 0)
-			return side;
-	}
-	return SIDE_NONE;
-}
-
-/* NAME.filepart (WinSCP's temporary name) uploads NAME: target gets NAME and 1 is returned;
- * any other name is its own target (0); -1 if what is left is not a valid name. */
-static int
-sftp_filepart_target(const char *name, char target[256])
-{
-	size_t n = strlen(name), k = strlen(SFTP_FILEPART_SUFFIX);
-
-	snprintf(target, 256, "%s", name);
-	if (n <= k || strcmp(name + n - k, SFTP_FILEPART_SUFFIX) != 0)
-		return 0;
-	target[n - k] = '\0';
-	return filename_valid(target) ? 1 : -1;
-}
+/* ---- writes to /inbox: the tree's checks here, the policy in sftp_upload.c ---- */
 
 static int
 sftp_open_upload(struct sftp_srv *s, uint32_t id, const struct sftp_node *nd, uint32_t fl)
 {
+	struct sftp_upload_plan plan;
+	struct sftp_answer ans;
 	struct sftp_handle *h;
-	const char *declared;
-	char target[256];
-	int side, filepart;
 
 	if (nd->area == A_OUTBOX)
 		return sftp_status(s, id, SSH_FX_PERMISSION_DENIED, "outbox is read-only");
@@ -821,62 +484,18 @@ sftp_open_upload(struct sftp_srv *s, uint32_t id, const struct sftp_node *nd, ui
 	if (!filename_valid(nd->name))
 		return sftp_status(s, id, SSH_FX_PERMISSION_DENIED,
 				   "upload refused: invalid file name");
-	filepart = sftp_filepart_target(nd->name, target);
-	if (filepart < 0)
-		return sftp_status(s, id, SSH_FX_PERMISSION_DENIED,
-				   "upload refused: invalid file name");
-	/* A sidecar is kept at its CLOSE; through a temporary name its rename is then a no-op. */
-	if ((side = sftp_side_of(target)) != SIDE_NONE)
-		return sftp_open_reason(s, id, target, side);
-	/* Kept until an upload of name is queued: a retry after a refused one needs it again. */
-	declared = sftp_reason_peek(s, SIDE_SHA256, target);
-	if (!declared && s->be.require_checksum)
-		return sftp_status(s, id, SSH_FX_PERMISSION_DENIED,
-				   "upload refused: declare its SHA-256 first: put %s%s (sha256sum "
-				   "output), then %s",
-				   target, SFTP_SHA256_SUFFIX, target);
+	if (sftp_upload_plan(s->uploads, nd->name, &plan, &ans) < 0)
+		return sftp_reply_answer(s, id, &ans);
 	h = sftp_handle_new(s, H_UPLOAD);
 	if (!h)
 		return sftp_status(s, id, SSH_FX_FAILURE, "too many open handles");
-	snprintf(h->sha256, sizeof(h->sha256), "%s", declared ? declared : "");
-	if (s->be.upload_begin(s->be.arg, target, &h->fd, &h->token) < 0 || h->fd < 0) {
-		sftp_handle_release(h);
-		return sftp_status(s, id, SSH_FX_FAILURE, "upload refused: cannot start it");
+	h->up = sftp_upload_start(s->uploads, &plan, &ans);
+	if (!h->up) {
+		sftp_handle_release(s, h);
+		return sftp_reply_answer(s, id, &ans);
 	}
-	snprintf(h->name, sizeof(h->name), "%s", target);
-	h->filepart = filepart;
-	h->reason = sftp_reason_take(s, SIDE_REASON, target);
 	h->a.perm = S_IFREG | 0600;
 	return sftp_reply_handle(s, id, h);
-}
-
-static int
-sftp_write_fd(int fd, const uint8_t *p, size_t n, uint64_t off)
-{
-	while (n > 0) {
-		ssize_t w = pwrite(fd, p, n, (off_t)off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-		off += (uint64_t)w;
-	}
-	return 0;
-}
-
-static int
-sftp_write_data(struct sftp_handle *h, const uint8_t *p, size_t n, uint64_t off)
-{
-	if (h->kind == H_REASON) {
-		if (off > SFTP_REASON_MAX || n > SFTP_REASON_MAX - off)
-			return -1;
-		memcpy(h->reason + off, p, n);
-		return 0;
-	}
-	return sftp_write_fd(h->fd, p, n, off);
 }
 
 /* ---- request handlers: each reads all its fields, then answers exactly once ---- */
@@ -911,7 +530,7 @@ sftp_do_open(struct sftp_srv *s, uint32_t id, struct rbuf *r)
 		return sftp_status(s, id, SSH_FX_FAILURE, "too many open handles");
 	if (s->be.outbox_open(s->be.arg, nd.ent.id, nd.ent.name, &h->fd, &h->a.size) < 0 ||
 	    h->fd < 0) {
-		sftp_handle_release(h);
+		sftp_handle_release(s, h);
 		return sftp_status(s, id, SSH_FX_FAILURE, "export %llu cannot be read",
 				   (unsigned long long)nd.ent.id);
 	}
@@ -924,22 +543,23 @@ static int
 sftp_do_close(struct sftp_srv *s, uint32_t id, struct rbuf *r)
 {
 	struct sftp_handle *h = sftp_get_handle(s, r);
+	struct sftp_answer ans;
 	int rc;
 
 	if (!rbuf_done(r))
 		return -1;
 	if (!h)
 		return sftp_bad_handle(s, id);
-	if (h->kind == H_UPLOAD)
-		rc = sftp_close_upload(s, id, h);
-	else if (h->kind == H_REASON)
-		rc = sftp_close_reason(s, id, h);
-	else if (h->fd >= 0 && close(h->fd) < 0)
+	if (h->kind == H_UPLOAD) {
+		sftp_upload_close(s->uploads, h->up, &ans);
+		h->up = NULL;
+		rc = sftp_reply_answer(s, id, &ans);
+	} else if (h->fd >= 0 && close(h->fd) < 0)
 		rc = sftp_status(s, id, SSH_FX_FAILURE, "close failed");
 	else
 		rc = sftp_status(s, id, SSH_FX_OK, "ok");
 	h->fd = -1;
-	sftp_handle_release(h);
+	sftp_handle_release(s, h);
 	return rc;
 }
 
@@ -956,7 +576,7 @@ sftp_do_read(struct sftp_srv *s, uint32_t id, struct rbuf *r)
 		return -1;
 	if (!h)
 		return sftp_bad_handle(s, id);
-	if (h->kind == H_UPLOAD || h->kind == H_REASON)
+	if (h->kind == H_UPLOAD)
 		return sftp_status(s, id, SSH_FX_PERMISSION_DENIED, "inbox is write-only");
 	if (h->kind != H_READ)
 		return sftp_status(s, id, SSH_FX_FAILURE, "not a file handle");
@@ -991,6 +611,7 @@ sftp_do_write(struct sftp_srv *s, uint32_t id, struct rbuf *r)
 	uint64_t off = rbuf_u64(r);
 	size_t n;
 	const uint8_t *p = rbuf_view(r, &n);
+	struct sftp_answer ans;
 
 	if (!rbuf_done(r))
 		return -1;
@@ -998,23 +619,10 @@ sftp_do_write(struct sftp_srv *s, uint32_t id, struct rbuf *r)
 		return sftp_bad_handle(s, id);
 	if (h->kind == H_READ)
 		return sftp_status(s, id, SSH_FX_PERMISSION_DENIED, "outbox is read-only");
-	if (h->kind != H_UPLOAD && h->kind != H_REASON)
+	if (h->kind != H_UPLOAD)
 		return sftp_status(s, id, SSH_FX_FAILURE, "not a file handle");
-	if (h->failed)
-		return sftp_status(s, id, SSH_FX_FAILURE,
-				   "upload refused: an earlier write failed");
-	/* off_t is signed: keep the end of every write representable. */
-	if (off > INT64_MAX - n || sftp_ranges_add(&h->ranges, off, off + n) < 0) {
-		h->failed = 1;
-		return sftp_status(s, id, SSH_FX_FAILURE, "upload refused: writes too scattered");
-	}
-	if (sftp_write_data(h, p, n, off) < 0) {
-		h->failed = 1;
-		return sftp_status(s, id, SSH_FX_FAILURE, "%s",
-				   h->kind == H_REASON ? "reason refused: longer than 4096 bytes"
-						       : "upload refused: write failed");
-	}
-	return sftp_status(s, id, SSH_FX_OK, "ok");
+	sftp_upload_write(h->up, off, p, n, &ans);
+	return sftp_reply_answer(s, id, &ans);
 }
 
 static int
@@ -1051,8 +659,8 @@ sftp_do_fstat(struct sftp_srv *s, uint32_t id, struct rbuf *r)
 	a = h->a;
 	if (h->kind == H_DIR)
 		a.perm = S_IFDIR | 0555;
-	if (h->kind == H_UPLOAD || h->kind == H_REASON)
-		a.size = sftp_ranges_end(&h->ranges);
+	if (h->kind == H_UPLOAD)
+		a.size = sftp_upload_size(h->up);
 	if (h->kind != H_READ)
 		a.mtime = s->now;
 	return sftp_reply_attr(s, id, &a);
@@ -1073,11 +681,10 @@ sftp_do_setstat(struct sftp_srv *s, uint32_t id, struct rbuf *r)
 		return sftp_status(s, id, SSH_FX_NO_SUCH_FILE, "invalid path");
 	sftp_lookup(s, path, &nd);
 	for (size_t i = 0; nd.kind == N_INBOX_FILE && i < SFTP_MAX_HANDLES; i++)
-		if ((s->h[i].kind == H_UPLOAD || s->h[i].kind == H_REASON) &&
-		    strcmp(s->h[i].name, nd.name) == 0)
+		if (s->h[i].kind == H_UPLOAD && strcmp(sftp_upload_name(s->h[i].up), nd.name) == 0)
 			return sftp_status(s, id, SSH_FX_OK, "ok");
 	/* What was just queued (WinSCP sets the time after its rename): a no-op, like FSETSTAT. */
-	if (nd.kind == N_INBOX_FILE && s->last_queued[0] && strcmp(s->last_queued, nd.name) == 0)
+	if (nd.kind == N_INBOX_FILE && sftp_upload_just_queued(s->uploads, nd.name))
 		return sftp_status(s, id, SSH_FX_OK, "ok");
 	return sftp_deny(s, id, path, "changing attributes");
 }
@@ -1092,7 +699,7 @@ sftp_do_fsetstat(struct sftp_srv *s, uint32_t id, struct rbuf *r)
 		return -1;
 	if (!h)
 		return sftp_bad_handle(s, id);
-	if (h->kind == H_UPLOAD || h->kind == H_REASON)
+	if (h->kind == H_UPLOAD)
 		return sftp_status(s, id, SSH_FX_OK, "ok");
 	if (h->kind == H_READ)
 		return sftp_status(s, id, SSH_FX_PERMISSION_DENIED, "outbox is read-only");
@@ -1187,7 +794,7 @@ sftp_do_opendir(struct sftp_srv *s, uint32_t id, struct rbuf *r)
 	if (!h)
 		return sftp_status(s, id, SSH_FX_FAILURE, "too many open handles");
 	if (sftp_dir_fill(s, h, &nd) < 0) {
-		sftp_handle_release(h);
+		sftp_handle_release(s, h);
 		return sftp_status(s, id, SSH_FX_FAILURE, "outbox is unavailable");
 	}
 	return sftp_reply_handle(s, id, h);
@@ -1281,36 +888,6 @@ sftp_do_rmdir(struct sftp_srv *s, uint32_t id, struct rbuf *r)
 	return sftp_deny(s, id, path, "removing directories");
 }
 
-/* RENAME /inbox/NAME.filepart -> /inbox/NAME: the held upload is queued now (a sidecar
- * NAME was kept at its CLOSE already). */
-static int
-sftp_rename_parked(struct sftp_srv *s, uint32_t id, const char *name)
-{
-	int side = sftp_side_of(name);
-
-	if (side != SIDE_NONE) {
-		char base[256];
-
-		snprintf(base, sizeof(base), "%.*s",
-			 (int)(strlen(name) - strlen(sftp_side_suffix[side])), name);
-		return sftp_reason_peek(s, side, base)
-			   ? sftp_status(s, id, SSH_FX_OK, "kept for the next upload of %s", base)
-			   : sftp_status(s, id, SSH_FX_NO_SUCH_FILE, "no %s to rename", name);
-	}
-	for (size_t i = 0; i < SFTP_MAX_PARKED; i++) {
-		struct sftp_parked *pk = &s->parked[i];
-		int rc;
-
-		if (!pk->used || strcmp(pk->name, name) != 0)
-			continue;
-		rc = sftp_commit(s, id, pk->token, pk->name, pk->reason, pk->sha256);
-		sftp_parked_drop(s, pk, 0); /* committed or refused: the backend is done with it */
-		return rc;
-	}
-	return sftp_status(s, id, SSH_FX_NO_SUCH_FILE, "no complete upload of %s%s to rename", name,
-			   SFTP_FILEPART_SUFFIX);
-}
-
 /* RENAME, SYMLINK: two paths. */
 static int
 sftp_do_rename(struct sftp_srv *s, uint32_t id, struct rbuf *r)
@@ -1322,13 +899,14 @@ sftp_do_rename(struct sftp_srv *s, uint32_t id, struct rbuf *r)
 		return -1;
 	if (!bad1 && !bad2) {
 		struct sftp_node from, to;
-		char target[256];
+		struct sftp_answer ans;
 
+		/* Only the policy's NAME.filepart -> NAME (WinSCP) within /inbox is allowed. */
 		sftp_lookup(s, a, &from);
 		sftp_lookup(s, b, &to);
 		if (from.kind == N_INBOX_FILE && to.kind == N_INBOX_FILE &&
-		    sftp_filepart_target(from.name, target) == 1 && strcmp(target, to.name) == 0)
-			return sftp_rename_parked(s, id, target);
+		    sftp_upload_rename(s->uploads, from.name, to.name, &ans) == 0)
+			return sftp_reply_answer(s, id, &ans);
 	}
 	return sftp_status(s, id, SSH_FX_PERMISSION_DENIED,
 			   "renaming is not allowed (except /inbox/NAME.filepart to /inbox/NAME)");
@@ -1536,7 +1114,8 @@ sftp_srv_new(const struct sftp_backend *be)
 	wbuf_init(&s->out);
 	s->in = malloc(4 + SFTP_MAX_PACKET);
 	s->scratch = malloc(SFTP_MAX_READ);
-	if (!s->in || !s->scratch) {
+	s->uploads = sftp_upload_ctx_new(&s->be);
+	if (!s->in || !s->scratch || !s->uploads) {
 		sftp_srv_free(s);
 		return NULL;
 	}
@@ -1555,13 +1134,9 @@ sftp_srv_free(struct sftp_srv *s)
 
 		if (h->fd >= 0)
 			(void)close(h->fd); /* nothing to report to: the connection is gone */
-		if (h->kind == H_UPLOAD)
-			s->be.upload_abort(s->be.arg, h->token);
-		sftp_handle_release(h);
+		sftp_handle_release(s, h);  /* an unfinished upload is aborted, never queued */
 	}
-	for (size_t i = 0; i < SFTP_MAX_PARKED; i++)
-		if (s->parked[i].used)
-			sftp_parked_drop(s, &s->parked[i], 1); /* never renamed: never queued */
+	sftp_upload_ctx_free(s->uploads); /* and so is a NAME.filepart never renamed */
 	wbuf_free(&s->out);
 	free(s->in);
 	free(s->scratch);

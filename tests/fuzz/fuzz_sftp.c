@@ -85,7 +85,7 @@ fz_commit(void *arg, uint64_t token, const char *name, const char *reason, const
 {
 	fz_end(token, 1);
 	fz.commits++;
-	if (!reason || strlen(reason) > SFTP_REASON_MAX)
+	if (!reason || strlen(reason) > SFTP_SIDECAR_MAX)
 		abort();
 	/* the engine only ever passes nothing or 64 lower-case hex digits */
 	if (!sha256 || (sha256[0] && strlen(sha256) != 64) ||

@@ -25,7 +25,7 @@ struct fake {
 	int commit_fail;
 	uint64_t last_token;
 	int keep_fd; /* the "monitor's" copy of the last staging fd */
-	char name[256], reason[SFTP_REASON_MAX + 1], sha256[65];
+	char name[256], reason[SFTP_SIDECAR_MAX + 1], sha256[65];
 	char content[64];
 	size_t content_len;
 };
@@ -1006,7 +1006,7 @@ test_reason(void **state)
 {
 	struct t *t = *state;
 	struct reply h;
-	char big[SFTP_REASON_MAX + 2];
+	char big[SFTP_SIDECAR_MAX + 2];
 
 	open_upload(t, 1, "/inbox/data.csv.reason", &h);
 	send_write(t, 2, &h, 0, "  needed for\tthe\nreview\n");
@@ -1209,6 +1209,38 @@ test_filepart_checksum_required(void **state)
 	teardown(&own);
 }
 
+/* The OPEN of an upload asks the policy (sftp_upload.c) before taking a handle and starts the
+ * upload after: with every handle taken, a name or checksum refusal still says why, and an
+ * upload refused for want of a handle neither begins nor uses up its sidecars. */
+static void
+test_handle_limit_policy_first(void **state)
+{
+	struct t *t = t_new_with(1, 1);
+	void *own = t;
+	struct reply h;
+
+	(void)state;
+	put_sidecar(t, 1, "/inbox/o.csv.reason", "why", SSH_FX_OK, "reason kept");
+	put_sidecar(t, 4, "/inbox/o.csv.sha256", HEX_A "\n", SSH_FX_OK, "checksum kept");
+	for (uint32_t i = 0; i < SFTP_MAX_HANDLES; i++) {
+		send_path(t, SSH_FXP_OPENDIR, 10 + i, "/outbox");
+		expect_handle(t, 10 + i, &h);
+	}
+	send_open(t, 50, "/inbox/n.csv", SSH_FXF_WRITE | SSH_FXF_CREAT);
+	expect_status(t, 50, SSH_FX_PERMISSION_DENIED, "declare its SHA-256 first");
+	send_open(t, 51, "/inbox/...filepart", SSH_FXF_WRITE | SSH_FXF_CREAT);
+	expect_status(t, 51, SSH_FX_PERMISSION_DENIED, "invalid file name");
+	send_open(t, 52, "/inbox/o.csv", SSH_FXF_WRITE | SSH_FXF_CREAT);
+	expect_status(t, 52, SSH_FX_FAILURE, "too many");
+	assert_int_equal(t->f.begins, 0);
+	send_handle_req(t, SSH_FXP_CLOSE, 53, &h);
+	expect_status(t, 53, SSH_FX_OK, NULL);
+	put_data(t, 54, "/inbox/o.csv", SSH_FX_OK, "queued");
+	assert_string_equal(t->f.reason, "why");
+	assert_string_equal(t->f.sha256, HEX_A);
+	teardown(&own);
+}
+
 static void
 test_stats_user(void **state)
 {
@@ -1249,6 +1281,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_bad_handles, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_read_past_eof, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_handle_limit, setup, teardown),
+	    cmocka_unit_test(test_handle_limit_policy_first),
 	    cmocka_unit_test_setup_teardown(test_output_high_water, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_output_partial_drain, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_upload_commit, setup, teardown),
