@@ -19,7 +19,7 @@
 #include "common/envname.h"
 #include "gateway/sftp_server.h"
 #include "gateway/worker.h"
-#include "policy/account.h"
+#include "policy/role.h"
 
 #define SESSION_IB_CAP (256 * 1024)
 #define SESSION_OB_CAP 65536
@@ -57,7 +57,7 @@ struct wchan {
 /* ---- the SFTP engine's backend: the monitor, through monitor_wrap.c ---- */
 
 struct session_list_ctx {
-	int (*fn)(const struct outbox_entry *e, void *fnarg);
+	int (*fn)(const struct sftp_outbox_entry *e, void *fnarg);
 	void *fnarg;
 };
 
@@ -65,7 +65,7 @@ static int
 session_list_one(const struct mm_outbox_entry *m, void *arg)
 {
 	struct session_list_ctx *lc = arg;
-	struct outbox_entry e;
+	struct sftp_outbox_entry e;
 
 	memset(&e, 0, sizeof(e));
 	e.id = m->id;
@@ -76,7 +76,8 @@ session_list_one(const struct mm_outbox_entry *m, void *arg)
 }
 
 static int
-session_be_outbox_list(void *arg, int (*fn)(const struct outbox_entry *e, void *fnarg), void *fnarg)
+session_be_outbox_list(void *arg, int (*fn)(const struct sftp_outbox_entry *e, void *fnarg),
+		       void *fnarg)
 {
 	struct wchan *c = arg;
 	struct session_list_ctx lc = {fn, fnarg};

@@ -73,7 +73,7 @@ struct sftp_node {
 	int kind;
 	int area; /* which top directory the path is under, even if it names nothing */
 	char name[256];
-	struct outbox_entry ent;
+	struct sftp_outbox_entry ent;
 };
 
 /* ---- replies ---- */
@@ -258,11 +258,11 @@ sftp_get_path(struct rbuf *r, char *out, size_t cap)
 struct sftp_find {
 	uint64_t id;
 	int found;
-	struct outbox_entry e;
+	struct sftp_outbox_entry e;
 };
 
 static int
-sftp_find_cb(const struct outbox_entry *e, void *arg)
+sftp_find_cb(const struct sftp_outbox_entry *e, void *arg)
 {
 	struct sftp_find *f = arg;
 
@@ -282,7 +282,7 @@ sftp_parse_id(const char *s, uint64_t *id)
 }
 
 static int
-sftp_find_export(struct sftp_srv *s, const char *idstr, struct outbox_entry *e)
+sftp_find_export(struct sftp_srv *s, const char *idstr, struct sftp_outbox_entry *e)
 {
 	struct sftp_find f = {0};
 
@@ -734,7 +734,7 @@ sftp_dir_add(struct sftp_handle *h, const char *name, const struct sftp_attr *a)
 }
 
 static int
-sftp_dirfill_cb(const struct outbox_entry *e, void *arg)
+sftp_dirfill_cb(const struct sftp_outbox_entry *e, void *arg)
 {
 	struct sftp_dirfill *f = arg;
 	struct sftp_attr a = {.perm = S_IFDIR | 0555, .mtime = e->mtime};

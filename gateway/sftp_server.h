@@ -13,13 +13,19 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "transfer/airlock.h"
+/* A released export as the backend lists it: /outbox/<id>/<name>. */
+struct sftp_outbox_entry {
+	uint64_t id;
+	char name[256];
+	uint64_t size;
+	uint64_t mtime;
+};
 
 struct sftp_backend {
 	void *arg;
 	int allow_inbox;      /* analysts: 1; stats users: 0 */
-	int require_checksum; /* [airlock] import_checksum = required: no upload without NAME.sha256 */
-	int (*outbox_list)(void *arg, int (*fn)(const struct outbox_entry *e, void *fnarg),
+	int require_checksum; /* [airlock] import_require_checksum: no upload without NAME.sha256 */
+	int (*outbox_list)(void *arg, int (*fn)(const struct sftp_outbox_entry *e, void *fnarg),
 			   void *fnarg);
 	/* Returns a read-only fd of a released export whose hash was verified, or <0. */
 	int (*outbox_open)(void *arg, uint64_t id, const char *name, int *fd, uint64_t *size);

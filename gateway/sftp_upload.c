@@ -521,8 +521,8 @@ sftp_upload_write(struct sftp_upload *up, uint64_t off, const uint8_t *p, size_t
 	/* A sidecar stays in memory: SFTP_SIDECAR_MAX bytes at most. */
 	if (sidecar && (off > SFTP_SIDECAR_MAX || n > SFTP_SIDECAR_MAX - off)) {
 		up->failed = 1;
-		/* "reason" for a NAME.sha256 too: the words predate checksum sidecars. */
-		sftp_upload_answer(ans, SSH_FX_FAILURE, "reason refused: longer than 4096 bytes");
+		sftp_upload_answer(ans, SSH_FX_FAILURE, "%s refused: longer than %d bytes",
+				   sftp_sidecar_rules[up->sidecar].what, SFTP_SIDECAR_MAX);
 		return;
 	}
 	if (sidecar)

@@ -17,7 +17,7 @@
 
 #include "common/log.h"
 #include "gateway/worker.h"
-#include "policy/account.h"
+#include "policy/role.h"
 
 static volatile sig_atomic_t worker_term;
 

@@ -12,14 +12,13 @@
 
 #include "common/names.h"
 #include "common/store.h"
+#include "policy/role.h"
 
 #define ACCOUNT_UID_BASE 200000u
 #define PROJECT_GID_BASE 300000u
 #define ACCOUNT_MAX_PROJECTS 16
 #define ACCOUNT_MAX_ZONES 16
 #define ACCOUNT_MAX_KEYS 8
-
-enum role { ROLE_ANALYST = 1, ROLE_STATS = 2, ROLE_ADMIN = 3 };
 
 struct account {
 	char name[NAME_MAX_LEN + 1];
@@ -52,9 +51,6 @@ struct project {
 	gid_t gid;
 	uint64_t created;
 };
-
-const char *role_name(enum role r);
-int role_parse(const char *s, enum role *out);
 
 /* Read in the caller's transaction. Return 0, STORE_NOTFOUND or <0. */
 int account_get(struct store *st, MDB_txn *txn, const char *name, struct account *out);

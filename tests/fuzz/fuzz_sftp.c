@@ -37,9 +37,9 @@ fz_lowest_fd(void)
 }
 
 static int
-fz_list(void *arg, int (*fn)(const struct outbox_entry *e, void *fnarg), void *fnarg)
+fz_list(void *arg, int (*fn)(const struct sftp_outbox_entry *e, void *fnarg), void *fnarg)
 {
-	struct outbox_entry e = {.id = 7, .name = "data.bin", .size = 5000, .mtime = 1};
+	struct sftp_outbox_entry e = {.id = 7, .name = "data.bin", .size = 5000, .mtime = 1};
 
 	if (fn(&e, fnarg) != 0)
 		return 0;

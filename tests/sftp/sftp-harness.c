@@ -52,7 +52,7 @@ harness_log(struct harness *hs, const char *file, const char *line)
 }
 
 static int
-harness_entry(struct harness *hs, const char *idname, struct outbox_entry *e)
+harness_entry(struct harness *hs, const char *idname, struct sftp_outbox_entry *e)
 {
 	char path[4096];
 	DIR *d;
@@ -81,13 +81,13 @@ harness_entry(struct harness *hs, const char *idname, struct outbox_entry *e)
 }
 
 static int
-harness_list(void *arg, int (*fn)(const struct outbox_entry *e, void *fnarg), void *fnarg)
+harness_list(void *arg, int (*fn)(const struct sftp_outbox_entry *e, void *fnarg), void *fnarg)
 {
 	struct harness *hs = arg;
 	char path[4096];
 	DIR *d;
 	struct dirent *de;
-	struct outbox_entry e;
+	struct sftp_outbox_entry e;
 
 	snprintf(path, sizeof(path), "%s/outbox", hs->dir);
 	if (!(d = opendir(path)))

@@ -53,11 +53,12 @@ struct reply {
 };
 
 static int
-fake_list(void *arg, int (*fn)(const struct outbox_entry *e, void *fnarg), void *fnarg)
+fake_list(void *arg, int (*fn)(const struct sftp_outbox_entry *e, void *fnarg), void *fnarg)
 {
 	struct fake *f = arg;
-	struct outbox_entry e = {.id = 7, .name = "data.bin", .size = EXPORT_SIZE, .mtime = 1e9};
-	struct outbox_entry bad = {.id = 9, .name = "bad\nname", .size = 1, .mtime = 1e9};
+	struct sftp_outbox_entry e = {
+	    .id = 7, .name = "data.bin", .size = EXPORT_SIZE, .mtime = 1e9};
+	struct sftp_outbox_entry bad = {.id = 9, .name = "bad\nname", .size = 1, .mtime = 1e9};
 
 	f->lists++;
 	fn(&e, fnarg);
