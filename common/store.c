@@ -363,54 +363,30 @@ store_next_counter(struct store *st, MDB_txn *txn, const char *name)
 	return store_bump(st, txn, name, &n) == 0 ? n : 0;
 }
 
-/*
- * The names of the codes an operator may meet; the text after the name is LMDB's own
- * (mdb_strerror) or libc's. A code not listed here still gets LMDB's text.
- */
-/* clang-format off */
-static const struct {
-	int code;
-	const char *name;
-} store_codes[] = {
-	{MDB_MAP_FULL,		"MDB_MAP_FULL"},	 /* the map (STORE_MAP_SIZE) is used up */
-	{MDB_READERS_FULL,	"MDB_READERS_FULL"},	 /* more than 1024 open read transactions */
-	{MDB_TXN_FULL,		"MDB_TXN_FULL"},	 /* one transaction touched too many pages */
-	{MDB_DBS_FULL,		"MDB_DBS_FULL"},	 /* more named databases than DB_COUNT */
-	{MDB_CORRUPTED,		"MDB_CORRUPTED"},	 /* a page is not what it should be */
-	{MDB_PAGE_NOTFOUND,	"MDB_PAGE_NOTFOUND"},	 /* a page is missing: the file is damaged */
-	{MDB_PANIC,		"MDB_PANIC"},		 /* a fatal error; reopen the environment */
-	{MDB_VERSION_MISMATCH,	"MDB_VERSION_MISMATCH"}, /* the file was written by another LMDB */
-	{MDB_INVALID,		"MDB_INVALID"},		 /* the file is not an LMDB file */
-	{MDB_MAP_RESIZED,	"MDB_MAP_RESIZED"},	 /* another process grew the map */
-	{MDB_INCOMPATIBLE,	"MDB_INCOMPATIBLE"},	 /* a database opened with other flags */
-	{MDB_BAD_RSLOT,		"MDB_BAD_RSLOT"},	 /* a reader slot misused (MDB_NOTLS) */
-	{MDB_BAD_TXN,		"MDB_BAD_TXN"},		 /* the transaction already failed */
-	{MDB_BAD_VALSIZE,	"MDB_BAD_VALSIZE"},	 /* an empty or too long key */
-	{MDB_BAD_DBI,		"MDB_BAD_DBI"},		 /* a database handle from elsewhere */
-};
-/* clang-format on */
-
 const char *
 store_strerror(int rc)
 {
 	static char buf[160];
-	const char *name = NULL;
+	const char *name;
 
-	if (rc == 0)
+	switch (rc) {
+	case 0:
 		return "success";
-	if (rc == STORE_NOTFOUND)
+	case STORE_NOTFOUND:
 		return "STORE_NOTFOUND: no such record";
-	if (rc == STORE_EXISTS)
+	case STORE_EXISTS:
 		return "STORE_EXISTS: the record already exists";
-	if (rc == STORE_BADRECORD)
+	case STORE_BADRECORD:
 		return "STORE_BADRECORD: a stored record does not decode";
-	for (size_t i = 0; i < sizeof(store_codes) / sizeof(store_codes[0]); i++)
-		if (store_codes[i].code == rc)
-			name = store_codes[i].name;
-	if (!name && rc < 0 && rc > -4096)
-		name = strerrorname_np(-rc);
-	/* mdb_strerror takes LMDB's codes as they are and errno values positive. */
-	snprintf(buf, sizeof(buf), "%s: %s", name ? name : "error",
-		 mdb_strerror(rc < 0 && rc > -4096 ? -rc : rc));
+	}
+	/* LMDB's own texts already start with the code's name ("MDB_MAP_FULL: Environment
+	 * mapsize limit reached"); a system error gets its errno name in front of libc's text. */
+	if (rc >= MDB_KEYEXIST && rc <= MDB_LAST_ERRCODE)
+		return mdb_strerror(rc);
+	if (rc < 0 && rc > -4096 && (name = strerrorname_np(-rc)) != NULL) {
+		snprintf(buf, sizeof(buf), "%s: %s", name, strerror(-rc));
+		return buf;
+	}
+	snprintf(buf, sizeof(buf), "store error %d", rc);
 	return buf;
 }
