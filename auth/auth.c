@@ -308,7 +308,7 @@ check_totp(struct store *st, struct attempt *at, struct auth_decision *out)
 		snprintf(out->reason, sizeof(out->reason), "totp not enrolled");
 		return -1;
 	}
-	if (totp_open(&st->secrets, &out->acct, seed, &n) < 0) {
+	if (totp_open(store_secrets(st), &out->acct, seed, &n) < 0) {
 		snprintf(out->reason, sizeof(out->reason), "totp seed cannot be decrypted");
 		return -1;
 	}
@@ -362,36 +362,39 @@ record_failure(struct store *st, MDB_txn *txn, struct attempt *at, struct auth_d
 	char qlogin[2 * LOGIN_MAX + 8], qreason[2 * sizeof(out->reason)];
 	char login[LOGIN_MAX + 1];
 	uint64_t now = at->req->now;
+	int rc;
 
 	snprintf(login, sizeof(login), "%s", at->req->login);
 	audit_quote(login, qlogin, sizeof(qlogin));
 	audit_quote(out->reason, qreason, sizeof(qreason));
-	if (audit_append(st, txn, actor, "login.fail", "login=%s addr=%s zone=%s step=%s reason=%s",
-			 qlogin, at->addr[0] ? at->addr : "-", out->zone[0] ? out->zone : "-",
-			 step_name(at->req->step), qreason) < 0)
-		return -1;
+	if ((rc = audit_append(st, txn, actor, "login.fail",
+			       "login=%s addr=%s zone=%s step=%s reason=%s", qlogin,
+			       at->addr[0] ? at->addr : "-", out->zone[0] ? out->zone : "-",
+			       step_name(at->req->step), qreason)) < 0)
+		return rc;
 	if (!counted)
 		return 0;
 	if (at->aklen) {
 		if (lockout_fail(&at->astate, &at->apol, now) &&
-		    audit_append(st, txn, "-", "login.throttle", "addr=%s seconds=%llu", at->addr,
-				 (unsigned long long)at->apol.time) < 0)
-			return -1;
-		if (authstate_put(st, txn, DB_ADDRSTATE, at->akey, at->aklen, &at->astate) < 0 ||
-		    lockout_sweep(st, txn, at->akey, at->aklen, &at->apol, now, 4) < 0)
-			return -1;
+		    (rc = audit_append(st, txn, "-", "login.throttle", "addr=%s seconds=%llu",
+				       at->addr, (unsigned long long)at->apol.time)) < 0)
+			return rc;
+		if ((rc = authstate_put(st, txn, DB_ADDRSTATE, at->akey, at->aklen, &at->astate)) <
+			0 ||
+		    (rc = lockout_sweep(st, txn, at->akey, at->aklen, &at->apol, now, 4)) < 0)
+			return rc;
 	}
 	/* A failure counts against the account only if it came from one of the account's zones:
 	 * from anywhere else it could never have succeeded, and counting it would let anyone in
 	 * any zone (another organisation's office) lock this account out. The address counts. */
 	if (at->have_acct && at->from_own_zone) {
 		if (lockout_fail(&at->ustate, &at->upol, now) &&
-		    audit_append(st, txn, at->user, "login.lockout", "addr=%s seconds=%llu",
-				 at->addr, (unsigned long long)at->upol.time) < 0)
-			return -1;
-		if (authstate_put(st, txn, DB_AUTHSTATE, at->user, strlen(at->user), &at->ustate) <
-		    0)
-			return -1;
+		    (rc = audit_append(st, txn, at->user, "login.lockout", "addr=%s seconds=%llu",
+				       at->addr, (unsigned long long)at->upol.time)) < 0)
+			return rc;
+		if ((rc = authstate_put(st, txn, DB_AUTHSTATE, at->user, strlen(at->user),
+					&at->ustate)) < 0)
+			return rc;
 	}
 	return 0;
 }
@@ -400,11 +403,14 @@ record_failure(struct store *st, MDB_txn *txn, struct attempt *at, struct auth_d
 static int
 record_success(struct store *st, MDB_txn *txn, struct attempt *at, struct auth_decision *out)
 {
+	int rc;
+
 	if (at->req->step != AUTH_STEP_TOTP)
 		return 0;
 	lockout_clear(&at->ustate);
-	if (authstate_put(st, txn, DB_AUTHSTATE, at->user, strlen(at->user), &at->ustate) < 0)
-		return -1;
+	if ((rc = authstate_put(st, txn, DB_AUTHSTATE, at->user, strlen(at->user), &at->ustate)) <
+	    0)
+		return rc;
 	return audit_append(st, txn, at->user, "login.ok", "addr=%s zone=%s area=%s project=%s",
 			    at->addr, out->zone, out->area, out->project[0] ? out->project : "-");
 }
@@ -420,12 +426,22 @@ load_state(struct store *st, MDB_txn *txn, struct attempt *at, struct auth_decis
 		return 0;
 	rc = account_get(st, txn, at->user, &out->acct);
 	if (rc < 0)
-		return -1;
+		return rc;
 	at->have_acct = rc == 0;
-	if (at->have_acct &&
-	    authstate_get(st, txn, DB_AUTHSTATE, at->user, strlen(at->user), &at->ustate) < 0)
-		return -1;
+	if (at->have_acct && (rc = authstate_get(st, txn, DB_AUTHSTATE, at->user, strlen(at->user),
+						 &at->ustate)) < 0)
+		return rc;
 	return 0;
+}
+
+/* Adds a store failure to the reason, after the verdict already there, for login.error. */
+static void
+reason_store(struct auth_decision *out, const char *what, int rc)
+{
+	size_t n = strlen(out->reason);
+
+	snprintf(out->reason + n, sizeof(out->reason) - n, "%s%s: %s", n ? "; " : "", what,
+		 store_strerror(rc));
 }
 
 int
@@ -449,21 +465,27 @@ auth_decide(struct store *st, const struct config *cfg, const struct auth_reques
 		at->aklen = 0;
 	if (req->step == AUTH_STEP_PASSWORD)
 		precompute_password(st, at);
-	if (store_begin(st, 0, &txn) < 0)
+	if ((rc = store_begin(st, 0, &txn)) < 0) {
+		reason_store(out, "store", rc);
 		goto out;
-	if (load_state(st, txn, at, out) < 0) {
-		snprintf(out->reason, sizeof(out->reason), "account record cannot be read");
+	}
+	if ((rc = load_state(st, txn, at, out)) < 0) {
+		reason_store(out, "account record cannot be read", rc);
 		goto out;
 	}
 	pass = precheck(st, txn, cfg, at, out) == 0;
 	counted = !(pass && req->step == AUTH_STEP_PUBKEY);
 	if (pass)
 		pass = check_secret(st, at, out) == 0;
-	if (pass ? record_success(st, txn, at, out) < 0
-		 : record_failure(st, txn, at, out, counted) < 0)
+	rc = pass ? record_success(st, txn, at, out) : record_failure(st, txn, at, out, counted);
+	if (rc < 0) {
+		reason_store(out, "store: cannot record the attempt", rc);
 		goto out;
+	}
 	rc = store_commit(txn);
 	txn = NULL;
+	if (rc < 0)
+		reason_store(out, "store: commit", rc);
 	if (rc == 0 && pass) {
 		out->ok = 1;
 		out->reason[0] = '\0';

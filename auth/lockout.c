@@ -2,7 +2,9 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/codec.h"
@@ -22,7 +24,7 @@ authstate_get(struct store *st, MDB_txn *txn, enum store_db db, const void *key,
 	if (rc == STORE_NOTFOUND)
 		return 0;
 	if (rc < 0)
-		return -1;
+		return rc;
 	rbuf_init(&r, v.mv_data, v.mv_size);
 	if (rbuf_u8(&r) != AUTHSTATE_FORMAT)
 		goto bad;
@@ -38,7 +40,7 @@ authstate_get(struct store *st, MDB_txn *txn, enum store_db db, const void *key,
 	return 0;
 bad:
 	memset(s, 0, sizeof(*s));
-	return -1;
+	return STORE_BADRECORD;
 }
 
 int
@@ -46,10 +48,10 @@ authstate_put(struct store *st, MDB_txn *txn, enum store_db db, const void *key,
 	      const struct authstate *s)
 {
 	struct wbuf b;
-	int rc = -1;
+	int rc = -ENOMEM;
 
 	if (s->nfail > LOCKOUT_MAX_TIMES)
-		return -1;
+		return -EINVAL;
 	wbuf_init(&b);
 	wbuf_put_u8(&b, AUTHSTATE_FORMAT);
 	wbuf_put_u64(&b, s->last_step);
@@ -60,7 +62,7 @@ authstate_put(struct store *st, MDB_txn *txn, enum store_db db, const void *key,
 	if (!b.err)
 		rc = store_put(st, txn, db, key, klen, b.data, b.len, 0);
 	wbuf_free(&b);
-	return rc == 0 ? 0 : -1;
+	return rc;
 }
 
 int
@@ -157,38 +159,64 @@ stale(const MDB_val *v, const struct lockout_policy *pol, uint64_t now)
 	return 1;
 }
 
+/* What one sweep has seen and chosen; keys are at most 9 bytes (lockout_addr_key). */
+struct sweep {
+	const void *from;
+	size_t fromlen;
+	const struct lockout_policy *pol;
+	uint64_t now;
+	unsigned seen, max, n;
+	struct {
+		uint8_t key[16];
+		size_t len;
+	} * del;
+};
+
+static int
+sweep_visit(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	struct sweep *sw = arg;
+
+	if (sw->seen++ == sw->max)
+		return 1;
+	/* The record being written by the caller is never swept here. */
+	if (k->mv_size == sw->fromlen && memcmp(k->mv_data, sw->from, sw->fromlen) == 0)
+		return 0;
+	if (k->mv_size > sizeof(sw->del[0].key) || !stale(v, sw->pol, sw->now))
+		return 0;
+	/* A small table is walked twice (after wrapping round): take each key once. */
+	for (unsigned i = 0; i < sw->n; i++)
+		if (sw->del[i].len == k->mv_size &&
+		    memcmp(sw->del[i].key, k->mv_data, k->mv_size) == 0)
+			return 0;
+	memcpy(sw->del[sw->n].key, k->mv_data, k->mv_size);
+	sw->del[sw->n++].len = k->mv_size;
+	return 0;
+}
+
 int
 lockout_sweep(struct store *st, MDB_txn *txn, const void *from, size_t fromlen,
 	      const struct lockout_policy *pol, uint64_t now, unsigned max)
 {
-	MDB_cursor *cur;
-	MDB_val k = {fromlen, (void *)from}, v;
-	int rc, deleted = 0, wrapped = 0;
+	struct sweep sw = {from, fromlen, pol, now, 0, max, 0, NULL};
+	int rc;
 
-	if (mdb_cursor_open(txn, st->dbi[DB_ADDRSTATE], &cur) != 0)
-		return -1;
-	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-	for (unsigned seen = 0; seen < max; seen++) {
-		if (rc == MDB_NOTFOUND && !wrapped) {
-			wrapped = 1;
-			rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-		}
-		if (rc != 0)
-			break;
-		/* The record being written by the caller is never swept here. */
-		if (!(k.mv_size == fromlen && memcmp(k.mv_data, from, fromlen) == 0) &&
-		    stale(&v, pol, now)) {
-			if (mdb_cursor_del(cur, 0) != 0) {
-				deleted = -1;
-				break;
-			}
-			/* After a delete LMDB's MDB_NEXT yields the record that followed it. */
-			deleted++;
-		}
-		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
-	}
-	mdb_cursor_close(cur);
-	return deleted;
+	if (max == 0)
+		return 0;
+	if (!(sw.del = calloc(max, sizeof(*sw.del))))
+		return -ENOMEM;
+	/* From the caller's key to the end, then from the start: the walk goes round the table
+	 * in the course of many failures instead of always sweeping its first records. */
+	rc = store_each(st, txn, DB_ADDRSTATE, from, fromlen, 0, sweep_visit, &sw);
+	if (rc == 0)
+		rc = store_each(st, txn, DB_ADDRSTATE, NULL, 0, 0, sweep_visit, &sw);
+	/* The walk only chose: store_each's cursor must not see its table change under it. */
+	for (unsigned i = 0; rc >= 0 && i < sw.n; i++)
+		if ((rc = store_del(st, txn, DB_ADDRSTATE, sw.del[i].key, sw.del[i].len)) ==
+		    STORE_NOTFOUND)
+			rc = 0;
+	free(sw.del);
+	return rc < 0 ? rc : (int)sw.n;
 }
 
 int

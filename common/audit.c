@@ -33,8 +33,8 @@ compute_mac(const struct store *st, const uint8_t *prev, const struct audit_reco
 	wbuf_put_u64(&b, r->seq);
 	encode_body(r, &b);
 	if (!b.err &&
-	    HMAC(EVP_sha256(), st->secrets.audit_key, sizeof(st->secrets.audit_key), b.data, b.len,
-		 mac, &len) &&
+	    HMAC(EVP_sha256(), store_secrets(st)->audit_key, sizeof(store_secrets(st)->audit_key),
+		 b.data, b.len, mac, &len) &&
 	    len == AUDIT_MAC_LEN)
 		rc = 0;
 	wbuf_free(&b);
@@ -54,11 +54,11 @@ read_head(struct store *st, MDB_txn *txn, uint64_t *seq, uint8_t *mac)
 		return 0;
 	}
 	if (rc < 0)
-		return -1;
+		return rc;
 	rbuf_init(&r, v.mv_data, v.mv_size);
 	*seq = rbuf_u64(&r);
 	rbuf_raw(&r, mac, AUDIT_MAC_LEN);
-	return rbuf_done(&r) ? 0 : -1;
+	return rbuf_done(&r) ? 0 : STORE_BADRECORD;
 }
 
 static int
@@ -82,26 +82,29 @@ append_record(struct store *st, MDB_txn *txn, struct audit_record *rec)
 {
 	uint8_t prev[AUDIT_MAC_LEN], key[8];
 	struct wbuf b;
-	int rc = -1;
+	int rc;
 
-	if (read_head(st, txn, &rec->seq, prev) < 0)
-		return -1;
+	if ((rc = read_head(st, txn, &rec->seq, prev)) < 0)
+		return rc;
 	rec->seq++;
 	if (compute_mac(st, prev, rec, rec->mac) < 0)
-		return -1;
+		return -ENOMEM;
 	wbuf_init(&b);
 	encode_body(rec, &b);
 	wbuf_put_raw(&b, rec->mac, AUDIT_MAC_LEN);
 	store_u64_key(rec->seq, key);
-	if (b.err || store_put(st, txn, DB_AUDIT, key, 8, b.data, b.len, MDB_NOOVERWRITE) != 0)
+	rc = b.err ? -ENOMEM : store_put(st, txn, DB_AUDIT, key, 8, b.data, b.len, MDB_NOOVERWRITE);
+	/* The head said seq - 1 was the last record: a record at seq means a damaged chain. */
+	if (rc == STORE_EXISTS)
+		rc = STORE_BADRECORD;
+	if (rc != 0)
 		goto out;
 	wbuf_free(&b);
 	wbuf_init(&b);
 	wbuf_put_u64(&b, rec->seq);
 	wbuf_put_raw(&b, rec->mac, AUDIT_MAC_LEN);
-	if (b.err || store_put(st, txn, DB_META, head_key, sizeof(head_key) - 1, b.data, b.len, 0))
-		goto out;
-	rc = 0;
+	rc = b.err ? -ENOMEM
+		   : store_put(st, txn, DB_META, head_key, sizeof(head_key) - 1, b.data, b.len, 0);
 out:
 	wbuf_free(&b);
 	return rc;
@@ -141,61 +144,75 @@ audit_log(struct store *st, const char *actor, const char *event, const char *fm
 	va_list ap;
 	int rc;
 
-	if (store_begin(st, 0, &txn) < 0)
-		return -1;
+	if ((rc = store_begin(st, 0, &txn)) < 0)
+		return rc;
 	va_start(ap, fmt);
 	rc = vappend(st, txn, actor, event, fmt, ap);
 	va_end(ap);
 	if (rc < 0) {
 		store_abort(txn);
-		return -1;
+		return rc;
 	}
 	return store_commit(txn);
+}
+
+/* The chain as verify_walk has read it so far. */
+struct verify {
+	struct store *st;
+	uint8_t prev[AUDIT_MAC_LEN];
+	uint64_t expect;
+	uint64_t *count;
+	char *why;
+	size_t whylen;
+};
+
+static int
+verify_visit(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	struct verify *w = arg;
+	struct audit_record rec;
+	uint8_t mac[AUDIT_MAC_LEN];
+
+	if (decode_record(k, v, &rec) < 0 || rec.seq != w->expect) {
+		snprintf(w->why, w->whylen, "audit record %llu: missing, corrupt or out of order",
+			 (unsigned long long)w->expect);
+		return 1;
+	}
+	if (compute_mac(w->st, w->prev, &rec, mac) < 0 ||
+	    CRYPTO_memcmp(mac, rec.mac, AUDIT_MAC_LEN) != 0) {
+		snprintf(w->why, w->whylen,
+			 "audit record %llu: MAC mismatch (changed or reordered)",
+			 (unsigned long long)rec.seq);
+		return 1;
+	}
+	memcpy(w->prev, rec.mac, AUDIT_MAC_LEN);
+	w->expect++;
+	(*w->count)++;
+	return 0;
 }
 
 static int
 verify_walk(struct store *st, MDB_txn *txn, uint64_t *count, char *why, size_t whylen)
 {
-	MDB_cursor *cur;
-	MDB_val k, v;
-	struct audit_record rec;
-	uint8_t prev[AUDIT_MAC_LEN] = {0}, mac[AUDIT_MAC_LEN], head_mac[AUDIT_MAC_LEN];
-	uint64_t expect = 1, head_seq;
-	int rc, bad = 0;
+	struct verify w = {st, {0}, 1, count, why, whylen};
+	uint8_t head_mac[AUDIT_MAC_LEN];
+	uint64_t head_seq;
+	int rc;
 
-	if (read_head(st, txn, &head_seq, head_mac) < 0) {
-		snprintf(why, whylen, "audit head record is corrupt");
-		return -1;
+	if ((rc = read_head(st, txn, &head_seq, head_mac)) < 0) {
+		snprintf(why, whylen, "audit head record: %s", store_strerror(rc));
+		return rc;
 	}
-	if (mdb_cursor_open(txn, st->dbi[DB_AUDIT], &cur) != 0)
-		return -1;
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT), expect++) {
-		if (decode_record(&k, &v, &rec) < 0 || rec.seq != expect) {
-			snprintf(why, whylen, "audit record %llu: missing, corrupt or out of order",
-				 (unsigned long long)expect);
-			bad = 1;
-			break;
-		}
-		if (compute_mac(st, prev, &rec, mac) < 0 ||
-		    CRYPTO_memcmp(mac, rec.mac, AUDIT_MAC_LEN) != 0) {
-			snprintf(why, whylen,
-				 "audit record %llu: MAC mismatch (changed or reordered)",
-				 (unsigned long long)rec.seq);
-			bad = 1;
-			break;
-		}
-		memcpy(prev, rec.mac, AUDIT_MAC_LEN);
-		(*count)++;
+	if ((rc = store_each(st, txn, DB_AUDIT, NULL, 0, 0, verify_visit, &w)) != 0) {
+		if (rc < 0)
+			snprintf(why, whylen, "audit log: %s", store_strerror(rc));
+		return rc < 0 ? rc : -1;
 	}
-	mdb_cursor_close(cur);
-	if (bad)
-		return -1;
-	if (head_seq != expect - 1 || CRYPTO_memcmp(head_mac, prev, AUDIT_MAC_LEN) != 0) {
+	if (head_seq != w.expect - 1 || CRYPTO_memcmp(head_mac, w.prev, AUDIT_MAC_LEN) != 0) {
 		snprintf(why, whylen,
 			 "audit log ends at record %llu but its head says %llu "
 			 "(records deleted or head changed)",
-			 (unsigned long long)(expect - 1), (unsigned long long)head_seq);
+			 (unsigned long long)(w.expect - 1), (unsigned long long)head_seq);
 		return -1;
 	}
 	return 0;
@@ -209,43 +226,45 @@ audit_verify(struct store *st, uint64_t *count, char *why, size_t whylen)
 
 	*count = 0;
 	why[0] = '\0';
-	if (store_begin(st, 1, &txn) < 0) {
-		snprintf(why, whylen, "cannot read the store");
-		return -1;
+	if ((rc = store_begin(st, 1, &txn)) < 0) {
+		snprintf(why, whylen, "cannot read the store: %s", store_strerror(rc));
+		return rc;
 	}
 	rc = verify_walk(st, txn, count, why, whylen);
 	store_abort(txn);
 	return rc;
 }
 
+struct audit_walk {
+	uint64_t since;
+	int (*fn)(const struct audit_record *, void *);
+	void *arg;
+};
+
+static int
+foreach_visit(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	struct audit_walk *w = arg;
+	struct audit_record rec;
+
+	if (decode_record(k, v, &rec) < 0)
+		return STORE_BADRECORD;
+	return rec.time >= w->since ? w->fn(&rec, w->arg) : 0;
+}
+
 int
 audit_foreach(struct store *st, uint64_t since, int (*fn)(const struct audit_record *, void *),
 	      void *arg)
 {
+	struct audit_walk w = {since, fn, arg};
 	MDB_txn *txn;
-	MDB_cursor *cur;
-	MDB_val k, v;
-	struct audit_record rec;
-	int rc, out = 0;
+	int rc;
 
-	if (store_begin(st, 1, &txn) < 0)
-		return -1;
-	if (mdb_cursor_open(txn, st->dbi[DB_AUDIT], &cur) != 0) {
-		store_abort(txn);
-		return -1;
-	}
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && out == 0;
-	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (decode_record(&k, &v, &rec) < 0) {
-			out = -1;
-			break;
-		}
-		if (rec.time >= since)
-			out = fn(&rec, arg);
-	}
-	mdb_cursor_close(cur);
+	if ((rc = store_begin(st, 1, &txn)) < 0)
+		return rc;
+	rc = store_each(st, txn, DB_AUDIT, NULL, 0, 0, foreach_visit, &w);
 	store_abort(txn);
-	return out;
+	return rc;
 }
 
 const char *

@@ -25,7 +25,8 @@ struct audit_record {
 	uint8_t mac[AUDIT_MAC_LEN];
 };
 
-/* detail is printf-style. Returns 0 or <0 (the caller must then abort its transaction). */
+/* detail is printf-style. Returns 0 or a store code <0 (store.h; the caller must then abort its
+ * transaction). */
 int audit_append(struct store *st, MDB_txn *txn, const char *actor, const char *event,
 		 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* Convenience: its own transaction. */
@@ -36,7 +37,8 @@ int audit_log(struct store *st, const char *actor, const char *event, const char
  * record. *count gets the number of records checked. */
 int audit_verify(struct store *st, uint64_t *count, char *why, size_t whylen);
 
-/* Calls fn for each record with time >= since, in order. */
+/* Calls fn for each record with time >= since, in order; fn returns 0 to go on, anything else
+ * stops the walk and is returned. Returns 0, fn's value or a store code <0. */
 int audit_foreach(struct store *st, uint64_t since,
 		  int (*fn)(const struct audit_record *rec, void *arg), void *arg);
 

@@ -10,6 +10,13 @@
 #include "common/codec.h"
 #include "common/fsutil.h"
 
+struct store {
+	MDB_env *env;
+	MDB_dbi dbi[DB_COUNT];
+	struct secrets secrets;
+	char state_dir[4096];
+};
+
 static const char *db_names[DB_COUNT] = {
     [DB_META] = "meta",		  [DB_USERS] = "users",		[DB_PROJECTS] = "projects",
     [DB_AUTHSTATE] = "authstate", [DB_ADDRSTATE] = "addrstate", [DB_REQUESTS] = "requests",
@@ -18,6 +25,26 @@ static const char *db_names[DB_COUNT] = {
 
 /* Sparse on Linux: the file grows with use. 16 GiB holds millions of requests and audit records. */
 #define STORE_MAP_SIZE (16ull << 30)
+
+/* LMDB's codes are negative already; a system error it passes on is a positive errno. */
+static int
+store_rc(int rc)
+{
+	return rc > 0 ? -rc : rc;
+}
+
+static size_t
+map_size(void)
+{
+#ifdef WSGATE_TEST_HOOKS
+	/* Lets tests fill the map (MDB_MAP_FULL) in a few hundred KiB instead of 16 GiB. */
+	const char *s = getenv("WSGATE_STORE_MAP_SIZE");
+
+	if (s && *s)
+		return (size_t)strtoull(s, NULL, 10);
+#endif
+	return STORE_MAP_SIZE;
+}
 
 static int
 check_schema(struct store *st, MDB_txn *txn, int create, char *why, size_t whylen)
@@ -36,14 +63,20 @@ check_schema(struct store *st, MDB_txn *txn, int create, char *why, size_t whyle
 		wbuf_put_u32(&b, STORE_SCHEMA_VERSION);
 		memcpy(buf, b.data, 4);
 		wbuf_free(&b);
-		return store_put(st, txn, DB_META, key, sizeof(key) - 1, buf, 4, 0);
+		if ((rc = store_put(st, txn, DB_META, key, sizeof(key) - 1, buf, 4, 0)) != 0)
+			snprintf(why, whylen, "lmdb: cannot write the schema version: %s",
+				 store_strerror(rc));
+		return rc;
 	}
 	if (rc == STORE_NOTFOUND) {
 		snprintf(why, whylen, "state store has no schema version (run wsgatectl init)");
 		return -1;
 	}
-	if (rc < 0)
-		return -1;
+	if (rc < 0) {
+		snprintf(why, whylen, "lmdb: cannot read the schema version: %s",
+			 store_strerror(rc));
+		return rc;
+	}
 	rbuf_init(&r, v.mv_data, v.mv_size);
 	ver = rbuf_u32(&r);
 	if (!rbuf_done(&r) || ver > STORE_SCHEMA_VERSION || ver == 0) {
@@ -61,26 +94,24 @@ open_dbs(struct store *st, int create, char *why, size_t whylen)
 	int rc;
 
 	if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0) {
-		snprintf(why, whylen, "lmdb: %s", mdb_strerror(rc));
+		snprintf(why, whylen, "lmdb: %s", store_strerror(store_rc(rc)));
 		return -1;
 	}
 	for (int i = 0; i < DB_COUNT; i++) {
 		rc = mdb_dbi_open(txn, db_names[i], MDB_CREATE, &st->dbi[i]);
 		if (rc != 0) {
 			snprintf(why, whylen, "lmdb: database %s: %s", db_names[i],
-				 mdb_strerror(rc));
+				 store_strerror(store_rc(rc)));
 			mdb_txn_abort(txn);
 			return -1;
 		}
 	}
-	if (check_schema(st, txn, create, why, whylen) < 0) {
-		if (!why[0])
-			snprintf(why, whylen, "lmdb: cannot write schema version");
+	if (check_schema(st, txn, create, why, whylen) != 0) {
 		mdb_txn_abort(txn);
 		return -1;
 	}
 	if ((rc = mdb_txn_commit(txn)) != 0) {
-		snprintf(why, whylen, "lmdb: commit: %s", mdb_strerror(rc));
+		snprintf(why, whylen, "lmdb: commit: %s", store_strerror(store_rc(rc)));
 		return -1;
 	}
 	return 0;
@@ -116,10 +147,10 @@ store_open(const char *state_dir, int create, struct store **out, char *why, siz
 	}
 	if ((rc = mdb_env_create(&st->env)) != 0 ||
 	    (rc = mdb_env_set_maxdbs(st->env, DB_COUNT)) != 0 ||
-	    (rc = mdb_env_set_mapsize(st->env, STORE_MAP_SIZE)) != 0 ||
+	    (rc = mdb_env_set_mapsize(st->env, map_size())) != 0 ||
 	    (rc = mdb_env_set_maxreaders(st->env, 1024)) != 0 ||
 	    (rc = mdb_env_open(st->env, path, MDB_NOTLS, 0600)) != 0) {
-		snprintf(why, whylen, "%s: %s", path, mdb_strerror(rc));
+		snprintf(why, whylen, "%s: %s", path, store_strerror(store_rc(rc)));
 		goto fail;
 	}
 	if (open_dbs(st, create, why, whylen) < 0)
@@ -142,16 +173,32 @@ store_close(struct store *st)
 	free(st);
 }
 
+const struct secrets *
+store_secrets(const struct store *st)
+{
+	return &st->secrets;
+}
+
+const char *
+store_state_dir(const struct store *st)
+{
+	return st->state_dir;
+}
+
+/* errno for callers that print strerror(errno): LMDB's own codes have no errno, so EIO. */
+static int
+txn_fail(int rc)
+{
+	errno = rc > 0 ? rc : EIO;
+	return store_rc(rc);
+}
+
 int
 store_begin(struct store *st, int rdonly, MDB_txn **txn)
 {
 	int rc = mdb_txn_begin(st->env, NULL, rdonly ? MDB_RDONLY : 0, txn);
 
-	if (rc != 0) {
-		errno = rc > 0 ? rc : EIO;
-		return -1;
-	}
-	return 0;
+	return rc == 0 ? 0 : txn_fail(rc);
 }
 
 int
@@ -159,11 +206,7 @@ store_commit(MDB_txn *txn)
 {
 	int rc = mdb_txn_commit(txn);
 
-	if (rc != 0) {
-		errno = rc > 0 ? rc : EIO;
-		return -1;
-	}
-	return 0;
+	return rc == 0 ? 0 : txn_fail(rc);
 }
 
 void
@@ -182,7 +225,7 @@ store_get(struct store *st, MDB_txn *txn, enum store_db db, const void *key, siz
 
 	if (rc == MDB_NOTFOUND)
 		return STORE_NOTFOUND;
-	return rc == 0 ? 0 : -1;
+	return store_rc(rc);
 }
 
 int
@@ -194,7 +237,7 @@ store_put(struct store *st, MDB_txn *txn, enum store_db db, const void *key, siz
 
 	if (rc == MDB_KEYEXIST)
 		return STORE_EXISTS;
-	return rc == 0 ? 0 : -1;
+	return store_rc(rc);
 }
 
 int
@@ -205,7 +248,66 @@ store_del(struct store *st, MDB_txn *txn, enum store_db db, const void *key, siz
 
 	if (rc == MDB_NOTFOUND)
 		return STORE_NOTFOUND;
-	return rc == 0 ? 0 : -1;
+	return store_rc(rc);
+}
+
+/* Places the cursor on the walk's first record: see store_each for which one that is. */
+static int
+each_first(MDB_cursor *cur, MDB_val *k, MDB_val *v, const void *from, size_t fromlen, int reverse)
+{
+	int rc;
+
+	if (!from)
+		return mdb_cursor_get(cur, k, v, reverse ? MDB_LAST : MDB_FIRST);
+	k->mv_size = fromlen;
+	k->mv_data = (void *)from;
+	rc = mdb_cursor_get(cur, k, v, MDB_SET_RANGE); /* the first key >= from */
+	if (!reverse)
+		return rc;
+	if (rc == MDB_NOTFOUND) /* every key is < from */
+		return mdb_cursor_get(cur, k, v, MDB_LAST);
+	if (rc == 0 && (k->mv_size != fromlen || memcmp(k->mv_data, from, fromlen) != 0))
+		return mdb_cursor_get(cur, k, v, MDB_PREV);
+	return rc;
+}
+
+int
+store_each(struct store *st, MDB_txn *txn, enum store_db db, const void *from, size_t fromlen,
+	   unsigned flags, store_each_fn *fn, void *arg)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int reverse = (flags & STORE_REVERSE) != 0, rc, out = 0;
+
+	if ((rc = mdb_cursor_open(txn, st->dbi[db], &cur)) != 0)
+		return store_rc(rc);
+	for (rc = each_first(cur, &k, &v, from, fromlen, reverse); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, reverse ? MDB_PREV : MDB_NEXT))
+		if ((out = fn(&k, &v, arg)) != 0)
+			break;
+	mdb_cursor_close(cur);
+	if (out != 0)
+		return out;
+	return rc == MDB_NOTFOUND ? 0 : store_rc(rc);
+}
+
+int
+store_count(struct store *st, MDB_txn *txn, enum store_db db, size_t *n)
+{
+	MDB_stat ms;
+	int rc;
+
+	*n = 0;
+	if ((rc = mdb_stat(txn, st->dbi[db], &ms)) != 0)
+		return store_rc(rc);
+	*n = ms.ms_entries;
+	return 0;
+}
+
+int
+store_set_nosync(struct store *st)
+{
+	return store_rc(mdb_env_set_flags(st->env, MDB_NOSYNC, 1));
 }
 
 void
@@ -228,25 +330,63 @@ store_key_u64(const MDB_val *key)
 	return v;
 }
 
-uint64_t
-store_next_counter(struct store *st, MDB_txn *txn, const char *name)
+int
+store_bump(struct store *st, MDB_txn *txn, const char *name, uint64_t *n)
 {
 	MDB_val v;
 	uint8_t buf[8];
-	uint64_t n = 0;
+	uint64_t cur = 0;
 	int rc = store_get(st, txn, DB_META, name, strlen(name), &v);
 
+	*n = 0;
 	if (rc < 0)
-		return 0;
+		return rc;
 	if (rc == 0) {
 		if (v.mv_size != 8)
-			return 0;
-		n = store_key_u64(&v);
+			return STORE_BADRECORD;
+		cur = store_key_u64(&v);
 	}
-	if (n == UINT64_MAX)
-		return 0;
-	store_u64_key(++n, buf);
-	if (store_put(st, txn, DB_META, name, strlen(name), buf, sizeof(buf), 0) != 0)
-		return 0;
-	return n;
+	if (cur == UINT64_MAX)
+		return STORE_BADRECORD;
+	store_u64_key(++cur, buf);
+	if ((rc = store_put(st, txn, DB_META, name, strlen(name), buf, sizeof(buf), 0)) != 0)
+		return rc;
+	*n = cur;
+	return 0;
+}
+
+uint64_t
+store_next_counter(struct store *st, MDB_txn *txn, const char *name)
+{
+	uint64_t n;
+
+	return store_bump(st, txn, name, &n) == 0 ? n : 0;
+}
+
+const char *
+store_strerror(int rc)
+{
+	static char buf[160];
+	const char *name;
+
+	switch (rc) {
+	case 0:
+		return "success";
+	case STORE_NOTFOUND:
+		return "STORE_NOTFOUND: no such record";
+	case STORE_EXISTS:
+		return "STORE_EXISTS: the record already exists";
+	case STORE_BADRECORD:
+		return "STORE_BADRECORD: a stored record does not decode";
+	}
+	/* LMDB's own texts already start with the code's name ("MDB_MAP_FULL: Environment
+	 * mapsize limit reached"); a system error gets its errno name in front of libc's text. */
+	if (rc >= MDB_KEYEXIST && rc <= MDB_LAST_ERRCODE)
+		return mdb_strerror(rc);
+	if (rc < 0 && rc > -4096 && (name = strerrorname_np(-rc)) != NULL) {
+		snprintf(buf, sizeof(buf), "%s: %s", name, strerror(-rc));
+		return buf;
+	}
+	snprintf(buf, sizeof(buf), "store error %d", rc);
+	return buf;
 }

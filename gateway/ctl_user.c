@@ -564,7 +564,7 @@ user_totp(struct ctl *c, int argc, char **argv)
 	}
 	if ((rc = load_for_change(c, ua.name, &txn, &a)) != 0)
 		goto out;
-	if (totp_seal(&c->st->secrets, &a, seed, n) < 0 ||
+	if (totp_seal(store_secrets(c->st), &a, seed, n) < 0 ||
 	    totp_uri(a.name, seed, n, uri, sizeof(uri)) < 0) {
 		account_wipe(&a);
 		rc = abort_fail(txn, ctl_fail("user \"%s\": cannot seal the TOTP seed", ua.name));

@@ -145,7 +145,7 @@ account_get(struct store *st, MDB_txn *txn, const char *name, struct account *ou
 		return rc;
 	if (account_decode(v.mv_data, v.mv_size, out) < 0 || strcmp(out->name, name) != 0) {
 		account_wipe(out);
-		return -1;
+		return STORE_BADRECORD;
 	}
 	return 0;
 }
@@ -154,18 +154,18 @@ int
 account_put(struct store *st, MDB_txn *txn, const struct account *a)
 {
 	struct wbuf b;
-	int rc = -1;
+	int rc = -ENOMEM;
 
 	if (!name_valid(a->name) || a->uid == 0 || a->nprojects > ACCOUNT_MAX_PROJECTS ||
 	    a->nzones > ACCOUNT_MAX_ZONES || a->nkeys > ACCOUNT_MAX_KEYS ||
 	    a->totp_sealed_len > sizeof(a->totp_sealed))
-		return -1;
+		return -EINVAL;
 	wbuf_init(&b);
 	account_encode(a, &b);
 	if (!b.err)
 		rc = store_put(st, txn, DB_USERS, a->name, strlen(a->name), b.data, b.len, 0);
 	wbuf_free(&b);
-	return rc == 0 ? 0 : -1;
+	return rc;
 }
 
 int
@@ -206,7 +206,7 @@ project_get(struct store *st, MDB_txn *txn, const char *name, struct project *ou
 	if (rc != 0)
 		return rc;
 	if (project_decode(v.mv_data, v.mv_size, out) < 0 || strcmp(out->name, name) != 0)
-		return -1;
+		return STORE_BADRECORD;
 	return 0;
 }
 
@@ -214,10 +214,10 @@ int
 project_put(struct store *st, MDB_txn *txn, const struct project *p)
 {
 	struct wbuf b;
-	int rc = -1;
+	int rc = -ENOMEM;
 
 	if (!name_valid(p->name) || p->gid == 0)
-		return -1;
+		return -EINVAL;
 	wbuf_init(&b);
 	wbuf_put_u8(&b, PROJECT_FORMAT);
 	wbuf_put_str(&b, p->name);
@@ -227,27 +227,7 @@ project_put(struct store *st, MDB_txn *txn, const struct project *p)
 	if (!b.err)
 		rc = store_put(st, txn, DB_PROJECTS, p->name, strlen(p->name), b.data, b.len, 0);
 	wbuf_free(&b);
-	return rc == 0 ? 0 : -1;
-}
-
-/* One cursor walk shared by both record types; decode turns a value into the caller's struct. */
-static int
-walk(struct store *st, MDB_txn *txn, enum store_db db, int (*visit)(const MDB_val *v, void *ctx),
-     void *ctx)
-{
-	MDB_cursor *cur;
-	MDB_val k, v;
-	int rc, out = 0;
-
-	if (mdb_cursor_open(txn, st->dbi[db], &cur) != 0)
-		return -1;
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && out == 0;
-	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
-		out = visit(&v, ctx);
-	if (out == 0 && rc != MDB_NOTFOUND)
-		out = -1;
-	mdb_cursor_close(cur);
-	return out;
+	return rc;
 }
 
 struct acct_walk {
@@ -256,14 +236,15 @@ struct acct_walk {
 };
 
 static int
-visit_account(const MDB_val *v, void *ctx)
+visit_account(const MDB_val *k, const MDB_val *v, void *ctx)
 {
 	struct acct_walk *w = ctx;
 	struct account a;
 	int rc;
 
+	(void)k;
 	if (account_decode(v->mv_data, v->mv_size, &a) < 0)
-		return -1;
+		return STORE_BADRECORD;
 	rc = w->fn(&a, w->arg);
 	account_wipe(&a);
 	return rc;
@@ -275,7 +256,7 @@ account_foreach(struct store *st, MDB_txn *txn, int (*fn)(const struct account *
 {
 	struct acct_walk w = {fn, arg};
 
-	return walk(st, txn, DB_USERS, visit_account, &w);
+	return store_each(st, txn, DB_USERS, NULL, 0, 0, visit_account, &w);
 }
 
 struct proj_walk {
@@ -284,13 +265,14 @@ struct proj_walk {
 };
 
 static int
-visit_project(const MDB_val *v, void *ctx)
+visit_project(const MDB_val *k, const MDB_val *v, void *ctx)
 {
 	struct proj_walk *w = ctx;
 	struct project p;
 
+	(void)k;
 	if (project_decode(v->mv_data, v->mv_size, &p) < 0)
-		return -1;
+		return STORE_BADRECORD;
 	return w->fn(&p, w->arg);
 }
 
@@ -300,7 +282,7 @@ project_foreach(struct store *st, MDB_txn *txn, int (*fn)(const struct project *
 {
 	struct proj_walk w = {fn, arg};
 
-	return walk(st, txn, DB_PROJECTS, visit_project, &w);
+	return store_each(st, txn, DB_PROJECTS, NULL, 0, 0, visit_project, &w);
 }
 
 struct member_count {
@@ -322,9 +304,10 @@ int
 project_member_count(struct store *st, MDB_txn *txn, const char *project, unsigned *n)
 {
 	struct member_count mc = {project, 0};
+	int rc;
 
-	if (account_foreach(st, txn, count_member, &mc) < 0)
-		return -1;
+	if ((rc = account_foreach(st, txn, count_member, &mc)) < 0)
+		return rc;
 	*n = mc.n;
 	return 0;
 }

@@ -185,14 +185,15 @@ project_gid(struct store *st, const char *project, gid_t *gid, char *err, size_t
 	MDB_txn *txn;
 	int rc;
 
-	if (store_begin(st, 1, &txn) < 0)
-		return fail(err, errlen, "store: %s", strerror(errno));
+	if ((rc = store_begin(st, 1, &txn)) < 0)
+		return fail(err, errlen, "store: %s", store_strerror(rc));
 	rc = project_get(st, txn, project, &p);
 	store_abort(txn);
 	if (rc == STORE_NOTFOUND)
 		return fail(err, errlen, "project \"%s\" does not exist", project);
 	if (rc != 0)
-		return fail(err, errlen, "project \"%s\": cannot read record", project);
+		return fail(err, errlen, "project \"%s\": cannot read record: %s", project,
+			    store_strerror(rc));
 	*gid = p.gid;
 	return 0;
 }
@@ -209,17 +210,17 @@ submit(struct store *st, const struct config *cfg, struct request *r, int src, i
 	char path[PATH_MAX], hex[65], qn[600], qr[2100];
 	struct check_report *rep = NULL;
 	MDB_txn *txn = NULL;
-	int lock = -1, bfd = -1, ret = -1;
+	int lock = -1, bfd = -1, rc, ret = -1;
 
-	if (blob_lock(st->state_dir, 0, &lock) < 0) {
+	if (blob_lock(store_state_dir(st), 0, &lock) < 0) {
 		fail(err, errlen, "quarantine: %s", strerror(errno));
 		goto out;
 	}
-	if (blob_store(st->state_dir, src, from_start, max, expect, r->sha256, &r->s.size, err,
-		       errlen) < 0)
+	if (blob_store(store_state_dir(st), src, from_start, max, expect, r->sha256, &r->s.size,
+		       err, errlen) < 0)
 		goto out;
 	if (run_checks) {
-		blob_path(st->state_dir, r->sha256, path, sizeof(path));
+		blob_path(store_state_dir(st), r->sha256, path, sizeof(path));
 		if (!(rep = malloc(sizeof(*rep))) ||
 		    (bfd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
 			fail(err, errlen, "quarantine: %s", strerror(errno));
@@ -239,26 +240,26 @@ submit(struct store *st, const struct config *cfg, struct request *r, int src, i
 	}
 	r->s.state = ST_PENDING;
 	r->s.created = (uint64_t)time(NULL);
-	if (store_begin(st, 0, &txn) < 0) {
-		fail(err, errlen, "store: %s", strerror(errno));
+	if ((rc = store_begin(st, 0, &txn)) < 0) {
+		fail(err, errlen, "store: %s", store_strerror(rc));
 		goto out;
 	}
 	blob_hex(r->sha256, hex);
-	if (queue_insert(st, txn, r) < 0 ||
-	    audit_append(st, txn, r->s.requester, "transfer.submit",
-			 "id=%" PRIu64 " kind=%s project=%s area=%s%s%s name=%s size=%" PRIu64
-			 " sha256=%s check=%s reason=%s",
-			 r->s.id, queue_kind_name(r->s.kind), r->s.project, r->s.area,
-			 r->s.to_area[0] ? " to_area=" : "", r->s.to_area,
-			 q(r->s.name, qn, sizeof(qn)), r->s.size, hex, queue_check_name(r->s.check),
-			 q(r->reason, qr, sizeof(qr))) < 0) {
-		fail(err, errlen, "store: cannot record the request");
+	if ((rc = queue_insert(st, txn, r)) < 0 ||
+	    (rc = audit_append(st, txn, r->s.requester, "transfer.submit",
+			       "id=%" PRIu64 " kind=%s project=%s area=%s%s%s name=%s size=%" PRIu64
+			       " sha256=%s check=%s reason=%s",
+			       r->s.id, queue_kind_name(r->s.kind), r->s.project, r->s.area,
+			       r->s.to_area[0] ? " to_area=" : "", r->s.to_area,
+			       q(r->s.name, qn, sizeof(qn)), r->s.size, hex,
+			       queue_check_name(r->s.check), q(r->reason, qr, sizeof(qr)))) < 0) {
+		fail(err, errlen, "store: cannot record the request: %s", store_strerror(rc));
 		goto out;
 	}
 	transfer_crash_point("submit.before_commit");
-	if (store_commit(txn) < 0) {
+	if ((rc = store_commit(txn)) < 0) {
 		txn = NULL;
-		fail(err, errlen, "store: commit: %s", strerror(errno));
+		fail(err, errlen, "store: commit: %s", store_strerror(rc));
 		goto out;
 	}
 	txn = NULL;
@@ -314,8 +315,8 @@ airlock_export(struct store *st, const struct config *cfg, const struct airlock_
 		     ext[0] ? ext : "(none)");
 		goto out;
 	}
-	if (open_source(st->state_dir, who->project, who->area, r->relpath, cfg->export_max_size,
-			"export_max_size", &fd, err, errlen) < 0)
+	if (open_source(store_state_dir(st), who->project, who->area, r->relpath,
+			cfg->export_max_size, "export_max_size", &fd, err, errlen) < 0)
 		goto out;
 	r->s.kind = KIND_EXPORT;
 	snprintf(r->s.project, sizeof(r->s.project), "%s", who->project);
@@ -407,7 +408,7 @@ airlock_move(struct store *st, const struct config *cfg, const char *requester, 
 	/* An admin names the path as seen from inside the area: "/work/x" or "x". */
 	if (normalise_relpath(relpath, r->relpath, sizeof(r->relpath), &name, err, errlen) < 0)
 		goto out;
-	if (open_source(st->state_dir, project, from_area, r->relpath, import_limit(cfg),
+	if (open_source(store_state_dir(st), project, from_area, r->relpath, import_limit(cfg),
 			"file_size_max", &fd, err, errlen) < 0)
 		goto out;
 	r->s.kind = KIND_MOVE;
@@ -438,8 +439,8 @@ airlock_withdraw(struct store *st, const struct airlock_actor *who, uint64_t id,
 		return -1;
 	if (!(r = request_new()))
 		return fail(err, errlen, "out of memory");
-	if (store_begin(st, 0, &txn) < 0) {
-		fail(err, errlen, "store: %s", strerror(errno));
+	if ((rc = store_begin(st, 0, &txn)) < 0) {
+		fail(err, errlen, "store: %s", store_strerror(rc));
 		goto out;
 	}
 	rc = queue_get(st, txn, id, r);
@@ -449,7 +450,8 @@ airlock_withdraw(struct store *st, const struct airlock_actor *who, uint64_t id,
 		goto out;
 	}
 	if (rc != 0) {
-		fail(err, errlen, "request %" PRIu64 ": cannot read record", id);
+		fail(err, errlen, "request %" PRIu64 ": cannot read record: %s", id,
+		     store_strerror(rc));
 		goto out;
 	}
 	if (strcmp(r->s.requester, who->user) != 0) {
@@ -464,15 +466,15 @@ airlock_withdraw(struct store *st, const struct airlock_actor *who, uint64_t id,
 	}
 	r->s.state = ST_WITHDRAWN;
 	r->s.decided = (uint64_t)time(NULL);
-	if (queue_update(st, txn, r) < 0 ||
-	    audit_append(st, txn, who->user, event, "id=%" PRIu64 " project=%s", id, r->s.project) <
-		0) {
-		fail(err, errlen, "store: cannot record the withdrawal");
+	if ((rc = queue_update(st, txn, r)) < 0 ||
+	    (rc = audit_append(st, txn, who->user, event, "id=%" PRIu64 " project=%s", id,
+			       r->s.project)) < 0) {
+		fail(err, errlen, "store: cannot record the withdrawal: %s", store_strerror(rc));
 		goto out;
 	}
-	if (store_commit(txn) < 0) {
+	if ((rc = store_commit(txn)) < 0) {
 		txn = NULL;
-		fail(err, errlen, "store: commit: %s", strerror(errno));
+		fail(err, errlen, "store: commit: %s", store_strerror(rc));
 		goto out;
 	}
 	txn = NULL;
@@ -505,15 +507,16 @@ airlock_decide(struct store *st, const struct config *cfg, const char *reviewer,
 		return fail(err, errlen, "out of memory");
 	/* Everything is decided on the record as read inside the write transaction: LMDB has
 	 * one writer at a time, so of two concurrent decisions exactly one sees "pending". */
-	if (store_begin(st, 0, &txn) < 0) {
-		fail(err, errlen, "store: %s", strerror(errno));
+	if ((rc = store_begin(st, 0, &txn)) < 0) {
+		fail(err, errlen, "store: %s", store_strerror(rc));
 		goto out;
 	}
 	if ((rc = queue_get(st, txn, id, r)) != 0) {
-		fail(err, errlen,
-		     rc == STORE_NOTFOUND ? "no request %" PRIu64
-					  : "request %" PRIu64 ": cannot read record",
-		     id);
+		if (rc == STORE_NOTFOUND)
+			fail(err, errlen, "no request %" PRIu64, id);
+		else
+			fail(err, errlen, "request %" PRIu64 ": cannot read record: %s", id,
+			     store_strerror(rc));
 		goto out;
 	}
 	if (!(event = queue_transition(r->s.state, to))) {
@@ -540,16 +543,17 @@ airlock_decide(struct store *st, const struct config *cfg, const char *reviewer,
 	r->s.decided = (uint64_t)time(NULL);
 	snprintf(r->reviewer, sizeof(r->reviewer), "%s", reviewer);
 	snprintf(r->note, sizeof(r->note), "%s", note);
-	if (queue_update(st, txn, r) < 0 ||
-	    audit_append(st, txn, reviewer, event, "id=%" PRIu64 " kind=%s project=%s note=%s", id,
-			 queue_kind_name(r->s.kind), r->s.project, q(note, qn, sizeof(qn))) < 0) {
-		fail(err, errlen, "store: cannot record the decision");
+	if ((rc = queue_update(st, txn, r)) < 0 ||
+	    (rc = audit_append(
+		 st, txn, reviewer, event, "id=%" PRIu64 " kind=%s project=%s note=%s", id,
+		 queue_kind_name(r->s.kind), r->s.project, q(note, qn, sizeof(qn)))) < 0) {
+		fail(err, errlen, "store: cannot record the decision: %s", store_strerror(rc));
 		goto out;
 	}
 	transfer_crash_point("decide.before_commit");
-	if (store_commit(txn) < 0) {
+	if ((rc = store_commit(txn)) < 0) {
 		txn = NULL;
-		fail(err, errlen, "store: commit: %s", strerror(errno));
+		fail(err, errlen, "store: commit: %s", store_strerror(rc));
 		goto out;
 	}
 	txn = NULL;
@@ -616,7 +620,7 @@ place_file(struct store *st, const struct request *r, int dirfd, const char *nam
 
 	if ((fd = area_openat(dirfd, ".", O_TMPFILE | O_WRONLY, 0600)) < 0)
 		return fd;
-	if ((rc = blob_verify(st->state_dir, r->sha256, r->s.size, fd, NULL)) < 0)
+	if ((rc = blob_verify(store_state_dir(st), r->sha256, r->s.size, fd, NULL)) < 0)
 		goto out;
 	if (fchown(fd, 0, gid) < 0 || fchmod(fd, mode) < 0 || fsync(fd) < 0) {
 		rc = -errno;
@@ -657,9 +661,9 @@ deliver_copy(struct store *st, const struct request *r, char *where, size_t wher
 
 	if (project_gid(st, r->s.project, &gid, err, errlen) < 0)
 		return -1;
-	if (area_ensure(st->state_dir, r->s.project, area, gid, err, errlen) < 0)
+	if (area_ensure(store_state_dir(st), r->s.project, area, gid, err, errlen) < 0)
 		return -1;
-	if ((rc = area_open(st->state_dir, r->s.project, area, &afd)) < 0) {
+	if ((rc = area_open(store_state_dir(st), r->s.project, area, &afd)) < 0) {
 		fail(err, errlen, "area %s/%s: %s", r->s.project, area, strerror(-rc));
 		goto out;
 	}
@@ -706,12 +710,13 @@ record_delivery(struct store *st, const char *actor, uint64_t id, int ok, const 
 	MDB_txn *txn = NULL;
 	const char *event = NULL;
 	char qw[700];
-	int ret = -1;
+	int rc, ret = -1;
 
 	if (!r)
 		return fail(err, errlen, "out of memory");
-	if (store_begin(st, 0, &txn) < 0 || queue_get(st, txn, id, r) != 0) {
-		fail(err, errlen, "request %" PRIu64 ": cannot read record", id);
+	if ((rc = store_begin(st, 0, &txn)) < 0 || (rc = queue_get(st, txn, id, r)) != 0) {
+		fail(err, errlen, "request %" PRIu64 ": cannot read record: %s", id,
+		     store_strerror(rc));
 		goto out;
 	}
 	if (ok) {
@@ -721,15 +726,16 @@ record_delivery(struct store *st, const char *actor, uint64_t id, int ok, const 
 			goto out;
 		}
 		r->s.state = ST_RELEASED;
-		if (queue_update(st, txn, r) < 0)
+		if ((rc = queue_update(st, txn, r)) < 0)
 			goto dberr;
 	}
-	if (audit_append(st, txn, actor, ok ? event : "transfer.refuse",
-			 ok ? "id=%" PRIu64 " project=%s to=%s"
-			    : "id=%" PRIu64 " project=%s reason=\"sha256 mismatch at delivery\"%s",
-			 id, r->s.project, ok ? q(where, qw, sizeof(qw)) : "") < 0)
+	if ((rc = audit_append(st, txn, actor, ok ? event : "transfer.refuse",
+			       ok ? "id=%" PRIu64 " project=%s to=%s"
+				  : "id=%" PRIu64
+				    " project=%s reason=\"sha256 mismatch at delivery\"%s",
+			       id, r->s.project, ok ? q(where, qw, sizeof(qw)) : "")) < 0)
 		goto dberr;
-	if (store_commit(txn) < 0) {
+	if ((rc = store_commit(txn)) < 0) {
 		txn = NULL;
 		goto dberr;
 	}
@@ -737,7 +743,8 @@ record_delivery(struct store *st, const char *actor, uint64_t id, int ok, const 
 	ret = 0;
 	goto out;
 dberr:
-	fail(err, errlen, "store: cannot record the delivery of request %" PRIu64, id);
+	fail(err, errlen, "store: cannot record the delivery of request %" PRIu64 ": %s", id,
+	     store_strerror(rc));
 out:
 	store_abort(txn);
 	free(r);
@@ -755,18 +762,19 @@ airlock_deliver(struct store *st, const char *actor, uint64_t id, char *err, siz
 	if (!r)
 		return fail(err, errlen, "out of memory");
 	/* Shared with other deliveries, exclusive against the scan (which retries deliveries). */
-	if (blob_lock(st->state_dir, 0, &lock) < 0) {
+	if (blob_lock(store_state_dir(st), 0, &lock) < 0) {
 		fail(err, errlen, "quarantine: %s", strerror(errno));
 		goto out;
 	}
-	if (store_begin(st, 1, &txn) < 0) {
-		fail(err, errlen, "store: %s", strerror(errno));
+	if ((rc = store_begin(st, 1, &txn)) < 0) {
+		fail(err, errlen, "store: %s", store_strerror(rc));
 		goto out;
 	}
 	rc = queue_get(st, txn, id, r);
 	store_abort(txn);
 	if (rc != 0) {
-		fail(err, errlen, "request %" PRIu64 ": cannot read record", id);
+		fail(err, errlen, "request %" PRIu64 ": cannot read record: %s", id,
+		     store_strerror(rc));
 		goto out;
 	}
 	if (r->s.state != ST_APPROVED) {
@@ -775,7 +783,7 @@ airlock_deliver(struct store *st, const char *actor, uint64_t id, char *err, siz
 		goto out;
 	}
 	if (r->s.kind == KIND_EXPORT)
-		rc = blob_verify(st->state_dir, r->sha256, r->s.size, -1, NULL);
+		rc = blob_verify(store_state_dir(st), r->sha256, r->s.size, -1, NULL);
 	else
 		rc = deliver_copy(st, r, where, sizeof(where), err, errlen);
 	transfer_crash_point("deliver.copied");
@@ -855,8 +863,8 @@ airlock_outbox_open(struct store *st, const char *project, uint64_t id, const ch
 
 	if (!r)
 		return fail(err, errlen, "out of memory");
-	if (store_begin(st, 1, &txn) < 0) {
-		fail(err, errlen, "store: %s", strerror(errno));
+	if ((rc = store_begin(st, 1, &txn)) < 0) {
+		fail(err, errlen, "store: %s", store_strerror(rc));
 		goto out;
 	}
 	rc = queue_get(st, txn, id, r);
@@ -866,7 +874,7 @@ airlock_outbox_open(struct store *st, const char *project, uint64_t id, const ch
 		fail(err, errlen, "no released export %" PRIu64 "/%s", id, name ? name : "");
 		goto out;
 	}
-	if ((rc = blob_verify(st->state_dir, r->sha256, r->s.size, -1, fd)) < 0) {
+	if ((rc = blob_verify(store_state_dir(st), r->sha256, r->s.size, -1, fd)) < 0) {
 		fail(err, errlen, "export %" PRIu64 ": %s", id,
 		     rc == -EBADMSG ? "quarantined bytes do not match their SHA-256"
 				    : strerror(-rc));
@@ -892,7 +900,7 @@ airlock_upload_begin(struct store *st, const struct airlock_actor *who, const ch
 		return -1;
 	if (!filename_valid(name))
 		return fail(err, errlen, "invalid file name");
-	if (snprintf(path, sizeof(path), "%s/staging", st->state_dir) >= (int)sizeof(path))
+	if (snprintf(path, sizeof(path), "%s/staging", store_state_dir(st)) >= (int)sizeof(path))
 		return fail(err, errlen, "state_dir too long");
 	/* Unnamed: an aborted upload, or a crash, leaves nothing to clean. */
 	if ((f = open(path, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) < 0)
@@ -979,57 +987,65 @@ hash_cmp(const void *a, const void *b)
 	return memcmp(a, b, BLOB_HASH_LEN);
 }
 
+struct refs_walk {
+	struct refs *rf;
+	struct request *r;
+};
+
+static int
+refs_visit(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	struct refs_walk *w = arg;
+	struct refs *rf = w->rf;
+	struct request *r = w->r;
+
+	(void)k;
+	/* A record we cannot read might reference any blob: keep everything. */
+	if (queue_decode(v->mv_data, v->mv_size, r) < 0)
+		return STORE_BADRECORD;
+	if (rf->n == rf->cap) {
+		size_t cap = rf->cap ? rf->cap * 2 : 1024;
+		void *p = realloc(rf->hash, cap * BLOB_HASH_LEN);
+
+		if (!p)
+			return -ENOMEM;
+		rf->hash = p;
+		rf->cap = cap;
+	}
+	memcpy(rf->hash[rf->n++], r->sha256, BLOB_HASH_LEN);
+	if (r->s.state == ST_APPROVED) {
+		if (rf->napproved == rf->capapproved) {
+			size_t cap = rf->capapproved ? rf->capapproved * 2 : 64;
+			void *p = realloc(rf->approved, cap * sizeof(uint64_t));
+
+			if (!p)
+				return -ENOMEM;
+			rf->approved = p;
+			rf->capapproved = cap;
+		}
+		rf->approved[rf->napproved++] = r->s.id;
+	}
+	return 0;
+}
+
+/* Every blob a request references, and the approved requests; 0 or a store code <0. */
 static int
 refs_collect(struct store *st, struct refs *rf)
 {
-	struct request *r = request_new();
-	MDB_cursor *cur = NULL;
-	MDB_txn *txn = NULL;
-	MDB_val k, v;
-	int rc, ret = -1;
+	struct refs_walk w = {rf, request_new()};
+	MDB_txn *txn;
+	int rc;
 
-	if (!r || store_begin(st, 1, &txn) < 0 ||
-	    mdb_cursor_open(txn, st->dbi[DB_REQUESTS], &cur) != 0)
-		goto out;
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		/* A record we cannot read might reference any blob: keep everything. */
-		if (queue_decode(v.mv_data, v.mv_size, r) < 0)
-			goto out;
-		if (rf->n == rf->cap) {
-			size_t cap = rf->cap ? rf->cap * 2 : 1024;
-			void *p = realloc(rf->hash, cap * BLOB_HASH_LEN);
-
-			if (!p)
-				goto out;
-			rf->hash = p;
-			rf->cap = cap;
-		}
-		memcpy(rf->hash[rf->n++], r->sha256, BLOB_HASH_LEN);
-		if (r->s.state == ST_APPROVED) {
-			if (rf->napproved == rf->capapproved) {
-				size_t cap = rf->capapproved ? rf->capapproved * 2 : 64;
-				void *p = realloc(rf->approved, cap * sizeof(uint64_t));
-
-				if (!p)
-					goto out;
-				rf->approved = p;
-				rf->capapproved = cap;
-			}
-			rf->approved[rf->napproved++] = r->s.id;
-		}
+	if (!w.r)
+		return -ENOMEM;
+	if ((rc = store_begin(st, 1, &txn)) == 0) {
+		rc = store_each(st, txn, DB_REQUESTS, NULL, 0, 0, refs_visit, &w);
+		store_abort(txn);
 	}
-	if (rc != MDB_NOTFOUND)
-		goto out;
-	if (rf->n)
+	if (rc == 0 && rf->n)
 		qsort(rf->hash, rf->n, BLOB_HASH_LEN, hash_cmp);
-	ret = 0;
-out:
-	if (cur)
-		mdb_cursor_close(cur);
-	store_abort(txn);
-	free(r);
-	return ret;
+	free(w.r);
+	return rc;
 }
 
 static int
@@ -1133,20 +1149,21 @@ airlock_scan_ex(struct store *st, struct airlock_scan_stats *stats, char *err, s
 {
 	struct refs rf;
 	char path[PATH_MAX];
-	int lock = -1, sfd, ret = -1;
+	int lock = -1, sfd, rc, ret = -1;
 
 	memset(&rf, 0, sizeof(rf));
 	memset(stats, 0, sizeof(*stats));
 	/* Exclusive: no submission is between its blob and its record while we sweep. */
-	if (blob_lock(st->state_dir, 1, &lock) < 0) {
+	if (blob_lock(store_state_dir(st), 1, &lock) < 0) {
 		fail(err, errlen, "quarantine: %s", strerror(errno));
 		goto out;
 	}
-	if (refs_collect(st, &rf) < 0) {
-		fail(err, errlen, "store: cannot read every request; nothing removed");
+	if ((rc = refs_collect(st, &rf)) < 0) {
+		fail(err, errlen, "store: cannot read every request (%s); nothing removed",
+		     store_strerror(rc));
 		goto out;
 	}
-	if (snprintf(path, sizeof(path), "%s/staging", st->state_dir) >= (int)sizeof(path)) {
+	if (snprintf(path, sizeof(path), "%s/staging", store_state_dir(st)) >= (int)sizeof(path)) {
 		fail(err, errlen, "state_dir too long");
 		goto out;
 	}
@@ -1155,7 +1172,7 @@ airlock_scan_ex(struct store *st, struct airlock_scan_stats *stats, char *err, s
 		fail(err, errlen, "%s: %s", path, strerror(errno));
 		goto out;
 	}
-	if (sweep_blobs(st->state_dir, &rf, stats) < 0) {
+	if (sweep_blobs(store_state_dir(st), &rf, stats) < 0) {
 		fail(err, errlen, "quarantine sweep: %s", strerror(errno));
 		goto out;
 	}

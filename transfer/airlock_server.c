@@ -124,43 +124,53 @@ fmt_time(uint64_t t, char *out, size_t outlen)
 		snprintf(out, outlen, "-");
 }
 
-/* All requests of the project, newest first, as many as fit in one reply. */
+struct status_walk {
+	const struct airlock_actor *who;
+	struct status_buf *sb;
+};
+
+static int
+status_visit(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	struct status_walk *w = arg;
+	struct status_buf *sb = w->sb;
+	struct req_summary s;
+	char t[32];
+
+	(void)k;
+	if (queue_decode_summary(v->mv_data, v->mv_size, &s) < 0 ||
+	    strcmp(s.project, w->who->project) != 0)
+		return 0;
+	if (sb->len > TEXT_MAX - 600) {
+		sb->more++;
+		return 0;
+	}
+	queue_safe_text(s.name, s.name, sizeof(s.name), 0);
+	fmt_time(s.created, t, sizeof(t));
+	sb_add(sb, "%-7" PRIu64 " %-6s %-9s %-5s %-16s %11" PRIu64 " %-20s %s\n", s.id,
+	       queue_kind_name(s.kind), queue_state_name(s.state), queue_check_name(s.check),
+	       s.requester, s.size, t, s.name);
+	sb->shown++;
+	return 0;
+}
+
+/* All requests of the project, newest first, as many as fit in one reply. Returns 0 or a store
+ * code <0. */
 static int
 status_all(struct store *st, const struct airlock_actor *who, struct status_buf *sb)
 {
-	MDB_cursor *cur;
+	struct status_walk w = {who, sb};
 	MDB_txn *txn;
-	MDB_val k, v;
-	struct req_summary s;
-	char t[32];
 	int rc;
 
-	if (store_begin(st, 1, &txn) < 0)
-		return -1;
-	if (mdb_cursor_open(txn, st->dbi[DB_REQUESTS], &cur) != 0) {
-		store_abort(txn);
-		return -1;
-	}
+	if ((rc = store_begin(st, 1, &txn)) < 0)
+		return rc;
 	sb_add(sb, "%-7s %-6s %-9s %-5s %-16s %11s %-20s %s\n", "ID", "KIND", "STATE", "CHECK",
 	       "REQUESTER", "SIZE", "CREATED", "NAME");
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_LAST); rc == 0;
-	     rc = mdb_cursor_get(cur, &k, &v, MDB_PREV)) {
-		if (queue_decode_summary(v.mv_data, v.mv_size, &s) < 0 ||
-		    strcmp(s.project, who->project) != 0)
-			continue;
-		if (sb->len > TEXT_MAX - 600) {
-			sb->more++;
-			continue;
-		}
-		queue_safe_text(s.name, s.name, sizeof(s.name), 0);
-		fmt_time(s.created, t, sizeof(t));
-		sb_add(sb, "%-7" PRIu64 " %-6s %-9s %-5s %-16s %11" PRIu64 " %-20s %s\n", s.id,
-		       queue_kind_name(s.kind), queue_state_name(s.state),
-		       queue_check_name(s.check), s.requester, s.size, t, s.name);
-		sb->shown++;
-	}
-	mdb_cursor_close(cur);
+	rc = store_each(st, txn, DB_REQUESTS, NULL, 0, STORE_REVERSE, status_visit, &w);
 	store_abort(txn);
+	if (rc < 0)
+		return rc;
 	if (sb->more)
 		sb_add(sb, "(%u older requests not shown)\n", sb->more);
 	return 0;
@@ -174,9 +184,11 @@ status_one(struct store *st, const struct airlock_actor *who, uint64_t id, struc
 	MDB_txn *txn;
 	int rc;
 
-	if (!r || store_begin(st, 1, &txn) < 0) {
+	if (!r)
+		return -ENOMEM;
+	if ((rc = store_begin(st, 1, &txn)) < 0) {
 		free(r);
-		return -1;
+		return rc;
 	}
 	rc = queue_get(st, txn, id, r);
 	store_abort(txn);
@@ -288,13 +300,16 @@ airlock_server_handle(struct store *st, const struct config *cfg, const struct a
 		break;
 	default:
 		rc = id ? status_one(st, who, id, &sb) : status_all(st, who, &sb);
-		if (rc < 0)
-			rc = reply(client_fd, AIRLOCK_ST_REFUSED, "cannot read the request queue");
-		else if (rc > 0)
+		if (rc < 0) {
+			snprintf(msg, sizeof(msg), "cannot read the request queue: %s",
+				 store_strerror(rc));
+			rc = reply(client_fd, AIRLOCK_ST_REFUSED, msg);
+		} else if (rc > 0) {
 			rc =
 			    reply(client_fd, AIRLOCK_ST_REFUSED, "no such request in this project");
-		else
+		} else {
 			rc = reply(client_fd, AIRLOCK_ST_OK, sb.text);
+		}
 		break;
 	}
 	ret = rc < 0 ? -1 : 0;

@@ -234,7 +234,7 @@ queue_get(struct store *st, MDB_txn *txn, uint64_t id, struct request *r)
 	if ((rc = store_get(st, txn, DB_REQUESTS, key, sizeof(key), &v)) != 0)
 		return rc;
 	if (queue_decode(v.mv_data, v.mv_size, r) < 0 || r->s.id != id)
-		return -1;
+		return STORE_BADRECORD;
 	return 0;
 }
 
@@ -246,11 +246,12 @@ put(struct store *st, MDB_txn *txn, const struct request *r, unsigned flags)
 	int rc;
 
 	if (queue_encode(r, &data, &len) < 0)
-		return -1;
+		return -EINVAL;
 	store_u64_key(r->s.id, key);
 	rc = store_put(st, txn, DB_REQUESTS, key, sizeof(key), data, len, flags);
 	free(data);
-	return rc == 0 ? 0 : -1;
+	/* An id is never handed out twice (queue_insert): a record already there is damage. */
+	return rc == STORE_EXISTS ? STORE_BADRECORD : rc;
 }
 
 int
@@ -258,8 +259,10 @@ queue_insert(struct store *st, MDB_txn *txn, struct request *r)
 {
 	/* The counter lives in meta and is bumped in the same transaction: an aborted insert
 	 * also rolls the counter back, a committed one never hands its id out again. */
-	if ((r->s.id = store_next_counter(st, txn, "next_request_id")) == 0)
-		return -1;
+	int rc;
+
+	if ((rc = store_bump(st, txn, "next_request_id", &r->s.id)) != 0)
+		return rc;
 	return put(st, txn, r, MDB_NOOVERWRITE);
 }
 
@@ -269,29 +272,27 @@ queue_update(struct store *st, MDB_txn *txn, const struct request *r)
 	return put(st, txn, r, 0);
 }
 
+struct queue_walk {
+	int (*fn)(const struct req_summary *s, const MDB_val *rec, void *arg);
+	void *arg;
+};
+
+static int
+queue_visit(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	struct queue_walk *w = arg;
+	struct req_summary s;
+
+	if (queue_decode_summary(v->mv_data, v->mv_size, &s) < 0 || s.id != store_key_u64(k))
+		return STORE_BADRECORD;
+	return w->fn(&s, v, w->arg);
+}
+
 int
 queue_foreach(struct store *st, MDB_txn *txn,
 	      int (*fn)(const struct req_summary *s, const MDB_val *rec, void *arg), void *arg)
 {
-	MDB_cursor *cur;
-	MDB_val k, v;
-	struct req_summary s;
-	int rc, ret = 0;
+	struct queue_walk w = {fn, arg};
 
-	if (mdb_cursor_open(txn, st->dbi[DB_REQUESTS], &cur) != 0)
-		return -1;
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (queue_decode_summary(v.mv_data, v.mv_size, &s) < 0 ||
-		    s.id != store_key_u64(&k)) {
-			ret = -1;
-			break;
-		}
-		if ((ret = fn(&s, &v, arg)) != 0)
-			break;
-	}
-	if (ret == 0 && rc != 0 && rc != MDB_NOTFOUND)
-		ret = -1;
-	mdb_cursor_close(cur);
-	return ret;
+	return store_each(st, txn, DB_REQUESTS, NULL, 0, 0, queue_visit, &w);
 }

@@ -1,6 +1,6 @@
 /*
- * Test helper: flips one bit of audit record SEQ (or of the audit head) straight in LMDB, as an
- * attacker with write access to the database file would, to check that `audit verify` notices.
+ * Test helper: flips one bit of audit record SEQ (or of the audit head) straight in the store, as
+ * an attacker with write access to the database file would, to check that `audit verify` notices.
  * Usage: audit-flip STATE_DIR SEQ [OFFSET]   (SEQ 0 = delete the last record instead)
  */
 #include <stdint.h>
@@ -8,65 +8,77 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <lmdb.h>
+#include "common/store.h"
 
 static int
 die(const char *what, int rc)
 {
-	fprintf(stderr, "audit-flip: %s: %s\n", what, mdb_strerror(rc));
+	fprintf(stderr, "audit-flip: %s: %s\n", what, store_strerror(rc));
 	return 1;
+}
+
+/* Takes the key of the first record it is shown (the last one, walking backwards). */
+static int
+take_key(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	(void)v;
+	if (k->mv_size != 8)
+		return STORE_BADRECORD;
+	memcpy(arg, k->mv_data, 8);
+	return 1;
+}
+
+/* Rewrites record key with bit 0 of byte off (clamped to the record) flipped. */
+static int
+flip(struct store *st, MDB_txn *txn, const uint8_t key[8], size_t off)
+{
+	MDB_val v;
+	uint8_t *copy;
+	int rc;
+
+	if ((rc = store_get(st, txn, DB_AUDIT, key, 8, &v)) != 0)
+		return rc;
+	if (off >= v.mv_size)
+		off = v.mv_size - 1;
+	if (!(copy = malloc(v.mv_size)))
+		return -ENOMEM;
+	memcpy(copy, v.mv_data, v.mv_size);
+	copy[off] ^= 0x01;
+	rc = store_put(st, txn, DB_AUDIT, key, 8, copy, v.mv_size, 0);
+	free(copy);
+	return rc;
 }
 
 int
 main(int argc, char **argv)
 {
-	char path[4096];
-	MDB_env *env;
+	struct store *st;
 	MDB_txn *txn;
-	MDB_dbi dbi;
-	MDB_val k, v;
-	MDB_cursor *cur;
 	unsigned long long seq;
 	size_t off;
-	uint8_t key[8], *copy;
+	uint8_t key[8];
+	char why[512];
 	int rc;
 
 	if (argc < 3)
 		return fprintf(stderr, "usage: audit-flip STATE_DIR SEQ [OFFSET]\n"), 2;
 	seq = strtoull(argv[2], NULL, 10);
 	off = argc > 3 ? strtoul(argv[3], NULL, 10) : 0;
-	snprintf(path, sizeof(path), "%s/db", argv[1]);
-	if ((rc = mdb_env_create(&env)) || (rc = mdb_env_set_maxdbs(env, 16)) ||
-	    (rc = mdb_env_set_mapsize(env, 16ull << 30)) || (rc = mdb_env_open(env, path, 0, 0600)))
-		return die("open", rc);
-	if ((rc = mdb_txn_begin(env, NULL, 0, &txn)) || (rc = mdb_dbi_open(txn, "audit", 0, &dbi)))
-		return die("audit db", rc);
+	if (store_open(argv[1], 0, &st, why, sizeof(why)) < 0)
+		return fprintf(stderr, "audit-flip: %s\n", why), 1;
+	if ((rc = store_begin(st, 0, &txn)) < 0)
+		return die("begin", rc);
 	if (seq == 0) {
-		if ((rc = mdb_cursor_open(txn, dbi, &cur)) ||
-		    (rc = mdb_cursor_get(cur, &k, &v, MDB_LAST)) || (rc = mdb_cursor_del(cur, 0)))
-			return die("delete last", rc);
-		mdb_cursor_close(cur);
+		rc = store_each(st, txn, DB_AUDIT, NULL, 0, STORE_REVERSE, take_key, key);
+		if (rc != 1 || (rc = store_del(st, txn, DB_AUDIT, key, 8)) != 0)
+			return die("delete last", rc == 0 ? STORE_NOTFOUND : rc);
 	} else {
-		for (int i = 7; i >= 0; i--, seq >>= 8)
-			key[i] = (uint8_t)seq;
-		k.mv_size = 8;
-		k.mv_data = key;
-		if ((rc = mdb_get(txn, dbi, &k, &v)))
-			return die("get", rc);
-		if (off >= v.mv_size)
-			off = v.mv_size - 1;
-		copy = malloc(v.mv_size);
-		if (!copy)
-			return 1;
-		memcpy(copy, v.mv_data, v.mv_size);
-		copy[off] ^= 0x01;
-		v.mv_data = copy;
-		if ((rc = mdb_put(txn, dbi, &k, &v, 0)))
-			return die("put", rc);
-		free(copy);
+		store_u64_key(seq, key);
+		if ((rc = flip(st, txn, key, off)) != 0)
+			return die("flip", rc);
 	}
-	if ((rc = mdb_txn_commit(txn)))
+	if ((rc = store_commit(txn)) < 0)
 		return die("commit", rc);
-	mdb_env_close(env);
+	store_close(st);
 	return 0;
 }

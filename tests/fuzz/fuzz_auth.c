@@ -46,7 +46,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	snprintf(path, sizeof(path), "%s/secrets.key", dir);
 	if (secrets_create(path) != 0 || store_open(dir, 1, &st, why, sizeof(why)) < 0)
 		abort();
-	mdb_env_set_flags(st->env, MDB_NOSYNC, 1);
+	if (store_set_nosync(st) != 0)
+		abort();
 	cfg.lockout_failures = 5;
 	cfg.lockout_window = 900;
 	cfg.lockout_time = 900;
@@ -65,7 +66,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	snprintf(a.zones[a.nzones++], NAME_MAX_LEN + 1, "office");
 	a.uid = 200000;
 	snprintf(a.keys[a.nkeys++], sizeof(a.keys[0]), "ssh-ed25519 AAAAkey");
-	if (totp_seal(&st->secrets, &a, (const uint8_t *)"12345678901234567890", 20) < 0 ||
+	if (totp_seal(store_secrets(st), &a, (const uint8_t *)"12345678901234567890", 20) < 0 ||
 	    store_begin(st, 0, &txn) < 0 || project_put(st, txn, &p) < 0 ||
 	    account_put(st, txn, &a) < 0 || store_get(st, txn, DB_USERS, "alice", 5, &v) != 0 ||
 	    v.mv_size > sizeof(good_account))

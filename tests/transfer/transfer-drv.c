@@ -46,44 +46,51 @@ print_entry(const struct outbox_entry *e, void *arg)
 	return 0;
 }
 
+struct verify_ctx {
+	struct request *r;
+	unsigned long n, badn;
+};
+
+static int
+verify_one(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	struct verify_ctx *vc = arg;
+	struct request *r = vc->r;
+	char hex[65];
+	int rc;
+
+	vc->n++;
+	if (queue_decode(v->mv_data, v->mv_size, r) < 0) {
+		printf("undecodable %" PRIu64 "\n", store_key_u64(k));
+		vc->badn++;
+		return 0;
+	}
+	if ((rc = blob_verify(store_state_dir(st), r->sha256, r->s.size, -1, NULL)) < 0) {
+		printf("badblob %" PRIu64 ": %s\n", r->s.id, strerror(-rc));
+		vc->badn++;
+	}
+	blob_hex(r->sha256, hex);
+	printf("req %" PRIu64 " %s %s %s %s\n", r->s.id, queue_kind_name(r->s.kind),
+	       queue_state_name(r->s.state), hex, r->reason);
+	return 0;
+}
+
 static int
 verify(void)
 {
-	struct request *r = calloc(1, sizeof(*r));
-	MDB_cursor *cur;
+	struct verify_ctx vc = {calloc(1, sizeof(struct request)), 0, 0};
 	MDB_txn *txn;
-	MDB_val k, v;
-	unsigned long n = 0, badn = 0;
 	int rc;
 
-	if (!r || store_begin(st, 1, &txn) < 0 ||
-	    mdb_cursor_open(txn, st->dbi[DB_REQUESTS], &cur) != 0)
+	if (!vc.r || store_begin(st, 1, &txn) < 0)
 		return bad("store");
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		n++;
-		if (queue_decode(v.mv_data, v.mv_size, r) < 0) {
-			printf("undecodable %" PRIu64 "\n", store_key_u64(&k));
-			badn++;
-			continue;
-		}
-		if ((rc = blob_verify(st->state_dir, r->sha256, r->s.size, -1, NULL)) < 0) {
-			printf("badblob %" PRIu64 ": %s\n", r->s.id, strerror(-rc));
-			badn++;
-		}
-		{
-			char hex[65];
-
-			blob_hex(r->sha256, hex);
-			printf("req %" PRIu64 " %s %s %s %s\n", r->s.id, queue_kind_name(r->s.kind),
-			       queue_state_name(r->s.state), hex, r->reason);
-		}
-	}
-	mdb_cursor_close(cur);
+	rc = store_each(st, txn, DB_REQUESTS, NULL, 0, 0, verify_one, &vc);
 	store_abort(txn);
-	printf("requests %lu bad %lu\n", n, badn);
-	free(r);
-	return badn ? 1 : 0;
+	free(vc.r);
+	if (rc != 0)
+		return bad(store_strerror(rc));
+	printf("requests %lu bad %lu\n", vc.n, vc.badn);
+	return vc.badn ? 1 : 0;
 }
 
 static int
