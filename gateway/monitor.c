@@ -484,14 +484,15 @@ mon_start_sandbox(struct monitor *m, struct mon_session *s, struct mon_start *ss
 	char *argv[2] = {ss->command, NULL};
 	int rc;
 
-	if (store_begin(m->st, 1, &txn) != 0) {
-		snprintf(why, whylen, "store");
+	if ((rc = store_begin(m->st, 1, &txn)) != 0) {
+		snprintf(why, whylen, "store: %s", store_strerror(rc));
 		return -1;
 	}
 	rc = project_get(m->st, txn, m->dec.project, &proj);
 	store_abort(txn);
 	if (rc != 0) {
-		snprintf(why, whylen, "project %s not found", m->dec.project);
+		snprintf(why, whylen, "project %s: %s", m->dec.project,
+			 rc == STORE_NOTFOUND ? "not found" : store_strerror(rc));
 		return -1;
 	}
 	if (area_ensure(m->cfg->state_dir, m->dec.project, m->dec.area, proj.gid, err,
