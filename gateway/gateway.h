@@ -30,7 +30,8 @@ void monitor_run(const struct config *cfg, const char *exe_dir, int client_fd,
 void worker_run(const struct config *cfg, int client_fd, int mon_sock, const struct gw_peer *peer)
     __attribute__((noreturn));
 
-/* chroot to state_dir/empty, drop to GW_WORKER_UID/GID, no_new_privs, seccomp. */
+/* chroot to state_dir/empty, drop to GW_WORKER_UID/GID, no_new_privs, then the worker's seccomp
+ * filter (sandbox_filter_load, table in sandbox/seccomp.c). */
 int privsep_drop(const char *state_dir, char *why, size_t whylen);
 /* Creates state_dir/empty (root, 0755, must stay empty) and state_dir/run (root, 0711). */
 int privsep_prepare(const char *state_dir, char *why, size_t whylen);

@@ -44,11 +44,22 @@ struct sandbox_proc {
 	char cgroup[256]; /* internal */
 };
 
-/* Once per daemon start: compile the seccomp filter, detect the limits backend. */
+/* Once per daemon start, before any fork: compile the seccomp filters, detect the limits
+ * backend. */
 int sandbox_init(char *why, size_t whylen);
 /* "cgroup v2", "cgroup v1 (memory, pids)", "rlimits only": what is in force, for the start-up log.
  */
 const char *sandbox_limits_backend(void);
+
+/* The seccomp filters, both tables in sandbox/seccomp.c. */
+enum sandbox_filter {
+	SANDBOX_FILTER_USER,   /* the analyst's shell and commands: allow all but a deny table */
+	SANDBOX_FILTER_WORKER, /* the gateway's network worker: EPERM all but an allow table */
+};
+/* Loads a filter into the calling process, for good; compiles it first if sandbox_init() did not
+ * (in a test, say). Call it last in a privilege drop, after no_new_privs. Returns 0, or -1 with
+ * a reason in why. */
+int sandbox_filter_load(enum sandbox_filter which, char *why, size_t whylen);
 
 /* Starts the sandbox. Returns 0 or <0 with a reason in why. The caller owns the fds. */
 int sandbox_spawn(const struct sandbox_spec *spec, struct sandbox_proc *proc, char *why,

@@ -27,8 +27,9 @@
  * On error fills why and returns -1; the caller must not continue. */
 int mounts_setup(const struct sandbox_spec *spec, const char *tty, char *why, size_t whylen);
 
-/* seccomp.c (names avoid libseccomp's seccomp_ prefix): compile once (parent, at
- * sandbox_init), load per sandbox (child, after no_new_privs). */
+/* seccomp.c (names avoid libseccomp's seccomp_ prefix): compiles both filters once (parent, at
+ * sandbox_init); loads the user filter per sandbox (child, after no_new_privs, without malloc).
+ * The gateway's worker loads its own with sandbox_filter_load() (sandbox.h). */
 int sandbox_filter_compile(char *why, size_t whylen);
 int sandbox_filter_install(char *why, size_t whylen);
 

@@ -1,18 +1,26 @@
 /*
- * The sandbox's seccomp filter: one table, compiled once by sandbox_init() with libseccomp and
- * exported to BPF in memory, then loaded by each sandbox with prctl() after no_new_privs.
+ * The seccomp engine: two tables, one for each kind of confined process, compiled by the same
+ * code with libseccomp, exported to BPF in memory once (sandbox_init, in the daemon before it
+ * forks anything) and loaded with prctl() after no_new_privs.
  *
- * The default is to allow: the sandbox already runs as an unprivileged host uid with no
- * capabilities, so most of what the table refuses would fail anyway. The filter removes kernel
- * attack surface that an unprivileged process can still reach (bpf, userfaultfd, io_uring,
- * perf_event_open, keyctl, ...) and closes the known unprivileged escapes (TIOCSTI, namespace
- * creation). Learned from Docker's default profile, bubblewrap/flatpak, nsjail and minijail.
+ * The user filter (the analyst's shell and commands) allows by default: the sandbox already runs
+ * as an unprivileged host uid with no capabilities, so most of what the table refuses would fail
+ * anyway. It removes kernel attack surface that an unprivileged process can still reach (bpf,
+ * userfaultfd, io_uring, perf_event_open, keyctl, ...) and closes the known unprivileged escapes
+ * (TIOCSTI, namespace creation). Learned from Docker's default profile, bubblewrap/flatpak,
+ * nsjail and minijail. Its denials return an errno so that an ordinary probe never kills the
+ * shell. ENOSYS is answered where libc must fall back to an older call (clone3, the new mount
+ * API, io_uring): flatpak CVE-2021-41133 showed that a filter which does not know a new call lets
+ * it through, so those are refused as "not implemented" and libc retries with clone(2)/mount(2),
+ * which we filter. It leaves PROT_EXEC alone: R, Python and compilers JIT and dlopen.
  *
- * Denials return an errno so that an ordinary probe never kills the shell. ENOSYS is answered
- * where libc must fall back to an older call (clone3, the new mount API, io_uring): flatpak
- * CVE-2021-41133 showed that a filter which does not know a new call lets it through, so those
- * are refused as "not implemented" and libc retries with clone(2)/mount(2), which we filter.
- * Foreign ABIs (i386 via int 0x80, x32) reach a different syscall table; they kill the process.
+ * The worker filter (the gateway's network worker, which parses SSH bytes) is an allowlist, as
+ * OpenSSH's sandbox-seccomp-filter.c: what is not listed fails with EPERM, the calls that would
+ * extend a compromised worker's reach kill it, and memory may be mapped or re-protected only
+ * without PROT_EXEC (OpenSSH's SC_MMAP).
+ *
+ * In both, foreign ABIs (i386 via int 0x80, x32) reach a different syscall table; they kill the
+ * process.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,16 +37,18 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "sandbox/sandbox_int.h"
 
-/* What a rule looks at: nothing (the whole call), or one argument compared under a mask. */
+/* What a rule looks at: nothing (the whole call), or one argument compared under a mask, or one
+ * argument compared as greater than a value. */
 enum rule_arg { ARG_NONE, ARG_MASKED_EQ, ARG_GT };
 
 struct rule {
 	const char *syscall;
-	int err;
+	uint32_t action; /* SCMP_ACT_ALLOW, SCMP_ACT_ERRNO(e) or SCMP_ACT_KILL_PROCESS */
 	enum rule_arg kind;
 	unsigned int argno;
 	uint64_t mask;
@@ -46,27 +56,24 @@ struct rule {
 	const char *why;
 };
 
-#define DENY(sc, e, reason)                                                                        \
+#define RULE(sc, act, k, n, m, d, reason)                                                          \
 	{                                                                                          \
-		sc, e, ARG_NONE, 0, 0, 0, reason                                                   \
+		sc, act, k, n, m, d, reason                                                        \
 	}
-#define DENY_IF(sc, e, n, m, d, reason)                                                            \
-	{                                                                                          \
-		sc, e, ARG_MASKED_EQ, n, m, d, reason                                              \
-	}
-#define DENY_GT(sc, e, n, d, reason)                                                               \
-	{                                                                                          \
-		sc, e, ARG_GT, n, 0, d, reason                                                     \
-	}
+#define ALLOW(sc, reason) RULE(sc, SCMP_ACT_ALLOW, ARG_NONE, 0, 0, 0, reason)
+#define ALLOW_IF(sc, n, m, d, reason) RULE(sc, SCMP_ACT_ALLOW, ARG_MASKED_EQ, n, m, d, reason)
+#define KILL(sc, reason) RULE(sc, SCMP_ACT_KILL_PROCESS, ARG_NONE, 0, 0, 0, reason)
+#define KILL_IF(sc, n, m, d, reason) RULE(sc, SCMP_ACT_KILL_PROCESS, ARG_MASKED_EQ, n, m, d, reason)
+#define DENY(sc, e, reason) RULE(sc, SCMP_ACT_ERRNO(e), ARG_NONE, 0, 0, 0, reason)
+#define DENY_IF(sc, e, n, m, d, reason) RULE(sc, SCMP_ACT_ERRNO(e), ARG_MASKED_EQ, n, m, d, reason)
+#define DENY_GT(sc, e, n, d, reason) RULE(sc, SCMP_ACT_ERRNO(e), ARG_GT, n, 0, d, reason)
 /* ioctl requests are 32-bit in the kernel: compare only the low half so that garbage in the
  * upper bits cannot slip past the rule (CVE-2019-10063, flatpak's TIOCSTI bypass). */
 #define M32 0xffffffffULL
-#define NS_FLAGS                                                                                   \
-	(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | \
-	 CLONE_NEWCGROUP | CLONE_NEWTIME)
+#define NITEMS(a) (sizeof(a) / sizeof((a)[0]))
 
 /* clang-format off */
-static const struct rule filter_table[] = {
+static const struct rule user_table[] = {
 	/* Terminal injection: characters pushed into the terminal's input queue are read as if
 	 * the user typed them. CVE-2017-5226 left bubblewrap through a terminal shared with the
 	 * outside; here any program (an imported script) could type into the user's shell. */
@@ -161,83 +168,202 @@ static const struct rule filter_table[] = {
 	 * over loopback; the network namespace holds nothing but its own lo. Every other family
 	 * (netlink, packet, vsock, alg, bluetooth, ...) is kernel surface with no use here. */
 	DENY_IF("socket", EAFNOSUPPORT, 0, ~0ULL, AF_UNSPEC, "only unix, inet, inet6"),
+	DENY_IF("socket", EAFNOSUPPORT, 0, ~0ULL, AF_AX25, "old families between inet and inet6"),
+	DENY_IF("socket", EAFNOSUPPORT, 0, ~0ULL, AF_IPX, "old families"),
+	DENY_IF("socket", EAFNOSUPPORT, 0, ~0ULL, AF_APPLETALK, "old families"),
+	DENY_IF("socket", EAFNOSUPPORT, 0, ~0ULL, AF_NETROM, "old families"),
+	DENY_IF("socket", EAFNOSUPPORT, 0, ~0ULL, AF_BRIDGE, "old families"),
+	DENY_IF("socket", EAFNOSUPPORT, 0, ~0ULL, AF_ATMPVC, "old families"),
+	DENY_IF("socket", EAFNOSUPPORT, 0, ~0ULL, AF_X25, "old families"),
 	DENY_GT("socket", EAFNOSUPPORT, 0, AF_INET6, "netlink, packet, vsock, alg, ... refused"),
-	/* (AF_INET+1 .. AF_INET6-1: see filter_socket_gaps below) */
 	DENY_IF("socketpair", EAFNOSUPPORT, 0, ~0ULL, AF_UNSPEC, "only unix pairs"),
 	DENY_GT("socketpair", EAFNOSUPPORT, 0, AF_UNIX, "only unix pairs"),
 };
+
+/*
+ * The worker's system calls. Everything not listed fails with EPERM, so a library path we did
+ * not foresee (OpenSSL probing a file, say) fails cleanly instead of killing a session midway;
+ * the calls that would let a compromised worker reach further are listed and kill the process.
+ * A row whose answer is EPERM, the default, loads nothing: it says the call was weighed.
+ */
+static const struct rule worker_table[] = {
+	ALLOW("read", "socket, pipes, pty master"),
+	ALLOW("write", "socket, pipes, pty master"),
+	ALLOW("readv", "libc stdio"),
+	ALLOW("pread64", "SFTP engine reads released exports at an offset"),
+	ALLOW("pwrite64", "SFTP engine writes uploads at an offset"),
+	ALLOW("writev", "libc stdio, syslog"),
+	ALLOW("recvfrom", "libssh socket reads"),
+	ALLOW("sendto", "libssh socket writes, syslog"),
+	ALLOW("recvmsg", "monitor replies with SCM_RIGHTS"),
+	ALLOW("sendmsg", "monitor requests"),
+	ALLOW("poll", "ssh_event loop"),
+	ALLOW("ppoll", "ssh_event loop (newer libc)"),
+	ALLOW("close", "channel teardown"),
+	ALLOW("shutdown", "connection teardown"),
+	ALLOW("fcntl", "O_NONBLOCK on relay fds"),
+	ALLOW("fstat", "libc"),
+	ALLOW("newfstatat", "libc fstat"),
+	ALLOW("lseek", "libc"),
+	ALLOW("getpid", "libc, logging"),
+	ALLOW("gettid", "libc"),
+	ALLOW("getuid", "libc"),
+	ALLOW("geteuid", "libc"),
+	ALLOW("getgid", "libc"),
+	ALLOW("getegid", "libc"),
+	ALLOW("getpeername", "libssh asks for the peer of its own socket"),
+	ALLOW("getsockname", "libssh"),
+	ALLOW("getsockopt", "libssh"),
+	ALLOW("setsockopt", "libssh sets TCP_NODELAY"),
+	/* ioctl: only the window size of the pty master and the isatty() query of libc stdio,
+	 * compared as 32 bits (CVE-2019-10063). TIOCSTI stays out (CVE-2017-5226). */
+	ALLOW_IF("ioctl", 1, M32, TIOCSWINSZ, "window-change requests resize the pty"),
+	ALLOW_IF("ioctl", 1, M32, TCGETS, "isatty(): libc stdio"),
+	DENY_IF("ioctl", EPERM, 1, M32, TIOCSTI, "TIOCSTI: CVE-2017-5226, mask CVE-2019-10063"),
+	/* Memory: data only, never code (OpenSSH's SC_MMAP). After the drop nothing in the worker
+	 * maps code: it opens no file (so neither dlopen nor an NSS or gconv module can load) and
+	 * glibc, OpenSSL and libssh run no JIT. An executable mapping can only be an exploit
+	 * staging its payload: it kills, where EPERM would let the exploit try another way. */
+	ALLOW("brk", "malloc"),
+	ALLOW_IF("mmap", 2, PROT_EXEC, 0, "malloc, read/write or no access"),
+	KILL_IF("mmap", 2, PROT_EXEC, PROT_EXEC, "no code mapped after the drop (W^X)"),
+	ALLOW_IF("mprotect", 2, PROT_EXEC, 0, "malloc arenas, guard pages"),
+	KILL_IF("mprotect", 2, PROT_EXEC, PROT_EXEC, "no data made executable (W^X)"),
+	DENY("pkey_mprotect", EPERM, "mprotect with a key: would bypass the rows above; unused"),
+	DENY("personality", EPERM, "READ_IMPLIES_EXEC would make every readable page executable"),
+	ALLOW("munmap", "malloc"),
+	ALLOW("mremap", "realloc (keeps the protection: cannot add PROT_EXEC)"),
+	ALLOW("madvise", "malloc trimming"),
+	ALLOW("futex", "libc and OpenSSL locks"),
+	ALLOW("getrandom", "OpenSSL DRBG: key exchange randomness"),
+	ALLOW("clock_gettime", "timeouts"),
+	ALLOW("gettimeofday", "timeouts"),
+	ALLOW("time", "timeouts"),
+	ALLOW("nanosleep", "libssh back-off"),
+	ALLOW("clock_nanosleep", "libssh back-off"),
+	ALLOW("rt_sigaction", "SIGTERM/SIGALRM handling"),
+	ALLOW("rt_sigprocmask", "libc"),
+	ALLOW("rt_sigreturn", "signal delivery"),
+	ALLOW("alarm", "login grace timer"),
+	ALLOW("setitimer", "login grace timer"),
+	ALLOW("restart_syscall", "kernel"),
+	ALLOW("sched_yield", "libc"),
+	ALLOW("exit", "exit"),
+	ALLOW("exit_group", "exit"),
+	ALLOW("tgkill", "abort() on a failed assertion"),
+	/* Kill outright: each would extend a compromised worker's reach. */
+	KILL("execve", "no program runs in the worker"),
+	KILL("execveat", "no program runs in the worker"),
+	KILL("fork", "the monitor starts every process"),
+	KILL("vfork", "the monitor starts every process"),
+	KILL("clone", "the monitor starts every process"),
+	KILL("clone3", "unfilterable arguments (CVE-2021-41133 class)"),
+	/* EPERM, not kill: syslog(3) reconnects with socket+connect when journald restarted;
+	 * it must fail, not end the session. Either way no new endpoint exists. */
+	DENY("socket", EPERM, "no new network endpoints"),
+	DENY("connect", EPERM, "no new network endpoints"),
+	KILL("bind", "no new network endpoints"),
+	KILL("listen", "no new network endpoints"),
+	KILL("accept", "no new network endpoints"),
+	KILL("accept4", "no new network endpoints"),
+	KILL("ptrace", "no debugging of other connections"),
+	KILL("process_vm_readv", "no reading other processes"),
+	KILL("process_vm_writev", "no writing other processes"),
+	KILL("kill", "signals go through the monitor"),
+	KILL("mount", "file system changes"),
+	KILL("umount2", "file system changes"),
+	KILL("unshare", "namespaces"),
+	KILL("setns", "namespaces"),
+	KILL("chroot", "chroot escape attempts"),
+	KILL("pivot_root", "file system changes"),
+	KILL("open_by_handle_at", "chroot escape (shocker)"),
+	KILL("bpf", "kernel attack surface"),
+	KILL("perf_event_open", "kernel attack surface"),
+	KILL("userfaultfd", "kernel exploitation aid"),
+	KILL("keyctl", "kernel keyrings"),
+	KILL("add_key", "kernel keyrings"),
+	KILL("request_key", "kernel keyrings"),
+	KILL("init_module", "kernel modules"),
+	KILL("finit_module", "kernel modules"),
+	KILL("io_uring_setup", "bypasses this filter"),
+};
+
+/* The filters by kind: what a call no row names gets, and the rows. */
+static const struct filter {
+	const char *name;
+	uint32_t def;
+	const struct rule *rules;
+	size_t nrules;
+} filters[] = {
+	[SANDBOX_FILTER_USER] = {"user", SCMP_ACT_ALLOW, user_table, NITEMS(user_table)},
+	[SANDBOX_FILTER_WORKER] = {"worker", SCMP_ACT_ERRNO(EPERM), worker_table, NITEMS(worker_table)},
+};
 /* clang-format on */
 
-static void *filter_bpf;
-static size_t filter_bpf_len;
+/* The compiled BPF of each filter; inherited across fork by every process that loads one. */
+static struct {
+	void *bpf;
+	size_t len;
+} compiled[NITEMS(filters)];
 
 static int
-filter_add(scmp_filter_ctx ctx, const struct rule *r, char *why, size_t whylen)
+filter_add(scmp_filter_ctx ctx, const struct filter *f, const struct rule *r, char *why,
+	   size_t whylen)
 {
 	struct scmp_arg_cmp cmp;
 	int nr, rc;
 
 	nr = seccomp_syscall_resolve_name(r->syscall);
 	if (nr == __NR_SCMP_ERROR)
-		return 0; /* not on this architecture: nothing to refuse */
+		return 0; /* not on this architecture: nothing to rule on */
+	if (r->action == f->def)
+		return 0; /* the default already; libseccomp refuses such a rule */
 	switch (r->kind) {
 	case ARG_NONE:
-		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(r->err), nr, 0);
+		rc = seccomp_rule_add(ctx, r->action, nr, 0);
 		break;
 	case ARG_MASKED_EQ:
 		cmp = (struct scmp_arg_cmp){r->argno, SCMP_CMP_MASKED_EQ, r->mask, r->datum};
-		rc = seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(r->err), nr, 1, &cmp);
+		rc = seccomp_rule_add_array(ctx, r->action, nr, 1, &cmp);
 		break;
 	default:
 		cmp = (struct scmp_arg_cmp){r->argno, SCMP_CMP_GT, r->datum, 0};
-		rc = seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(r->err), nr, 1, &cmp);
+		rc = seccomp_rule_add_array(ctx, r->action, nr, 1, &cmp);
 		break;
 	}
 	if (rc < 0) {
-		snprintf(why, whylen, "seccomp rule for %s: %s", r->syscall, strerror(-rc));
+		snprintf(why, whylen, "%s seccomp filter, rule for %s: %s", f->name, r->syscall,
+			 strerror(-rc));
 		return -1;
 	}
 	return 0;
 }
 
-/* Families between AF_INET and AF_INET6 (AX25, IPX, APPLETALK, NETROM, BRIDGE, ATMPVC, X25). */
+/* Compiles one filter and keeps its BPF in compiled[which]. */
 static int
-filter_socket_gaps(scmp_filter_ctx ctx, char *why, size_t whylen)
+filter_compile(enum sandbox_filter which, char *why, size_t whylen)
 {
-	struct rule r = DENY_IF("socket", EAFNOSUPPORT, 0, ~0ULL, 0, "old families");
-	uint64_t af;
-
-	for (af = AF_INET + 1; af < AF_INET6; af++) {
-		r.datum = af;
-		if (filter_add(ctx, &r, why, whylen) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-int
-sandbox_filter_compile(char *why, size_t whylen)
-{
+	const struct filter *f = &filters[which];
 	scmp_filter_ctx ctx;
+	void *bpf = NULL;
 	size_t i;
 	off_t len;
 	int fd = -1, ret = -1, rc;
 
-	if ((ctx = seccomp_init(SCMP_ACT_ALLOW)) == NULL) {
-		snprintf(why, whylen, "seccomp_init failed");
+	if ((ctx = seccomp_init(f->def)) == NULL) {
+		snprintf(why, whylen, "%s seccomp filter: seccomp_init failed", f->name);
 		return -1;
 	}
-	/* Only the native ABI: i386 and x32 calls are killed (SCMP_ACT_KILL_PROCESS). */
+	/* Only the native ABI: i386 and x32 calls are killed. The caller has set no_new_privs
+	 * itself, as the one order of privilege drop requires; libseccomp must not. */
 	if ((rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS)) < 0 ||
 	    (rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0)) < 0) {
-		snprintf(why, whylen, "seccomp attributes: %s", strerror(-rc));
+		snprintf(why, whylen, "%s seccomp filter attributes: %s", f->name, strerror(-rc));
 		goto out;
 	}
-	for (i = 0; i < sizeof(filter_table) / sizeof(filter_table[0]); i++)
-		if (filter_add(ctx, &filter_table[i], why, whylen) < 0)
+	for (i = 0; i < f->nrules; i++)
+		if (filter_add(ctx, f, &f->rules[i], why, whylen) < 0)
 			goto out;
-	if (filter_socket_gaps(ctx, why, whylen) < 0)
-		goto out;
 	/* libseccomp 2.5 exports only to an fd: use an anonymous memory file. */
 	if ((fd = memfd_create("wsgate-seccomp", MFD_CLOEXEC)) < 0) {
 		snprintf(why, whylen, "memfd_create: %s", strerror(errno));
@@ -249,19 +375,17 @@ sandbox_filter_compile(char *why, size_t whylen)
 	}
 	if ((len = lseek(fd, 0, SEEK_END)) <= 0 || len % sizeof(struct sock_filter) != 0 ||
 	    len > 65536) {
-		snprintf(why, whylen, "seccomp filter has a bad size");
+		snprintf(why, whylen, "%s seccomp filter has a bad size", f->name);
 		goto out;
 	}
-	free(filter_bpf);
-	if ((filter_bpf = malloc(len)) == NULL) {
+	if ((bpf = malloc(len)) == NULL) {
 		snprintf(why, whylen, "out of memory");
 		goto out;
 	}
-	if (pread(fd, filter_bpf, len, 0) != len) {
-		snprintf(why, whylen, "reading back the seccomp filter failed");
+	if (pread(fd, bpf, len, 0) != len) {
+		snprintf(why, whylen, "reading back the %s seccomp filter failed", f->name);
 		goto out;
 	}
-	filter_bpf_len = len;
 	ret = 0;
 out:
 	if (fd >= 0 && close(fd) < 0 && ret == 0) {
@@ -269,23 +393,61 @@ out:
 		ret = -1;
 	}
 	seccomp_release(ctx);
+	if (ret == 0) {
+		free(compiled[which].bpf);
+		compiled[which].bpf = bpf;
+		compiled[which].len = len;
+	} else
+		free(bpf);
 	return ret;
 }
 
-int
-sandbox_filter_install(char *why, size_t whylen)
+static int
+filter_install(enum sandbox_filter which, char *why, size_t whylen)
 {
 	struct sock_fprog prog;
 
-	if (filter_bpf == NULL) {
-		snprintf(why, whylen, "seccomp filter not compiled (sandbox_init not called)");
+	if (compiled[which].bpf == NULL) {
+		snprintf(why, whylen, "%s seccomp filter not compiled (sandbox_init not called)",
+			 filters[which].name);
 		return -1;
 	}
-	prog.len = filter_bpf_len / sizeof(struct sock_filter);
-	prog.filter = filter_bpf;
+	prog.len = compiled[which].len / sizeof(struct sock_filter);
+	prog.filter = compiled[which].bpf;
 	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0) {
-		snprintf(why, whylen, "seccomp filter: %s", strerror(errno));
+		snprintf(why, whylen, "%s seccomp filter: %s", filters[which].name,
+			 strerror(errno));
 		return -1;
 	}
 	return 0;
+}
+
+/* Both filters, once, in the daemon before it forks: a table libseccomp refuses stops the start
+ * rather than every connection, and the worker loads ready BPF without running libseccomp. */
+int
+sandbox_filter_compile(char *why, size_t whylen)
+{
+	if (filter_compile(SANDBOX_FILTER_USER, why, whylen) < 0 ||
+	    filter_compile(SANDBOX_FILTER_WORKER, why, whylen) < 0)
+		return -1;
+	return 0;
+}
+
+/* The sandbox's child loads the precompiled user filter; it must not call malloc (sandbox.c). */
+int
+sandbox_filter_install(char *why, size_t whylen)
+{
+	return filter_install(SANDBOX_FILTER_USER, why, whylen);
+}
+
+int
+sandbox_filter_load(enum sandbox_filter which, char *why, size_t whylen)
+{
+	if ((size_t)which >= NITEMS(filters)) {
+		snprintf(why, whylen, "no seccomp filter of kind %d", (int)which);
+		return -1;
+	}
+	if (compiled[which].bpf == NULL && filter_compile(which, why, whylen) < 0)
+		return -1;
+	return filter_install(which, why, whylen);
 }

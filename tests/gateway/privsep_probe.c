@@ -2,9 +2,13 @@
  * Syscall probe of the worker's confinement (as bubblewrap's try-syscall.c): each probe runs in
  * a fresh child that calls privsep_drop() exactly as the worker does, then attempts one thing.
  * The parent checks the outcome: the errno of a refused call, or death by SIGSYS for the calls
- * the filter kills. Exit 0 when every probe came out as expected.
+ * the filter kills; a few positive controls (read/write memory, an ioctl the filter lets reach
+ * the kernel) show the filter is not simply refusing everything. Exit 0 when every probe came
+ * out as expected.
  */
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/personality.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -21,15 +25,30 @@
 #include <unistd.h>
 
 #include "gateway/gateway.h"
+#include "sandbox/sandbox.h"
 
 static const char *state_dir;
 
-enum expect { EXP_OK, EXP_EPERM, EXP_SIGSYS };
+enum expect { EXP_OK, EXP_ERRNO, EXP_SIGSYS };
 
+/* A page of data, mapped read/write after the drop, for the mprotect probes. */
+static void *
+probe_page(void)
+{
+	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	*(volatile char *)p = 1;
+	return p;
+}
+
+/* fd: the write end of a pipe, opened before the drop. */
 static int
-probe_run(int which)
+probe_run(int which, int fd)
 {
 	char c = 'x';
+	void *page;
 
 	switch (which) {
 	case 0:
@@ -60,6 +79,30 @@ probe_run(int which)
 		return (int)syscall(SYS_unshare, 0);
 	case 13:
 		return (int)syscall(SYS_clone3, NULL, 0);
+	case 14:
+		return ioctl(fd, TCGETS, &c);
+	case 15:
+		return probe_page() != NULL ? 0 : -1;
+	case 16:
+		return mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+			    0) == MAP_FAILED
+			   ? -1
+			   : 0;
+	case 17:
+		return (int)syscall(SYS_mmap, NULL, 4096,
+				    (unsigned long)(PROT_READ | PROT_EXEC) | (1UL << 32),
+				    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	case 18:
+		return (page = probe_page()) != NULL ? mprotect(page, 4096, PROT_READ) : -1;
+	case 19:
+		return (page = probe_page()) != NULL ? mprotect(page, 4096, PROT_READ | PROT_EXEC)
+						     : -1;
+	case 20:
+		return (page = probe_page()) != NULL
+			   ? (int)syscall(SYS_pkey_mprotect, page, 4096, PROT_READ | PROT_EXEC, -1)
+			   : -1;
+	case 21:
+		return personality(READ_IMPLIES_EXEC);
 	}
 	return -1;
 }
@@ -67,21 +110,30 @@ probe_run(int which)
 static const struct {
 	const char *what;
 	enum expect exp;
+	int err; /* for EXP_ERRNO */
 } probes[] = {
-    {"runs as the worker uid/gid", EXP_OK},
-    {"open() is refused", EXP_EPERM},
-    {"openat() is refused", EXP_EPERM},
-    {"socket() is refused", EXP_EPERM},
-    {"ioctl(TIOCSTI) is refused (CVE-2017-5226)", EXP_EPERM},
-    {"ioctl(TIOCSTI) with high bits set is refused (CVE-2019-10063)", EXP_EPERM},
-    {"setuid(0) is refused", EXP_EPERM},
-    {"execve kills", EXP_SIGSYS},
-    {"fork kills", EXP_SIGSYS},
-    {"ptrace kills", EXP_SIGSYS},
-    {"kill kills", EXP_SIGSYS},
-    {"chroot kills", EXP_SIGSYS},
-    {"unshare kills", EXP_SIGSYS},
-    {"clone3 kills", EXP_SIGSYS},
+    {"runs as the worker uid/gid", EXP_OK, 0},
+    {"open() is refused", EXP_ERRNO, EPERM},
+    {"openat() is refused", EXP_ERRNO, EPERM},
+    {"socket() is refused", EXP_ERRNO, EPERM},
+    {"ioctl(TIOCSTI) is refused (CVE-2017-5226)", EXP_ERRNO, EPERM},
+    {"ioctl(TIOCSTI) with high bits set is refused (CVE-2019-10063)", EXP_ERRNO, EPERM},
+    {"setuid(0) is refused", EXP_ERRNO, EPERM},
+    {"execve kills", EXP_SIGSYS, 0},
+    {"fork kills", EXP_SIGSYS, 0},
+    {"ptrace kills", EXP_SIGSYS, 0},
+    {"kill kills", EXP_SIGSYS, 0},
+    {"chroot kills", EXP_SIGSYS, 0},
+    {"unshare kills", EXP_SIGSYS, 0},
+    {"clone3 kills", EXP_SIGSYS, 0},
+    {"ioctl(TCGETS) reaches the kernel (ENOTTY on a pipe)", EXP_ERRNO, ENOTTY},
+    {"mmap(PROT_READ|PROT_WRITE) works", EXP_OK, 0},
+    {"mmap(PROT_EXEC) kills", EXP_SIGSYS, 0},
+    {"mmap(PROT_EXEC) with high bits set kills", EXP_SIGSYS, 0},
+    {"mprotect(PROT_READ) works", EXP_OK, 0},
+    {"mprotect(PROT_EXEC) kills", EXP_SIGSYS, 0},
+    {"pkey_mprotect is refused", EXP_ERRNO, EPERM},
+    {"personality(READ_IMPLIES_EXEC) is refused", EXP_ERRNO, EPERM},
 };
 
 static int
@@ -101,7 +153,7 @@ probe(int i)
 			_exit(99);
 		}
 		errno = 0;
-		res[0] = probe_run(i);
+		res[0] = probe_run(i, p[1]);
 		res[1] = errno;
 		if (write(p[1], res, sizeof(res)) != sizeof(res))
 			_exit(98);
@@ -115,8 +167,9 @@ probe(int i)
 	switch (probes[i].exp) {
 	case EXP_OK:
 		return WIFEXITED(ws) && WEXITSTATUS(ws) == 0 && res[0] == 0 ? 0 : -1;
-	case EXP_EPERM:
-		return WIFEXITED(ws) && WEXITSTATUS(ws) == 0 && res[0] == -1 && res[1] == EPERM
+	case EXP_ERRNO:
+		return WIFEXITED(ws) && WEXITSTATUS(ws) == 0 && res[0] == -1 &&
+			       res[1] == probes[i].err
 			   ? 0
 			   : -1;
 	case EXP_SIGSYS:
@@ -131,6 +184,12 @@ main(void)
 	char tmpl[] = "/tmp/wsgate-privsep-XXXXXX", why[256], empty[64];
 	int bad = 0;
 
+	/* As wsgated: the filters are compiled once before any fork and each child inherits them.
+	 */
+	if (sandbox_init(why, sizeof(why)) != 0) {
+		fprintf(stderr, "sandbox_init: %s\n", why);
+		return 1;
+	}
 	if ((state_dir = mkdtemp(tmpl)) == NULL ||
 	    privsep_prepare(state_dir, why, sizeof(why)) != 0) {
 		fprintf(stderr, "setup failed\n");

@@ -385,6 +385,8 @@ acct) probe acct EPERM ;;
 quotactl) probe quotactl EPERM ;;
 personality) probe personality EPERM ;;
 personality_linux_allowed) probe personality_linux ok ;;
+mmap_exec_allowed) probe mmap_exec ok ;;
+mprotect_exec_allowed) probe mprotect_exec ok ;;
 pidfd_getfd) probe pidfd_getfd EPERM ;;
 kcmp) probe kcmp EPERM ;;
 modify_ldt) probe modify_ldt EPERM ;;

@@ -118,6 +118,25 @@ i386_call(void)
 	return ret;
 }
 
+/* What a JIT does (R's and Python's, numba, Java): map memory read/write, fill it, then make it
+ * executable (prot_exec = PROT_READ | PROT_EXEC), or map it executable at once (map_exec). The
+ * worker's filter forbids both; the user filter must not. */
+static long
+jit_page(int map_exec)
+{
+	void *p;
+
+	p = mmap(NULL, 4096, PROT_READ | PROT_WRITE | (map_exec ? PROT_EXEC : 0),
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return -1;
+	*(volatile char *)p = (char)0xc3; /* x86 ret */
+	if (!map_exec && mprotect(p, 4096, PROT_READ | PROT_EXEC) < 0)
+		return -1;
+	((void (*)(void))p)();
+	return 0;
+}
+
 static long
 tiocsti(unsigned long hi)
 {
@@ -229,6 +248,10 @@ main(int argc, char **argv)
 		return report(personality(ADDR_NO_RANDOMIZE));
 	if (IS("personality_linux"))
 		return report(personality(PER_LINUX));
+	if (IS("mmap_exec"))
+		return report(jit_page(1));
+	if (IS("mprotect_exec"))
+		return report(jit_page(0));
 	if (IS("pidfd_getfd"))
 		return report(syscall(SYS_pidfd_getfd, -1, 0, 0));
 	if (IS("kcmp"))
