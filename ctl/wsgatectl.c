@@ -2,10 +2,10 @@
  * wsgatectl -c CONFIG [--json] [--as ADMIN] COMMAND ...
  *
  * Local administration (SPEC "Programs"). It loads and validates the config, opens the store
- * (except for init, which creates it) and hands the command to its handler in gateway/ctl_*.c
- * or transfer/ctl_transfer.c. --as names the admin an action is recorded under when the gateway
- * runs transfer/audit commands for an admin over SSH; it is refused for every other command, so
- * an SSH session can never reach account management through it.
+ * (except for init, which creates it) and hands the command to its handler in ctl/ctl_*.c.
+ * --as names the admin an action is recorded under when the gateway runs transfer/audit commands
+ * for an admin over SSH; it is refused for every other command, so an SSH session can never reach
+ * account management through it.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -20,7 +20,7 @@
 #include "common/log.h"
 #include "common/names.h"
 #include "common/units.h"
-#include "gateway/ctl.h"
+#include "ctl/ctl.h"
 #include "policy/account.h"
 
 struct command {
