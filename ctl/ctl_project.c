@@ -9,7 +9,7 @@
 #include <jansson.h>
 
 #include "common/audit.h"
-#include "gateway/ctl.h"
+#include "ctl/ctl.h"
 #include "policy/account.h"
 
 /* Options of a project subcommand; argv[0] is the subcommand. */

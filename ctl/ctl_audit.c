@@ -12,7 +12,7 @@
 #include <jansson.h>
 
 #include "common/audit.h"
-#include "gateway/ctl.h"
+#include "ctl/ctl.h"
 
 struct out_ctx {
 	int mode; /* 0 text, 1 JSON array, 2 JSON lines */

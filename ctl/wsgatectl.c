@@ -2,10 +2,10 @@
  * wsgatectl -c CONFIG [--json] [--as ADMIN] COMMAND ...
  *
  * Local administration (SPEC "Programs"). It loads and validates the config, opens the store
- * (except for init, which creates it) and hands the command to its handler in gateway/ctl_*.c
- * or transfer/ctl_transfer.c. --as names the admin an action is recorded under when the gateway
- * runs transfer/audit commands for an admin over SSH; it is refused for every other command, so
- * an SSH session can never reach account management through it.
+ * (except for init, which creates it) and hands the command to its handler in ctl/ctl_*.c.
+ * --as names the admin an action is recorded under when the gateway runs transfer/audit commands
+ * for an admin over SSH; it is refused for every other command, so an SSH session can never reach
+ * account management through it.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -20,7 +20,7 @@
 #include "common/log.h"
 #include "common/names.h"
 #include "common/units.h"
-#include "gateway/ctl.h"
+#include "ctl/ctl.h"
 #include "policy/account.h"
 
 struct command {
@@ -34,6 +34,10 @@ static const struct command commands[] = {
     {"init", ctl_init, 0, 0},	      {"user", ctl_user, 1, 0},	  {"project", ctl_project, 1, 0},
     {"transfer", ctl_transfer, 1, 1}, {"check", ctl_check, 1, 0}, {"audit", ctl_audit, 1, 1},
 };
+
+/* Declared with the format attribute so that clang's -Wformat-nonliteral (from -Wformat=2)
+ * checks the callers' formats instead of refusing the vsnprintf below. */
+static void vreport(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 
 static void
 vreport(const char *fmt, va_list ap)

@@ -28,14 +28,14 @@ struct ctl {
  * follows it, so a handler may run getopt_long on (argc - 1, argv + 1) after setting optind = 0.
  * A handler accepts --json among its own options too (wsgatectl -c F user list --json).
  */
-int ctl_init(struct ctl *c, int argc, char **argv);	/* gateway/ctl_init.c */
-int ctl_user(struct ctl *c, int argc, char **argv);	/* gateway/ctl_user.c */
-int ctl_project(struct ctl *c, int argc, char **argv);	/* gateway/ctl_project.c */
-int ctl_audit(struct ctl *c, int argc, char **argv);	/* gateway/ctl_audit.c */
-int ctl_transfer(struct ctl *c, int argc, char **argv); /* transfer/ctl_transfer.c */
-int ctl_check(struct ctl *c, int argc, char **argv);	/* transfer/ctl_transfer.c */
+int ctl_init(struct ctl *c, int argc, char **argv);	/* ctl/ctl_init.c */
+int ctl_user(struct ctl *c, int argc, char **argv);	/* ctl/ctl_user.c */
+int ctl_project(struct ctl *c, int argc, char **argv);	/* ctl/ctl_project.c */
+int ctl_audit(struct ctl *c, int argc, char **argv);	/* ctl/ctl_audit.c */
+int ctl_transfer(struct ctl *c, int argc, char **argv); /* ctl/ctl_transfer.c */
+int ctl_check(struct ctl *c, int argc, char **argv);	/* ctl/ctl_transfer.c */
 
-/* Helpers in gateway/wsgatectl.c. ctl_fail prints "wsgatectl: MESSAGE" and returns 1,
+/* Helpers in ctl/wsgatectl.c. ctl_fail prints "wsgatectl: MESSAGE" and returns 1,
  * ctl_usage the same and returns 2. ctl_name shows a name from the command line safely: valid
  * names as they are, anything else truncated and escaped (hostile input reaches the terminal). */
 int ctl_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -17,7 +17,7 @@
 
 #include "common/audit.h"
 #include "common/fsutil.h"
-#include "gateway/ctl.h"
+#include "ctl/ctl.h"
 
 struct subdir {
 	const char *name;

@@ -27,7 +27,7 @@
 #include "auth/totp.h"
 #include "common/audit.h"
 #include "common/fsutil.h"
-#include "gateway/ctl.h"
+#include "ctl/ctl.h"
 #include "policy/account.h"
 
 #define KEYLINE_MAX 8192

@@ -18,7 +18,7 @@
 #include <jansson.h>
 
 #include "common/names.h"
-#include "gateway/ctl.h"
+#include "ctl/ctl.h"
 #include "transfer/airlock.h"
 #include "transfer/blob.h"
 #include "transfer/check.h"
