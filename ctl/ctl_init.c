@@ -17,6 +17,7 @@
 
 #include "common/audit.h"
 #include "common/fsutil.h"
+#include "common/nitems.h"
 #include "ctl/ctl.h"
 
 struct subdir {
@@ -95,7 +96,7 @@ make_state_dirs(const char *state_dir, int *created)
 	}
 	if ((rc = check_dir(state_dir)) != 0)
 		return rc;
-	for (size_t i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
+	for (size_t i = 0; i < nitems(subdirs); i++) {
 		if (snprintf(path, sizeof(path), "%s/%s", state_dir, subdirs[i].name) >=
 		    (int)sizeof(path))
 			return ctl_fail("%s: path too long", state_dir);

@@ -19,6 +19,7 @@
 #include "common/audit.h"
 #include "common/log.h"
 #include "common/names.h"
+#include "common/nitems.h"
 #include "common/units.h"
 #include "ctl/ctl.h"
 #include "policy/account.h"
@@ -236,7 +237,7 @@ check_actor(struct ctl *c, const char *as)
 static const struct command *
 find_command(const char *name)
 {
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+	for (size_t i = 0; i < nitems(commands); i++)
 		if (strcmp(commands[i].name, name) == 0)
 			return &commands[i];
 	return NULL;

@@ -30,6 +30,7 @@
 #include "common/envname.h"
 #include "common/fsutil.h"
 #include "common/log.h"
+#include "common/nitems.h"
 #include "common/selfpipe.h"
 #include "common/store.h"
 #include "gateway/gateway.h"
@@ -136,7 +137,7 @@ static const struct mon_entry mon_dispatch[] = {
 static const struct mon_entry *
 mon_entry_find(int type)
 {
-	for (size_t i = 0; i < sizeof(mon_dispatch) / sizeof(mon_dispatch[0]); i++)
+	for (size_t i = 0; i < nitems(mon_dispatch); i++)
 		if (mon_dispatch[i].type == type)
 			return &mon_dispatch[i];
 	return NULL;
@@ -1050,7 +1051,7 @@ monitor_run(const struct config *cfg, const char *exe_dir, int client_fd,
 		waitpid(pid, NULL, 0);
 		_exit(1);
 	}
-	if (selfpipe_init(mon_signals, sizeof(mon_signals) / sizeof(mon_signals[0])) != 0)
+	if (selfpipe_init(mon_signals, nitems(mon_signals)) != 0)
 		fatal_errno_f("signals");
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);

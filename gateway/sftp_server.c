@@ -24,6 +24,7 @@
 
 #include "common/codec.h"
 #include "common/names.h"
+#include "common/nitems.h"
 #include "common/units.h"
 #include "gateway/sftp_proto.h"
 #include "gateway/sftp_upload.h"
@@ -994,7 +995,7 @@ sftp_packet(struct sftp_srv *s, const uint8_t *p, size_t n)
 	id = rbuf_u32(&r);
 	if (!rbuf_ok(&r) || type == SSH_FXP_INIT)
 		return -1;
-	for (size_t i = 0; i < sizeof(sftp_ops) / sizeof(sftp_ops[0]); i++)
+	for (size_t i = 0; i < nitems(sftp_ops); i++)
 		if (sftp_ops[i].type == type)
 			return sftp_ops[i].fn(s, id, &r);
 	return sftp_status(s, id, SSH_FX_OP_UNSUPPORTED, "request type %u not supported", type);

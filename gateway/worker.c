@@ -16,6 +16,7 @@
 #include <openssl/crypto.h>
 
 #include "common/log.h"
+#include "common/nitems.h"
 #include "gateway/worker.h"
 #include "policy/role.h"
 
@@ -165,7 +166,7 @@ worker_setup_bind(struct worker *w, ssh_bind b, ssh_key key)
 
 	if (ssh_bind_options_set(b, SSH_BIND_OPTIONS_PROCESS_CONFIG, &no) != SSH_OK)
 		fatal_f("cannot disable libssh config processing");
-	for (size_t i = 0; i < sizeof(pins) / sizeof(pins[0]); i++)
+	for (size_t i = 0; i < nitems(pins); i++)
 		if (ssh_bind_options_set(b, pins[i].opt, pins[i].val) != SSH_OK)
 			fatal_f("pinning %s: %s", pins[i].val, ssh_get_error(b));
 	if (ssh_bind_options_set(b, SSH_BIND_OPTIONS_IMPORT_KEY, key) != SSH_OK)

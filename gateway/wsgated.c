@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/nitems.h"
 #include "common/selfpipe.h"
 #include "gateway/gateway.h"
 #include "policy/config.h"
@@ -252,7 +253,7 @@ gw_signals(void)
 {
 	static const int sigs[] = {SIGHUP, SIGTERM, SIGINT, SIGCHLD};
 
-	if (selfpipe_init(sigs, sizeof(sigs) / sizeof(sigs[0])) != 0)
+	if (selfpipe_init(sigs, nitems(sigs)) != 0)
 		fatal_errno("signals");
 	signal(SIGPIPE, SIG_IGN);
 }

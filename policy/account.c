@@ -11,6 +11,7 @@
 #include <openssl/crypto.h>
 
 #include "common/codec.h"
+#include "common/nitems.h"
 
 #define ACCOUNT_FORMAT 1
 #define PROJECT_FORMAT 1
@@ -34,7 +35,7 @@ role_parse(const char *s, enum role *out)
 {
 	static const enum role roles[] = {ROLE_ANALYST, ROLE_STATS, ROLE_ADMIN};
 
-	for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
+	for (size_t i = 0; i < nitems(roles); i++) {
 		if (strcmp(s, role_name(roles[i])) == 0) {
 			*out = roles[i];
 			return 0;

@@ -25,6 +25,7 @@
 #include <ini.h>
 
 #include "common/names.h"
+#include "common/nitems.h"
 #include "common/units.h"
 
 /* A policy file is a page of text; anything bigger is a mistake or an attack. */
@@ -93,7 +94,7 @@ static const struct config_key config_keys[] = {
     {SECT_AIRLOCK, "export_block_on_fail", V_BOOL, CFG(export_block_on_fail), 0, 1},
     {SECT_AIRLOCK, "import_require_checksum", V_BOOL, CFG(import_require_checksum), 0, 1},
 };
-#define NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
+#define NKEYS (nitems(config_keys))
 _Static_assert(NKEYS <= 64, "keys_seen is a 64-bit mask over config_keys");
 
 static const char *const sect_names[] = {"", "gateway", "zone", "sandbox", "airlock"};
@@ -410,7 +411,7 @@ val_bool(struct parse *p, const struct config_key *k, void *field, const char *v
 	char buf[80];
 	size_t i;
 
-	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+	for (i = 0; i < nitems(yes); i++) {
 		if (strcasecmp(v, yes[i]) == 0) {
 			*(int *)field = 1;
 			return 0;
@@ -1082,7 +1083,7 @@ config_defaults(struct config *cfg)
 	cfg->file_size_max = 10240 * MIB;
 	cfg->cpu_time_max = 12 * HOUR;
 	cfg->tmp_size = 1024 * MIB;
-	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+	for (i = 0; i < nitems(types); i++)
 		snprintf(cfg->export_types[i], sizeof(cfg->export_types[i]), "%s", types[i]);
 	cfg->nexport_types = i;
 	cfg->export_max_size = 50 * MIB;

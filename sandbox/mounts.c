@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "common/fsutil.h"
+#include "common/nitems.h"
 #include "sandbox/sandbox_int.h"
 
 #define NR "/newroot"
@@ -312,13 +313,13 @@ mounts_dev(uint64_t shm_size, const char *tty, char *why, size_t whylen)
 		return mounts_fail(why, whylen, "mkdir", NR "/dev");
 	if (mounts_tmpfs(NR "/dev", MS_NOSUID | MS_NOEXEC, "0755", 65536, why, whylen) < 0)
 		return -1;
-	for (i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++) {
+	for (i = 0; i < nitems(nodes); i++) {
 		snprintf(path, sizeof(path), NR "/dev/%s", nodes[i].name);
 		if (mknod(path, S_IFCHR | 0666, makedev(nodes[i].maj, nodes[i].min)) < 0 ||
 		    chmod(path, 0666) < 0)
 			return mounts_fail(why, whylen, "mknod", path);
 	}
-	for (i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
+	for (i = 0; i < nitems(links); i++) {
 		snprintf(path, sizeof(path), NR "/dev/%s", links[i][0]);
 		if (symlink(links[i][1], path) < 0)
 			return mounts_fail(why, whylen, "symlink", path);

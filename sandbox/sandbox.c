@@ -39,6 +39,7 @@
 
 #include "common/fsutil.h"
 #include "common/log.h"
+#include "common/nitems.h"
 #include "sandbox/sandbox.h"
 #include "sandbox/sandbox_int.h"
 
@@ -336,7 +337,7 @@ env_build(const struct sandbox_spec *spec)
 
 	if ((env = calloc(ENV_MAX + 1, sizeof(char *))) == NULL)
 		return NULL;
-	for (i = 0; i < sizeof(ours) / sizeof(ours[0]); i++) {
+	for (i = 0; i < nitems(ours); i++) {
 		if (ours[i][1] == NULL)
 			continue;
 		if ((env[n++] = env_fmt(ours[i][0], ours[i][1])) == NULL)

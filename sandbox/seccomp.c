@@ -40,6 +40,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "common/nitems.h"
 #include "sandbox/sandbox_int.h"
 
 /* What a rule looks at: nothing (the whole call), or one argument compared under a mask, or one
@@ -70,7 +71,6 @@ struct rule {
 /* ioctl requests are 32-bit in the kernel: compare only the low half so that garbage in the
  * upper bits cannot slip past the rule (CVE-2019-10063, flatpak's TIOCSTI bypass). */
 #define M32 0xffffffffULL
-#define NITEMS(a) (sizeof(a) / sizeof((a)[0]))
 
 /* clang-format off */
 static const struct rule user_table[] = {
@@ -295,8 +295,8 @@ static const struct filter {
 	const struct rule *rules;
 	size_t nrules;
 } filters[] = {
-	[SANDBOX_FILTER_USER] = {"user", SCMP_ACT_ALLOW, user_table, NITEMS(user_table)},
-	[SANDBOX_FILTER_WORKER] = {"worker", SCMP_ACT_ERRNO(EPERM), worker_table, NITEMS(worker_table)},
+	[SANDBOX_FILTER_USER] = {"user", SCMP_ACT_ALLOW, user_table, nitems(user_table)},
+	[SANDBOX_FILTER_WORKER] = {"worker", SCMP_ACT_ERRNO(EPERM), worker_table, nitems(worker_table)},
 };
 /* clang-format on */
 
@@ -304,7 +304,7 @@ static const struct filter {
 static struct {
 	void *bpf;
 	size_t len;
-} compiled[NITEMS(filters)];
+} compiled[nitems(filters)];
 
 static int
 filter_add(scmp_filter_ctx ctx, const struct filter *f, const struct rule *r, char *why,
@@ -443,7 +443,7 @@ sandbox_filter_install(char *why, size_t whylen)
 int
 sandbox_filter_load(enum sandbox_filter which, char *why, size_t whylen)
 {
-	if ((size_t)which >= NITEMS(filters)) {
+	if ((size_t)which >= nitems(filters)) {
 		snprintf(why, whylen, "no seccomp filter of kind %d", (int)which);
 		return -1;
 	}

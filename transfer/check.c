@@ -13,6 +13,7 @@
  *     (0 is allowed; decimals and negatives are not counts and are ignored).
  *   - any cell equal to a configured facilities entry fails, whatever its column.
  */
+#include "common/nitems.h"
 #include "transfer/check.h"
 
 #include <ctype.h>
@@ -142,13 +143,13 @@ classify(const char *h)
 
 	if (strncmp(h, "age", 3) == 0 || strstr(h, "年齢"))
 		return COL_AGE;
-	for (i = 0; i < sizeof(facility) / sizeof(facility[0]); i++)
+	for (i = 0; i < nitems(facility); i++)
 		if (strstr(h, facility[i]))
 			return COL_FACILITY;
-	for (i = 0; i < sizeof(ident_suffix) / sizeof(ident_suffix[0]); i++)
+	for (i = 0; i < nitems(ident_suffix); i++)
 		if (ends_with(h, ident_suffix[i]))
 			return COL_IDENT;
-	for (i = 0; i < sizeof(ident_sub) / sizeof(ident_sub[0]); i++)
+	for (i = 0; i < nitems(ident_sub); i++)
 		if (strstr(h, ident_sub[i]))
 			return COL_IDENT;
 	return COL_COUNT;

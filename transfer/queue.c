@@ -1,4 +1,5 @@
 /* Airlock request records and the state machine (see queue.h). */
+#include "common/nitems.h"
 #include "transfer/queue.h"
 
 #include <errno.h>
@@ -24,7 +25,7 @@ static const struct {
 const char *
 queue_transition(int from, int to)
 {
-	for (size_t i = 0; i < sizeof(transitions) / sizeof(transitions[0]); i++)
+	for (size_t i = 0; i < nitems(transitions); i++)
 		if (transitions[i].from == from && transitions[i].to == to)
 			return transitions[i].event;
 	return NULL;

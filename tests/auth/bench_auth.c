@@ -14,6 +14,7 @@
 
 #include "auth/auth.h"
 #include "auth/password.h"
+#include "common/nitems.h"
 
 static double
 now_ms(void)
@@ -82,7 +83,7 @@ main(int argc, char **argv)
 	/* Round-robin over the cases so that load from elsewhere on the machine falls on all of
 	 * them alike. */
 	{
-		enum { NCASES = sizeof(cases) / sizeof(cases[0]) };
+		enum { NCASES = nitems(cases) };
 		double sum[NCASES] = {0}, sq[NCASES] = {0}, t;
 		struct auth_decision d[NCASES];
 

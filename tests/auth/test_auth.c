@@ -24,6 +24,7 @@
 #include "auth/password.h"
 #include "auth/totp.h"
 #include "common/audit.h"
+#include "common/nitems.h"
 
 /* RFC 6238 appendix B: the SHA-1 seed is the ASCII string "12345678901234567890". */
 static const uint8_t rfc_seed[20] = "12345678901234567890";
@@ -184,7 +185,7 @@ test_rfc6238_vectors(void **state)
 
 	(void)state;
 	assert_int_equal(oath_init(), OATH_OK);
-	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+	for (size_t i = 0; i < nitems(v); i++) {
 		assert_int_equal(oath_totp_generate2((const char *)rfc_seed, sizeof(rfc_seed),
 						     (time_t)v[i].t, 30, 0, 8, 0, out),
 				 OATH_OK);
@@ -216,7 +217,7 @@ test_oathtool_agreement(void **state)
 
 	(void)state;
 	for (size_t k = 0; k < 2; k++) {
-		for (size_t i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+		for (size_t i = 0; i < nitems(times); i++) {
 			FILE *p;
 
 			snprintf(cmd, sizeof(cmd), "oathtool --totp --now='@%llu' %s",

@@ -24,6 +24,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "common/nitems.h"
 #include "gateway/gateway.h"
 #include "sandbox/sandbox.h"
 
@@ -195,7 +196,7 @@ main(void)
 		fprintf(stderr, "setup failed\n");
 		return 1;
 	}
-	for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
+	for (size_t i = 0; i < nitems(probes); i++) {
 		int r = probe((int)i);
 
 		printf("%s: %s\n", r == 0 ? "ok" : "FAIL", probes[i].what);

@@ -17,6 +17,7 @@
 #include <arpa/inet.h>
 #include <cmocka.h>
 
+#include "common/nitems.h"
 #include "policy/config.h"
 
 static char tmpdir[] = "/tmp/wsgate-test-config.XXXXXX";
@@ -503,7 +504,7 @@ test_integers(void **state)
 	char text[128];
 	struct config *cfg;
 
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (size_t i = 0; i < nitems(bad); i++) {
 		snprintf(text, sizeof(text), "[gateway]\nmax_sessions = %s\n", bad[i]);
 		load_fail(text, 2, "key 'max_sessions'");
 	}
@@ -529,7 +530,7 @@ test_booleans(void **state)
 	static const char *const bad[] = {"maybe", "2", "y", "yess", "-1", "\"yes\""};
 	char text[128];
 
-	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+	for (size_t i = 0; i < nitems(ok); i++) {
 		struct config *cfg;
 
 		snprintf(text, sizeof(text), "[airlock]\nexport_block_on_fail = %s\n", ok[i].text);
@@ -537,7 +538,7 @@ test_booleans(void **state)
 		assert_int_equal(cfg->export_block_on_fail, ok[i].val);
 		config_free(cfg);
 	}
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (size_t i = 0; i < nitems(bad); i++) {
 		snprintf(text, sizeof(text), "[airlock]\nexport_block_on_fail = %s\n", bad[i]);
 		load_fail(text, 2, "key 'export_block_on_fail': invalid boolean");
 	}
@@ -551,7 +552,7 @@ test_paths(void **state)
 	char text[128];
 	struct config *cfg;
 
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (size_t i = 0; i < nitems(bad); i++) {
 		snprintf(text, sizeof(text), "[gateway]\nstate_dir = %s\n", bad[i]);
 		load_fail(text, 2, "key 'state_dir'");
 		snprintf(text, sizeof(text), "[gateway]\nhost_key = %s\n", bad[i]);
@@ -615,7 +616,7 @@ test_listen(void **state)
 					  "0.0.0.0:22x"};
 	char text[160];
 
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (size_t i = 0; i < nitems(bad); i++) {
 		snprintf(text, sizeof(text), "[gateway]\nlisten = 127.0.0.1:1 %s\n", bad[i]);
 		load_fail(text, 2, "key 'listen'");
 	}
@@ -652,7 +653,7 @@ test_networks(void **state)
 					  "fe80::1%eth0"};
 	char text[160];
 
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (size_t i = 0; i < nitems(bad); i++) {
 		snprintf(text, sizeof(text), "[zone a]\narea = a\nnetworks = %s\n", bad[i]);
 		load_fail(text, 3, "key 'networks': network '");
 	}

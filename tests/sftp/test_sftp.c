@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "common/codec.h"
+#include "common/nitems.h"
 #include "gateway/sftp_proto.h"
 #include "gateway/sftp_server.h"
 
@@ -490,7 +491,7 @@ test_realpath(void **state)
 	struct t *t = *state;
 	struct reply rp;
 
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (size_t i = 0; i < nitems(cases); i++) {
 		send_path(t, SSH_FXP_REALPATH, (uint32_t)i, cases[i][0]);
 		recv_reply(t, &rp);
 		assert_int_equal(rp.type, SSH_FXP_NAME);
@@ -591,7 +592,7 @@ test_traversal(void **state)
 	struct t *t = *state;
 	struct wbuf b;
 
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (size_t i = 0; i < nitems(bad); i++) {
 		send_open(t, (uint32_t)i, bad[i], SSH_FXF_READ);
 		expect_status(t, (uint32_t)i, SSH_FX_NO_SUCH_FILE, NULL);
 	}
@@ -618,7 +619,7 @@ test_control_byte_names(void **state)
 				    "/inbox/a\tb.reason"};
 	struct t *t = *state;
 
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (size_t i = 0; i < nitems(bad); i++) {
 		send_open(t, (uint32_t)i, bad[i], SSH_FXF_WRITE | SSH_FXF_CREAT | SSH_FXF_TRUNC);
 		expect_status(t, (uint32_t)i, SSH_FX_PERMISSION_DENIED, NULL);
 	}
@@ -651,7 +652,7 @@ test_open_modes_refused(void **state)
 	};
 	struct t *t = *state;
 
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (size_t i = 0; i < nitems(cases); i++) {
 		send_open(t, (uint32_t)i, cases[i].path, cases[i].flags);
 		expect_status(t, (uint32_t)i, cases[i].code, cases[i].msg);
 	}

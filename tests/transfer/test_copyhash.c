@@ -22,6 +22,7 @@
 #include <openssl/sha.h>
 
 #include "common/fsutil.h"
+#include "common/nitems.h"
 #include "transfer/blob.h"
 
 #define MIB (1u << 20)
@@ -100,8 +101,8 @@ test_sizes(void **state)
 				       37 * MIB + 123};
 
 	(void)state;
-	for (size_t d = 0; d < sizeof(dirs) / sizeof(dirs[0]); d++)
-		for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+	for (size_t d = 0; d < nitems(dirs); d++)
+		for (size_t i = 0; i < nitems(sizes); i++)
 			copy_and_check(dirs[d], sizes[i]);
 }
 

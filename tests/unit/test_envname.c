@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "common/envname.h"
+#include "common/nitems.h"
 
 static void
 test_names(void **state)
@@ -17,9 +18,9 @@ test_names(void **state)
 	    "",	       "LC_",  "LC_all",  "LC_1",     "LANGUAGE", "LD_PRELOAD", "PATH",
 	    "TERMCAP", "lang", "LC_ALL=", "BASH_ENV", "LAN",	  "TER"};
 
-	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+	for (size_t i = 0; i < nitems(ok); i++)
 		assert_true(envname_allowed(ok[i], strlen(ok[i])));
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+	for (size_t i = 0; i < nitems(bad); i++)
 		assert_false(envname_allowed(bad[i], strlen(bad[i])));
 	/* Only the given length counts: "LANGX" cut at 4 is LANG. */
 	assert_true(envname_allowed("LANGX", 4));

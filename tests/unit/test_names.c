@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "common/names.h"
+#include "common/nitems.h"
 
 static void
 test_name_valid(void **state)
@@ -34,10 +35,10 @@ test_name_valid(void **state)
 					  "..",
 					  "abcdefghijklmnopqrstuvwxyz0123456" /* 33 */};
 
-	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+	for (size_t i = 0; i < nitems(ok); i++)
 		if (!name_valid(ok[i]))
 			fail_msg("name_valid(\"%s\") refused", ok[i]);
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+	for (size_t i = 0; i < nitems(bad); i++)
 		if (name_valid(bad[i]))
 			fail_msg("name_valid(\"%s\") accepted", bad[i]);
 	assert_false(name_valid(NULL));
@@ -52,10 +53,10 @@ test_filename_valid(void **state)
 	static const char *const bad[] = {"",	  ".",	   "..", "a/b",	 "/",	"a\n",
 					  "\x01", "a\x7f", "\t", "a\rb", "../x"};
 
-	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+	for (size_t i = 0; i < nitems(ok); i++)
 		if (!filename_valid(ok[i]))
 			fail_msg("filename_valid(\"%s\") refused", ok[i]);
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+	for (size_t i = 0; i < nitems(bad); i++)
 		if (filename_valid(bad[i]))
 			fail_msg("filename_valid(\"%s\") accepted", bad[i]);
 	assert_false(filename_valid(NULL));

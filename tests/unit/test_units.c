@@ -7,6 +7,7 @@
 
 #include <cmocka.h>
 
+#include "common/nitems.h"
 #include "common/units.h"
 
 static void
@@ -48,7 +49,7 @@ test_duration_valid(void **state)
 	    {"213503982334601d", 213503982334601ull * 86400},
 	};
 
-	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+	for (size_t i = 0; i < nitems(ok); i++) {
 		uint64_t v = 1234;
 
 		if (parse_duration(ok[i].text, &v) != 0)
@@ -86,7 +87,7 @@ test_duration_invalid(void **state)
 					  "307445734561825861m",
 					  "5124095576030432h"};
 
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (size_t i = 0; i < nitems(bad); i++) {
 		uint64_t v = 1234;
 
 		if (parse_duration(bad[i], &v) != -1)
@@ -132,7 +133,7 @@ test_size(void **state)
 					  "16777216T",
 					  "99999999999999999999",
 					  "18014398509481984K"};
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (size_t i = 0; i < nitems(bad); i++) {
 		v = 77;
 		if (parse_size(bad[i], &v) != -1)
 			fail_msg("parse_size(\"%s\") accepted", bad[i]);
