@@ -24,6 +24,7 @@
 #include "auth/password.h"
 #include "auth/totp.h"
 #include "common/audit.h"
+#include "common/utctime.h"
 
 #define LOGIN_MAX (2 * NAME_MAX_LEN + 1) /* "user+project" */
 
@@ -98,16 +99,6 @@ parse_login(const char *login, char *user, char *project)
 			return -1;
 	}
 	return name_valid(user) ? 0 : -1;
-}
-
-static void
-format_day(uint64_t t, char *out, size_t outlen)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (!gmtime_r(&tt, &tm) || strftime(out, outlen, "%Y-%m-%d", &tm) == 0)
-		snprintf(out, outlen, "%llu", (unsigned long long)t);
 }
 
 static int
@@ -189,7 +180,8 @@ precheck(struct store *st, MDB_txn *txn, const struct config *cfg, struct attemp
 		return -1;
 	}
 	if (a->expires && now > a->expires) {
-		format_day(a->expires, day, sizeof(day));
+		if (utc_format(a->expires, UTC_DAY, day, sizeof(day)) != 0)
+			snprintf(day, sizeof(day), "%llu", (unsigned long long)a->expires);
 		snprintf(out->reason, sizeof(out->reason), "account expired on %s", day);
 		return -1;
 	}

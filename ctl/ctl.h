@@ -58,7 +58,6 @@ int ctl_dispatch(struct ctl *c, int argc, char **argv, const struct ctl_sub *sub
 /* --since TIME: epoch seconds, YYYY-MM-DD (UTC midnight), or a duration ago ("1h", "7d"). */
 int ctl_parse_since(const char *s, uint64_t now, uint64_t *out);
 /* YYYY-MM-DD to the epoch seconds of 00:00:00 UTC that day; -1 if malformed. */
-int ctl_parse_day(const char *s, uint64_t *out);
 void ctl_format_time(uint64_t t, char *out, size_t outlen); /* "2026-11-26T02:30:00Z" */
 
 #endif

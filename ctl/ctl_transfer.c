@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "common/names.h"
+#include "common/utctime.h"
 #include "ctl/ctl.h"
 #include "transfer/airlock.h"
 #include "transfer/blob.h"
@@ -199,34 +200,11 @@ put_u64(char *p, uint64_t v, size_t width, int right)
 }
 
 static char *
-put_digits(char *p, unsigned v, int n)
-{
-	for (int i = n - 1; i >= 0; i--, v /= 10)
-		p[i] = (char)('0' + v % 10);
-	return p + n;
-}
-
-/* "2026-11-26T02:30:00Z" from gmtime_r, without strftime. */
-static char *
 put_time(char *p, uint64_t t)
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (!gmtime_r(&tt, &tm) || tm.tm_year + 1900 > 9999 || tm.tm_year + 1900 < 0)
+	if (utc_format(t, UTC_ISO8601, p, UTC_MAX_LEN) != 0)
 		return put_pad(p, "-", 20);
-	p = put_digits(p, (unsigned)tm.tm_year + 1900, 4);
-	*p++ = '-';
-	p = put_digits(p, (unsigned)tm.tm_mon + 1, 2);
-	*p++ = '-';
-	p = put_digits(p, (unsigned)tm.tm_mday, 2);
-	*p++ = 'T';
-	p = put_digits(p, (unsigned)tm.tm_hour, 2);
-	*p++ = ':';
-	p = put_digits(p, (unsigned)tm.tm_min, 2);
-	*p++ = ':';
-	p = put_digits(p, (unsigned)tm.tm_sec, 2);
-	*p++ = 'Z';
+	p += strlen(p);
 	*p++ = ' ';
 	return p;
 }

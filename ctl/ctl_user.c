@@ -27,6 +27,7 @@
 #include "auth/totp.h"
 #include "common/audit.h"
 #include "common/fsutil.h"
+#include "common/utctime.h"
 #include "ctl/ctl.h"
 #include "policy/account.h"
 
@@ -190,7 +191,7 @@ add_check_args(struct ctl *c, struct user_args *ua, struct account *a)
 		snprintf(a->zones[i], sizeof(a->zones[i]), "%s", ua->zones[i]);
 	}
 	if (ua->expires) {
-		if (ctl_parse_day(ua->expires, &day) < 0)
+		if (utc_parse_day(ua->expires, &day) < 0)
 			return ctl_fail("user \"%s\": --expires %s is not a date YYYY-MM-DD",
 					ua->name, ctl_name(ua->expires, nb, sizeof(nb)));
 		/* The account is valid through the whole expiry day (UTC). */

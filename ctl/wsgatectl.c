@@ -21,6 +21,7 @@
 #include "common/names.h"
 #include "common/nitems.h"
 #include "common/units.h"
+#include "common/utctime.h"
 #include "ctl/ctl.h"
 #include "policy/account.h"
 
@@ -130,35 +131,6 @@ ctl_name(const char *s, char *buf, size_t len)
 }
 
 int
-ctl_parse_day(const char *s, uint64_t *out)
-{
-	struct tm tm;
-	const char *end;
-	time_t t;
-
-	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
-		return -1;
-	memset(&tm, 0, sizeof(tm));
-	end = strptime(s, "%Y-%m-%d", &tm);
-	if (!end || *end != '\0')
-		return -1;
-	t = timegm(&tm);
-	if (t < 0)
-		return -1;
-	/* strptime accepts 2026-02-31; timegm normalises it to March. Refuse such dates. */
-	{
-		struct tm back;
-		char again[16];
-
-		if (!gmtime_r(&t, &back) ||
-		    strftime(again, sizeof(again), "%Y-%m-%d", &back) == 0 || strcmp(again, s) != 0)
-			return -1;
-	}
-	*out = (uint64_t)t;
-	return 0;
-}
-
-int
 ctl_parse_since(const char *s, uint64_t now, uint64_t *out)
 {
 	uint64_t d;
@@ -172,7 +144,7 @@ ctl_parse_since(const char *s, uint64_t now, uint64_t *out)
 		*out = d;
 		return 0;
 	}
-	if (ctl_parse_day(s, out) == 0)
+	if (utc_parse_day(s, out) == 0)
 		return 0;
 	if (parse_duration(s, &d) < 0)
 		return -1;
@@ -183,10 +155,7 @@ ctl_parse_since(const char *s, uint64_t now, uint64_t *out)
 void
 ctl_format_time(uint64_t t, char *out, size_t outlen)
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (!gmtime_r(&tt, &tm) || strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+	if (utc_format(t, UTC_ISO8601, out, outlen) != 0)
 		snprintf(out, outlen, "%llu", (unsigned long long)t);
 }
 

@@ -11,6 +11,7 @@
  * (sidecars, complete-write tracking, NAME.filepart held until its rename) is the import-upload
  * policy in sftp_upload.c; this file asks it and sends its answers.
  */
+#include "common/utctime.h"
 #include "gateway/sftp_server.h"
 
 #include <errno.h>
@@ -160,14 +161,13 @@ sftp_longname(const struct sftp_dirent *e, char *out, size_t cap)
 {
 	static const char bits[] = "rwxrwxrwx";
 	char mode[11], date[32];
-	time_t t = (time_t)(e->a.mtime > INT32_MAX ? INT32_MAX : e->a.mtime);
-	struct tm tm;
 
 	mode[0] = S_ISDIR(e->a.perm) ? 'd' : '-';
 	for (int i = 0; i < 9; i++)
 		mode[1 + i] = (e->a.perm & (0400 >> i)) ? bits[i] : '-';
 	mode[10] = '\0';
-	if (!gmtime_r(&t, &tm) || strftime(date, sizeof(date), "%Y-%m-%d %H:%M", &tm) == 0)
+	if (utc_format(e->a.mtime > INT32_MAX ? INT32_MAX : e->a.mtime, UTC_MINUTE, date,
+		       sizeof(date)) != 0)
 		snprintf(date, sizeof(date), "-");
 	snprintf(out, cap, "%s 1 wsgate wsgate %12llu %s %s", mode, (unsigned long long)e->a.size,
 		 date, e->name);

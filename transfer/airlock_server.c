@@ -3,6 +3,7 @@
  * the privileged monitor, so everything read here is hostile: the frame is bounded, read
  * against a deadline, and every field is checked before use.
  */
+#include "common/utctime.h"
 #include "transfer/airlock_server.h"
 
 #include <errno.h>
@@ -117,10 +118,7 @@ sb_add(struct status_buf *sb, const char *fmt, ...)
 static void
 fmt_time(uint64_t t, char *out, size_t outlen)
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (!t || !gmtime_r(&tt, &tm) || strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+	if (t == 0 || utc_format(t, UTC_ISO8601, out, outlen) != 0)
 		snprintf(out, outlen, "-");
 }
 
