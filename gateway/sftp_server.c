@@ -101,10 +101,7 @@ sftp_reply_end(struct sftp_srv *s, size_t at)
 		return;
 	n = s->out.len - at - 4;
 	p = s->out.data + at;
-	p[0] = n >> 24;
-	p[1] = n >> 16;
-	p[2] = n >> 8;
-	p[3] = n;
+	codec_be32_put(p, (uint32_t)n);
 }
 
 static int __attribute__((format(printf, 4, 5)))
@@ -1001,12 +998,6 @@ sftp_packet(struct sftp_srv *s, const uint8_t *p, size_t n)
 	return sftp_status(s, id, SSH_FX_OP_UNSUPPORTED, "request type %u not supported", type);
 }
 
-static uint32_t
-sftp_peek_len(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 /* Every request has at least a type and an id (INIT: a type and a version). */
 static int
 sftp_len_ok(uint32_t plen)
@@ -1029,13 +1020,13 @@ sftp_buffer(struct sftp_srv *s, const uint8_t *p, size_t n)
 	size_t need, take;
 	uint32_t plen;
 
-	need = s->inlen < 4 ? 4 : 4 + (size_t)sftp_peek_len(s->in);
+	need = s->inlen < 4 ? 4 : 4 + (size_t)codec_be32_get(s->in);
 	take = need - s->inlen < n ? need - s->inlen : n;
 	memcpy(s->in + s->inlen, p, take);
 	s->inlen += take;
 	if (s->inlen < 4)
 		return (ssize_t)take;
-	plen = sftp_peek_len(s->in);
+	plen = codec_be32_get(s->in);
 	if (!sftp_len_ok(plen))
 		return -1;
 	if (s->inlen < 4 + (size_t)plen)
@@ -1061,7 +1052,7 @@ sftp_srv_input(struct sftp_srv *s, const void *data, size_t len)
 				break;
 			/* Fast path: a whole packet in the caller's buffer, no copy. */
 			if (len - off >= 4) {
-				plen = sftp_peek_len(p + off);
+				plen = codec_be32_get(p + off);
 				if (!sftp_len_ok(plen))
 					return -1;
 				if (len - off - 4 >= plen) {

@@ -1186,7 +1186,7 @@ airlock_scan_ex(struct store *st, struct airlock_scan_stats *stats, char *err, s
 			stats->redelivered++;
 		} else {
 			stats->failed++;
-			log_warn("airlock: %s", why);
+			log_warn_f("request %llu: %s", (unsigned long long)rf.approved[i], why);
 		}
 	}
 	ret = 0;

@@ -100,10 +100,7 @@ transact(struct wbuf *req)
 	if (req->len > AIRLOCK_MAX_FRAME)
 		die("request too large");
 	fd = connect_gateway();
-	hdr[0] = (uint8_t)(req->len >> 24);
-	hdr[1] = (uint8_t)(req->len >> 16);
-	hdr[2] = (uint8_t)(req->len >> 8);
-	hdr[3] = (uint8_t)req->len;
+	codec_be32_put(hdr, (uint32_t)req->len);
 	/* A server that refuses us closes at once: that is "no reply", not a SIGPIPE death. */
 	if (write_all(fd, hdr, 4) < 0 || write_all(fd, req->data, req->len) < 0) {
 		if (errno == EPIPE || errno == ECONNRESET)
@@ -112,7 +109,7 @@ transact(struct wbuf *req)
 	}
 	if (read_all(fd, hdr, 4) != 4)
 		die("no reply from the gateway");
-	len = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 | (uint32_t)hdr[2] << 8 | hdr[3];
+	len = codec_be32_get(hdr);
 	if (len > AIRLOCK_MAX_FRAME || !(body = malloc(len)) || !(text = malloc(len + 1)))
 		die("bad reply from the gateway");
 	if (read_all(fd, body, len) != (ssize_t)len)

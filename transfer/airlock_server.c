@@ -81,10 +81,7 @@ reply(int fd, uint32_t status, const char *text)
 		wbuf_free(&b);
 		return -1;
 	}
-	hdr[0] = (uint8_t)(b.len >> 24);
-	hdr[1] = (uint8_t)(b.len >> 16);
-	hdr[2] = (uint8_t)(b.len >> 8);
-	hdr[3] = (uint8_t)b.len;
+	codec_be32_put(hdr, (uint32_t)b.len);
 	if (write_all(fd, hdr, 4) < 0 || write_all(fd, b.data, b.len) < 0)
 		ret = -1;
 	wbuf_free(&b);
@@ -242,7 +239,7 @@ airlock_server_handle(struct store *st, const struct config *cfg, const struct a
 	(void)setsockopt(client_fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (read_deadline(client_fd, hdr, 4, deadline) < 0)
 		return -1;
-	len = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 | (uint32_t)hdr[2] << 8 | hdr[3];
+	len = codec_be32_get(hdr);
 	if (len < 2 || len > AIRLOCK_MAX_FRAME) {
 		reply(client_fd, AIRLOCK_ST_BADREQ, "request too large or empty");
 		return -1;

@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "common/codec.h"
 #include "gateway/sftp_proto.h"
 #include "gateway/sftp_server.h"
 
@@ -119,8 +120,7 @@ fz_check_output(const uint8_t *p, size_t n)
 		n--;
 		if (fz.hdrlen < 4)
 			continue;
-		fz.left = (size_t)fz.hdr[0] << 24 | (size_t)fz.hdr[1] << 16 |
-			  (size_t)fz.hdr[2] << 8 | fz.hdr[3];
+		fz.left = codec_be32_get(fz.hdr);
 		fz.hdrlen = 0;
 		if (fz.left < 5 || fz.left > SFTP_MAX_READ + 64)
 			abort();

@@ -261,7 +261,7 @@ recv_reply(struct t *t, struct reply *rp)
 	memset(rp, 0, sizeof(*rp));
 	assert_non_null(p);
 	assert_true(len >= 4);
-	plen = (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
+	plen = codec_be32_get(p);
 	assert_true(len >= 4 + plen);
 	rbuf_init(&r, p + 4, plen);
 	rp->type = rbuf_u8(&r);
