@@ -27,9 +27,15 @@ struct subdir {
 
 /* empty/ is the chroot of the unprivileged network worker: root-owned, not writable by it, and
  * empty so that nothing can be reached from inside. The others hold state for root only. */
+/* clang-format off */
 static const struct subdir subdirs[] = {
-    {"projects", 0700}, {"blobs", 0700}, {"staging", 0700}, {"run", 0700}, {"empty", 0755},
+	{"projects", 0700},
+	{"blobs", 0700},
+	{"staging", 0700},
+	{"run", 0700},
+	{"empty", 0755},
 };
+/* clang-format on */
 
 /* A directory we rely on must be ours and writable by nobody else. Other modules may relax
  * a mode later (e.g. let sandbox uids traverse projects/), so only the unsafe bits are refused:

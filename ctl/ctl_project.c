@@ -243,12 +243,14 @@ project_show(struct ctl *c, int argc, char **argv)
 int
 ctl_project(struct ctl *c, int argc, char **argv)
 {
+	/* clang-format off */
 	static const struct ctl_sub subs[] = {
-	    {"add", project_add},
-	    {"list", project_list},
-	    {"show", project_show},
-	    {NULL, NULL},
+		{"add", project_add},
+		{"list", project_list},
+		{"show", project_show},
+		{NULL, NULL},
 	};
+	/* clang-format on */
 
 	return ctl_dispatch(c, argc, argv, subs, "usage: project add|list|show ...");
 }

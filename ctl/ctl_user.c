@@ -857,12 +857,20 @@ user_lock_off(struct ctl *c, int argc, char **argv)
 int
 ctl_user(struct ctl *c, int argc, char **argv)
 {
+	/* clang-format off */
 	static const struct ctl_sub subs[] = {
-	    {"add", user_add},	 {"passwd", user_passwd}, {"key", user_key},
-	    {"totp", user_totp}, {"lock", user_lock_on},  {"unlock", user_lock_off},
-	    {"del", user_del},	 {"list", user_list},	  {"show", user_show},
-	    {NULL, NULL},
+		{"add", user_add},
+		{"passwd", user_passwd},
+		{"key", user_key},
+		{"totp", user_totp},
+		{"lock", user_lock_on},
+		{"unlock", user_lock_off},
+		{"del", user_del},
+		{"list", user_list},
+		{"show", user_show},
+		{NULL, NULL},
 	};
+	/* clang-format on */
 
 	return ctl_dispatch(c, argc, argv, subs,
 			    "usage: user add|passwd|key|totp|lock|unlock|del|list|show ...");

@@ -32,10 +32,17 @@ struct command {
 	int as_allowed;
 };
 
+/* clang-format off */
 static const struct command commands[] = {
-    {"init", ctl_init, 0, 0},	      {"user", ctl_user, 1, 0},	  {"project", ctl_project, 1, 0},
-    {"transfer", ctl_transfer, 1, 1}, {"check", ctl_check, 1, 0}, {"audit", ctl_audit, 1, 1},
+	/* name, handler, needs the store, allowed for an admin over SSH (--as) */
+	{"init", ctl_init, 0, 0},
+	{"user", ctl_user, 1, 0},
+	{"project", ctl_project, 1, 0},
+	{"transfer", ctl_transfer, 1, 1},
+	{"check", ctl_check, 1, 0},
+	{"audit", ctl_audit, 1, 1},
 };
+/* clang-format on */
 
 /* Declared with the format attribute so that clang's -Wformat-nonliteral (from -Wformat=2)
  * checks the callers' formats instead of refusing the vsnprintf below. */

@@ -943,21 +943,32 @@ sftp_do_extended(struct sftp_srv *s, uint32_t id, struct rbuf *r)
 	return sftp_status(s, id, SSH_FX_OP_UNSUPPORTED, "extension not supported");
 }
 
+/* clang-format off */
 static const struct sftp_op {
 	uint8_t type;
 	int (*fn)(struct sftp_srv *, uint32_t, struct rbuf *);
 } sftp_ops[] = {
-    {SSH_FXP_OPEN, sftp_do_open},	  {SSH_FXP_CLOSE, sftp_do_close},
-    {SSH_FXP_READ, sftp_do_read},	  {SSH_FXP_WRITE, sftp_do_write},
-    {SSH_FXP_LSTAT, sftp_do_stat},	  {SSH_FXP_FSTAT, sftp_do_fstat},
-    {SSH_FXP_SETSTAT, sftp_do_setstat},	  {SSH_FXP_FSETSTAT, sftp_do_fsetstat},
-    {SSH_FXP_OPENDIR, sftp_do_opendir},	  {SSH_FXP_READDIR, sftp_do_readdir},
-    {SSH_FXP_REMOVE, sftp_do_remove},	  {SSH_FXP_MKDIR, sftp_do_mkdir},
-    {SSH_FXP_RMDIR, sftp_do_rmdir},	  {SSH_FXP_REALPATH, sftp_do_realpath},
-    {SSH_FXP_STAT, sftp_do_stat},	  {SSH_FXP_RENAME, sftp_do_rename},
-    {SSH_FXP_READLINK, sftp_do_readlink}, {SSH_FXP_SYMLINK, sftp_do_symlink},
-    {SSH_FXP_EXTENDED, sftp_do_extended},
+	{SSH_FXP_OPEN, sftp_do_open},
+	{SSH_FXP_CLOSE, sftp_do_close},
+	{SSH_FXP_READ, sftp_do_read},
+	{SSH_FXP_WRITE, sftp_do_write},
+	{SSH_FXP_LSTAT, sftp_do_stat},
+	{SSH_FXP_FSTAT, sftp_do_fstat},
+	{SSH_FXP_SETSTAT, sftp_do_setstat},
+	{SSH_FXP_FSETSTAT, sftp_do_fsetstat},
+	{SSH_FXP_OPENDIR, sftp_do_opendir},
+	{SSH_FXP_READDIR, sftp_do_readdir},
+	{SSH_FXP_REMOVE, sftp_do_remove},
+	{SSH_FXP_MKDIR, sftp_do_mkdir},
+	{SSH_FXP_RMDIR, sftp_do_rmdir},
+	{SSH_FXP_REALPATH, sftp_do_realpath},
+	{SSH_FXP_STAT, sftp_do_stat},
+	{SSH_FXP_RENAME, sftp_do_rename},
+	{SSH_FXP_READLINK, sftp_do_readlink},
+	{SSH_FXP_SYMLINK, sftp_do_symlink},
+	{SSH_FXP_EXTENDED, sftp_do_extended},
 };
+/* clang-format on */
 
 /* ---- packets ---- */
 

@@ -141,28 +141,31 @@ worker_message(ssh_session ss, ssh_message msg, void *ud)
 	return 0;
 }
 
+/* The algorithms of SPEC "Login" (docs/gateway.md lists them). */
+#define WORKER_KEX "curve25519-sha256,curve25519-sha256@libssh.org"
+#define WORKER_CIPHERS "chacha20-poly1305@openssh.com,aes256-gcm@openssh.com,aes128-gcm@openssh.com"
+#define WORKER_MACS "hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com"
+#define WORKER_USER_KEYS "ssh-ed25519,ecdsa-sha2-nistp256,rsa-sha2-512,rsa-sha2-256"
+
 static void
 worker_setup_bind(struct worker *w, ssh_bind b, ssh_key key)
 {
 	int no = 0;
+	/* clang-format off */
 	const struct {
 		enum ssh_bind_options_e opt;
 		const char *val;
 	} pins[] = {
-	    /* Pinned to modern algorithms; the system-wide libssh config is not read. */
-	    {SSH_BIND_OPTIONS_KEY_EXCHANGE, "curve25519-sha256,curve25519-sha256@libssh.org"},
-	    {SSH_BIND_OPTIONS_CIPHERS_C_S,
-	     "chacha20-poly1305@openssh.com,aes256-gcm@openssh.com,aes128-gcm@openssh.com"},
-	    {SSH_BIND_OPTIONS_CIPHERS_S_C,
-	     "chacha20-poly1305@openssh.com,aes256-gcm@openssh.com,aes128-gcm@openssh.com"},
-	    {SSH_BIND_OPTIONS_HMAC_C_S,
-	     "hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com"},
-	    {SSH_BIND_OPTIONS_HMAC_S_C,
-	     "hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com"},
-	    {SSH_BIND_OPTIONS_HOSTKEY_ALGORITHMS, "ssh-ed25519"},
-	    {SSH_BIND_OPTIONS_PUBKEY_ACCEPTED_KEY_TYPES,
-	     "ssh-ed25519,ecdsa-sha2-nistp256,rsa-sha2-512,rsa-sha2-256"},
+		/* Pinned to modern algorithms; the system-wide libssh config is not read. */
+		{SSH_BIND_OPTIONS_KEY_EXCHANGE, WORKER_KEX},
+		{SSH_BIND_OPTIONS_CIPHERS_C_S, WORKER_CIPHERS},
+		{SSH_BIND_OPTIONS_CIPHERS_S_C, WORKER_CIPHERS},
+		{SSH_BIND_OPTIONS_HMAC_C_S, WORKER_MACS},
+		{SSH_BIND_OPTIONS_HMAC_S_C, WORKER_MACS},
+		{SSH_BIND_OPTIONS_HOSTKEY_ALGORITHMS, "ssh-ed25519"},
+		{SSH_BIND_OPTIONS_PUBKEY_ACCEPTED_KEY_TYPES, WORKER_USER_KEYS},
 	};
+	/* clang-format on */
 
 	if (ssh_bind_options_set(b, SSH_BIND_OPTIONS_PROCESS_CONFIG, &no) != SSH_OK)
 		fatal_f("cannot disable libssh config processing");

@@ -69,31 +69,33 @@ struct config_key {
 
 /* The whole configuration language. Ranges keep values away from overflow in the code that
  * adds them to timestamps or hands them to setrlimit/cgroups. */
+/* clang-format off */
 static const struct config_key config_keys[] = {
-    {SECT_GATEWAY, "listen", V_LISTEN, 0, 0, 0},
-    {SECT_GATEWAY, "state_dir", V_PATH, CFG(state_dir), 0, 0},
-    {SECT_GATEWAY, "host_key", V_PATH, CFG(host_key), 0, 0},
-    {SECT_GATEWAY, "idle_timeout", V_DURATION, CFG(idle_timeout), 1, 30 * DAY},
-    {SECT_GATEWAY, "max_sessions", V_U32, CFG(max_sessions), 1, 100000},
-    {SECT_GATEWAY, "lockout_failures", V_U32, CFG(lockout_failures), 1, 1000},
-    {SECT_GATEWAY, "lockout_window", V_DURATION, CFG(lockout_window), 1, 30 * DAY},
-    {SECT_GATEWAY, "lockout_time", V_DURATION, CFG(lockout_time), 1, 365 * DAY},
-    {SECT_GATEWAY, "login_grace_time", V_DURATION, CFG(login_grace_time), 1, HOUR},
-    {SECT_GATEWAY, "max_auth_tries", V_U32, CFG(max_auth_tries), 1, 100},
-    {SECT_ZONE, "networks", V_NETWORKS, 0, 0, 0},
-    {SECT_ZONE, "area", V_AREA, offsetof(struct zone, area), 0, 0},
-    {SECT_SANDBOX, "memory_max", V_SIZE, CFG(memory_max), MIB, 64 * TIB},
-    {SECT_SANDBOX, "pids_max", V_U32, CFG(pids_max), 1, 1000000},
-    {SECT_SANDBOX, "file_size_max", V_SIZE, CFG(file_size_max), KIB, 64 * TIB},
-    {SECT_SANDBOX, "cpu_time_max", V_DURATION, CFG(cpu_time_max), 1, 365 * DAY},
-    {SECT_SANDBOX, "tmp_size", V_SIZE, CFG(tmp_size), MIB, 64 * TIB},
-    {SECT_AIRLOCK, "export_types", V_TYPES, 0, 0, 0},
-    {SECT_AIRLOCK, "export_max_size", V_SIZE, CFG(export_max_size), 1, 64 * TIB},
-    {SECT_AIRLOCK, "min_cell_count", V_U32, CFG(min_cell_count), 1, 1000000},
-    {SECT_AIRLOCK, "facilities", V_FACILITIES, 0, 0, 0},
-    {SECT_AIRLOCK, "export_block_on_fail", V_BOOL, CFG(export_block_on_fail), 0, 1},
-    {SECT_AIRLOCK, "import_require_checksum", V_BOOL, CFG(import_require_checksum), 0, 1},
+	{SECT_GATEWAY, "listen", V_LISTEN, 0, 0, 0},
+	{SECT_GATEWAY, "state_dir", V_PATH, CFG(state_dir), 0, 0},
+	{SECT_GATEWAY, "host_key", V_PATH, CFG(host_key), 0, 0},
+	{SECT_GATEWAY, "idle_timeout", V_DURATION, CFG(idle_timeout), 1, 30 * DAY},
+	{SECT_GATEWAY, "max_sessions", V_U32, CFG(max_sessions), 1, 100000},
+	{SECT_GATEWAY, "lockout_failures", V_U32, CFG(lockout_failures), 1, 1000},
+	{SECT_GATEWAY, "lockout_window", V_DURATION, CFG(lockout_window), 1, 30 * DAY},
+	{SECT_GATEWAY, "lockout_time", V_DURATION, CFG(lockout_time), 1, 365 * DAY},
+	{SECT_GATEWAY, "login_grace_time", V_DURATION, CFG(login_grace_time), 1, HOUR},
+	{SECT_GATEWAY, "max_auth_tries", V_U32, CFG(max_auth_tries), 1, 100},
+	{SECT_ZONE, "networks", V_NETWORKS, 0, 0, 0},
+	{SECT_ZONE, "area", V_AREA, offsetof(struct zone, area), 0, 0},
+	{SECT_SANDBOX, "memory_max", V_SIZE, CFG(memory_max), MIB, 64 * TIB},
+	{SECT_SANDBOX, "pids_max", V_U32, CFG(pids_max), 1, 1000000},
+	{SECT_SANDBOX, "file_size_max", V_SIZE, CFG(file_size_max), KIB, 64 * TIB},
+	{SECT_SANDBOX, "cpu_time_max", V_DURATION, CFG(cpu_time_max), 1, 365 * DAY},
+	{SECT_SANDBOX, "tmp_size", V_SIZE, CFG(tmp_size), MIB, 64 * TIB},
+	{SECT_AIRLOCK, "export_types", V_TYPES, 0, 0, 0},
+	{SECT_AIRLOCK, "export_max_size", V_SIZE, CFG(export_max_size), 1, 64 * TIB},
+	{SECT_AIRLOCK, "min_cell_count", V_U32, CFG(min_cell_count), 1, 1000000},
+	{SECT_AIRLOCK, "facilities", V_FACILITIES, 0, 0, 0},
+	{SECT_AIRLOCK, "export_block_on_fail", V_BOOL, CFG(export_block_on_fail), 0, 1},
+	{SECT_AIRLOCK, "import_require_checksum", V_BOOL, CFG(import_require_checksum), 0, 1},
 };
+/* clang-format on */
 #define NKEYS (nitems(config_keys))
 _Static_assert(NKEYS <= 64, "keys_seen is a 64-bit mask over config_keys");
 
@@ -719,13 +721,20 @@ val_facilities(struct parse *p, const struct config_key *k, void *field, const c
 	return 0;
 }
 
+/* clang-format off */
 static const value_fn value_fns[] = {
-    [V_DURATION] = val_duration, [V_SIZE] = val_size,
-    [V_U32] = val_u32,		 [V_BOOL] = val_bool,
-    [V_PATH] = val_path,	 [V_AREA] = val_area,
-    [V_LISTEN] = val_listen,	 [V_NETWORKS] = val_networks,
-    [V_TYPES] = val_types,	 [V_FACILITIES] = val_facilities,
+	[V_DURATION] = val_duration,
+	[V_SIZE] = val_size,
+	[V_U32] = val_u32,
+	[V_BOOL] = val_bool,
+	[V_PATH] = val_path,
+	[V_AREA] = val_area,
+	[V_LISTEN] = val_listen,
+	[V_NETWORKS] = val_networks,
+	[V_TYPES] = val_types,
+	[V_FACILITIES] = val_facilities,
 };
+/* clang-format on */
 
 static int
 key_is_list(const struct config_key *k)

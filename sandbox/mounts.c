@@ -36,16 +36,27 @@
 
 /* Host directories shown read-only when they are real directories; symlinks (merged /usr) are
  * recreated as the same symlinks. */
-static const char *const mounts_top[] = {"usr",	  "bin",   "sbin",   "lib",
-					 "lib32", "lib64", "libx32", NULL};
+/* clang-format off */
+static const char *const mounts_top[] = {
+	"usr", "bin", "sbin",
+	"lib", "lib32", "lib64", "libx32",
+	NULL,
+};
+/* clang-format on */
 
 /* Host /etc entries the tools need: the loader cache, alternatives (awk is one), R's and
  * Python's configuration, time zone, locale aliases, fonts for plots. Nothing with secrets, no
  * network configuration, nothing only an administrator's tool reads. */
+/* clang-format off */
 static const char *const mounts_etc[] = {
-    "ld.so.cache", "alternatives", "localtime", "timezone",	"bash.bashrc",
-    "inputrc",	   "locale.alias", "R",		"python3",	"python3.11",
-    "os-release",  "fonts",	   "vim",	"matplotlibrc", NULL};
+	"ld.so.cache", "alternatives",		/* the loader; awk and friends */
+	"localtime", "timezone", "locale.alias",	/* time and locale */
+	"bash.bashrc", "inputrc", "vim",		/* the interactive shell */
+	"R", "python3", "python3.11", "matplotlibrc", "fonts",	/* analysis tools and plots */
+	"os-release",
+	NULL,
+};
+/* clang-format on */
 
 /* bash -l runs /etc/profile; Debian's resets PATH, which would lose the airlock directory. */
 static const char mounts_profile[] =

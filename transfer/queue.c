@@ -31,15 +31,26 @@ queue_transition(int from, int to)
 	return NULL;
 }
 
-static const char *kind_names[] = {
-    [KIND_EXPORT] = "export", [KIND_IMPORT] = "import", [KIND_MOVE] = "move"};
-static const char *state_names[] = {[ST_PENDING] = "pending",
-				    [ST_APPROVED] = "approved",
-				    [ST_REJECTED] = "rejected",
-				    [ST_WITHDRAWN] = "withdrawn",
-				    [ST_RELEASED] = "released"};
-static const char *check_names[] = {
-    [CHECK_NONE] = "none", [CHECK_PASS] = "pass", [CHECK_WARN] = "warn", [CHECK_FAIL] = "fail"};
+/* clang-format off */
+static const char *const kind_names[] = {
+	[KIND_EXPORT] = "export",
+	[KIND_IMPORT] = "import",
+	[KIND_MOVE] = "move",
+};
+static const char *const state_names[] = {
+	[ST_PENDING] = "pending",
+	[ST_APPROVED] = "approved",
+	[ST_REJECTED] = "rejected",
+	[ST_WITHDRAWN] = "withdrawn",
+	[ST_RELEASED] = "released",
+};
+static const char *const check_names[] = {
+	[CHECK_NONE] = "none",
+	[CHECK_PASS] = "pass",
+	[CHECK_WARN] = "warn",
+	[CHECK_FAIL] = "fail",
+};
+/* clang-format on */
 
 const char *
 queue_kind_name(int kind)
