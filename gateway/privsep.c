@@ -91,5 +91,8 @@ privsep_prepare(const char *state_dir, char *why, size_t whylen)
 	if (privsep_dir(p, 0755, why, whylen) != 0)
 		return -1;
 	snprintf(p, sizeof(p), "%s/run", state_dir);
-	return privsep_dir(p, 0711, why, whylen);
+	if (privsep_dir(p, 0711, why, whylen) != 0)
+		return -1;
+	/* Compiled here, once, so that every worker loads ready BPF after its drop. */
+	return sandbox_filter_prepare(SANDBOX_FILTER_WORKER, why, whylen);
 }

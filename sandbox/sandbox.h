@@ -56,7 +56,12 @@ enum sandbox_filter {
 	SANDBOX_FILTER_USER,   /* the analyst's shell and commands: allow all but a deny table */
 	SANDBOX_FILTER_WORKER, /* the gateway's network worker: EPERM all but an allow table */
 };
-/* Loads a filter into the calling process, for good; compiles it first if sandbox_init() did not
+/* Compiles a filter once, before the daemon forks, so that a table libseccomp refuses stops the
+ * start rather than every connection and the forked processes load ready BPF. sandbox_init()
+ * prepares SANDBOX_FILTER_USER; the gateway prepares SANDBOX_FILTER_WORKER itself (a program
+ * that only starts sandboxes never pays for the worker's table). Returns 0, or -1 with why. */
+int sandbox_filter_prepare(enum sandbox_filter which, char *why, size_t whylen);
+/* Loads a filter into the calling process, for good; compiles it first if it was not prepared
  * (in a test, say). Call it last in a privilege drop, after no_new_privs. Returns 0, or -1 with
  * a reason in why. */
 int sandbox_filter_load(enum sandbox_filter which, char *why, size_t whylen);

@@ -422,15 +422,11 @@ filter_install(enum sandbox_filter which, char *why, size_t whylen)
 	return 0;
 }
 
-/* Both filters, once, in the daemon before it forks: a table libseccomp refuses stops the start
- * rather than every connection, and the worker loads ready BPF without running libseccomp. */
+/* The sandbox's filter, from sandbox_init(). */
 int
 sandbox_filter_compile(char *why, size_t whylen)
 {
-	if (filter_compile(SANDBOX_FILTER_USER, why, whylen) < 0 ||
-	    filter_compile(SANDBOX_FILTER_WORKER, why, whylen) < 0)
-		return -1;
-	return 0;
+	return sandbox_filter_prepare(SANDBOX_FILTER_USER, why, whylen);
 }
 
 /* The sandbox's child loads the precompiled user filter; it must not call malloc (sandbox.c). */
@@ -441,13 +437,21 @@ sandbox_filter_install(char *why, size_t whylen)
 }
 
 int
-sandbox_filter_load(enum sandbox_filter which, char *why, size_t whylen)
+sandbox_filter_prepare(enum sandbox_filter which, char *why, size_t whylen)
 {
 	if ((size_t)which >= nitems(filters)) {
 		snprintf(why, whylen, "no seccomp filter of kind %d", (int)which);
 		return -1;
 	}
 	if (compiled[which].bpf == NULL && filter_compile(which, why, whylen) < 0)
+		return -1;
+	return 0;
+}
+
+int
+sandbox_filter_load(enum sandbox_filter which, char *why, size_t whylen)
+{
+	if (sandbox_filter_prepare(which, why, whylen) < 0)
 		return -1;
 	return filter_install(which, why, whylen);
 }
