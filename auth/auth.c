@@ -180,7 +180,7 @@ precheck(struct store *st, MDB_txn *txn, const struct config *cfg, struct attemp
 		return -1;
 	}
 	if (a->expires && now > a->expires) {
-		if (utc_format(a->expires, UTC_DAY, day, sizeof(day)) != 0)
+		if (utc_format(a->expires, UTC_DAY, day, sizeof(day)) < 0)
 			snprintf(day, sizeof(day), "%llu", (unsigned long long)a->expires);
 		snprintf(out->reason, sizeof(out->reason), "account expired on %s", day);
 		return -1;

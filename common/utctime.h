@@ -17,9 +17,9 @@ enum utc_style {
 
 #define UTC_MAX_LEN 21 /* the longest style with its NUL */
 
-/* Writes t (seconds since the epoch) in style into out. Returns 0, or -1 if out is too small or
- * the year is outside 0..9999 (out is then ""). Formatted by hand, without strftime: `transfer
- * list` writes 100,000 of these. */
+/* Writes t (seconds since the epoch) in style into out. Returns the length written, or -1 if out
+ * is too small or the year is outside 0..9999 (out is then ""). Formatted by hand, without
+ * strftime: `transfer list` writes 100,000 of these. */
 int utc_format(uint64_t t, enum utc_style style, char *out, size_t outlen);
 /* Parses a day "YYYY-MM-DD" strictly (no 2026-02-31) to its UTC midnight. Returns 0 or -1. */
 int utc_parse_day(const char *s, uint64_t *out);

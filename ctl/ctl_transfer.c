@@ -202,9 +202,11 @@ put_u64(char *p, uint64_t v, size_t width, int right)
 static char *
 put_time(char *p, uint64_t t)
 {
-	if (utc_format(t, UTC_ISO8601, p, UTC_MAX_LEN) != 0)
+	int n = utc_format(t, UTC_ISO8601, p, UTC_MAX_LEN);
+
+	if (n < 0)
 		return put_pad(p, "-", 20);
-	p += strlen(p);
+	p += n;
 	*p++ = ' ';
 	return p;
 }

@@ -162,7 +162,7 @@ ctl_parse_since(const char *s, uint64_t now, uint64_t *out)
 void
 ctl_format_time(uint64_t t, char *out, size_t outlen)
 {
-	if (utc_format(t, UTC_ISO8601, out, outlen) != 0)
+	if (utc_format(t, UTC_ISO8601, out, outlen) < 0)
 		snprintf(out, outlen, "%llu", (unsigned long long)t);
 }
 

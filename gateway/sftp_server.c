@@ -164,7 +164,7 @@ sftp_longname(const struct sftp_dirent *e, char *out, size_t cap)
 		mode[1 + i] = (e->a.perm & (0400 >> i)) ? bits[i] : '-';
 	mode[10] = '\0';
 	if (utc_format(e->a.mtime > INT32_MAX ? INT32_MAX : e->a.mtime, UTC_MINUTE, date,
-		       sizeof(date)) != 0)
+		       sizeof(date)) < 0)
 		snprintf(date, sizeof(date), "-");
 	snprintf(out, cap, "%s 1 wsgate wsgate %12llu %s %s", mode, (unsigned long long)e->a.size,
 		 date, e->name);

@@ -115,7 +115,7 @@ sb_add(struct status_buf *sb, const char *fmt, ...)
 static void
 fmt_time(uint64_t t, char *out, size_t outlen)
 {
-	if (t == 0 || utc_format(t, UTC_ISO8601, out, outlen) != 0)
+	if (t == 0 || utc_format(t, UTC_ISO8601, out, outlen) < 0)
 		snprintf(out, outlen, "-");
 }
 
