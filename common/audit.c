@@ -9,6 +9,7 @@
 #include <openssl/hmac.h>
 
 #include "common/codec.h"
+#include "common/why.h"
 
 static const char head_key[] = "audit_head";
 
@@ -208,13 +209,11 @@ verify_walk(struct store *st, MDB_txn *txn, uint64_t *count, char *why, size_t w
 			snprintf(why, whylen, "audit log: %s", store_strerror(rc));
 		return rc < 0 ? rc : -1;
 	}
-	if (head_seq != w.expect - 1 || CRYPTO_memcmp(head_mac, w.prev, AUDIT_MAC_LEN) != 0) {
-		snprintf(why, whylen,
-			 "audit log ends at record %llu but its head says %llu "
-			 "(records deleted or head changed)",
-			 (unsigned long long)(w.expect - 1), (unsigned long long)head_seq);
-		return -1;
-	}
+	if (head_seq != w.expect - 1 || CRYPTO_memcmp(head_mac, w.prev, AUDIT_MAC_LEN) != 0)
+		return why_set(why, whylen,
+			       "audit log ends at record %llu but its head says %llu "
+			       "(records deleted or head changed)",
+			       (unsigned long long)(w.expect - 1), (unsigned long long)head_seq);
 	return 0;
 }
 

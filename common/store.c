@@ -9,6 +9,7 @@
 
 #include "common/codec.h"
 #include "common/fsutil.h"
+#include "common/why.h"
 
 struct store {
 	MDB_env *env;
@@ -68,10 +69,9 @@ check_schema(struct store *st, MDB_txn *txn, int create, char *why, size_t whyle
 				 store_strerror(rc));
 		return rc;
 	}
-	if (rc == STORE_NOTFOUND) {
-		snprintf(why, whylen, "state store has no schema version (run wsgatectl init)");
-		return -1;
-	}
+	if (rc == STORE_NOTFOUND)
+		return why_set(why, whylen,
+			       "state store has no schema version (run wsgatectl init)");
 	if (rc < 0) {
 		snprintf(why, whylen, "lmdb: cannot read the schema version: %s",
 			 store_strerror(rc));
@@ -79,11 +79,10 @@ check_schema(struct store *st, MDB_txn *txn, int create, char *why, size_t whyle
 	}
 	rbuf_init(&r, v.mv_data, v.mv_size);
 	ver = rbuf_u32(&r);
-	if (!rbuf_done(&r) || ver > STORE_SCHEMA_VERSION || ver == 0) {
-		snprintf(why, whylen, "state store schema version %u is not supported (want %u)",
-			 ver, STORE_SCHEMA_VERSION);
-		return -1;
-	}
+	if (!rbuf_done(&r) || ver > STORE_SCHEMA_VERSION || ver == 0)
+		return why_set(why, whylen,
+			       "state store schema version %u is not supported (want %u)", ver,
+			       STORE_SCHEMA_VERSION);
 	return 0;
 }
 
@@ -93,10 +92,8 @@ open_dbs(struct store *st, int create, char *why, size_t whylen)
 	MDB_txn *txn;
 	int rc;
 
-	if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0) {
-		snprintf(why, whylen, "lmdb: %s", store_strerror(store_rc(rc)));
-		return -1;
-	}
+	if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0)
+		return why_set(why, whylen, "lmdb: %s", store_strerror(store_rc(rc)));
 	for (int i = 0; i < DB_COUNT; i++) {
 		rc = mdb_dbi_open(txn, db_names[i], MDB_CREATE, &st->dbi[i]);
 		if (rc != 0) {
@@ -110,10 +107,8 @@ open_dbs(struct store *st, int create, char *why, size_t whylen)
 		mdb_txn_abort(txn);
 		return -1;
 	}
-	if ((rc = mdb_txn_commit(txn)) != 0) {
-		snprintf(why, whylen, "lmdb: commit: %s", store_strerror(store_rc(rc)));
-		return -1;
-	}
+	if ((rc = mdb_txn_commit(txn)) != 0)
+		return why_set(why, whylen, "lmdb: commit: %s", store_strerror(store_rc(rc)));
 	return 0;
 }
 
@@ -126,10 +121,8 @@ store_open(const char *state_dir, int create, struct store **out, char *why, siz
 
 	why[0] = '\0';
 	st = calloc(1, sizeof(*st));
-	if (!st) {
-		snprintf(why, whylen, "out of memory");
-		return -1;
-	}
+	if (!st)
+		return why_set(why, whylen, "out of memory");
 	if (snprintf(st->state_dir, sizeof(st->state_dir), "%s", state_dir) >=
 	    (int)sizeof(st->state_dir)) {
 		snprintf(why, whylen, "state_dir too long");

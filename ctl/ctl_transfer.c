@@ -366,14 +366,14 @@ out:
 static int
 cmd_decide(struct ctl *c, struct opts *o, int approve)
 {
-	char err[1024];
+	char why[1024];
 	uint64_t id;
 
 	if (o->nargs != 1 || parse_id(o->args[0], &id) < 0 || !o->note)
 		return ctl_usage("usage: transfer %s ID --note TEXT",
 				 approve ? "approve" : "reject");
-	if (airlock_decide(c->st, c->cfg, c->actor, id, approve, o->note, err, sizeof(err)) < 0)
-		return ctl_fail("%s", err);
+	if (airlock_decide(c->st, c->cfg, c->actor, id, approve, o->note, why, sizeof(why)) < 0)
+		return ctl_fail("%s", why);
 	if (o->json)
 		printf("{\"id\":%" PRIu64 ",\"state\":\"%s\"}\n", id,
 		       approve ? "released" : "rejected");
@@ -400,7 +400,7 @@ print_new(struct opts *o, const char *kind, uint64_t id)
 static int
 cmd_import(struct ctl *c, struct opts *o)
 {
-	char err[1024], nb[CTL_NAMEBUF];
+	char why[1024], nb[CTL_NAMEBUF];
 	const char *name, *file;
 	struct stat sb;
 	uint64_t id;
@@ -430,25 +430,25 @@ cmd_import(struct ctl *c, struct opts *o)
 	if (fd < 0)
 		return ctl_fail("%s: %s", ctl_name(file, nb, sizeof(nb)), strerror(errno));
 	rc = airlock_import(c->st, c->cfg, c->actor, o->args[0], o->args[1], fd, name, o->reason,
-			    &id, err, sizeof(err));
+			    &id, why, sizeof(why));
 	close(fd);
 	if (rc < 0)
-		return ctl_fail("%s", err);
+		return ctl_fail("%s", why);
 	return print_new(o, "import", id);
 }
 
 static int
 cmd_move(struct ctl *c, struct opts *o)
 {
-	char err[1024];
+	char why[1024];
 	uint64_t id;
 
 	if (o->nargs != 4)
 		return ctl_usage("usage: transfer move PROJECT FROM_AREA TO_AREA PATH "
 				 "[--reason TEXT]");
 	if (airlock_move(c->st, c->cfg, c->actor, o->args[0], o->args[1], o->args[2], o->args[3],
-			 o->reason, &id, err, sizeof(err)) < 0)
-		return ctl_fail("%s", err);
+			 o->reason, &id, why, sizeof(why)) < 0)
+		return ctl_fail("%s", why);
 	return print_new(o, "move", id);
 }
 
@@ -494,7 +494,7 @@ ctl_check(struct ctl *c, int argc, char **argv)
 	struct check_report *rep;
 	struct opts o;
 	struct stat sb;
-	char err[512], nb[CTL_NAMEBUF], **buf;
+	char why[512], nb[CTL_NAMEBUF], **buf;
 	const char *file, *name;
 	int fd, rc;
 
@@ -516,8 +516,8 @@ ctl_check(struct ctl *c, int argc, char **argv)
 		rc = ctl_fail("out of memory");
 		goto out;
 	}
-	if (check_fd(c->cfg, fd, name, rep, err, sizeof(err)) < 0) {
-		rc = ctl_fail("%s: %s", ctl_name(file, nb, sizeof(nb)), err);
+	if (check_fd(c->cfg, fd, name, rep, why, sizeof(why)) < 0) {
+		rc = ctl_fail("%s: %s", ctl_name(file, nb, sizeof(nb)), why);
 		goto done;
 	}
 	/* The report quotes table headers: nothing reaches the terminal or JSON raw. */

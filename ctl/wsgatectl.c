@@ -232,7 +232,7 @@ main(int argc, char **argv)
 	struct ctl c = {0};
 	const struct command *cmd;
 	const char *as = NULL;
-	char err[1024], nb[CTL_NAMEBUF];
+	char why[1024], nb[CTL_NAMEBUF];
 	int ch, rc = 1;
 
 	log_init("wsgatectl", 1);
@@ -266,10 +266,10 @@ main(int argc, char **argv)
 				 ctl_name(argv[optind], nb, sizeof(nb)));
 	if (as && !cmd->as_allowed)
 		return ctl_usage("--as is accepted only with transfer and audit");
-	if (config_load(c.config_path, &c.cfg, err, sizeof(err)) < 0)
-		return ctl_fail("%s", err);
-	if (cmd->needs_store && store_open(c.cfg->state_dir, 0, &c.st, err, sizeof(err)) < 0) {
-		rc = ctl_fail("%s", err);
+	if (config_load(c.config_path, &c.cfg, why, sizeof(why)) < 0)
+		return ctl_fail("%s", why);
+	if (cmd->needs_store && store_open(c.cfg->state_dir, 0, &c.st, why, sizeof(why)) < 0) {
+		rc = ctl_fail("%s", why);
 		goto out;
 	}
 	c.actor = "root";

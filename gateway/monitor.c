@@ -33,6 +33,7 @@
 #include "common/nitems.h"
 #include "common/selfpipe.h"
 #include "common/store.h"
+#include "common/why.h"
 #include "gateway/gateway.h"
 #include "gateway/monitor_proto.h"
 #include "policy/account.h"
@@ -356,14 +357,10 @@ mon_airlock_open(struct monitor *m, struct mon_session *s, char *why, size_t why
 	snprintf(s->rundir, sizeof(s->rundir), "%s/run/%ld-%u", m->cfg->state_dir, (long)getpid(),
 		 m->nstarted);
 	if (snprintf(s->sock, sizeof(s->sock), "%s/airlock.sock", s->rundir) >=
-	    (int)sizeof(sun.sun_path)) {
-		snprintf(why, whylen, "airlock socket path too long");
-		return -1;
-	}
-	if (mkdir(s->rundir, 0700) != 0 || chown(s->rundir, m->dec.acct.uid, 0) != 0) {
-		snprintf(why, whylen, "mkdir %s: %s", s->rundir, strerror(errno));
-		return -1;
-	}
+	    (int)sizeof(sun.sun_path))
+		return why_set(why, whylen, "airlock socket path too long");
+	if (mkdir(s->rundir, 0700) != 0 || chown(s->rundir, m->dec.acct.uid, 0) != 0)
+		return why_set(why, whylen, "mkdir %s: %s", s->rundir, strerror(errno));
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0) {
 		snprintf(why, whylen, "socket: %s", strerror(errno));
@@ -481,27 +478,22 @@ mon_start_sandbox(struct monitor *m, struct mon_session *s, struct mon_start *ss
 	struct sandbox_spec spec;
 	struct project proj;
 	MDB_txn *txn = NULL;
-	char work[4200], bin[4200], err[256];
+	char work[4200], bin[4200], area_why[256];
 	char *argv[2] = {ss->command, NULL};
 	int rc;
 
-	if ((rc = store_begin(m->st, 1, &txn)) != 0) {
-		snprintf(why, whylen, "store: %s", store_strerror(rc));
-		return -1;
-	}
+	if ((rc = store_begin(m->st, 1, &txn)) != 0)
+		return why_set(why, whylen, "store: %s", store_strerror(rc));
 	rc = project_get(m->st, txn, m->dec.project, &proj);
 	store_abort(txn);
-	if (rc != 0) {
-		snprintf(why, whylen, "project %s: %s", m->dec.project,
-			 rc == STORE_NOTFOUND ? "not found" : store_strerror(rc));
-		return -1;
-	}
-	if (area_ensure(m->cfg->state_dir, m->dec.project, m->dec.area, proj.gid, err,
-			sizeof(err)) != 0 ||
-	    area_path(m->cfg->state_dir, m->dec.project, m->dec.area, work, sizeof(work)) != 0) {
-		snprintf(why, whylen, "area %s/%s: %s", m->dec.project, m->dec.area, err);
-		return -1;
-	}
+	if (rc != 0)
+		return why_set(why, whylen, "project %s: %s", m->dec.project,
+			       rc == STORE_NOTFOUND ? "not found" : store_strerror(rc));
+	if (area_ensure(m->cfg->state_dir, m->dec.project, m->dec.area, proj.gid, area_why,
+			sizeof(area_why)) != 0 ||
+	    area_path(m->cfg->state_dir, m->dec.project, m->dec.area, work, sizeof(work)) != 0)
+		return why_set(why, whylen, "area %s/%s: %s", m->dec.project, m->dec.area,
+			       area_why);
 	if (mon_airlock_open(m, s, why, whylen) != 0)
 		return -1;
 	snprintf(bin, sizeof(bin), "%s/airlock", m->exe_dir);
@@ -550,10 +542,8 @@ mon_start_admin(struct monitor *m, struct mon_session *s, struct mon_start *ss, 
 	pid_t pid;
 
 	if (ss->argc < 1 ||
-	    (strcmp(ss->argv[0], "transfer") != 0 && strcmp(ss->argv[0], "audit") != 0)) {
-		snprintf(why, whylen, "admin command not allowed");
-		return -1;
-	}
+	    (strcmp(ss->argv[0], "transfer") != 0 && strcmp(ss->argv[0], "audit") != 0))
+		return why_set(why, whylen, "admin command not allowed");
 	snprintf(ctl, sizeof(ctl), "%s/wsgatectl", m->exe_dir);
 	argv[k++] = "wsgatectl";
 	argv[k++] = "-c";
@@ -605,8 +595,7 @@ perr1:
 	close(in[0]);
 	close(in[1]);
 perr0:
-	snprintf(why, whylen, "starting wsgatectl: %s", strerror(errno));
-	return -1;
+	return why_set(why, whylen, "starting wsgatectl: %s", strerror(errno));
 }
 
 static int
@@ -751,7 +740,7 @@ mon_answer_outbox_list(struct monitor *m, struct rbuf *r, struct wbuf *reply, in
 static int
 mon_answer_outbox_open(struct monitor *m, struct rbuf *r, struct wbuf *reply, int *fds, int *nfds)
 {
-	char name[256], err[256];
+	char name[256], why[256];
 	uint64_t id, size = 0;
 	int fd = -1;
 
@@ -759,7 +748,7 @@ mon_answer_outbox_open(struct monitor *m, struct rbuf *r, struct wbuf *reply, in
 	rbuf_str(r, name, sizeof(name));
 	if (!rbuf_done(r) || !mon_sftp_allowed(m))
 		return -1;
-	if (airlock_outbox_open(m->st, m->dec.project, id, name, &fd, &size, err, sizeof(err)) !=
+	if (airlock_outbox_open(m->st, m->dec.project, id, name, &fd, &size, why, sizeof(why)) !=
 	    0) {
 		wbuf_put_u8(reply, 0);
 		return 0;
@@ -773,7 +762,7 @@ mon_answer_outbox_open(struct monitor *m, struct rbuf *r, struct wbuf *reply, in
 static int
 mon_answer_upload_begin(struct monitor *m, struct rbuf *r, struct wbuf *reply, int *fds, int *nfds)
 {
-	char name[256], err[256];
+	char name[256], why[256];
 	struct mon_upload *u = NULL;
 	int fd = -1, wfd;
 
@@ -787,7 +776,7 @@ mon_answer_upload_begin(struct monitor *m, struct rbuf *r, struct wbuf *reply, i
 			u = &m->up[i];
 			break;
 		}
-	if (u == NULL || airlock_upload_begin(m->st, &m->who, name, &fd, err, sizeof(err)) != 0) {
+	if (u == NULL || airlock_upload_begin(m->st, &m->who, name, &fd, why, sizeof(why)) != 0) {
 		wbuf_put_u8(reply, 0);
 		return 0;
 	}
@@ -817,7 +806,7 @@ mon_upload_find(struct monitor *m, uint64_t token)
 static int
 mon_answer_upload_commit(struct monitor *m, struct rbuf *r, struct wbuf *reply, int *fds, int *nfds)
 {
-	char name[256], reason[1024], sha256[65], err[256], msg[300];
+	char name[256], reason[1024], sha256[65], why[256], msg[300];
 	struct mon_upload *u;
 	uint64_t token, id = 0;
 
@@ -827,12 +816,12 @@ mon_answer_upload_commit(struct monitor *m, struct rbuf *r, struct wbuf *reply, 
 	rbuf_str(r, sha256, sizeof(sha256));
 	if (!rbuf_done(r) || (u = mon_upload_find(m, token)) == NULL)
 		return -1;
-	if (airlock_upload_commit(m->st, m->cfg, &m->who, u->fd, name, reason, sha256, &id, err,
-				  sizeof(err)) == 0) {
+	if (airlock_upload_commit(m->st, m->cfg, &m->who, u->fd, name, reason, sha256, &id, why,
+				  sizeof(why)) == 0) {
 		snprintf(msg, sizeof(msg), "import request %llu", (unsigned long long)id);
 		wbuf_put_u8(reply, 1);
 	} else {
-		snprintf(msg, sizeof(msg), "%s", err);
+		snprintf(msg, sizeof(msg), "%s", why);
 		wbuf_put_u8(reply, 0);
 	}
 	close(u->fd);

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/why.h"
 #include "gateway/gateway.h"
 #include "sandbox/sandbox.h"
 
@@ -26,37 +27,26 @@ privsep_drop(const char *state_dir, char *why, size_t whylen)
 	uid_t r, e, s;
 	gid_t gr, ge, gs;
 
-	if (snprintf(empty, sizeof(empty), "%s/empty", state_dir) >= (int)sizeof(empty)) {
-		snprintf(why, whylen, "state_dir too long");
-		return -1;
-	}
-	if (chroot(empty) != 0 || chdir("/") != 0) {
-		snprintf(why, whylen, "chroot %s: %s", empty, strerror(errno));
-		return -1;
-	}
+	if (snprintf(empty, sizeof(empty), "%s/empty", state_dir) >= (int)sizeof(empty))
+		return why_set(why, whylen, "state_dir too long");
+	if (chroot(empty) != 0 || chdir("/") != 0)
+		return why_set(why, whylen, "chroot %s: %s", empty, strerror(errno));
 	if (setgroups(0, NULL) != 0 ||
 	    setresgid(GW_WORKER_GID, GW_WORKER_GID, GW_WORKER_GID) != 0 ||
-	    setresuid(GW_WORKER_UID, GW_WORKER_UID, GW_WORKER_UID) != 0) {
-		snprintf(why, whylen, "dropping to uid %d: %s", GW_WORKER_UID, strerror(errno));
-		return -1;
-	}
+	    setresuid(GW_WORKER_UID, GW_WORKER_UID, GW_WORKER_UID) != 0)
+		return why_set(why, whylen, "dropping to uid %d: %s", GW_WORKER_UID,
+			       strerror(errno));
 	/* Make sure there is no way back (OpenSSH permanently_set_uid does the same check). */
 	if (getresuid(&r, &e, &s) != 0 || getresgid(&gr, &ge, &gs) != 0 || r != GW_WORKER_UID ||
 	    e != GW_WORKER_UID || s != GW_WORKER_UID || gr != GW_WORKER_GID ||
-	    ge != GW_WORKER_GID || gs != GW_WORKER_GID || setuid(0) == 0) {
-		snprintf(why, whylen, "privileges not fully dropped");
-		return -1;
-	}
+	    ge != GW_WORKER_GID || gs != GW_WORKER_GID || setuid(0) == 0)
+		return why_set(why, whylen, "privileges not fully dropped");
 	/* A dead monitor means nobody checks anything any more: die with it. Set after the uid
 	 * change, which clears it. */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 || getppid() == 1) {
-		snprintf(why, whylen, "parent-death signal: %s", strerror(errno));
-		return -1;
-	}
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
-		snprintf(why, whylen, "no_new_privs: %s", strerror(errno));
-		return -1;
-	}
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 || getppid() == 1)
+		return why_set(why, whylen, "parent-death signal: %s", strerror(errno));
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+		return why_set(why, whylen, "no_new_privs: %s", strerror(errno));
 	return sandbox_filter_load(SANDBOX_FILTER_WORKER, why, whylen);
 }
 
@@ -65,19 +55,14 @@ privsep_dir(const char *path, mode_t mode, char *why, size_t whylen)
 {
 	struct stat sb;
 
-	if (mkdir(path, mode) != 0 && errno != EEXIST) {
-		snprintf(why, whylen, "mkdir %s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (lstat(path, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-		snprintf(why, whylen, "%s is not a directory", path);
-		return -1;
-	}
+	if (mkdir(path, mode) != 0 && errno != EEXIST)
+		return why_set(why, whylen, "mkdir %s: %s", path, strerror(errno));
+	if (lstat(path, &sb) != 0 || !S_ISDIR(sb.st_mode))
+		return why_set(why, whylen, "%s is not a directory", path);
 	if (sb.st_uid != 0 || (sb.st_mode & 07777) != mode) {
-		if (chown(path, 0, 0) != 0 || chmod(path, mode) != 0) {
-			snprintf(why, whylen, "fixing owner/mode of %s: %s", path, strerror(errno));
-			return -1;
-		}
+		if (chown(path, 0, 0) != 0 || chmod(path, mode) != 0)
+			return why_set(why, whylen, "fixing owner/mode of %s: %s", path,
+				       strerror(errno));
 	}
 	return 0;
 }

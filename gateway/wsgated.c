@@ -110,10 +110,10 @@ static void
 gw_reload(void)
 {
 	struct config *ncfg;
-	char err[512];
+	char why[512];
 
-	if (config_load(gw.cfg->path, &ncfg, err, sizeof(err)) != 0) {
-		log_err("reload failed, keeping the old policy: %s", err);
+	if (config_load(gw.cfg->path, &ncfg, why, sizeof(why)) != 0) {
+		log_err("reload failed, keeping the old policy: %s", why);
 		return;
 	}
 	/* Listen addresses are bound once; connections already running keep their own copy. */
@@ -294,7 +294,7 @@ int
 main(int argc, char **argv)
 {
 	const char *conf = NULL;
-	char err[512], exe[PATH_MAX];
+	char why[512], exe[PATH_MAX];
 	ssize_t n;
 	int ch, fg = 0;
 
@@ -315,17 +315,17 @@ main(int argc, char **argv)
 	log_init("wsgated", fg);
 	if (geteuid() != 0)
 		fatal("must run as root (it drops privileges per connection)");
-	if (config_load(conf, &gw.cfg, err, sizeof(err)) != 0)
-		fatal("%s", err);
+	if (config_load(conf, &gw.cfg, why, sizeof(why)) != 0)
+		fatal("%s", why);
 	if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) <= 0)
 		fatal_errno("readlink /proc/self/exe");
 	exe[n] = '\0';
 	snprintf(gw.exe_dir, sizeof(gw.exe_dir), "%s", dirname(exe));
-	if (sandbox_init(err, sizeof(err)) != 0)
-		fatal("sandbox: %s", err);
+	if (sandbox_init(why, sizeof(why)) != 0)
+		fatal("sandbox: %s", why);
 	log_info("sandbox limits: %s", sandbox_limits_backend());
-	if (privsep_prepare(gw.cfg->state_dir, err, sizeof(err)) != 0)
-		fatal("%s", err);
+	if (privsep_prepare(gw.cfg->state_dir, why, sizeof(why)) != 0)
+		fatal("%s", why);
 	if (access(gw.cfg->host_key, R_OK) != 0)
 		fatal_errno("host key %s", gw.cfg->host_key);
 	gw_scan();

@@ -8,6 +8,7 @@
  * each raw line first, refuses what is malformed, tracks the line number and the section, and
  * tells the handler whether a line is a continuation. See docs/policy.md.
  */
+#include "common/why.h"
 #include "policy/config.h"
 
 #include <arpa/inet.h>
@@ -117,8 +118,8 @@ struct parse {
 	int host_key_set;
 	enum line_kind prev, cur;
 	int failed;
-	char *err;
-	size_t errlen;
+	char *why;
+	size_t whylen;
 };
 
 static void fail(struct parse *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -136,8 +137,8 @@ fail(struct parse *p, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (p->err && p->errlen)
-		snprintf(p->err, p->errlen, "%s:%d: %s", p->path, p->lineno, msg);
+	if (p->why && p->whylen)
+		snprintf(p->why, p->whylen, "%s:%d: %s", p->path, p->lineno, msg);
 }
 
 /* Values come from a file and end up in one log line: keep them printable and short. */
@@ -1105,7 +1106,7 @@ config_defaults(struct config *cfg)
  * buffer. The policy decides who may connect, so a file that someone other than root or the
  * caller could have written is refused, as OpenSSH does for authorized_keys. */
 static int
-config_read(const char *path, char **bufp, size_t *lenp, char *err, size_t errlen)
+config_read(const char *path, char **bufp, size_t *lenp, char *why, size_t whylen)
 {
 	struct stat st;
 	char *buf = NULL;
@@ -1114,24 +1115,22 @@ config_read(const char *path, char **bufp, size_t *lenp, char *err, size_t errle
 	int fd, ret = -1;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
+	if (fd < 0)
+		return why_set(why, whylen, "%s: %s", path, strerror(errno));
 	if (fstat(fd, &st) < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		snprintf(why, whylen, "%s: %s", path, strerror(errno));
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%s: not a regular file", path);
+		snprintf(why, whylen, "%s: not a regular file", path);
 		goto out;
 	}
 	if (st.st_mode & S_IWOTH) {
-		snprintf(err, errlen, "%s: writable by others", path);
+		snprintf(why, whylen, "%s: writable by others", path);
 		goto out;
 	}
 	if (st.st_uid != 0 && st.st_uid != geteuid()) {
-		snprintf(err, errlen, "%s: owned by uid %u, not by root or the caller", path,
+		snprintf(why, whylen, "%s: owned by uid %u, not by root or the caller", path,
 			 (unsigned)st.st_uid);
 		goto out;
 	}
@@ -1140,7 +1139,7 @@ config_read(const char *path, char **bufp, size_t *lenp, char *err, size_t errle
 	cap = (st.st_size >= 0 && (uint64_t)st.st_size <= CONFIG_FILE_MAX) ? (size_t)st.st_size + 1
 									   : CONFIG_FILE_MAX + 1;
 	if ((buf = malloc(cap + 1)) == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		snprintf(why, whylen, "%s: %s", path, strerror(errno));
 		goto out;
 	}
 	for (;;) {
@@ -1148,13 +1147,13 @@ config_read(const char *path, char **bufp, size_t *lenp, char *err, size_t errle
 			char *nbuf;
 
 			if (cap > CONFIG_FILE_MAX) {
-				snprintf(err, errlen, "%s: larger than %u bytes", path,
+				snprintf(why, whylen, "%s: larger than %u bytes", path,
 					 CONFIG_FILE_MAX);
 				goto out;
 			}
 			cap = cap > CONFIG_FILE_MAX / 2 ? CONFIG_FILE_MAX + 1 : cap * 2;
 			if ((nbuf = realloc(buf, cap + 1)) == NULL) {
-				snprintf(err, errlen, "%s: %s", path, strerror(errno));
+				snprintf(why, whylen, "%s: %s", path, strerror(errno));
 				goto out;
 			}
 			buf = nbuf;
@@ -1163,7 +1162,7 @@ config_read(const char *path, char **bufp, size_t *lenp, char *err, size_t errle
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			snprintf(why, whylen, "%s: %s", path, strerror(errno));
 			goto out;
 		}
 		if (r == 0)
@@ -1178,7 +1177,7 @@ config_read(const char *path, char **bufp, size_t *lenp, char *err, size_t errle
 out:
 	free(buf);
 	if (close(fd) < 0 && ret == 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		snprintf(why, whylen, "%s: %s", path, strerror(errno));
 		free(*bufp);
 		*bufp = NULL;
 		ret = -1;
@@ -1187,7 +1186,7 @@ out:
 }
 
 int
-config_load(const char *path, struct config **out, char *err, size_t errlen)
+config_load(const char *path, struct config **out, char *why, size_t whylen)
 {
 	struct config *cfg = NULL;
 	struct parse p;
@@ -1196,27 +1195,21 @@ config_load(const char *path, struct config **out, char *err, size_t errlen)
 	size_t len = 0;
 	int r, ret = -1;
 
-	if (!err || errlen == 0) {
-		err = dummy;
-		errlen = sizeof(dummy);
+	if (!why || whylen == 0) {
+		why = dummy;
+		whylen = sizeof(dummy);
 	}
-	err[0] = '\0';
-	if (!path || !out) {
-		snprintf(err, errlen, "config_load: invalid argument");
-		return -1;
-	}
+	why[0] = '\0';
+	if (!path || !out)
+		return why_set(why, whylen, "config_load: invalid argument");
 	*out = NULL;
-	if (strlen(path) >= sizeof(cfg->path)) {
-		snprintf(err, errlen, "%.64s...: path too long", path);
-		return -1;
-	}
-	if ((cfg = calloc(1, sizeof(*cfg))) == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
+	if (strlen(path) >= sizeof(cfg->path))
+		return why_set(why, whylen, "%.64s...: path too long", path);
+	if ((cfg = calloc(1, sizeof(*cfg))) == NULL)
+		return why_set(why, whylen, "%s: %s", path, strerror(errno));
 	memcpy(cfg->path, path, strlen(path) + 1);
 	config_defaults(cfg);
-	if (config_read(path, &buf, &len, err, errlen) < 0)
+	if (config_read(path, &buf, &len, why, whylen) < 0)
 		goto out;
 
 	memset(&p, 0, sizeof(p));
@@ -1225,11 +1218,11 @@ config_load(const char *path, struct config **out, char *err, size_t errlen)
 	p.buf = buf;
 	p.len = len;
 	p.last_key = -1;
-	p.err = err;
-	p.errlen = errlen;
+	p.why = why;
+	p.whylen = whylen;
 	r = ini_parse_stream(config_reader, &p, config_handler, &p);
 	if (!p.failed && r < 0) {
-		snprintf(err, errlen, "%s: out of memory", path);
+		snprintf(why, whylen, "%s: out of memory", path);
 		goto out;
 	}
 	if (!p.failed && r > 0) {
@@ -1243,7 +1236,7 @@ config_load(const char *path, struct config **out, char *err, size_t errlen)
 		goto out;
 	if (!p.host_key_set && snprintf(cfg->host_key, sizeof(cfg->host_key), "%s/host_ed25519",
 					cfg->state_dir) >= (int)sizeof(cfg->host_key)) {
-		snprintf(err, errlen, "%s: state_dir too long", path);
+		snprintf(why, whylen, "%s: state_dir too long", path);
 		goto out;
 	}
 	*out = cfg;

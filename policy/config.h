@@ -78,7 +78,7 @@ struct config {
 /* Loads and validates path. Returns 0, or -1 with a one-line error in err:
  * "wsgate.conf:12: key 'idle_timeout': invalid duration 'abc'". The struct is heap-allocated
  * because of its size; free with config_free. */
-int config_load(const char *path, struct config **out, char *err, size_t errlen);
+int config_load(const char *path, struct config **out, char *why, size_t whylen);
 void config_free(struct config *cfg);
 
 /* Parses one CIDR ("10.0.0.0/8", "2001:db8::/32", or a bare address = /32 or /128). */

@@ -13,6 +13,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "common/why.h"
 #include "sandbox/sandbox_int.h"
 
 static int
@@ -23,10 +24,8 @@ identity_capset(uint32_t keep, char *why, size_t whylen)
 
 	memset(data, 0, sizeof(data));
 	data[0].effective = data[0].permitted = keep;
-	if (syscall(SYS_capset, &hdr, data) < 0) {
-		snprintf(why, whylen, "capset: %s", strerror(errno));
-		return -1;
-	}
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		return why_set(why, whylen, "capset: %s", strerror(errno));
 	return 0;
 }
 
@@ -50,54 +49,38 @@ identity_drop(uid_t uid, gid_t gid, char *why, size_t whylen)
 {
 	int cap;
 
-	if (uid == 0 || gid == 0) {
-		snprintf(why, whylen, "refusing to run a sandbox as uid or gid 0");
-		return -1;
-	}
+	if (uid == 0 || gid == 0)
+		return why_set(why, whylen, "refusing to run a sandbox as uid or gid 0");
 	/* Keep the permitted set across setresuid() just long enough to empty the bounding set,
 	 * which needs CAP_SETPCAP; the securebits make "root" meaningless for any later exec. */
 	if (prctl(PR_SET_SECUREBITS,
 		  SECBIT_KEEP_CAPS | SECBIT_NOROOT | SECBIT_NOROOT_LOCKED |
 		      SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_NO_CAP_AMBIENT_RAISE |
 		      SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED,
-		  0, 0, 0) < 0) {
-		snprintf(why, whylen, "securebits: %s", strerror(errno));
-		return -1;
-	}
-	if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 ||
-	    setresuid(uid, uid, uid) < 0) {
-		snprintf(why, whylen, "setting uid %u gid %u: %s", (unsigned)uid, (unsigned)gid,
-			 strerror(errno));
-		return -1;
-	}
+		  0, 0, 0) < 0)
+		return why_set(why, whylen, "securebits: %s", strerror(errno));
+	if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0)
+		return why_set(why, whylen, "setting uid %u gid %u: %s", (unsigned)uid,
+			       (unsigned)gid, strerror(errno));
 	if (identity_capset(1U << CAP_SETPCAP, why, whylen) < 0)
 		return -1;
 	for (cap = 0; cap <= 63; cap++) {
-		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) {
-			snprintf(why, whylen, "dropping capability %d: %s", cap, strerror(errno));
-			return -1;
-		}
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+			return why_set(why, whylen, "dropping capability %d: %s", cap,
+				       strerror(errno));
 	}
-	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0) {
-		snprintf(why, whylen, "clearing ambient capabilities: %s", strerror(errno));
-		return -1;
-	}
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
+		return why_set(why, whylen, "clearing ambient capabilities: %s", strerror(errno));
 	if (identity_capset(0, why, whylen) < 0)
 		return -1;
-	if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) {
-		snprintf(why, whylen, "keepcaps: %s", strerror(errno));
-		return -1;
-	}
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
-		snprintf(why, whylen, "no_new_privs: %s", strerror(errno));
-		return -1;
-	}
+	if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
+		return why_set(why, whylen, "keepcaps: %s", strerror(errno));
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return why_set(why, whylen, "no_new_privs: %s", strerror(errno));
 	/* Verify rather than trust: nothing left, and the way back is closed. */
 	if (!identity_caps_empty() || prctl(PR_CAPBSET_READ, CAP_SYS_ADMIN, 0, 0, 0) != 0 ||
 	    getuid() != uid || geteuid() != uid || getgid() != gid || getegid() != gid ||
-	    setresuid(0, 0, 0) == 0 || setresgid(0, 0, 0) == 0) {
-		snprintf(why, whylen, "privileges still present after the drop");
-		return -1;
-	}
+	    setresuid(0, 0, 0) == 0 || setresgid(0, 0, 0) == 0)
+		return why_set(why, whylen, "privileges still present after the drop");
 	return 0;
 }

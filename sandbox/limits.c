@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "common/fsutil.h"
+#include "common/why.h"
 #include "sandbox/sandbox_int.h"
 
 enum limits_backend { BACKEND_NONE, BACKEND_V2, BACKEND_V1, BACKEND_RLIMITS };
@@ -367,10 +368,8 @@ limits_set1(int res, rlim_t v, const char *what, char *why, size_t whylen)
 {
 	struct rlimit rl = {v, v};
 
-	if (setrlimit(res, &rl) < 0) {
-		snprintf(why, whylen, "setrlimit %s: %s", what, strerror(errno));
-		return -1;
-	}
+	if (setrlimit(res, &rl) < 0)
+		return why_set(why, whylen, "setrlimit %s: %s", what, strerror(errno));
 	return 0;
 }
 
@@ -386,10 +385,8 @@ limits_rlimits(const struct sandbox_limits *l, char *why, size_t whylen)
 	if (l->cpu_time_max) {
 		struct rlimit rl = {l->cpu_time_max, l->cpu_time_max + 1};
 
-		if (setrlimit(RLIMIT_CPU, &rl) < 0) {
-			snprintf(why, whylen, "setrlimit cpu: %s", strerror(errno));
-			return -1;
-		}
+		if (setrlimit(RLIMIT_CPU, &rl) < 0)
+			return why_set(why, whylen, "setrlimit cpu: %s", strerror(errno));
 	}
 	if (backend != BACKEND_RLIMITS)
 		return 0;

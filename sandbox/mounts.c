@@ -28,6 +28,7 @@
 
 #include "common/fsutil.h"
 #include "common/nitems.h"
+#include "common/why.h"
 #include "sandbox/sandbox_int.h"
 
 #define NR "/newroot"
@@ -69,8 +70,7 @@ static const char mounts_profile[] =
 static int
 mounts_fail(char *why, size_t whylen, const char *what, const char *path)
 {
-	snprintf(why, whylen, "%s %s: %s", what, path, strerror(errno));
-	return -1;
+	return why_set(why, whylen, "%s %s: %s", what, path, strerror(errno));
 }
 
 static int
@@ -204,10 +204,8 @@ mounts_copy_dir(const char *src, const char *dst, char *why, size_t whylen)
 		if (e->d_type != DT_REG && e->d_type != DT_LNK)
 			continue;
 		if ((size_t)snprintf(s, sizeof(s), "%s/%s", src, e->d_name) >= sizeof(s) ||
-		    (size_t)snprintf(d, sizeof(d), "%s/%s", dst, e->d_name) >= sizeof(d)) {
-			snprintf(why, whylen, "path too long under %s", src);
-			return -1;
-		}
+		    (size_t)snprintf(d, sizeof(d), "%s/%s", dst, e->d_name) >= sizeof(d))
+			return why_set(why, whylen, "path too long under %s", src);
 		if (e->d_type == DT_LNK) {
 			if ((len = readlink(s, target, sizeof(target) - 1)) < 0)
 				return mounts_fail(why, whylen, "readlink", s);
@@ -346,10 +344,8 @@ mounts_dev(uint64_t shm_size, const char *tty, char *why, size_t whylen)
 	 * /dev/console (as LXC does) ttyname() finds it and tty(1) answers. */
 	if (tty != NULL) {
 		if (strncmp(tty, "/dev/pts/", 9) != 0 ||
-		    (size_t)snprintf(path, sizeof(path), OR "%s", tty) >= sizeof(path)) {
-			snprintf(why, whylen, "unexpected pty name %s", tty);
-			return -1;
-		}
+		    (size_t)snprintf(path, sizeof(path), OR "%s", tty) >= sizeof(path))
+			return why_set(why, whylen, "unexpected pty name %s", tty);
 		if (mounts_mkfile(NR "/dev/console", why, whylen) < 0 ||
 		    mounts_bind(path, NR "/dev/console", MS_NOSUID | MS_NOEXEC, why, whylen) < 0)
 			return -1;
@@ -393,18 +389,14 @@ mounts_work(const char *work_dir, char *why, size_t whylen)
 	struct stat st;
 
 	if (work_dir == NULL || work_dir[0] != '/' ||
-	    (size_t)snprintf(src, sizeof(src), OR "%s", work_dir) >= sizeof(src)) {
-		snprintf(why, whylen, "work_dir must be an absolute path");
-		return -1;
-	}
+	    (size_t)snprintf(src, sizeof(src), OR "%s", work_dir) >= sizeof(src))
+		return why_set(why, whylen, "work_dir must be an absolute path");
 	while (strlen(src) > sizeof(OR) && src[strlen(src) - 1] == '/')
 		src[strlen(src) - 1] = '\0';
 	if (lstat(src, &st) < 0)
 		return mounts_fail(why, whylen, "work_dir", work_dir);
-	if (!S_ISDIR(st.st_mode)) {
-		snprintf(why, whylen, "work_dir %s is not a directory", work_dir);
-		return -1;
-	}
+	if (!S_ISDIR(st.st_mode))
+		return why_set(why, whylen, "work_dir %s is not a directory", work_dir);
 	if (realpath(src, real) == NULL)
 		return mounts_fail(why, whylen, "work_dir", work_dir);
 	if (mkdir(NR SANDBOX_WORK, 0755) < 0)

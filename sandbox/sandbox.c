@@ -40,6 +40,7 @@
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/nitems.h"
+#include "common/why.h"
 #include "sandbox/sandbox.h"
 #include "sandbox/sandbox_int.h"
 
@@ -63,10 +64,8 @@ struct child_args {
 int
 sandbox_init(char *why, size_t whylen)
 {
-	if (geteuid() != 0) {
-		snprintf(why, whylen, "the sandbox needs root to set up namespaces");
-		return -1;
-	}
+	if (geteuid() != 0)
+		return why_set(why, whylen, "the sandbox needs root to set up namespaces");
 	if (sandbox_filter_compile(why, whylen) < 0 || limits_detect(why, whylen) < 0)
 		return -1;
 	sandbox_ready = 1;
@@ -395,33 +394,23 @@ spec_check(const struct sandbox_spec *spec, char *why, size_t whylen)
 {
 	const char *p;
 
-	if (!sandbox_ready) {
-		snprintf(why, whylen, "sandbox_init was not called");
-		return -1;
-	}
+	if (!sandbox_ready)
+		return why_set(why, whylen, "sandbox_init was not called");
 	/* Host uids and gids of accounts are allocated far from system ids; 0 never. */
 	if (spec->uid < 1000 || spec->gid < 1000 || spec->uid == (uid_t)-1 ||
-	    spec->gid == (gid_t)-1) {
-		snprintf(why, whylen, "uid %u / gid %u not allowed for a sandbox",
-			 (unsigned)spec->uid, (unsigned)spec->gid);
-		return -1;
-	}
+	    spec->gid == (gid_t)-1)
+		return why_set(why, whylen, "uid %u / gid %u not allowed for a sandbox",
+			       (unsigned)spec->uid, (unsigned)spec->gid);
 	/* The name goes into the generated passwd: no ':' or newline may forge an entry. */
-	if (spec->user == NULL || spec->user[0] == '\0' || strlen(spec->user) > 32) {
-		snprintf(why, whylen, "bad user name");
-		return -1;
-	}
+	if (spec->user == NULL || spec->user[0] == '\0' || strlen(spec->user) > 32)
+		return why_set(why, whylen, "bad user name");
 	for (p = spec->user; *p; p++) {
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' ||
-		      *p == '-' || *p == '.')) {
-			snprintf(why, whylen, "bad user name");
-			return -1;
-		}
+		      *p == '-' || *p == '.'))
+			return why_set(why, whylen, "bad user name");
 	}
-	if (spec->work_dir == NULL || spec->work_dir[0] != '/') {
-		snprintf(why, whylen, "work_dir must be an absolute path");
-		return -1;
-	}
+	if (spec->work_dir == NULL || spec->work_dir[0] != '/')
+		return why_set(why, whylen, "work_dir must be an absolute path");
 	return 0;
 }
 
@@ -440,10 +429,8 @@ sandbox_io(const struct sandbox_spec *spec, struct sandbox_proc *proc, int child
 	int p[3][2] = {{-1, -1}, {-1, -1}, {-1, -1}}, i, m, s;
 
 	if (spec->use_pty) {
-		if (openpty(&m, &s, NULL, NULL, &spec->ws) < 0) {
-			snprintf(why, whylen, "openpty: %s", strerror(errno));
-			return -1;
-		}
+		if (openpty(&m, &s, NULL, NULL, &spec->ws) < 0)
+			return why_set(why, whylen, "openpty: %s", strerror(errno));
 		(void)fcntl(m, F_SETFD, FD_CLOEXEC);
 		(void)fcntl(s, F_SETFD, FD_CLOEXEC);
 		/* As sshd's pty_setowner(): the account owns its terminal, nobody else may open it.

@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "common/nitems.h"
+#include "common/why.h"
 #include "sandbox/sandbox_int.h"
 
 /* What a rule looks at: nothing (the whole call), or one argument compared under a mask, or one
@@ -331,11 +332,9 @@ filter_add(scmp_filter_ctx ctx, const struct filter *f, const struct rule *r, ch
 		rc = seccomp_rule_add_array(ctx, r->action, nr, 1, &cmp);
 		break;
 	}
-	if (rc < 0) {
-		snprintf(why, whylen, "%s seccomp filter, rule for %s: %s", f->name, r->syscall,
-			 strerror(-rc));
-		return -1;
-	}
+	if (rc < 0)
+		return why_set(why, whylen, "%s seccomp filter, rule for %s: %s", f->name,
+			       r->syscall, strerror(-rc));
 	return 0;
 }
 
@@ -350,10 +349,8 @@ filter_compile(enum sandbox_filter which, char *why, size_t whylen)
 	off_t len;
 	int fd = -1, ret = -1, rc;
 
-	if ((ctx = seccomp_init(f->def)) == NULL) {
-		snprintf(why, whylen, "%s seccomp filter: seccomp_init failed", f->name);
-		return -1;
-	}
+	if ((ctx = seccomp_init(f->def)) == NULL)
+		return why_set(why, whylen, "%s seccomp filter: seccomp_init failed", f->name);
 	/* Only the native ABI: i386 and x32 calls are killed. The caller has set no_new_privs
 	 * itself, as the one order of privilege drop requires; libseccomp must not. */
 	if ((rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS)) < 0 ||
@@ -407,18 +404,15 @@ filter_install(enum sandbox_filter which, char *why, size_t whylen)
 {
 	struct sock_fprog prog;
 
-	if (compiled[which].bpf == NULL) {
-		snprintf(why, whylen, "%s seccomp filter not compiled (sandbox_init not called)",
-			 filters[which].name);
-		return -1;
-	}
+	if (compiled[which].bpf == NULL)
+		return why_set(why, whylen,
+			       "%s seccomp filter not compiled (sandbox_init not called)",
+			       filters[which].name);
 	prog.len = compiled[which].len / sizeof(struct sock_filter);
 	prog.filter = compiled[which].bpf;
-	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0) {
-		snprintf(why, whylen, "%s seccomp filter: %s", filters[which].name,
-			 strerror(errno));
-		return -1;
-	}
+	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0)
+		return why_set(why, whylen, "%s seccomp filter: %s", filters[which].name,
+			       strerror(errno));
 	return 0;
 }
 
@@ -439,10 +433,8 @@ sandbox_filter_install(char *why, size_t whylen)
 int
 sandbox_filter_prepare(enum sandbox_filter which, char *why, size_t whylen)
 {
-	if ((size_t)which >= nitems(filters)) {
-		snprintf(why, whylen, "no seccomp filter of kind %d", (int)which);
-		return -1;
-	}
+	if ((size_t)which >= nitems(filters))
+		return why_set(why, whylen, "no seccomp filter of kind %d", (int)which);
 	if (compiled[which].bpf == NULL && filter_compile(which, why, whylen) < 0)
 		return -1;
 	return 0;

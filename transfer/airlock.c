@@ -22,6 +22,7 @@
 #include "common/audit.h"
 #include "common/log.h"
 #include "common/names.h"
+#include "common/why.h"
 #include "policy/account.h"
 #include "transfer/area.h"
 #include "transfer/blob.h"
@@ -29,20 +30,6 @@
 #include "transfer/queue.h"
 
 #define DELIVER_MAX_SUFFIX 10000 /* NAME.1 .. NAME.9999, then give up */
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 static struct request *
 request_new(void)
@@ -62,39 +49,39 @@ q(const char *in, char *out, size_t outlen)
  * directory-looking one is refused. The kernel (RESOLVE_BENEATH) enforces this again.
  */
 static int
-normalise_relpath(const char *in, char *out, size_t outlen, const char **name, char *err,
-		  size_t errlen)
+normalise_relpath(const char *in, char *out, size_t outlen, const char **name, char *why,
+		  size_t whylen)
 {
 	const char *p = in, *c;
 	size_t n;
 
 	if (!in || !*in)
-		return fail(err, errlen, "empty path");
+		return why_set(why, whylen, "empty path");
 	if (in[0] == '/') {
 		if (strncmp(in, "/work/", 6) != 0)
-			return fail(err, errlen, "path is outside the work area (/work)");
+			return why_set(why, whylen, "path is outside the work area (/work)");
 		p = in + 6;
 	}
 	while (*p == '/')
 		p++;
 	n = strlen(p);
 	if (n == 0 || n >= outlen)
-		return fail(err, errlen, n ? "path is too long" : "path names a directory");
+		return why_set(why, whylen, n ? "path is too long" : "path names a directory");
 	if (p[n - 1] == '/')
-		return fail(err, errlen, "path names a directory");
+		return why_set(why, whylen, "path names a directory");
 	for (c = p; *c; c++)
 		if ((unsigned char)*c < 0x20 || *c == 0x7f)
-			return fail(err, errlen, "path contains control characters");
+			return why_set(why, whylen, "path contains control characters");
 	for (c = p; c; c = strchr(c, '/')) {
 		if (*c == '/')
 			c++;
 		if (strncmp(c, "..", 2) == 0 && (c[2] == '/' || c[2] == '\0'))
-			return fail(err, errlen, "path may not contain \"..\"");
+			return why_set(why, whylen, "path may not contain \"..\"");
 	}
 	memcpy(out, p, n + 1);
 	*name = strrchr(out, '/') ? strrchr(out, '/') + 1 : out;
 	if (!filename_valid(*name))
-		return fail(err, errlen, "invalid file name");
+		return why_set(why, whylen, "invalid file name");
 	return 0;
 }
 
@@ -104,50 +91,50 @@ normalise_relpath(const char *in, char *out, size_t outlen, const char **name, c
  */
 static int
 open_source(const char *state_dir, const char *project, const char *area, const char *relpath,
-	    uint64_t max, const char *maxname, int *out, char *err, size_t errlen)
+	    uint64_t max, const char *maxname, int *out, char *why, size_t whylen)
 {
 	struct stat sb, sb2;
 	char proc[64];
 	int afd = -1, pfd = -1, fd = -1, rc, ret = -1;
 
 	if ((rc = area_open(state_dir, project, area, &afd)) < 0) {
-		fail(err, errlen, "area %s/%s: %s", project, area, strerror(-rc));
+		why_set(why, whylen, "area %s/%s: %s", project, area, strerror(-rc));
 		goto out;
 	}
 	/* O_PATH first: fstat before any open that could block (FIFO) or act (device). */
 	if ((pfd = area_openat(afd, relpath, O_PATH | O_NOFOLLOW, 0)) < 0) {
 		if (pfd == -ELOOP)
-			fail(err, errlen, "%s: symbolic links are not allowed", relpath);
+			why_set(why, whylen, "%s: symbolic links are not allowed", relpath);
 		else if (pfd == -EXDEV)
-			fail(err, errlen, "%s: path is outside the work area", relpath);
+			why_set(why, whylen, "%s: path is outside the work area", relpath);
 		else
-			fail(err, errlen, "%s: %s", relpath, strerror(-pfd));
+			why_set(why, whylen, "%s: %s", relpath, strerror(-pfd));
 		goto out;
 	}
 	if (fstat(pfd, &sb) < 0) {
-		fail(err, errlen, "%s: %s", relpath, strerror(errno));
+		why_set(why, whylen, "%s: %s", relpath, strerror(errno));
 		goto out;
 	}
 	if (S_ISLNK(sb.st_mode)) {
-		fail(err, errlen, "%s: symbolic links are not allowed", relpath);
+		why_set(why, whylen, "%s: symbolic links are not allowed", relpath);
 		goto out;
 	}
 	if (!S_ISREG(sb.st_mode)) {
-		fail(err, errlen, "%s: not a regular file (%s)", relpath,
-		     S_ISDIR(sb.st_mode)    ? "directory"
-		     : S_ISFIFO(sb.st_mode) ? "FIFO"
-		     : S_ISSOCK(sb.st_mode) ? "socket"
-					    : "device");
+		why_set(why, whylen, "%s: not a regular file (%s)", relpath,
+			S_ISDIR(sb.st_mode)    ? "directory"
+			: S_ISFIFO(sb.st_mode) ? "FIFO"
+			: S_ISSOCK(sb.st_mode) ? "socket"
+					       : "device");
 		goto out;
 	}
 	if (sb.st_nlink != 1) {
-		fail(err, errlen, "%s: file has %ju links (hard links are not allowed)", relpath,
-		     (uintmax_t)sb.st_nlink);
+		why_set(why, whylen, "%s: file has %ju links (hard links are not allowed)", relpath,
+			(uintmax_t)sb.st_nlink);
 		goto out;
 	}
 	if ((uint64_t)sb.st_size > max) {
-		fail(err, errlen, "%s: %jd bytes is over %s (%" PRIu64 ")", relpath,
-		     (intmax_t)sb.st_size, maxname, max);
+		why_set(why, whylen, "%s: %jd bytes is over %s (%" PRIu64 ")", relpath,
+			(intmax_t)sb.st_size, maxname, max);
 		goto out;
 	}
 	/* Reopen the very inode checked above (the magic link cannot be swapped underneath). */
@@ -155,14 +142,14 @@ open_source(const char *state_dir, const char *project, const char *area, const 
 	if ((fd = open(proc, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)) < 0) {
 		/* O_NONBLOCK: a lease someone holds on the file fails the open instead of making
 		 * the gateway wait out the break. */
-		fail(err, errlen, "%s: %s", relpath,
-		     errno == EWOULDBLOCK ? "in use (a file lease is held on it); try again"
-					  : strerror(errno));
+		why_set(why, whylen, "%s: %s", relpath,
+			errno == EWOULDBLOCK ? "in use (a file lease is held on it); try again"
+					     : strerror(errno));
 		goto out;
 	}
 	if (fstat(fd, &sb2) < 0 || sb2.st_ino != sb.st_ino || sb2.st_dev != sb.st_dev ||
 	    !S_ISREG(sb2.st_mode)) {
-		fail(err, errlen, "%s: file changed while being opened", relpath);
+		why_set(why, whylen, "%s: file changed while being opened", relpath);
 		goto out;
 	}
 	*out = fd;
@@ -179,21 +166,21 @@ out:
 }
 
 static int
-project_gid(struct store *st, const char *project, gid_t *gid, char *err, size_t errlen)
+project_gid(struct store *st, const char *project, gid_t *gid, char *why, size_t whylen)
 {
 	struct project p;
 	MDB_txn *txn;
 	int rc;
 
 	if ((rc = store_begin(st, 1, &txn)) < 0)
-		return fail(err, errlen, "store: %s", store_strerror(rc));
+		return why_set(why, whylen, "store: %s", store_strerror(rc));
 	rc = project_get(st, txn, project, &p);
 	store_abort(txn);
 	if (rc == STORE_NOTFOUND)
-		return fail(err, errlen, "project \"%s\" does not exist", project);
+		return why_set(why, whylen, "project \"%s\" does not exist", project);
 	if (rc != 0)
-		return fail(err, errlen, "project \"%s\": cannot read record: %s", project,
-			    store_strerror(rc));
+		return why_set(why, whylen, "project \"%s\": cannot read record: %s", project,
+			       store_strerror(rc));
 	*gid = p.gid;
 	return 0;
 }
@@ -205,7 +192,7 @@ project_gid(struct store *st, const char *project, gid_t *gid, char *err, size_t
  */
 static int
 submit(struct store *st, const struct config *cfg, struct request *r, int src, int from_start,
-       uint64_t max, int run_checks, const uint8_t *expect, uint64_t *id, char *err, size_t errlen)
+       uint64_t max, int run_checks, const uint8_t *expect, uint64_t *id, char *why, size_t whylen)
 {
 	char path[PATH_MAX], hex[65], qn[600], qr[2100];
 	struct check_report *rep = NULL;
@@ -213,20 +200,20 @@ submit(struct store *st, const struct config *cfg, struct request *r, int src, i
 	int lock = -1, bfd = -1, rc, ret = -1;
 
 	if (blob_lock(store_state_dir(st), 0, &lock) < 0) {
-		fail(err, errlen, "quarantine: %s", strerror(errno));
+		why_set(why, whylen, "quarantine: %s", strerror(errno));
 		goto out;
 	}
 	if (blob_store(store_state_dir(st), src, from_start, max, expect, r->sha256, &r->s.size,
-		       err, errlen) < 0)
+		       why, whylen) < 0)
 		goto out;
 	if (run_checks) {
 		blob_path(store_state_dir(st), r->sha256, path, sizeof(path));
 		if (!(rep = malloc(sizeof(*rep))) ||
 		    (bfd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-			fail(err, errlen, "quarantine: %s", strerror(errno));
+			why_set(why, whylen, "quarantine: %s", strerror(errno));
 			goto out;
 		}
-		if (check_fd(cfg, bfd, r->s.name, rep, err, errlen) < 0)
+		if (check_fd(cfg, bfd, r->s.name, rep, why, whylen) < 0)
 			goto out;
 		r->s.check = (uint8_t)rep->result;
 		snprintf(r->report, sizeof(r->report), "%s", rep->text);
@@ -241,7 +228,7 @@ submit(struct store *st, const struct config *cfg, struct request *r, int src, i
 	r->s.state = ST_PENDING;
 	r->s.created = (uint64_t)time(NULL);
 	if ((rc = store_begin(st, 0, &txn)) < 0) {
-		fail(err, errlen, "store: %s", store_strerror(rc));
+		why_set(why, whylen, "store: %s", store_strerror(rc));
 		goto out;
 	}
 	blob_hex(r->sha256, hex);
@@ -253,13 +240,13 @@ submit(struct store *st, const struct config *cfg, struct request *r, int src, i
 			       r->s.to_area[0] ? " to_area=" : "", r->s.to_area,
 			       q(r->s.name, qn, sizeof(qn)), r->s.size, hex,
 			       queue_check_name(r->s.check), q(r->reason, qr, sizeof(qr)))) < 0) {
-		fail(err, errlen, "store: cannot record the request: %s", store_strerror(rc));
+		why_set(why, whylen, "store: cannot record the request: %s", store_strerror(rc));
 		goto out;
 	}
 	transfer_crash_point("submit.before_commit");
 	if ((rc = store_commit(txn)) < 0) {
 		txn = NULL;
-		fail(err, errlen, "store: commit: %s", store_strerror(rc));
+		why_set(why, whylen, "store: commit: %s", store_strerror(rc));
 		goto out;
 	}
 	txn = NULL;
@@ -276,47 +263,47 @@ out:
 }
 
 static int
-check_reason(const char *reason, char *err, size_t errlen)
+check_reason(const char *reason, char *why, size_t whylen)
 {
 	if (reason && strlen(reason) >= QUEUE_REASON_MAX)
-		return fail(err, errlen, "reason is longer than %d bytes", QUEUE_REASON_MAX - 1);
+		return why_set(why, whylen, "reason is longer than %d bytes", QUEUE_REASON_MAX - 1);
 	for (const char *c = reason; c && *c; c++)
 		if ((unsigned char)*c < 0x20 || *c == 0x7f)
-			return fail(err, errlen, "reason contains control characters");
+			return why_set(why, whylen, "reason contains control characters");
 	return 0;
 }
 
 static int
-check_actor(const struct airlock_actor *who, char *err, size_t errlen)
+check_actor(const struct airlock_actor *who, char *why, size_t whylen)
 {
 	if (!who || !who->user || who->is_admin || !name_valid(who->project) ||
 	    !name_valid(who->area))
-		return fail(err, errlen, "only an analyst's session may do this");
+		return why_set(why, whylen, "only an analyst's session may do this");
 	return 0;
 }
 
 int
 airlock_export(struct store *st, const struct config *cfg, const struct airlock_actor *who,
-	       const char *relpath, const char *reason, uint64_t *id, char *err, size_t errlen)
+	       const char *relpath, const char *reason, uint64_t *id, char *why, size_t whylen)
 {
 	struct request *r = NULL;
 	const char *name;
 	char ext[16];
 	int fd = -1, ret = -1;
 
-	if (check_actor(who, err, errlen) < 0 || check_reason(reason, err, errlen) < 0)
+	if (check_actor(who, why, whylen) < 0 || check_reason(reason, why, whylen) < 0)
 		return -1;
 	if (!(r = request_new()))
-		return fail(err, errlen, "out of memory");
-	if (normalise_relpath(relpath, r->relpath, sizeof(r->relpath), &name, err, errlen) < 0)
+		return why_set(why, whylen, "out of memory");
+	if (normalise_relpath(relpath, r->relpath, sizeof(r->relpath), &name, why, whylen) < 0)
 		goto out;
 	if (!check_type_allowed(cfg, name, ext, sizeof(ext))) {
-		fail(err, errlen, "%s: file type \"%s\" is not allowed (export_types)", r->relpath,
-		     ext[0] ? ext : "(none)");
+		why_set(why, whylen, "%s: file type \"%s\" is not allowed (export_types)",
+			r->relpath, ext[0] ? ext : "(none)");
 		goto out;
 	}
 	if (open_source(store_state_dir(st), who->project, who->area, r->relpath,
-			cfg->export_max_size, "export_max_size", &fd, err, errlen) < 0)
+			cfg->export_max_size, "export_max_size", &fd, why, whylen) < 0)
 		goto out;
 	r->s.kind = KIND_EXPORT;
 	snprintf(r->s.project, sizeof(r->s.project), "%s", who->project);
@@ -324,7 +311,7 @@ airlock_export(struct store *st, const struct config *cfg, const struct airlock_
 	snprintf(r->s.requester, sizeof(r->s.requester), "%s", who->user);
 	snprintf(r->s.name, sizeof(r->s.name), "%s", name);
 	snprintf(r->reason, sizeof(r->reason), "%s", reason ? reason : "");
-	ret = submit(st, cfg, r, fd, 0, cfg->export_max_size, 1, NULL, id, err, errlen);
+	ret = submit(st, cfg, r, fd, 0, cfg->export_max_size, 1, NULL, id, why, whylen);
 out:
 	if (fd >= 0)
 		close(fd);
@@ -334,13 +321,13 @@ out:
 
 /* An admin's typo must not create a new area: the names come from the zones in the config. */
 static int
-area_known(const struct config *cfg, const char *area, char *err, size_t errlen)
+area_known(const struct config *cfg, const char *area, char *why, size_t whylen)
 {
 	for (size_t i = 0; i < cfg->nzones; i++)
 		if (strcmp(cfg->zones[i].area, area) == 0)
 			return 0;
-	return fail(err, errlen, "area \"%s\" is not the area of any zone in the configuration",
-		    area);
+	return why_set(why, whylen, "area \"%s\" is not the area of any zone in the configuration",
+		       area);
 }
 
 /* Limit for imports and moves: a file the sandbox could not have written itself (file_size_max)
@@ -354,31 +341,31 @@ import_limit(const struct config *cfg)
 int
 airlock_import(struct store *st, const struct config *cfg, const char *requester,
 	       const char *project, const char *area, int src, const char *name, const char *reason,
-	       uint64_t *id, char *err, size_t errlen)
+	       uint64_t *id, char *why, size_t whylen)
 {
 	struct request *r;
 	gid_t gid;
 	int ret;
 
 	if (!name_valid(project) || !name_valid(area))
-		return fail(err, errlen, "invalid project or area name");
+		return why_set(why, whylen, "invalid project or area name");
 	if (!filename_valid(name))
-		return fail(err, errlen, "invalid file name");
+		return why_set(why, whylen, "invalid file name");
 	if (!requester || !*requester || strlen(requester) >= QUEUE_USER_MAX ||
-	    check_reason(reason, err, errlen) < 0)
-		return err[0] ? -1 : fail(err, errlen, "invalid requester");
-	if (area_known(cfg, area, err, errlen) < 0 ||
-	    project_gid(st, project, &gid, err, errlen) < 0)
+	    check_reason(reason, why, whylen) < 0)
+		return why[0] ? -1 : why_set(why, whylen, "invalid requester");
+	if (area_known(cfg, area, why, whylen) < 0 ||
+	    project_gid(st, project, &gid, why, whylen) < 0)
 		return -1;
 	if (!(r = request_new()))
-		return fail(err, errlen, "out of memory");
+		return why_set(why, whylen, "out of memory");
 	r->s.kind = KIND_IMPORT;
 	snprintf(r->s.project, sizeof(r->s.project), "%s", project);
 	snprintf(r->s.area, sizeof(r->s.area), "%s", area);
 	snprintf(r->s.requester, sizeof(r->s.requester), "%s", requester);
 	snprintf(r->s.name, sizeof(r->s.name), "%s", name);
 	snprintf(r->reason, sizeof(r->reason), "%s", reason ? reason : "");
-	ret = submit(st, cfg, r, src, 0, import_limit(cfg), 0, NULL, id, err, errlen);
+	ret = submit(st, cfg, r, src, 0, import_limit(cfg), 0, NULL, id, why, whylen);
 	free(r);
 	return ret;
 }
@@ -386,7 +373,7 @@ airlock_import(struct store *st, const struct config *cfg, const char *requester
 int
 airlock_move(struct store *st, const struct config *cfg, const char *requester, const char *project,
 	     const char *from_area, const char *to_area, const char *relpath, const char *reason,
-	     uint64_t *id, char *err, size_t errlen)
+	     uint64_t *id, char *why, size_t whylen)
 {
 	struct request *r = NULL;
 	const char *name;
@@ -394,22 +381,22 @@ airlock_move(struct store *st, const struct config *cfg, const char *requester, 
 	int fd = -1, ret = -1;
 
 	if (!name_valid(project) || !name_valid(from_area) || !name_valid(to_area))
-		return fail(err, errlen, "invalid project or area name");
+		return why_set(why, whylen, "invalid project or area name");
 	if (strcmp(from_area, to_area) == 0)
-		return fail(err, errlen, "source and destination area are the same");
+		return why_set(why, whylen, "source and destination area are the same");
 	if (!requester || !*requester || strlen(requester) >= QUEUE_USER_MAX)
-		return fail(err, errlen, "invalid requester");
-	if (check_reason(reason, err, errlen) < 0 || area_known(cfg, from_area, err, errlen) < 0 ||
-	    area_known(cfg, to_area, err, errlen) < 0 ||
-	    project_gid(st, project, &gid, err, errlen) < 0)
+		return why_set(why, whylen, "invalid requester");
+	if (check_reason(reason, why, whylen) < 0 || area_known(cfg, from_area, why, whylen) < 0 ||
+	    area_known(cfg, to_area, why, whylen) < 0 ||
+	    project_gid(st, project, &gid, why, whylen) < 0)
 		return -1;
 	if (!(r = request_new()))
-		return fail(err, errlen, "out of memory");
+		return why_set(why, whylen, "out of memory");
 	/* An admin names the path as seen from inside the area: "/work/x" or "x". */
-	if (normalise_relpath(relpath, r->relpath, sizeof(r->relpath), &name, err, errlen) < 0)
+	if (normalise_relpath(relpath, r->relpath, sizeof(r->relpath), &name, why, whylen) < 0)
 		goto out;
 	if (open_source(store_state_dir(st), project, from_area, r->relpath, import_limit(cfg),
-			"file_size_max", &fd, err, errlen) < 0)
+			"file_size_max", &fd, why, whylen) < 0)
 		goto out;
 	r->s.kind = KIND_MOVE;
 	snprintf(r->s.project, sizeof(r->s.project), "%s", project);
@@ -418,7 +405,7 @@ airlock_move(struct store *st, const struct config *cfg, const char *requester, 
 	snprintf(r->s.requester, sizeof(r->s.requester), "%s", requester);
 	snprintf(r->s.name, sizeof(r->s.name), "%s", name);
 	snprintf(r->reason, sizeof(r->reason), "%s", reason ? reason : "");
-	ret = submit(st, cfg, r, fd, 0, import_limit(cfg), 0, NULL, id, err, errlen);
+	ret = submit(st, cfg, r, fd, 0, import_limit(cfg), 0, NULL, id, why, whylen);
 out:
 	if (fd >= 0)
 		close(fd);
@@ -427,41 +414,42 @@ out:
 }
 
 int
-airlock_withdraw(struct store *st, const struct airlock_actor *who, uint64_t id, char *err,
-		 size_t errlen)
+airlock_withdraw(struct store *st, const struct airlock_actor *who, uint64_t id, char *why,
+		 size_t whylen)
 {
 	struct request *r = NULL;
 	MDB_txn *txn = NULL;
 	const char *event;
 	int rc, ret = -1;
 
-	if (check_actor(who, err, errlen) < 0)
+	if (check_actor(who, why, whylen) < 0)
 		return -1;
 	if (!(r = request_new()))
-		return fail(err, errlen, "out of memory");
+		return why_set(why, whylen, "out of memory");
 	if ((rc = store_begin(st, 0, &txn)) < 0) {
-		fail(err, errlen, "store: %s", store_strerror(rc));
+		why_set(why, whylen, "store: %s", store_strerror(rc));
 		goto out;
 	}
 	rc = queue_get(st, txn, id, r);
 	/* Another project's request is "no such request": ids of others reveal nothing. */
 	if (rc == STORE_NOTFOUND || (rc == 0 && strcmp(r->s.project, who->project) != 0)) {
-		fail(err, errlen, "no request %" PRIu64 " in project %s", id, who->project);
+		why_set(why, whylen, "no request %" PRIu64 " in project %s", id, who->project);
 		goto out;
 	}
 	if (rc != 0) {
-		fail(err, errlen, "request %" PRIu64 ": cannot read record: %s", id,
-		     store_strerror(rc));
+		why_set(why, whylen, "request %" PRIu64 ": cannot read record: %s", id,
+			store_strerror(rc));
 		goto out;
 	}
 	if (strcmp(r->s.requester, who->user) != 0) {
-		fail(err, errlen, "request %" PRIu64 " is %s's: only its requester may withdraw it",
-		     id, r->s.requester);
+		why_set(why, whylen,
+			"request %" PRIu64 " is %s's: only its requester may withdraw it", id,
+			r->s.requester);
 		goto out;
 	}
 	if (!(event = queue_transition(r->s.state, ST_WITHDRAWN))) {
-		fail(err, errlen, "request %" PRIu64 " is %s, not pending", id,
-		     queue_state_name(r->s.state));
+		why_set(why, whylen, "request %" PRIu64 " is %s, not pending", id,
+			queue_state_name(r->s.state));
 		goto out;
 	}
 	r->s.state = ST_WITHDRAWN;
@@ -469,12 +457,12 @@ airlock_withdraw(struct store *st, const struct airlock_actor *who, uint64_t id,
 	if ((rc = queue_update(st, txn, r)) < 0 ||
 	    (rc = audit_append(st, txn, who->user, event, "id=%" PRIu64 " project=%s", id,
 			       r->s.project)) < 0) {
-		fail(err, errlen, "store: cannot record the withdrawal: %s", store_strerror(rc));
+		why_set(why, whylen, "store: cannot record the withdrawal: %s", store_strerror(rc));
 		goto out;
 	}
 	if ((rc = store_commit(txn)) < 0) {
 		txn = NULL;
-		fail(err, errlen, "store: commit: %s", store_strerror(rc));
+		why_set(why, whylen, "store: commit: %s", store_strerror(rc));
 		goto out;
 	}
 	txn = NULL;
@@ -487,7 +475,7 @@ out:
 
 int
 airlock_decide(struct store *st, const struct config *cfg, const char *reviewer, uint64_t id,
-	       int approve, const char *note, char *err, size_t errlen)
+	       int approve, const char *note, char *why, size_t whylen)
 {
 	struct request *r = NULL;
 	MDB_txn *txn = NULL;
@@ -496,47 +484,47 @@ airlock_decide(struct store *st, const struct config *cfg, const char *reviewer,
 	int rc, ret = -1, to = approve ? ST_APPROVED : ST_REJECTED;
 
 	if (!reviewer || !*reviewer || strlen(reviewer) >= QUEUE_USER_MAX)
-		return fail(err, errlen, "invalid reviewer");
+		return why_set(why, whylen, "invalid reviewer");
 	if (!note || strlen(note) >= QUEUE_NOTE_MAX)
-		return fail(err, errlen, "a note of at most %d bytes is required",
-			    QUEUE_NOTE_MAX - 1);
+		return why_set(why, whylen, "a note of at most %d bytes is required",
+			       QUEUE_NOTE_MAX - 1);
 	for (const char *c = note; *c; c++)
 		if ((unsigned char)*c < 0x20 || *c == 0x7f)
-			return fail(err, errlen, "note contains control characters");
+			return why_set(why, whylen, "note contains control characters");
 	if (!(r = request_new()))
-		return fail(err, errlen, "out of memory");
+		return why_set(why, whylen, "out of memory");
 	/* Everything is decided on the record as read inside the write transaction: LMDB has
 	 * one writer at a time, so of two concurrent decisions exactly one sees "pending". */
 	if ((rc = store_begin(st, 0, &txn)) < 0) {
-		fail(err, errlen, "store: %s", store_strerror(rc));
+		why_set(why, whylen, "store: %s", store_strerror(rc));
 		goto out;
 	}
 	if ((rc = queue_get(st, txn, id, r)) != 0) {
 		if (rc == STORE_NOTFOUND)
-			fail(err, errlen, "no request %" PRIu64, id);
+			why_set(why, whylen, "no request %" PRIu64, id);
 		else
-			fail(err, errlen, "request %" PRIu64 ": cannot read record: %s", id,
-			     store_strerror(rc));
+			why_set(why, whylen, "request %" PRIu64 ": cannot read record: %s", id,
+				store_strerror(rc));
 		goto out;
 	}
 	if (!(event = queue_transition(r->s.state, to))) {
-		fail(err, errlen, "request %" PRIu64 " is %s, not pending", id,
-		     queue_state_name(r->s.state));
+		why_set(why, whylen, "request %" PRIu64 " is %s, not pending", id,
+			queue_state_name(r->s.state));
 		goto out;
 	}
 	if (strcmp(r->s.requester, reviewer) == 0) {
-		fail(err, errlen,
-		     "request %" PRIu64 " was made by %s, who cannot decide it "
-		     "(two-person rule)",
-		     id, reviewer);
+		why_set(why, whylen,
+			"request %" PRIu64 " was made by %s, who cannot decide it "
+			"(two-person rule)",
+			id, reviewer);
 		goto out;
 	}
 	if (approve && r->s.kind == KIND_EXPORT && r->s.check == CHECK_FAIL &&
 	    cfg->export_block_on_fail) {
-		fail(err, errlen,
-		     "request %" PRIu64 " failed the export checks and "
-		     "export_block_on_fail is set: it cannot be approved",
-		     id);
+		why_set(why, whylen,
+			"request %" PRIu64 " failed the export checks and "
+			"export_block_on_fail is set: it cannot be approved",
+			id);
 		goto out;
 	}
 	r->s.state = (uint8_t)to;
@@ -547,19 +535,19 @@ airlock_decide(struct store *st, const struct config *cfg, const char *reviewer,
 	    (rc = audit_append(
 		 st, txn, reviewer, event, "id=%" PRIu64 " kind=%s project=%s note=%s", id,
 		 queue_kind_name(r->s.kind), r->s.project, q(note, qn, sizeof(qn)))) < 0) {
-		fail(err, errlen, "store: cannot record the decision: %s", store_strerror(rc));
+		why_set(why, whylen, "store: cannot record the decision: %s", store_strerror(rc));
 		goto out;
 	}
 	transfer_crash_point("decide.before_commit");
 	if ((rc = store_commit(txn)) < 0) {
 		txn = NULL;
-		fail(err, errlen, "store: commit: %s", store_strerror(rc));
+		why_set(why, whylen, "store: commit: %s", store_strerror(rc));
 		goto out;
 	}
 	txn = NULL;
 	transfer_crash_point("decide.committed");
 	ret = 0;
-	if (approve && airlock_deliver(st, reviewer, id, err, errlen) < 0)
+	if (approve && airlock_deliver(st, reviewer, id, why, whylen) < 0)
 		ret = -1;
 out:
 	store_abort(txn);
@@ -651,20 +639,20 @@ out:
 }
 
 static int
-deliver_copy(struct store *st, const struct request *r, char *where, size_t wherelen, char *err,
-	     size_t errlen)
+deliver_copy(struct store *st, const struct request *r, char *where, size_t wherelen, char *why,
+	     size_t whylen)
 {
 	const char *area = r->s.kind == KIND_MOVE ? r->s.to_area : r->s.area;
 	char placed[300], rel[QUEUE_RELPATH_MAX];
 	int afd = -1, dfd = -1, rc, ret = -1;
 	gid_t gid;
 
-	if (project_gid(st, r->s.project, &gid, err, errlen) < 0)
+	if (project_gid(st, r->s.project, &gid, why, whylen) < 0)
 		return -1;
-	if (area_ensure(store_state_dir(st), r->s.project, area, gid, err, errlen) < 0)
+	if (area_ensure(store_state_dir(st), r->s.project, area, gid, why, whylen) < 0)
 		return -1;
 	if ((rc = area_open(store_state_dir(st), r->s.project, area, &afd)) < 0) {
-		fail(err, errlen, "area %s/%s: %s", r->s.project, area, strerror(-rc));
+		why_set(why, whylen, "area %s/%s: %s", r->s.project, area, strerror(-rc));
 		goto out;
 	}
 	if (r->s.kind == KIND_IMPORT) {
@@ -678,7 +666,7 @@ deliver_copy(struct store *st, const struct request *r, char *where, size_t wher
 		snprintf(rel, sizeof(rel), "%.*s", n, r->relpath);
 	}
 	if ((dfd = rc) < 0) {
-		fail(err, errlen, "destination in %s/%s: %s", r->s.project, area, strerror(-rc));
+		why_set(why, whylen, "destination in %s/%s: %s", r->s.project, area, strerror(-rc));
 		goto out;
 	}
 	rc = place_file(st, r, dfd, r->s.name, gid, r->s.kind == KIND_IMPORT ? 0640 : 0660, placed,
@@ -688,7 +676,8 @@ deliver_copy(struct store *st, const struct request *r, char *where, size_t wher
 		goto out;
 	}
 	if (rc < 0) {
-		fail(err, errlen, "delivering into %s/%s: %s", r->s.project, area, strerror(-rc));
+		why_set(why, whylen, "delivering into %s/%s: %s", r->s.project, area,
+			strerror(-rc));
 		goto out;
 	}
 	snprintf(where, wherelen, "%s:/work/%s%s", area, rel, placed);
@@ -704,7 +693,7 @@ out:
 /* Records the end of a delivery: approved -> released, or the refusal (state stays approved). */
 static int
 record_delivery(struct store *st, const char *actor, uint64_t id, int ok, const char *where,
-		char *err, size_t errlen)
+		char *why, size_t whylen)
 {
 	struct request *r = request_new();
 	MDB_txn *txn = NULL;
@@ -713,16 +702,16 @@ record_delivery(struct store *st, const char *actor, uint64_t id, int ok, const 
 	int rc, ret = -1;
 
 	if (!r)
-		return fail(err, errlen, "out of memory");
+		return why_set(why, whylen, "out of memory");
 	if ((rc = store_begin(st, 0, &txn)) < 0 || (rc = queue_get(st, txn, id, r)) != 0) {
-		fail(err, errlen, "request %" PRIu64 ": cannot read record: %s", id,
-		     store_strerror(rc));
+		why_set(why, whylen, "request %" PRIu64 ": cannot read record: %s", id,
+			store_strerror(rc));
 		goto out;
 	}
 	if (ok) {
 		if (!(event = queue_transition(r->s.state, ST_RELEASED))) {
-			fail(err, errlen, "request %" PRIu64 " is %s, not approved", id,
-			     queue_state_name(r->s.state));
+			why_set(why, whylen, "request %" PRIu64 " is %s, not approved", id,
+				queue_state_name(r->s.state));
 			goto out;
 		}
 		r->s.state = ST_RELEASED;
@@ -743,8 +732,8 @@ record_delivery(struct store *st, const char *actor, uint64_t id, int ok, const 
 	ret = 0;
 	goto out;
 dberr:
-	fail(err, errlen, "store: cannot record the delivery of request %" PRIu64 ": %s", id,
-	     store_strerror(rc));
+	why_set(why, whylen, "store: cannot record the delivery of request %" PRIu64 ": %s", id,
+		store_strerror(rc));
 out:
 	store_abort(txn);
 	free(r);
@@ -752,7 +741,7 @@ out:
 }
 
 int
-airlock_deliver(struct store *st, const char *actor, uint64_t id, char *err, size_t errlen)
+airlock_deliver(struct store *st, const char *actor, uint64_t id, char *why, size_t whylen)
 {
 	struct request *r = request_new();
 	char where[QUEUE_RELPATH_MAX + 64] = "outbox";
@@ -760,49 +749,50 @@ airlock_deliver(struct store *st, const char *actor, uint64_t id, char *err, siz
 	int lock = -1, rc, ret = -1;
 
 	if (!r)
-		return fail(err, errlen, "out of memory");
+		return why_set(why, whylen, "out of memory");
 	/* Shared with other deliveries, exclusive against the scan (which retries deliveries). */
 	if (blob_lock(store_state_dir(st), 0, &lock) < 0) {
-		fail(err, errlen, "quarantine: %s", strerror(errno));
+		why_set(why, whylen, "quarantine: %s", strerror(errno));
 		goto out;
 	}
 	if ((rc = store_begin(st, 1, &txn)) < 0) {
-		fail(err, errlen, "store: %s", store_strerror(rc));
+		why_set(why, whylen, "store: %s", store_strerror(rc));
 		goto out;
 	}
 	rc = queue_get(st, txn, id, r);
 	store_abort(txn);
 	if (rc != 0) {
-		fail(err, errlen, "request %" PRIu64 ": cannot read record: %s", id,
-		     store_strerror(rc));
+		why_set(why, whylen, "request %" PRIu64 ": cannot read record: %s", id,
+			store_strerror(rc));
 		goto out;
 	}
 	if (r->s.state != ST_APPROVED) {
-		fail(err, errlen, "request %" PRIu64 " is %s, not approved", id,
-		     queue_state_name(r->s.state));
+		why_set(why, whylen, "request %" PRIu64 " is %s, not approved", id,
+			queue_state_name(r->s.state));
 		goto out;
 	}
 	if (r->s.kind == KIND_EXPORT)
 		rc = blob_verify(store_state_dir(st), r->sha256, r->s.size, -1, NULL);
 	else
-		rc = deliver_copy(st, r, where, sizeof(where), err, errlen);
+		rc = deliver_copy(st, r, where, sizeof(where), why, whylen);
 	transfer_crash_point("deliver.copied");
 	if (rc == -EBADMSG || (rc < 0 && r->s.kind == KIND_EXPORT)) {
-		if (record_delivery(st, actor, id, 0, NULL, err, errlen) == 0)
-			fail(err, errlen,
-			     "request %" PRIu64 " approved but not released: its "
-			     "quarantined bytes no longer match their SHA-256",
-			     id);
+		if (record_delivery(st, actor, id, 0, NULL, why, whylen) == 0)
+			why_set(why, whylen,
+				"request %" PRIu64 " approved but not released: its "
+				"quarantined bytes no longer match their SHA-256",
+				id);
 		goto out;
 	}
 	if (rc < 0) {
-		char why[512];
+		char cause[512];
 
-		snprintf(why, sizeof(why), "%s", err);
-		fail(err, errlen, "request %" PRIu64 " approved but not delivered: %s", id, why);
+		snprintf(cause, sizeof(cause), "%s", why);
+		why_set(why, whylen, "request %" PRIu64 " approved but not delivered: %s", id,
+			cause);
 		goto out;
 	}
-	if (record_delivery(st, actor, id, 1, where, err, errlen) < 0)
+	if (record_delivery(st, actor, id, 1, where, why, whylen) < 0)
 		goto out;
 	ret = 0;
 out:
@@ -855,29 +845,29 @@ airlock_outbox_list(struct store *st, const char *project,
 
 int
 airlock_outbox_open(struct store *st, const char *project, uint64_t id, const char *name, int *fd,
-		    uint64_t *size, char *err, size_t errlen)
+		    uint64_t *size, char *why, size_t whylen)
 {
 	struct request *r = request_new();
 	MDB_txn *txn;
 	int rc, ret = -1;
 
 	if (!r)
-		return fail(err, errlen, "out of memory");
+		return why_set(why, whylen, "out of memory");
 	if ((rc = store_begin(st, 1, &txn)) < 0) {
-		fail(err, errlen, "store: %s", store_strerror(rc));
+		why_set(why, whylen, "store: %s", store_strerror(rc));
 		goto out;
 	}
 	rc = queue_get(st, txn, id, r);
 	store_abort(txn);
 	if (rc != 0 || r->s.kind != KIND_EXPORT || r->s.state != ST_RELEASED ||
 	    strcmp(r->s.project, project) != 0 || !name || strcmp(r->s.name, name) != 0) {
-		fail(err, errlen, "no released export %" PRIu64 "/%s", id, name ? name : "");
+		why_set(why, whylen, "no released export %" PRIu64 "/%s", id, name ? name : "");
 		goto out;
 	}
 	if ((rc = blob_verify(store_state_dir(st), r->sha256, r->s.size, -1, fd)) < 0) {
-		fail(err, errlen, "export %" PRIu64 ": %s", id,
-		     rc == -EBADMSG ? "quarantined bytes do not match their SHA-256"
-				    : strerror(-rc));
+		why_set(why, whylen, "export %" PRIu64 ": %s", id,
+			rc == -EBADMSG ? "quarantined bytes do not match their SHA-256"
+				       : strerror(-rc));
 		goto out;
 	}
 	*size = r->s.size;
@@ -891,20 +881,20 @@ out:
 
 int
 airlock_upload_begin(struct store *st, const struct airlock_actor *who, const char *name, int *fd,
-		     char *err, size_t errlen)
+		     char *why, size_t whylen)
 {
 	char path[PATH_MAX];
 	int f;
 
-	if (check_actor(who, err, errlen) < 0)
+	if (check_actor(who, why, whylen) < 0)
 		return -1;
 	if (!filename_valid(name))
-		return fail(err, errlen, "invalid file name");
+		return why_set(why, whylen, "invalid file name");
 	if (snprintf(path, sizeof(path), "%s/staging", store_state_dir(st)) >= (int)sizeof(path))
-		return fail(err, errlen, "state_dir too long");
+		return why_set(why, whylen, "state_dir too long");
 	/* Unnamed: an aborted upload, or a crash, leaves nothing to clean. */
 	if ((f = open(path, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) < 0)
-		return fail(err, errlen, "staging: %s", strerror(errno));
+		return why_set(why, whylen, "staging: %s", strerror(errno));
 	*fd = f;
 	return 0;
 }
@@ -912,23 +902,23 @@ airlock_upload_begin(struct store *st, const struct airlock_actor *who, const ch
 /* The uploader's declared SHA-256: 64 lower-case hex digits, or "" for none. */
 static int
 declared_hash(const struct config *cfg, const char *hex, uint8_t out[BLOB_HASH_LEN], int *have,
-	      char *err, size_t errlen)
+	      char *why, size_t whylen)
 {
 	*have = hex && hex[0];
 	if (!*have)
 		return cfg->import_require_checksum
-			   ? fail(err, errlen,
-				  "no declared SHA-256 (import_require_checksum): upload "
-				  "NAME.sha256 first")
+			   ? why_set(why, whylen,
+				     "no declared SHA-256 (import_require_checksum): upload "
+				     "NAME.sha256 first")
 			   : 0;
 	if (strlen(hex) != 2 * BLOB_HASH_LEN)
-		return fail(err, errlen, "declared SHA-256 is not 64 hex digits");
+		return why_set(why, whylen, "declared SHA-256 is not 64 hex digits");
 	for (int i = 0; i < BLOB_HASH_LEN; i++) {
 		unsigned v;
 
 		if (!isxdigit((unsigned char)hex[2 * i]) ||
 		    !isxdigit((unsigned char)hex[2 * i + 1]) || sscanf(hex + 2 * i, "%2x", &v) != 1)
-			return fail(err, errlen, "declared SHA-256 is not 64 hex digits");
+			return why_set(why, whylen, "declared SHA-256 is not 64 hex digits");
 		out[i] = (uint8_t)v;
 	}
 	return 0;
@@ -937,27 +927,27 @@ declared_hash(const struct config *cfg, const char *hex, uint8_t out[BLOB_HASH_L
 int
 airlock_upload_commit(struct store *st, const struct config *cfg, const struct airlock_actor *who,
 		      int fd, const char *name, const char *reason, const char *sha256,
-		      uint64_t *id, char *err, size_t errlen)
+		      uint64_t *id, char *why, size_t whylen)
 {
 	uint8_t expect[BLOB_HASH_LEN];
 	struct request *r;
 	struct stat sb;
 	int ret, have_expect;
 
-	if (check_actor(who, err, errlen) < 0 || check_reason(reason, err, errlen) < 0 ||
-	    declared_hash(cfg, sha256, expect, &have_expect, err, errlen) < 0)
+	if (check_actor(who, why, whylen) < 0 || check_reason(reason, why, whylen) < 0 ||
+	    declared_hash(cfg, sha256, expect, &have_expect, why, whylen) < 0)
 		return -1;
 	if (!filename_valid(name))
-		return fail(err, errlen, "invalid file name");
+		return why_set(why, whylen, "invalid file name");
 	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode))
-		return fail(err, errlen, "upload is not a file");
+		return why_set(why, whylen, "upload is not a file");
 	if ((uint64_t)sb.st_size > import_limit(cfg))
-		return fail(err, errlen,
-			    "upload of %jd bytes is over the import limit "
-			    "(file_size_max, %" PRIu64 ")",
-			    (intmax_t)sb.st_size, import_limit(cfg));
+		return why_set(why, whylen,
+			       "upload of %jd bytes is over the import limit "
+			       "(file_size_max, %" PRIu64 ")",
+			       (intmax_t)sb.st_size, import_limit(cfg));
 	if (!(r = request_new()))
-		return fail(err, errlen, "out of memory");
+		return why_set(why, whylen, "out of memory");
 	r->s.kind = KIND_IMPORT;
 	snprintf(r->s.project, sizeof(r->s.project), "%s", who->project);
 	snprintf(r->s.area, sizeof(r->s.area), "%s", who->area);
@@ -966,8 +956,8 @@ airlock_upload_commit(struct store *st, const struct config *cfg, const struct a
 	snprintf(r->reason, sizeof(r->reason), "%s", reason ? reason : "");
 	/* Copied, not linked: the worker still holds a writable fd of the staging file, and what
 	 * is queued must be exactly what was hashed. */
-	ret = submit(st, cfg, r, fd, 1, import_limit(cfg), 0, have_expect ? expect : NULL, id, err,
-		     errlen);
+	ret = submit(st, cfg, r, fd, 1, import_limit(cfg), 0, have_expect ? expect : NULL, id, why,
+		     whylen);
 	free(r);
 	return ret;
 }
@@ -1145,7 +1135,7 @@ sweep_blobs(const char *state_dir, const struct refs *rf, struct airlock_scan_st
 }
 
 int
-airlock_scan_ex(struct store *st, struct airlock_scan_stats *stats, char *err, size_t errlen)
+airlock_scan_ex(struct store *st, struct airlock_scan_stats *stats, char *why, size_t whylen)
 {
 	struct refs rf;
 	char path[PATH_MAX];
@@ -1155,38 +1145,38 @@ airlock_scan_ex(struct store *st, struct airlock_scan_stats *stats, char *err, s
 	memset(stats, 0, sizeof(*stats));
 	/* Exclusive: no submission is between its blob and its record while we sweep. */
 	if (blob_lock(store_state_dir(st), 1, &lock) < 0) {
-		fail(err, errlen, "quarantine: %s", strerror(errno));
+		why_set(why, whylen, "quarantine: %s", strerror(errno));
 		goto out;
 	}
 	if ((rc = refs_collect(st, &rf)) < 0) {
-		fail(err, errlen, "store: cannot read every request (%s); nothing removed",
-		     store_strerror(rc));
+		why_set(why, whylen, "store: cannot read every request (%s); nothing removed",
+			store_strerror(rc));
 		goto out;
 	}
 	if (snprintf(path, sizeof(path), "%s/staging", store_state_dir(st)) >= (int)sizeof(path)) {
-		fail(err, errlen, "state_dir too long");
+		why_set(why, whylen, "state_dir too long");
 		goto out;
 	}
 	if ((sfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
 	    empty_dir(sfd, &stats->staging_removed) < 0) {
-		fail(err, errlen, "%s: %s", path, strerror(errno));
+		why_set(why, whylen, "%s: %s", path, strerror(errno));
 		goto out;
 	}
 	if (sweep_blobs(store_state_dir(st), &rf, stats) < 0) {
-		fail(err, errlen, "quarantine sweep: %s", strerror(errno));
+		why_set(why, whylen, "quarantine sweep: %s", strerror(errno));
 		goto out;
 	}
 	blob_unlock(lock);
 	lock = -1;
 	/* Approved but not released: a crash between decision and delivery. */
 	for (size_t i = 0; i < rf.napproved; i++) {
-		char why[512];
+		char cause[512];
 
-		if (airlock_deliver(st, "wsgate", rf.approved[i], why, sizeof(why)) == 0) {
+		if (airlock_deliver(st, "wsgate", rf.approved[i], cause, sizeof(cause)) == 0) {
 			stats->redelivered++;
 		} else {
 			stats->failed++;
-			log_warn_f("request %llu: %s", (unsigned long long)rf.approved[i], why);
+			log_warn_f("request %llu: %s", (unsigned long long)rf.approved[i], cause);
 		}
 	}
 	ret = 0;
@@ -1198,11 +1188,11 @@ out:
 }
 
 int
-airlock_scan(struct store *st, char *err, size_t errlen)
+airlock_scan(struct store *st, char *why, size_t whylen)
 {
 	struct airlock_scan_stats s;
 
-	if (airlock_scan_ex(st, &s, err, errlen) < 0)
+	if (airlock_scan_ex(st, &s, why, whylen) < 0)
 		return -1;
 	log_info("airlock scan: %lu staging leftovers and %lu orphan blobs removed, %lu blobs "
 		 "kept, %lu deliveries completed, %lu failed",

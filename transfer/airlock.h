@@ -27,18 +27,18 @@ struct airlock_actor {
 
 /* Export PATH (relative to the area root, i.e. /work) of the actor's area. */
 int airlock_export(struct store *st, const struct config *cfg, const struct airlock_actor *who,
-		   const char *relpath, const char *reason, uint64_t *id, char *err, size_t errlen);
-int airlock_withdraw(struct store *st, const struct airlock_actor *who, uint64_t id, char *err,
-		     size_t errlen);
+		   const char *relpath, const char *reason, uint64_t *id, char *why, size_t whylen);
+int airlock_withdraw(struct store *st, const struct airlock_actor *who, uint64_t id, char *why,
+		     size_t whylen);
 
 /* Uploads to /inbox over SFTP: begin returns a writable staging fd for the worker (and keeps
  * nothing else); commit turns the finished upload into one pending import request. */
 int airlock_upload_begin(struct store *st, const struct airlock_actor *who, const char *name,
-			 int *fd, char *err, size_t errlen);
+			 int *fd, char *why, size_t whylen);
 int airlock_upload_commit(struct store *st, const struct config *cfg,
 			  const struct airlock_actor *who, int fd, const char *name,
-			  const char *reason, const char *sha256, uint64_t *id, char *err,
-			  size_t errlen);
+			  const char *reason, const char *sha256, uint64_t *id, char *why,
+			  size_t whylen);
 
 /* Released exports of a project, for /outbox. */
 struct outbox_entry {
@@ -51,15 +51,15 @@ int airlock_outbox_list(struct store *st, const char *project,
 			int (*fn)(const struct outbox_entry *e, void *arg), void *arg);
 /* Opens a released export read-only after checking its SHA-256 against the record. */
 int airlock_outbox_open(struct store *st, const char *project, uint64_t id, const char *name,
-			int *fd, uint64_t *size, char *err, size_t errlen);
+			int *fd, uint64_t *size, char *why, size_t whylen);
 
 /* Start-up scan: removes staging leftovers and blobs no request references, then retries the
  * delivery of requests left approved but not released (e.g. by a crash). Returns 0 or <0. */
-int airlock_scan(struct store *st, char *err, size_t errlen);
+int airlock_scan(struct store *st, char *why, size_t whylen);
 struct airlock_scan_stats {
 	unsigned long staging_removed, blobs_removed, blobs_kept, redelivered, failed;
 };
-int airlock_scan_ex(struct store *st, struct airlock_scan_stats *stats, char *err, size_t errlen);
+int airlock_scan_ex(struct store *st, struct airlock_scan_stats *stats, char *why, size_t whylen);
 
 /*
  * Review (wsgatectl, and admins over SSH through it). reviewer is the deciding admin ("root"
@@ -70,17 +70,17 @@ int airlock_scan_ex(struct store *st, struct airlock_scan_stats *stats, char *er
  * approval was recorded but delivery failed).
  */
 int airlock_decide(struct store *st, const struct config *cfg, const char *reviewer, uint64_t id,
-		   int approve, const char *note, char *err, size_t errlen);
+		   int approve, const char *note, char *why, size_t whylen);
 /* Delivers an approved request (approve calls it; so does the scan for leftovers). */
-int airlock_deliver(struct store *st, const char *actor, uint64_t id, char *err, size_t errlen);
+int airlock_deliver(struct store *st, const char *actor, uint64_t id, char *why, size_t whylen);
 
 /* An admin brings a file in: src is read sequentially from its current offset. */
 int airlock_import(struct store *st, const struct config *cfg, const char *requester,
 		   const char *project, const char *area, int src, const char *name,
-		   const char *reason, uint64_t *id, char *err, size_t errlen);
+		   const char *reason, uint64_t *id, char *why, size_t whylen);
 /* An admin moves PATH (relative to the FROM area's root) to the TO area of the same project. */
 int airlock_move(struct store *st, const struct config *cfg, const char *requester,
 		 const char *project, const char *from_area, const char *to_area,
-		 const char *relpath, const char *reason, uint64_t *id, char *err, size_t errlen);
+		 const char *relpath, const char *reason, uint64_t *id, char *why, size_t whylen);
 
 #endif

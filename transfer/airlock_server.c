@@ -225,7 +225,7 @@ airlock_server_handle(struct store *st, const struct config *cfg, const struct a
 	socklen_t clen = sizeof(cred);
 	struct rbuf rd;
 	uint8_t hdr[4], *body = NULL;
-	char *path = NULL, reason[AIRLOCK_MAX_REASON + 1], err[1024], msg[1200];
+	char *path = NULL, reason[AIRLOCK_MAX_REASON + 1], why[1024], msg[1200];
 	uint32_t len;
 	uint64_t id = 0;
 	int64_t deadline = now_ms() + AIRLOCK_IO_TIMEOUT_MS;
@@ -278,16 +278,16 @@ airlock_server_handle(struct store *st, const struct config *cfg, const struct a
 	}
 	switch (op) {
 	case AIRLOCK_OP_EXPORT:
-		if (airlock_export(st, cfg, who, path, reason, &id, err, sizeof(err)) < 0) {
-			rc = reply(client_fd, AIRLOCK_ST_REFUSED, err);
+		if (airlock_export(st, cfg, who, path, reason, &id, why, sizeof(why)) < 0) {
+			rc = reply(client_fd, AIRLOCK_ST_REFUSED, why);
 		} else {
 			snprintf(msg, sizeof(msg), "export request %" PRIu64 " pending review", id);
 			rc = reply(client_fd, AIRLOCK_ST_OK, msg);
 		}
 		break;
 	case AIRLOCK_OP_WITHDRAW:
-		if (airlock_withdraw(st, who, id, err, sizeof(err)) < 0) {
-			rc = reply(client_fd, AIRLOCK_ST_REFUSED, err);
+		if (airlock_withdraw(st, who, id, why, sizeof(why)) < 0) {
+			rc = reply(client_fd, AIRLOCK_ST_REFUSED, why);
 		} else {
 			snprintf(msg, sizeof(msg), "request %" PRIu64 " withdrawn", id);
 			rc = reply(client_fd, AIRLOCK_ST_OK, msg);

@@ -1,4 +1,5 @@
 /* Work areas under state_dir/projects (see area.h). */
+#include "common/why.h"
 #include "transfer/area.h"
 
 #include <errno.h>
@@ -68,27 +69,23 @@ ensure_dir(int dirfd, const char *name, gid_t gid, mode_t mode, int *out)
 }
 
 int
-area_ensure(const char *state_dir, const char *project, const char *area, gid_t gid, char *err,
-	    size_t errlen)
+area_ensure(const char *state_dir, const char *project, const char *area, gid_t gid, char *why,
+	    size_t whylen)
 {
 	char path[4096];
 	int top = -1, pfd = -1, afd = -1, rc;
 
-	if (!name_valid(project) || !name_valid(area)) {
-		snprintf(err, errlen, "invalid project or area name");
-		return -1;
-	}
+	if (!name_valid(project) || !name_valid(area))
+		return why_set(why, whylen, "invalid project or area name");
 	snprintf(path, sizeof(path), "%s/projects", state_dir);
 	if (mkdir_p(path, 0700) < 0 ||
-	    (top = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
+	    (top = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return why_set(why, whylen, "%s: %s", path, strerror(errno));
 	/* projects/<p> is root's: analysts reach their area only through the sandbox's bind. */
 	if ((rc = ensure_dir(top, project, 0, 0711, &pfd)) < 0 ||
 	    (rc = ensure_dir(pfd, area, gid, 02770, &afd)) < 0 ||
 	    (rc = ensure_dir(afd, "imports", gid, 02750, NULL)) < 0) {
-		snprintf(err, errlen, "area %s/%s: %s", project, area, strerror(-rc));
+		snprintf(why, whylen, "area %s/%s: %s", project, area, strerror(-rc));
 		rc = -1;
 	} else {
 		rc = 0;

@@ -13,8 +13,8 @@
 int area_path(const char *state_dir, const char *project, const char *area, char *out,
 	      size_t outlen);
 /* Creates the area and its imports/ if missing, fixing owner and mode; returns 0 or <0 + err. */
-int area_ensure(const char *state_dir, const char *project, const char *area, gid_t gid, char *err,
-		size_t errlen);
+int area_ensure(const char *state_dir, const char *project, const char *area, gid_t gid, char *why,
+		size_t whylen);
 /* Opens the area's root directory (O_PATH|O_DIRECTORY, no symlinks on the way). */
 int area_open(const char *state_dir, const char *project, const char *area, int *dirfd);
 

@@ -147,30 +147,30 @@ open_bucket(const char *state_dir, const char *hex)
 
 int
 blob_store(const char *state_dir, int src, int from_start, uint64_t max, const uint8_t *expect,
-	   uint8_t hash[BLOB_HASH_LEN], uint64_t *size, char *err, size_t errlen)
+	   uint8_t hash[BLOB_HASH_LEN], uint64_t *size, char *why, size_t whylen)
 {
 	char hex[2 * BLOB_HASH_LEN + 1], tmpname[128], procpath[64];
 	int sdir = -1, fd = -1, bucket = -1, linked = 0, ret = -1, rc;
 
 	if ((sdir = open_staging(state_dir)) < 0) {
-		snprintf(err, errlen, "quarantine staging: %s", strerror(errno));
+		snprintf(why, whylen, "quarantine staging: %s", strerror(errno));
 		goto out;
 	}
 	/* An unnamed file: if we die before it is linked, nothing is left behind. */
 	if ((fd = openat(sdir, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0400)) < 0) {
-		snprintf(err, errlen, "quarantine staging: %s", strerror(errno));
+		snprintf(why, whylen, "quarantine staging: %s", strerror(errno));
 		goto out;
 	}
 	if ((rc = blob_copy_hash(src, from_start, fd, max, hash, size)) < 0) {
 		if (rc == -EFBIG)
-			snprintf(err, errlen, "file is larger than the limit of %llu bytes",
+			snprintf(why, whylen, "file is larger than the limit of %llu bytes",
 				 (unsigned long long)max);
 		else
-			snprintf(err, errlen, "cannot copy into quarantine: %s", strerror(-rc));
+			snprintf(why, whylen, "cannot copy into quarantine: %s", strerror(-rc));
 		goto out;
 	}
 	if (expect && CRYPTO_memcmp(expect, hash, BLOB_HASH_LEN) != 0) {
-		snprintf(err, errlen,
+		snprintf(why, whylen,
 			 "the %llu bytes received do not match the declared SHA-256 "
 			 "(cut short, or not the declared file); nothing was queued",
 			 (unsigned long long)*size);
@@ -178,7 +178,7 @@ blob_store(const char *state_dir, int src, int from_start, uint64_t max, const u
 	}
 	transfer_crash_point("blob.copied");
 	if (fsync(fd) < 0) {
-		snprintf(err, errlen, "quarantine fsync: %s", strerror(errno));
+		snprintf(why, whylen, "quarantine fsync: %s", strerror(errno));
 		goto out;
 	}
 	blob_hex(hash, hex);
@@ -186,23 +186,23 @@ blob_store(const char *state_dir, int src, int from_start, uint64_t max, const u
 	snprintf(procpath, sizeof(procpath), "/proc/self/fd/%d", fd);
 	(void)unlinkat(sdir, tmpname, 0);
 	if (linkat(AT_FDCWD, procpath, sdir, tmpname, AT_SYMLINK_FOLLOW) < 0) {
-		snprintf(err, errlen, "quarantine link: %s", strerror(errno));
+		snprintf(why, whylen, "quarantine link: %s", strerror(errno));
 		goto out;
 	}
 	linked = 1;
 	transfer_crash_point("blob.staged");
 	if ((bucket = open_bucket(state_dir, hex)) < 0) {
-		snprintf(err, errlen, "quarantine store: %s", strerror(errno));
+		snprintf(why, whylen, "quarantine store: %s", strerror(errno));
 		goto out;
 	}
 	/* Replaces an existing blob of the same hash with identical bytes: atomic either way. */
 	if (renameat(sdir, tmpname, bucket, hex) < 0) {
-		snprintf(err, errlen, "quarantine rename: %s", strerror(errno));
+		snprintf(why, whylen, "quarantine rename: %s", strerror(errno));
 		goto out;
 	}
 	linked = 0;
 	if (fsync(bucket) < 0) {
-		snprintf(err, errlen, "quarantine fsync: %s", strerror(errno));
+		snprintf(why, whylen, "quarantine fsync: %s", strerror(errno));
 		goto out;
 	}
 	transfer_crash_point("blob.stored");
@@ -211,7 +211,7 @@ out:
 	if (linked)
 		(void)unlinkat(sdir, tmpname, 0);
 	if (fd >= 0 && close(fd) < 0 && ret == 0) {
-		snprintf(err, errlen, "quarantine close: %s", strerror(errno));
+		snprintf(why, whylen, "quarantine close: %s", strerror(errno));
 		ret = -1;
 	}
 	if (bucket >= 0)

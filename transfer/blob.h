@@ -35,9 +35,8 @@ void blob_unlock(int lockfd);
  * to it are refused before they enter the store. The caller must hold blob_lock (shared) until
  * the record that references the blob is committed.
  */
-int blob_store(const char *state_dir, int src, int from_start, uint64_t max,
-	       const uint8_t *expect, uint8_t hash[BLOB_HASH_LEN], uint64_t *size, char *err,
-	       size_t errlen);
+int blob_store(const char *state_dir, int src, int from_start, uint64_t max, const uint8_t *expect,
+	       uint8_t hash[BLOB_HASH_LEN], uint64_t *size, char *why, size_t whylen);
 
 void blob_hex(const uint8_t hash[BLOB_HASH_LEN], char hex[2 * BLOB_HASH_LEN + 1]);
 int blob_path(const char *state_dir, const uint8_t hash[BLOB_HASH_LEN], char *out, size_t outlen);

@@ -14,6 +14,7 @@
  *   - any cell equal to a configured facilities entry fails, whatever its column.
  */
 #include "common/nitems.h"
+#include "common/why.h"
 #include "transfer/check.h"
 
 #include <ctype.h>
@@ -344,22 +345,20 @@ only_space(unsigned char c)
 }
 
 static int
-check_table(struct scan *sc, int fd, unsigned char delim, char *err, size_t errlen)
+check_table(struct scan *sc, int fd, unsigned char delim, char *why, size_t whylen)
 {
 	struct csv_parser p;
 	uint8_t *buf = NULL;
 	uint64_t off = 0;
 	int ret = -1, perr = 0;
 
-	if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI) != 0) {
-		snprintf(err, errlen, "csv: out of memory");
-		return -1;
-	}
+	if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI) != 0)
+		return why_set(why, whylen, "csv: out of memory");
 	csv_set_delim(&p, delim);
 	csv_set_space_func(&p, only_space);
 	csv_set_realloc_func(&p, capped_realloc);
 	if (!(sc->cols = calloc(CHECK_MAX_COLUMNS, sizeof(*sc->cols))) || !(buf = malloc(65536))) {
-		snprintf(err, errlen, "out of memory");
+		snprintf(why, whylen, "out of memory");
 		goto out;
 	}
 	sc->row = 1;
@@ -369,7 +368,7 @@ check_table(struct scan *sc, int fd, unsigned char delim, char *err, size_t errl
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			snprintf(err, errlen, "read: %s", strerror(errno));
+			snprintf(why, whylen, "read: %s", strerror(errno));
 			goto out;
 		}
 		if (n == 0)
@@ -425,8 +424,8 @@ check_type_allowed(const struct config *cfg, const char *name, char *ext, size_t
 }
 
 int
-check_fd(const struct config *cfg, int fd, const char *name, struct check_report *rep, char *err,
-	 size_t errlen)
+check_fd(const struct config *cfg, int fd, const char *name, struct check_report *rep, char *why,
+	 size_t whylen)
 {
 	struct scan sc;
 	struct stat_size {
@@ -443,10 +442,8 @@ check_fd(const struct config *cfg, int fd, const char *name, struct check_report
 	sc.cfg = cfg;
 	sc.rep = rep;
 	rep->result = CHECK_PASS;
-	if ((sz.size = lseek(fd, 0, SEEK_END)) < 0) {
-		snprintf(err, errlen, "%s", strerror(errno));
-		return -1;
-	}
+	if ((sz.size = lseek(fd, 0, SEEK_END)) < 0)
+		return why_set(why, whylen, "%s", strerror(errno));
 	if (!check_type_allowed(cfg, name, ext, sizeof(ext)))
 		finding(&sc, CHECK_FAIL, 0, "type", "file type \"%s\" is not in export_types",
 			ext[0] ? ext : "(none)");
@@ -454,9 +451,9 @@ check_fd(const struct config *cfg, int fd, const char *name, struct check_report
 		finding(&sc, CHECK_FAIL, 0, "size", "%llu bytes is over export_max_size (%llu)",
 			(unsigned long long)sz.size, (unsigned long long)cfg->export_max_size);
 	else if (strcmp(ext, "csv") == 0)
-		ret = check_table(&sc, fd, ',', err, errlen);
+		ret = check_table(&sc, fd, ',', why, whylen);
 	else if (strcmp(ext, "tsv") == 0)
-		ret = check_table(&sc, fd, '\t', err, errlen);
+		ret = check_table(&sc, fd, '\t', why, whylen);
 	else if (rep->result == CHECK_PASS)
 		finding(&sc, CHECK_WARN, 0, "content",
 			"contents of .%s files are not checked "

@@ -21,7 +21,7 @@ main(int argc, char **argv)
 	struct auth_decision d;
 	struct config *cfg;
 	struct store *st;
-	char err[1024];
+	char why[1024];
 
 	if (argc < 6)
 		return fprintf(stderr, "usage: auth-try CONFIG STEP LOGIN ADDR SECRET [NOW]\n"), 2;
@@ -40,10 +40,10 @@ main(int argc, char **argv)
 	} else {
 		return fprintf(stderr, "auth-try: bad address\n"), 2;
 	}
-	if (config_load(argv[1], &cfg, err, sizeof(err)) < 0)
-		return fprintf(stderr, "auth-try: %s\n", err), 2;
-	if (store_open(cfg->state_dir, 0, &st, err, sizeof(err)) < 0)
-		return fprintf(stderr, "auth-try: %s\n", err), 2;
+	if (config_load(argv[1], &cfg, why, sizeof(why)) < 0)
+		return fprintf(stderr, "auth-try: %s\n", why), 2;
+	if (store_open(cfg->state_dir, 0, &st, why, sizeof(why)) < 0)
+		return fprintf(stderr, "auth-try: %s\n", why), 2;
 	req.login = argv[3];
 	req.peer = (struct sockaddr *)&ss;
 	req.secret = argv[5];

@@ -54,7 +54,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct config *cfg = NULL;
-	char err[512];
+	char why[512];
 
 	if (memfd < 0) {
 		memfd = memfd_create("fuzz_config", MFD_CLOEXEC);
@@ -65,12 +65,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (ftruncate(memfd, 0) < 0 || pwrite(memfd, data, size, 0) != (ssize_t)size)
 		abort();
-	if (config_load(path, &cfg, err, sizeof(err)) == 0) {
+	if (config_load(path, &cfg, why, sizeof(why)) == 0) {
 		check_config(cfg);
 		config_free(cfg);
 	} else {
-		if (cfg != NULL || err[0] == '\0' || strchr(err, '\n') ||
-		    strncmp(err, path, strlen(path)) != 0)
+		if (cfg != NULL || why[0] == '\0' || strchr(why, '\n') ||
+		    strncmp(why, path, strlen(path)) != 0)
 			abort();
 	}
 	return 0;

@@ -20,7 +20,7 @@ static struct request req;
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
-	char err[256];
+	char why[256];
 	int fd;
 
 	if (len < 1)
@@ -58,7 +58,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	if ((fd = memfd_create("fuzz", 0)) < 0)
 		return 0;
 	if (write(fd, data + 1, len - 1) == (ssize_t)(len - 1))
-		(void)check_fd(cfg, fd, data[0] & 1 ? "t.csv" : "t.tsv", &rep, err, sizeof(err));
+		(void)check_fd(cfg, fd, data[0] & 1 ? "t.csv" : "t.tsv", &rep, why, sizeof(why));
 	close(fd);
 	return 0;
 }

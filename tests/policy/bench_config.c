@@ -24,7 +24,7 @@ now(void)
 int
 main(void)
 {
-	char path[] = "/tmp/bench_config.XXXXXX", err[512];
+	char path[] = "/tmp/bench_config.XXXXXX", why[512];
 	struct config *cfg = NULL;
 	struct sockaddr_in sin = {.sin_family = AF_INET};
 	const struct zone *z = NULL;
@@ -47,8 +47,8 @@ main(void)
 	t0 = now();
 	for (i = 0; i < loads; i++) {
 		config_free(cfg);
-		if (config_load(path, &cfg, err, sizeof(err)) != 0) {
-			fprintf(stderr, "%s\n", err);
+		if (config_load(path, &cfg, why, sizeof(why)) != 0) {
+			fprintf(stderr, "%s\n", why);
 			return 1;
 		}
 	}

@@ -50,21 +50,21 @@ write_file(const char *path, const void *data, size_t len)
 }
 
 static int
-load_text(const char *text, struct config **cfg, char *err, size_t errlen)
+load_text(const char *text, struct config **cfg, char *why, size_t whylen)
 {
 	write_file(conf, text, strlen(text));
 	*cfg = NULL;
-	return config_load(conf, cfg, err, errlen);
+	return config_load(conf, cfg, why, whylen);
 }
 
 static struct config *
 load_ok(const char *text)
 {
 	struct config *cfg;
-	char err[512];
+	char why[512];
 
-	if (load_text(text, &cfg, err, sizeof(err)) != 0)
-		fail_msg("unexpected error: %s\n--- input ---\n%s", err, text);
+	if (load_text(text, &cfg, why, sizeof(why)) != 0)
+		fail_msg("unexpected error: %s\n--- input ---\n%s", why, text);
 	assert_non_null(cfg);
 	return cfg;
 }
@@ -74,14 +74,14 @@ static void
 load_fail(const char *text, int line, const char *what)
 {
 	struct config *cfg = (struct config *)0x1;
-	char err[512], prefix[4200];
+	char why[512], prefix[4200];
 
-	if (load_text(text, &cfg, err, sizeof(err)) == 0)
+	if (load_text(text, &cfg, why, sizeof(why)) == 0)
 		fail_msg("loaded, expected error '%s'\n--- input ---\n%s", what, text);
 	assert_null(cfg);
 	snprintf(prefix, sizeof(prefix), "%s:%d: ", conf, line);
-	if (strncmp(err, prefix, strlen(prefix)) != 0 || !strstr(err, what) || strchr(err, '\n'))
-		fail_msg("error '%s', expected '%s...%s'", err, prefix, what);
+	if (strncmp(why, prefix, strlen(prefix)) != 0 || !strstr(why, what) || strchr(why, '\n'))
+		fail_msg("error '%s', expected '%s...%s'", why, prefix, what);
 }
 
 /* ---- defaults and the SPEC example ---- */
@@ -199,10 +199,10 @@ static void
 test_deploy_example(void **state)
 {
 	struct config *cfg = NULL;
-	char err[512];
+	char why[512];
 
-	if (config_load(WSGATE_CONF_EXAMPLE, &cfg, err, sizeof(err)) != 0)
-		fail_msg("%s", err);
+	if (config_load(WSGATE_CONF_EXAMPLE, &cfg, why, sizeof(why)) != 0)
+		fail_msg("%s", why);
 	assert_int_equal(cfg->nzones, 2);
 	config_free(cfg);
 }
@@ -262,38 +262,38 @@ static void
 test_file_errors(void **state)
 {
 	struct config *cfg = (struct config *)0x1;
-	char err[512], want[600], path[300];
+	char why[512], want[600], path[300];
 
 	snprintf(path, sizeof(path), "%s/absent.conf", tmpdir);
-	assert_int_equal(config_load(path, &cfg, err, sizeof(err)), -1);
+	assert_int_equal(config_load(path, &cfg, why, sizeof(why)), -1);
 	assert_null(cfg);
 	snprintf(want, sizeof(want), "%s: %s", path, strerror(ENOENT));
-	assert_string_equal(err, want);
+	assert_string_equal(why, want);
 
-	assert_int_equal(config_load(tmpdir, &cfg, err, sizeof(err)), -1);
+	assert_int_equal(config_load(tmpdir, &cfg, why, sizeof(why)), -1);
 	snprintf(want, sizeof(want), "%s: not a regular file", tmpdir);
-	assert_string_equal(err, want);
+	assert_string_equal(why, want);
 
 	write_file(conf, "", 0);
 	assert_int_equal(chmod(conf, 0666), 0);
-	assert_int_equal(config_load(conf, &cfg, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "writable by others"));
+	assert_int_equal(config_load(conf, &cfg, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "writable by others"));
 	assert_int_equal(chmod(conf, 0600), 0);
 	if (geteuid() == 0) {
 		assert_int_equal(chown(conf, 12345, 12345), 0);
-		assert_int_equal(config_load(conf, &cfg, err, sizeof(err)), -1);
-		assert_non_null(strstr(err, "owned by uid 12345"));
+		assert_int_equal(config_load(conf, &cfg, why, sizeof(why)), -1);
+		assert_non_null(strstr(why, "owned by uid 12345"));
 		assert_int_equal(chown(conf, 0, 0), 0);
 	}
 
 	/* st_size 0 (a /proc file): read to EOF regardless, growing the buffer */
-	assert_int_equal(config_load("/proc/self/status", &cfg, err, sizeof(err)), -1);
-	assert_string_equal(err, "/proc/self/status:1: key outside any section");
+	assert_int_equal(config_load("/proc/self/status", &cfg, why, sizeof(why)), -1);
+	assert_string_equal(why, "/proc/self/status:1: key outside any section");
 
 	/* a NULL or tiny error buffer is tolerated */
 	assert_int_equal(config_load(path, &cfg, NULL, 0), -1);
-	assert_int_equal(config_load(path, &cfg, err, 1), -1);
-	assert_string_equal(err, "");
+	assert_int_equal(config_load(path, &cfg, why, 1), -1);
+	assert_string_equal(why, "");
 }
 
 static void
@@ -302,14 +302,14 @@ test_file_too_large(void **state)
 	size_t n = (1u << 20) + 10;
 	char *big = malloc(n + 1);
 	struct config *cfg;
-	char err[512];
+	char why[512];
 
 	assert_non_null(big);
 	for (size_t i = 0; i < n; i++)
 		big[i] = (i % 50 == 49) ? '\n' : ';';
 	big[n] = '\0';
-	assert_int_equal(load_text(big, &cfg, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "larger than"));
+	assert_int_equal(load_text(big, &cfg, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "larger than"));
 	free(big);
 }
 
@@ -393,7 +393,7 @@ static void
 test_malformed_lines(void **state)
 {
 	struct config *cfg;
-	char err[512], line[400];
+	char why[512], line[400];
 
 	load_fail("[gateway]\nmax_sessions\n", 2, "expected 'key = value'");
 	load_fail("[gateway]\nmax_sessions 3\n", 2, "expected 'key = value'");
@@ -405,8 +405,8 @@ test_malformed_lines(void **state)
 
 	/* A NUL must not hide the rest of the line from us. */
 	write_file(conf, "[gateway]\nmax_sessions = 3\0junk\n", 33);
-	assert_int_equal(config_load(conf, &cfg, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, ":2: NUL byte"));
+	assert_int_equal(config_load(conf, &cfg, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, ":2: NUL byte"));
 
 	/* inih would split a long line and read its tail as a new line. */
 	memset(line, 'x', sizeof(line));

@@ -51,14 +51,14 @@ static struct check_report rep;
 static int
 run(const char *name, const char *content, size_t len)
 {
-	char path[256], err[256];
+	char path[256], why[256];
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, content, len), (ssize_t)len);
-	assert_int_equal(check_fd(cfg, fd, name, &rep, err, sizeof(err)), 0);
+	assert_int_equal(check_fd(cfg, fd, name, &rep, why, sizeof(why)), 0);
 	close(fd);
 	unlink(path);
 	return rep.result;

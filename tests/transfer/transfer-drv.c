@@ -123,16 +123,16 @@ int
 main(int argc, char **argv)
 {
 	struct airlock_actor who = {0};
-	char err[1024];
+	char why[1024];
 	uint64_t id;
 	const char *cmd;
 	int rc = 0;
 
 	if (argc < 3)
 		return bad("usage");
-	if (config_load(argv[1], &cfg, err, sizeof(err)) < 0 ||
-	    store_open(cfg->state_dir, 0, &st, err, sizeof(err)) < 0)
-		return bad(err);
+	if (config_load(argv[1], &cfg, why, sizeof(why)) < 0 ||
+	    store_open(cfg->state_dir, 0, &st, why, sizeof(why)) < 0)
+		return bad(why);
 	cmd = argv[2];
 	if (argc >= 6) {
 		who.user = argv[3];
@@ -140,9 +140,9 @@ main(int argc, char **argv)
 		who.area = argv[5];
 	}
 	if (strcmp(cmd, "export") == 0 && argc >= 7) {
-		if (airlock_export(st, cfg, &who, argv[6], argc > 7 ? argv[7] : "", &id, err,
-				   sizeof(err)) < 0)
-			rc = bad(err);
+		if (airlock_export(st, cfg, &who, argv[6], argc > 7 ? argv[7] : "", &id, why,
+				   sizeof(why)) < 0)
+			rc = bad(why);
 		else
 			printf("id %" PRIu64 "\n", id);
 	} else if (strcmp(cmd, "upload") == 0 && argc >= 7) {
@@ -150,8 +150,8 @@ main(int argc, char **argv)
 		ssize_t n;
 		int fd;
 
-		if (airlock_upload_begin(st, &who, argv[6], &fd, err, sizeof(err)) < 0)
-			return bad(err);
+		if (airlock_upload_begin(st, &who, argv[6], &fd, why, sizeof(why)) < 0)
+			return bad(why);
 		while ((n = read(0, buf, sizeof(buf))) > 0)
 			if (write_all(fd, buf, (size_t)n) < 0)
 				return bad("write");
@@ -159,15 +159,15 @@ main(int argc, char **argv)
 			close(fd);
 			printf("aborted\n");
 		} else if (airlock_upload_commit(st, cfg, &who, fd, argv[6],
-						 argc > 7 ? argv[7] : "", getenv("DRV_SHA256"),
-						 &id, err, sizeof(err)) < 0) {
-			rc = bad(err);
+						 argc > 7 ? argv[7] : "", getenv("DRV_SHA256"), &id,
+						 why, sizeof(why)) < 0) {
+			rc = bad(why);
 		} else {
 			printf("id %" PRIu64 "\n", id);
 		}
 	} else if (strcmp(cmd, "withdraw") == 0 && argc == 7) {
-		if (airlock_withdraw(st, &who, strtoull(argv[6], NULL, 10), err, sizeof(err)) < 0)
-			rc = bad(err);
+		if (airlock_withdraw(st, &who, strtoull(argv[6], NULL, 10), why, sizeof(why)) < 0)
+			rc = bad(why);
 		else
 			printf("withdrawn\n");
 	} else if (strcmp(cmd, "serve") == 0 && argc == 9) {
@@ -181,16 +181,16 @@ main(int argc, char **argv)
 		int fd;
 
 		if (airlock_outbox_open(st, argv[3], strtoull(argv[4], NULL, 10), argv[5], &fd,
-					&size, err, sizeof(err)) < 0)
-			return bad(err);
+					&size, why, sizeof(why)) < 0)
+			return bad(why);
 		while ((n = read(fd, buf, sizeof(buf))) > 0)
 			write_all(1, buf, (size_t)n);
 		close(fd);
 	} else if (strcmp(cmd, "scan") == 0) {
 		struct airlock_scan_stats s;
 
-		if (airlock_scan_ex(st, &s, err, sizeof(err)) < 0)
-			return bad(err);
+		if (airlock_scan_ex(st, &s, why, sizeof(why)) < 0)
+			return bad(why);
 		printf("staging_removed %lu blobs_removed %lu blobs_kept %lu redelivered %lu "
 		       "failed %lu\n",
 		       s.staging_removed, s.blobs_removed, s.blobs_kept, s.redelivered, s.failed);
