@@ -152,7 +152,8 @@ audit_walk(struct ctl *c, int mode, uint64_t since)
 	rc = audit_foreach(c->st, since, emit, &o);
 	if (rc != 0) {
 		json_decref(o.arr);
-		return ctl_fail("audit: a record cannot be read (run audit verify)");
+		return ctl_fail("audit: a record cannot be read (%s; run audit verify)",
+				store_strerror(rc));
 	}
 	return mode == 1 ? ctl_print_json(o.arr) : 0;
 }

@@ -204,8 +204,8 @@ make_store(struct ctl *c, int *created)
 		rc = 0;
 		goto out;
 	}
-	if (store_begin(st, 0, &txn) < 0) {
-		ctl_fail("state store: %s", strerror(errno));
+	if ((rc = store_begin(st, 0, &txn)) < 0) {
+		ctl_fail("state store: %s", store_strerror(rc));
 		goto out;
 	}
 	if (audit_append(st, txn, c->actor, "ctl.init", "state_dir=%s",
@@ -214,8 +214,8 @@ make_store(struct ctl *c, int *created)
 		ctl_fail("audit: cannot append");
 		goto out;
 	}
-	if (store_commit(txn) < 0) {
-		ctl_fail("state store: commit: %s", strerror(errno));
+	if ((rc = store_commit(txn)) < 0) {
+		ctl_fail("state store: commit: %s", store_strerror(rc));
 		goto out;
 	}
 	rc = 0;

@@ -75,14 +75,15 @@ project_add(struct ctl *c, int argc, char **argv)
 	snprintf(p.name, sizeof(p.name), "%s", name);
 	p.max_accounts = (uint32_t)m;
 	p.created = (uint64_t)time(NULL);
-	if (store_begin(c->st, 0, &txn) < 0)
-		return ctl_fail("state store: %s", strerror(errno));
+	if ((rc = store_begin(c->st, 0, &txn)) < 0)
+		return ctl_fail("state store: %s", store_strerror(rc));
 	rc = project_get(c->st, txn, name, &old);
 	if (rc != STORE_NOTFOUND) {
 		store_abort(txn);
-		return ctl_fail(rc == 0 ? "project \"%s\" already exists"
-					: "project \"%s\": record cannot be read",
-				name);
+		if (rc == 0)
+			return ctl_fail("project \"%s\" already exists", name);
+		return ctl_fail("project \"%s\": record cannot be read: %s", name,
+				store_strerror(rc));
 	}
 	/* Like uids, gids come from a counter that never goes back. */
 	n = store_next_counter(c->st, txn, "next_gid");
@@ -91,14 +92,15 @@ project_add(struct ctl *c, int argc, char **argv)
 		return ctl_fail("project \"%s\": no gid left", name);
 	}
 	p.gid = (gid_t)(PROJECT_GID_BASE + n - 1);
-	if (project_put(c->st, txn, &p) < 0 ||
-	    audit_append(c->st, txn, c->actor, "project.add", "project=%s gid=%u max_accounts=%u",
-			 p.name, (unsigned)p.gid, p.max_accounts) < 0) {
+	if ((rc = project_put(c->st, txn, &p)) < 0 ||
+	    (rc = audit_append(c->st, txn, c->actor, "project.add",
+			       "project=%s gid=%u max_accounts=%u", p.name, (unsigned)p.gid,
+			       p.max_accounts)) < 0) {
 		store_abort(txn);
-		return ctl_fail("project \"%s\": cannot store", name);
+		return ctl_fail("project \"%s\": cannot store: %s", name, store_strerror(rc));
 	}
-	if (store_commit(txn) < 0)
-		return ctl_fail("state store: commit: %s", strerror(errno));
+	if ((rc = store_commit(txn)) < 0)
+		return ctl_fail("state store: commit: %s", store_strerror(rc));
 	printf("project %s added: gid %u, max accounts %s%u\n", p.name, (unsigned)p.gid,
 	       p.max_accounts ? "" : "unlimited ", p.max_accounts);
 	return 0;
@@ -166,8 +168,8 @@ project_list(struct ctl *c, int argc, char **argv)
 
 	if ((rc = parse_args(c, argc, argv, 0, &name, &max)) != 0)
 		return rc;
-	if (store_begin(c->st, 1, &lc.txn) < 0)
-		return ctl_fail("state store: %s", strerror(errno));
+	if ((rc = store_begin(c->st, 1, &lc.txn)) < 0)
+		return ctl_fail("state store: %s", store_strerror(rc));
 	if (c->json && (lc.arr = json_array()) == NULL) {
 		store_abort(lc.txn);
 		return ctl_fail("out of memory");
@@ -178,7 +180,7 @@ project_list(struct ctl *c, int argc, char **argv)
 	store_abort(lc.txn);
 	if (rc != 0) {
 		json_decref(lc.arr);
-		return ctl_fail("project list: a record cannot be read");
+		return ctl_fail("project list: a record cannot be read: %s", store_strerror(rc));
 	}
 	return c->json ? ctl_print_json(lc.arr) : 0;
 }
@@ -195,14 +197,15 @@ project_show(struct ctl *c, int argc, char **argv)
 
 	if ((rc = parse_args(c, argc, argv, 1, &name, &max)) != 0)
 		return rc;
-	if (store_begin(c->st, 1, &txn) < 0)
-		return ctl_fail("state store: %s", strerror(errno));
+	if ((rc = store_begin(c->st, 1, &txn)) < 0)
+		return ctl_fail("state store: %s", store_strerror(rc));
 	rc = project_get(c->st, txn, name, &p);
 	if (rc != 0) {
 		store_abort(txn);
-		return ctl_fail(rc == STORE_NOTFOUND ? "project \"%s\" does not exist"
-						     : "project \"%s\": record cannot be read",
-				name);
+		if (rc == STORE_NOTFOUND)
+			return ctl_fail("project \"%s\" does not exist", name);
+		return ctl_fail("project \"%s\": record cannot be read: %s", name,
+				store_strerror(rc));
 	}
 	m.project = p.name;
 	m.arr = json_array();
@@ -210,7 +213,8 @@ project_show(struct ctl *c, int argc, char **argv)
 	store_abort(txn);
 	if (rc != 0) {
 		json_decref(m.arr);
-		return ctl_fail("project \"%s\": members cannot be read", name);
+		return ctl_fail("project \"%s\": members cannot be read: %s", name,
+				m.arr ? store_strerror(rc) : "out of memory");
 	}
 	if (c->json) {
 		j = project_json(&p, m.n);

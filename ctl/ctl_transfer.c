@@ -270,8 +270,8 @@ cmd_list(struct ctl *c, struct opts *o)
 	lc.project = o->project;
 	lc.json = o->json;
 	setvbuf(stdout, obuf, _IOFBF, sizeof(obuf));
-	if (store_begin(c->st, 1, &txn) < 0)
-		return ctl_fail("cannot read the state store: %s", strerror(errno));
+	if ((rc = store_begin(c->st, 1, &txn)) < 0)
+		return ctl_fail("cannot read the state store: %s", store_strerror(rc));
 	if (o->json)
 		putchar('[');
 	else
@@ -282,7 +282,8 @@ cmd_list(struct ctl *c, struct opts *o)
 	if (o->json)
 		fputs("]\n", stdout);
 	if (rc != 0)
-		return ctl_fail("the request database holds a record that cannot be read");
+		return ctl_fail("the request database holds a record that cannot be read: %s",
+				store_strerror(rc));
 	return 0;
 }
 
@@ -301,16 +302,18 @@ cmd_show(struct ctl *c, struct opts *o)
 		return ctl_usage("usage: transfer show ID [--json]");
 	if (!(r = calloc(1, sizeof(*r))))
 		return ctl_fail("out of memory");
-	if (store_begin(c->st, 1, &txn) < 0) {
-		ret = ctl_fail("cannot read the state store: %s", strerror(errno));
+	if ((rc = store_begin(c->st, 1, &txn)) < 0) {
+		ret = ctl_fail("cannot read the state store: %s", store_strerror(rc));
 		goto out;
 	}
 	rc = queue_get(c->st, txn, id, r);
 	store_abort(txn);
 	if (rc != 0) {
-		ret = ctl_fail(rc == STORE_NOTFOUND ? "no request %" PRIu64
-						    : "request %" PRIu64 ": record cannot be read",
-			       id);
+		if (rc == STORE_NOTFOUND)
+			ret = ctl_fail("no request %" PRIu64, id);
+		else
+			ret = ctl_fail("request %" PRIu64 ": record cannot be read: %s", id,
+				       store_strerror(rc));
 		goto out;
 	}
 	/* Names, reasons and notes come from requesters: nothing reaches the terminal raw. */

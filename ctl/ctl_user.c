@@ -131,8 +131,10 @@ abort_fail(MDB_txn *txn, int rc)
 static int
 commit(MDB_txn *txn)
 {
-	if (store_commit(txn) < 0)
-		return ctl_fail("state store: commit: %s", strerror(errno));
+	int rc;
+
+	if ((rc = store_commit(txn)) < 0)
+		return ctl_fail("state store: commit: %s", store_strerror(rc));
 	return 0;
 }
 
@@ -222,14 +224,16 @@ add_check_store(struct ctl *c, MDB_txn *txn, struct account *a)
 	if (rc == 0)
 		return ctl_fail("user \"%s\" already exists", a->name);
 	if (rc < 0)
-		return ctl_fail("user \"%s\": record cannot be read", a->name);
+		return ctl_fail("user \"%s\": record cannot be read: %s", a->name,
+				store_strerror(rc));
 	for (unsigned i = 0; i < a->nprojects; i++) {
 		rc = project_get(c->st, txn, a->projects[i], &p);
 		if (rc == STORE_NOTFOUND)
 			return ctl_fail("user \"%s\": project \"%s\" does not exist", a->name,
 					a->projects[i]);
-		if (rc < 0 || project_member_count(c->st, txn, p.name, &members) < 0)
-			return ctl_fail("project \"%s\": record cannot be read", a->projects[i]);
+		if (rc < 0 || (rc = project_member_count(c->st, txn, p.name, &members)) < 0)
+			return ctl_fail("project \"%s\": record cannot be read: %s", a->projects[i],
+					store_strerror(rc));
 		if (p.max_accounts && members >= p.max_accounts)
 			return ctl_fail("user \"%s\": project \"%s\" is full (%u of %u accounts)",
 					a->name, p.name, members, p.max_accounts);
@@ -256,8 +260,8 @@ user_add(struct ctl *c, int argc, char **argv)
 			"wsgatectl: warning: user \"%s\" lists no zone and cannot log in "
 			"until one is added\n",
 			a.name);
-	if (store_begin(c->st, 0, &txn) < 0)
-		return ctl_fail("state store: %s", strerror(errno));
+	if ((rc = store_begin(c->st, 0, &txn)) < 0)
+		return ctl_fail("state store: %s", store_strerror(rc));
 	if ((rc = add_check_store(c, txn, &a)) != 0)
 		return abort_fail(txn, rc);
 	/* A fresh uid from a counter that only grows: a deleted account's uid is never handed
@@ -270,11 +274,12 @@ user_add(struct ctl *c, int argc, char **argv)
 	join_list(zones, sizeof(zones), a.zones, a.nzones);
 	if (a.expires)
 		ctl_format_time(a.expires, day, sizeof(day));
-	if (account_put(c->st, txn, &a) < 0 ||
-	    audit_append(c->st, txn, c->actor, "user.add",
-			 "user=%s role=%s uid=%u projects=%s zones=%s expires=%s", a.name,
-			 role_name(a.role), (unsigned)a.uid, projects, zones, day) < 0)
-		return abort_fail(txn, ctl_fail("user \"%s\": cannot store the account", a.name));
+	if ((rc = account_put(c->st, txn, &a)) < 0 ||
+	    (rc = audit_append(c->st, txn, c->actor, "user.add",
+			       "user=%s role=%s uid=%u projects=%s zones=%s expires=%s", a.name,
+			       role_name(a.role), (unsigned)a.uid, projects, zones, day)) < 0)
+		return abort_fail(txn, ctl_fail("user \"%s\": cannot store the account: %s", a.name,
+						store_strerror(rc)));
 	if ((rc = commit(txn)) != 0)
 		return rc;
 	printf("user %s added: role %s, uid %u\n", a.name, role_name(a.role), (unsigned)a.uid);
@@ -341,8 +346,8 @@ load_for_change(struct ctl *c, const char *name, MDB_txn **txn, struct account *
 {
 	int rc;
 
-	if (store_begin(c->st, 0, txn) < 0)
-		return ctl_fail("state store: %s", strerror(errno));
+	if ((rc = store_begin(c->st, 0, txn)) < 0)
+		return ctl_fail("state store: %s", store_strerror(rc));
 	rc = account_get(c->st, *txn, name, a);
 	if (rc == 0)
 		return 0;
@@ -350,7 +355,7 @@ load_for_change(struct ctl *c, const char *name, MDB_txn **txn, struct account *
 	*txn = NULL;
 	if (rc == STORE_NOTFOUND)
 		return ctl_fail("user \"%s\" does not exist", name);
-	return ctl_fail("user \"%s\": record cannot be read", name);
+	return ctl_fail("user \"%s\": record cannot be read: %s", name, store_strerror(rc));
 }
 
 static int
@@ -358,10 +363,11 @@ store_change(struct ctl *c, MDB_txn *txn, struct account *a, const char *event, 
 {
 	int rc;
 
-	if (account_put(c->st, txn, a) < 0 ||
-	    audit_append(c->st, txn, c->actor, event, "user=%s%s%s", a->name, detail[0] ? " " : "",
-			 detail) < 0)
-		rc = abort_fail(txn, ctl_fail("user \"%s\": cannot store the account", a->name));
+	if ((rc = account_put(c->st, txn, a)) < 0 ||
+	    (rc = audit_append(c->st, txn, c->actor, event, "user=%s%s%s", a->name,
+			       detail[0] ? " " : "", detail)) < 0)
+		rc = abort_fail(txn, ctl_fail("user \"%s\": cannot store the account: %s", a->name,
+					      store_strerror(rc)));
 	else
 		rc = commit(txn);
 	account_wipe(a);
@@ -606,10 +612,12 @@ user_lock(struct ctl *c, int argc, char **argv, int lock)
 					  ctl_fail("user \"%s\": auth state unreadable", ua.name));
 		}
 		lockout_clear(as);
-		if (authstate_put(c->st, txn, DB_AUTHSTATE, a.name, strlen(a.name), as) < 0) {
+		if ((rc = authstate_put(c->st, txn, DB_AUTHSTATE, a.name, strlen(a.name), as)) <
+		    0) {
 			free(as);
 			account_wipe(&a);
-			return abort_fail(txn, ctl_fail("user \"%s\": cannot store", ua.name));
+			return abort_fail(txn, ctl_fail("user \"%s\": cannot store: %s", ua.name,
+							store_strerror(rc)));
 		}
 		free(as);
 	}
@@ -768,8 +776,8 @@ user_list(struct ctl *c, int argc, char **argv)
 	if ((rc = parse_args(c, argc, argv, 0, &ua)) != 0 ||
 	    (rc = only_opts(&ua, "list", 0, 0, 0, 0)) != 0)
 		return rc;
-	if (store_begin(c->st, 1, &lc.txn) < 0)
-		return ctl_fail("state store: %s", strerror(errno));
+	if ((rc = store_begin(c->st, 1, &lc.txn)) < 0)
+		return ctl_fail("state store: %s", store_strerror(rc));
 	if (c->json && (lc.arr = json_array()) == NULL) {
 		store_abort(lc.txn);
 		return ctl_fail("out of memory");
@@ -781,7 +789,7 @@ user_list(struct ctl *c, int argc, char **argv)
 	store_abort(lc.txn);
 	if (rc != 0) {
 		json_decref(lc.arr);
-		return ctl_fail("user list: a record cannot be read");
+		return ctl_fail("user list: a record cannot be read: %s", store_strerror(rc));
 	}
 	return c->json ? ctl_print_json(lc.arr) : 0;
 }
@@ -798,14 +806,15 @@ user_show(struct ctl *c, int argc, char **argv)
 	if ((rc = parse_args(c, argc, argv, 1, &ua)) != 0 ||
 	    (rc = only_opts(&ua, "show", 0, 0, 0, 0)) != 0)
 		return rc;
-	if (store_begin(c->st, 1, &txn) < 0)
-		return ctl_fail("state store: %s", strerror(errno));
+	if ((rc = store_begin(c->st, 1, &txn)) < 0)
+		return ctl_fail("state store: %s", store_strerror(rc));
 	rc = account_get(c->st, txn, ua.name, &a);
 	if (rc != 0) {
 		store_abort(txn);
-		return ctl_fail(rc == STORE_NOTFOUND ? "user \"%s\" does not exist"
-						     : "user \"%s\": record cannot be read",
-				ua.name);
+		if (rc == STORE_NOTFOUND)
+			return ctl_fail("user \"%s\" does not exist", ua.name);
+		return ctl_fail("user \"%s\": record cannot be read: %s", ua.name,
+				store_strerror(rc));
 	}
 	j = account_json(c, txn, &a);
 	if (!c->json && j) {

@@ -191,12 +191,13 @@ check_actor(struct ctl *c, const char *as)
 
 	if (!name_valid(as))
 		return ctl_fail("--as %s: invalid account name", ctl_name(as, nb, sizeof(nb)));
-	if (store_begin(c->st, 1, &txn) < 0)
-		return ctl_fail("cannot read the state store: %s", strerror(errno));
+	if ((rc = store_begin(c->st, 1, &txn)) < 0)
+		return ctl_fail("cannot read the state store: %s", store_strerror(rc));
 	rc = account_get(c->st, txn, as, &a);
 	store_abort(txn);
 	if (rc < 0)
-		return ctl_fail("--as %s: account record cannot be read", as);
+		return ctl_fail("--as %s: account record cannot be read: %s", as,
+				store_strerror(rc));
 	if (rc == STORE_NOTFOUND || a.role != ROLE_ADMIN) {
 		account_wipe(&a);
 		return ctl_fail("--as %s: not an admin account", as);
