@@ -75,7 +75,7 @@ struct config {
 	int import_require_checksum;
 };
 
-/* Loads and validates path. Returns 0, or -1 with a one-line error in err:
+/* Loads and validates path. Returns 0, or -1 with a one-line error in why:
  * "wsgate.conf:12: key 'idle_timeout': invalid duration 'abc'". The struct is heap-allocated
  * because of its size; free with config_free. */
 int config_load(const char *path, struct config **out, char *why, size_t whylen);

@@ -66,7 +66,7 @@ int airlock_scan_ex(struct store *st, struct airlock_scan_stats *stats, char *wh
  * for local root). Two-person rule: the requester of a request can never decide it. Approval
  * delivers at once: export -> /outbox, import -> <area>/imports/NAME[.N], move -> same path in
  * the destination area; delivery re-hashes the blob and refuses on a mismatch.
- * Returns 0, or -1 with a one-line reason in err (nothing changed, unless the text says the
+ * Returns 0, or -1 with a one-line reason in why (nothing changed, unless the text says the
  * approval was recorded but delivery failed).
  */
 int airlock_decide(struct store *st, const struct config *cfg, const char *reviewer, uint64_t id,

@@ -12,7 +12,7 @@
 
 int area_path(const char *state_dir, const char *project, const char *area, char *out,
 	      size_t outlen);
-/* Creates the area and its imports/ if missing, fixing owner and mode; returns 0 or <0 + err. */
+/* Creates the area and its imports/ if missing, fixing owner and mode; returns 0 or <0 + why. */
 int area_ensure(const char *state_dir, const char *project, const char *area, gid_t gid, char *why,
 		size_t whylen);
 /* Opens the area's root directory (O_PATH|O_DIRECTORY, no symlinks on the way). */

@@ -25,7 +25,7 @@ struct check_report {
 };
 
 /* Checks the file open at fd (read from offset 0 with pread), named name. Returns 0 (a report
- * was made) or <0 (the file could not be read; err says why). */
+ * was made) or <0 (the file could not be read; why says why). */
 int check_fd(const struct config *cfg, int fd, const char *name, struct check_report *rep,
 	     char *why, size_t whylen);
 /* Is the extension of name (lower-cased) listed in export_types? Copies it into ext. */
