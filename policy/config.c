@@ -46,16 +46,19 @@ enum sect { SECT_NONE, SECT_GATEWAY, SECT_ZONE, SECT_SANDBOX, SECT_AIRLOCK };
 enum line_kind { LINE_OTHER, LINE_KEY, LINE_CONT };
 
 enum vtype {
-	V_DURATION,  /* uint64_t seconds */
-	V_SIZE,	     /* uint64_t bytes */
-	V_U32,	     /* uint32_t */
-	V_BOOL,	     /* int */
-	V_PATH,	     /* char[4096], absolute */
-	V_AREA,	     /* zone area name */
-	V_LISTEN,    /* list */
-	V_NETWORKS,  /* list */
-	V_TYPES,     /* list */
-	V_FACILITIES /* list */
+	V_DURATION,   /* uint64_t seconds */
+	V_SIZE,	      /* uint64_t bytes */
+	V_U32,	      /* uint32_t */
+	V_BOOL,	      /* int */
+	V_PATH,	      /* char[4096], absolute */
+	V_AREA,	      /* zone area name */
+	V_LISTEN,     /* list */
+	V_NETWORKS,   /* list */
+	V_TYPES,      /* list */
+	V_FACILITIES, /* list */
+	V_PROGRAMS,   /* list: exec_without_pty */
+	V_HIDE,	      /* list: absolute paths */
+	V_BUDGET      /* uint64_t bytes, or "none" */
 };
 
 struct config_key {
@@ -89,6 +92,10 @@ static const struct config_key config_keys[] = {
 	{SECT_SANDBOX, "file_size_max", V_SIZE, CFG(file_size_max), KIB, 64 * TIB},
 	{SECT_SANDBOX, "cpu_time_max", V_DURATION, CFG(cpu_time_max), 1, 365 * DAY},
 	{SECT_SANDBOX, "tmp_size", V_SIZE, CFG(tmp_size), MIB, 64 * TIB},
+	{SECT_SANDBOX, "exec_without_pty", V_PROGRAMS, 0, 0, 0},
+	{SECT_SANDBOX, "hide", V_HIDE, 0, 0, 0},
+	{SECT_SANDBOX, "output_budget", V_BUDGET, CFG(output_budget), 1, 64 * TIB},
+	{SECT_SANDBOX, "input_budget", V_BUDGET, CFG(input_budget), 1, 64 * TIB},
 	{SECT_AIRLOCK, "export_types", V_TYPES, 0, 0, 0},
 	{SECT_AIRLOCK, "export_max_size", V_SIZE, CFG(export_max_size), 1, 64 * TIB},
 	{SECT_AIRLOCK, "min_cell_count", V_U32, CFG(min_cell_count), 1, 1000000},
@@ -663,6 +670,106 @@ val_types(struct parse *p, const struct config_key *k, void *field, const char *
 	return 0;
 }
 
+/* No control characters (and no DEL): what reaches logs and the sandbox stays one line. */
+static int
+printable(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 0;
+	return 1;
+}
+
+/* Program names for exec_without_pty: a bare name as the command line's program (no path: a
+ * path would name one copy of a program and not another), "*" alone to turn the rule off, or
+ * "none" alone: no command runs without a terminal. */
+static int
+val_programs(struct parse *p, const struct config_key *k, void *field, const char *v, char *why)
+{
+	struct config *cfg = p->cfg;
+	char tok[sizeof(cfg->exec_without_pty[0])], buf[80];
+	int r;
+
+	while ((r = next_token(&v, tok, sizeof(tok))) != 0) {
+		if (r < 0) {
+			snprintf(why, WHY_MAX, "program name longer than %zu characters",
+				 sizeof(tok) - 1);
+			return -1;
+		}
+		if (strcmp(tok, "*") == 0) {
+			cfg->exec_without_pty_any = 1;
+			continue;
+		}
+		if (strcmp(tok, "none") == 0 && cfg->nexec_without_pty == 0 && *v == '\0')
+			break;
+		if (tok[strspn(
+			tok,
+			"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-")] !=
+			'\0' ||
+		    tok[0] == '.' || tok[0] == '-') {
+			snprintf(why, WHY_MAX,
+				 "invalid program name '%s' (a bare name such as airlock, or *)",
+				 shown(tok, buf, sizeof(buf)));
+			return -1;
+		}
+		if (cfg->nexec_without_pty >= CONFIG_MAX_PROGRAMS) {
+			snprintf(why, WHY_MAX, "more than %d programs", CONFIG_MAX_PROGRAMS);
+			return -1;
+		}
+		memcpy(cfg->exec_without_pty[cfg->nexec_without_pty++], tok, strlen(tok) + 1);
+	}
+	if (cfg->exec_without_pty_any && cfg->nexec_without_pty > 0) {
+		snprintf(why, WHY_MAX, "'*' turns the rule off: list no programs with it");
+		return -1;
+	}
+	return 0;
+}
+
+/* Paths hidden in the sandbox: absolute, no "." or ".." component, printable, or "none" alone.
+ * A path that does not exist on the host is fine (there is nothing to hide). */
+static int
+val_hide(struct parse *p, const struct config_key *k, void *field, const char *v, char *why)
+{
+	struct config *cfg = p->cfg;
+	char tok[sizeof(cfg->hide[0])], buf[80];
+	int r;
+
+	while ((r = next_token(&v, tok, sizeof(tok))) != 0) {
+		if (r < 0) {
+			snprintf(why, WHY_MAX, "path longer than %zu characters", sizeof(tok) - 1);
+			return -1;
+		}
+		if (strcmp(tok, "none") == 0 && cfg->nhide == 0 && *v == '\0')
+			break;
+		if (tok[0] != '/' || strcmp(tok, "/") == 0 || strstr(tok, "/./") != NULL ||
+		    strstr(tok, "/../") != NULL || strstr(tok, "//") != NULL ||
+		    (strlen(tok) >= 2 && strcmp(tok + strlen(tok) - 2, "/.") == 0) ||
+		    (strlen(tok) >= 3 && strcmp(tok + strlen(tok) - 3, "/..") == 0) ||
+		    !printable(tok)) {
+			snprintf(why, WHY_MAX,
+				 "invalid path '%s' (absolute, without . or .. components)",
+				 shown(tok, buf, sizeof(buf)));
+			return -1;
+		}
+		if (cfg->nhide >= CONFIG_MAX_HIDE) {
+			snprintf(why, WHY_MAX, "more than %d paths", CONFIG_MAX_HIDE);
+			return -1;
+		}
+		memcpy(cfg->hide[cfg->nhide++], tok, strlen(tok) + 1);
+	}
+	return 0;
+}
+
+static int
+val_budget(struct parse *p, const struct config_key *k, void *field, const char *v, char *why)
+{
+	if (strcmp(v, "none") == 0) {
+		*(uint64_t *)field = CONFIG_BUDGET_NONE;
+		return 0;
+	}
+	return val_size(p, k, field, v, why);
+}
+
 /* Tokens separated by blanks; "double quotes" group words. No escapes: a facility name
  * cannot contain a double quote. */
 static int
@@ -734,6 +841,9 @@ static const value_fn value_fns[] = {
 	[V_NETWORKS] = val_networks,
 	[V_TYPES] = val_types,
 	[V_FACILITIES] = val_facilities,
+	[V_PROGRAMS] = val_programs,
+	[V_HIDE] = val_hide,
+	[V_BUDGET] = val_budget,
 };
 /* clang-format on */
 
@@ -741,7 +851,7 @@ static int
 key_is_list(const struct config_key *k)
 {
 	return k->type == V_LISTEN || k->type == V_NETWORKS || k->type == V_TYPES ||
-	       k->type == V_FACILITIES;
+	       k->type == V_FACILITIES || k->type == V_PROGRAMS || k->type == V_HIDE;
 }
 
 /* The first line of a list key replaces the default; continuation lines append. */
@@ -760,6 +870,13 @@ list_reset(struct config *cfg, struct zone *z, const struct config_key *k)
 		break;
 	case V_FACILITIES:
 		cfg->nfacilities = 0;
+		break;
+	case V_PROGRAMS:
+		cfg->nexec_without_pty = 0;
+		cfg->exec_without_pty_any = 0;
+		break;
+	case V_HIDE:
+		cfg->nhide = 0;
 		break;
 	default:
 		break;
@@ -1070,6 +1187,10 @@ config_defaults(struct config *cfg)
 {
 	struct sockaddr_in sin;
 	static const char *const types[] = {"csv", "tsv", "txt", "pdf", "png"};
+	/* SPEC "The terminal is a display": the file-transfer programs are not in the sandbox. */
+	static const char *const hidden[] = {"/usr/bin/scp",	 "/usr/bin/sftp",
+					     "/usr/lib/openssh", "/usr/lib/sftp-server",
+					     "/usr/bin/rsync",	 "/usr/bin/ssh"};
 	size_t i;
 
 	memset(&sin, 0, sizeof(sin));
@@ -1093,6 +1214,13 @@ config_defaults(struct config *cfg)
 	cfg->file_size_max = 10240 * MIB;
 	cfg->cpu_time_max = 12 * HOUR;
 	cfg->tmp_size = 1024 * MIB;
+	snprintf(cfg->exec_without_pty[0], sizeof(cfg->exec_without_pty[0]), "airlock");
+	cfg->nexec_without_pty = 1;
+	for (i = 0; i < nitems(hidden); i++)
+		snprintf(cfg->hide[i], sizeof(cfg->hide[i]), "%s", hidden[i]);
+	cfg->nhide = i;
+	cfg->output_budget = 50 * MIB;
+	cfg->input_budget = 5 * MIB;
 	for (i = 0; i < nitems(types); i++)
 		snprintf(cfg->export_types[i], sizeof(cfg->export_types[i]), "%s", types[i]);
 	cfg->nexport_types = i;

@@ -18,6 +18,9 @@
 #define CONFIG_MAX_NETS 64 /* per zone */
 #define CONFIG_MAX_TYPES 32
 #define CONFIG_MAX_FACILITIES 256
+#define CONFIG_MAX_PROGRAMS 32 /* exec_without_pty */
+#define CONFIG_MAX_HIDE 32
+#define CONFIG_BUDGET_NONE UINT64_MAX /* output_budget / input_budget = none */
 
 struct cidr {
 	int family;	  /* AF_INET or AF_INET6 */
@@ -61,6 +64,17 @@ struct config {
 	uint64_t file_size_max; /* bytes; default 10G */
 	uint64_t cpu_time_max;	/* seconds; default 12h */
 	uint64_t tmp_size;	/* bytes of the private /tmp; default 1G (wsgate extension) */
+	/* Programs a command without a pty may run (SPEC "The terminal is a display"); default
+	 * "airlock". exec_without_pty_any: the list was "*", the rule is off. */
+	char exec_without_pty[CONFIG_MAX_PROGRAMS][64];
+	size_t nexec_without_pty;
+	int exec_without_pty_any;
+	/* Absolute host paths that do not exist inside a sandbox; default the transfer programs. */
+	char hide[CONFIG_MAX_HIDE][256];
+	size_t nhide;
+	uint64_t
+	    output_budget; /* bytes per account per UTC day; default 50M; or CONFIG_BUDGET_NONE */
+	uint64_t input_budget; /* default 5M */
 	/* [airlock] */
 	char export_types[CONFIG_MAX_TYPES][16];
 	size_t nexport_types;

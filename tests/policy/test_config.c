@@ -889,6 +889,63 @@ test_zone_for(void **state)
 	config_free(cfg);
 }
 
+/* ---- the terminal is a display: exec_without_pty, hide, budgets ---- */
+
+static void
+test_egress_defaults(void **state)
+{
+	struct config *cfg = load_ok("\n");
+
+	assert_int_equal(cfg->nexec_without_pty, 1);
+	assert_string_equal(cfg->exec_without_pty[0], "airlock");
+	assert_false(cfg->exec_without_pty_any);
+	assert_int_equal(cfg->nhide, 6);
+	assert_string_equal(cfg->hide[0], "/usr/bin/scp");
+	assert_string_equal(cfg->hide[2], "/usr/lib/openssh");
+	assert_int_equal(cfg->output_budget, 50ull << 20);
+	assert_int_equal(cfg->input_budget, 5ull << 20);
+	config_free(cfg);
+}
+
+static void
+test_egress_keys(void **state)
+{
+	struct config *cfg;
+
+	cfg = load_ok("[sandbox]\nexec_without_pty = airlock R python3.11 x-y_z+1\n"
+		      "hide = /usr/bin/scp /does/not/exist\n  /opt/tool\n"
+		      "output_budget = none\ninput_budget = 1M\n");
+	assert_int_equal(cfg->nexec_without_pty, 4);
+	assert_string_equal(cfg->exec_without_pty[3], "x-y_z+1");
+	assert_int_equal(cfg->nhide, 3);
+	assert_string_equal(cfg->hide[2], "/opt/tool");
+	assert_int_equal(cfg->output_budget, CONFIG_BUDGET_NONE);
+	assert_int_equal(cfg->input_budget, 1ull << 20);
+	config_free(cfg);
+	cfg = load_ok("[sandbox]\nexec_without_pty = *\ninput_budget = none\n");
+	assert_true(cfg->exec_without_pty_any);
+	assert_int_equal(cfg->nexec_without_pty, 0);
+	assert_int_equal(cfg->input_budget, CONFIG_BUDGET_NONE);
+	config_free(cfg);
+	/* "none": no command runs without a pty; nothing is hidden. */
+	cfg = load_ok("[sandbox]\nexec_without_pty = none\nhide = none\n");
+	assert_int_equal(cfg->nexec_without_pty, 0);
+	assert_int_equal(cfg->nhide, 0);
+	config_free(cfg);
+
+	load_fail("[sandbox]\nexec_without_pty = /usr/bin/airlock\n", 2, "invalid program name");
+	load_fail("[sandbox]\nexec_without_pty = sh;id\n", 2, "invalid program name");
+	load_fail("[sandbox]\nexec_without_pty = -c\n", 2, "invalid program name");
+	load_fail("[sandbox]\nexec_without_pty = * airlock\n", 2, "'*' turns the rule off");
+	load_fail("[sandbox]\nhide = usr/bin/scp\n", 2, "invalid path");
+	load_fail("[sandbox]\nhide = /usr/../etc\n", 2, "invalid path");
+	load_fail("[sandbox]\nhide = /usr/bin/..\n", 2, "invalid path");
+	load_fail("[sandbox]\nhide = /\n", 2, "invalid path");
+	load_fail("[sandbox]\nhide = none /usr/bin/scp\n", 2, "invalid path");
+	load_fail("[sandbox]\noutput_budget = lots\n", 2, "invalid size");
+	load_fail("[sandbox]\ninput_budget = 0\n", 2, "out of range");
+}
+
 int
 main(void)
 {
@@ -905,6 +962,7 @@ main(void)
 	    cmocka_unit_test(test_networks),	    cmocka_unit_test(test_export_types),
 	    cmocka_unit_test(test_facilities),	    cmocka_unit_test(test_cidr_parse),
 	    cmocka_unit_test(test_cidr_match),	    cmocka_unit_test(test_zone_for),
+	    cmocka_unit_test(test_egress_defaults), cmocka_unit_test(test_egress_keys),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
