@@ -9,7 +9,8 @@
 #include <stddef.h>
 
 /* Formats into why (truncated to whylen; a NULL or empty buffer is left alone) and returns -1,
- * so a failure path reads: return why_set(why, whylen, "mkdir %s: %s", path, strerror(errno)); */
+ * so a failure path reads: return why_set(why, whylen, "mkdir %s: %s", path, strerror(errno));
+ * errno is left as it was. */
 int why_set(char *why, size_t whylen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif
