@@ -85,25 +85,52 @@ normalise_relpath(const char *in, char *out, size_t outlen, const char **name, c
 	return 0;
 }
 
+/* The identity an export source is opened with: the requesting member's (see area.h). */
+struct source_reader {
+	const char *user;
+	uid_t uid;
+	gid_t gid;
+};
+
 /*
  * Opens relpath beneath the area without following any link, checks it is one plain file of
  * at most max bytes, and returns a readable fd of exactly the inode that was checked.
+ * With a reader, the area's directory is opened as root (state_dir is not the members'), and
+ * everything beneath it, the lookup and the open for reading, with the reader's filesystem
+ * identity: the kernel refuses what the member's own sandbox could not read, in the very open
+ * that yields the fd. No reader: root's permissions (an admin's move).
  */
 static int
 open_source(const char *state_dir, const char *project, const char *area, const char *relpath,
-	    uint64_t max, const char *maxname, int *out, char *why, size_t whylen)
+	    const struct source_reader *as, uint64_t max, const char *maxname, int *out, char *why,
+	    size_t whylen)
 {
+	struct area_creds saved;
 	struct stat sb, sb2;
 	char proc[64];
-	int afd = -1, pfd = -1, fd = -1, rc, ret = -1;
+	int afd = -1, pfd = -1, fd = -1, rc, ret = -1, entered = 0;
 
 	if ((rc = area_open(state_dir, project, area, &afd)) < 0) {
 		why_set(why, whylen, "area %s/%s: %s", project, area, strerror(-rc));
 		goto out;
 	}
+	if (as) {
+		if ((rc = area_creds_enter(as->uid, as->gid, &saved)) < 0) {
+			why_set(why, whylen,
+				"%s: cannot take the identity of %s (uid %u gid %u): %s", relpath,
+				as->user, (unsigned)as->uid, (unsigned)as->gid, strerror(-rc));
+			goto out;
+		}
+		entered = 1;
+	}
 	/* O_PATH first: fstat before any open that could block (FIFO) or act (device). */
 	if ((pfd = area_openat(afd, relpath, O_PATH | O_NOFOLLOW, 0)) < 0) {
-		if (pfd == -ELOOP)
+		if (pfd == -EACCES && as)
+			why_set(why, whylen,
+				"%s: permission denied (a directory on the way is "
+				"not searchable by %s)",
+				relpath, as->user);
+		else if (pfd == -ELOOP)
 			why_set(why, whylen, "%s: symbolic links are not allowed", relpath);
 		else if (pfd == -EXDEV)
 			why_set(why, whylen, "%s: path is outside the work area", relpath);
@@ -142,9 +169,14 @@ open_source(const char *state_dir, const char *project, const char *area, const 
 	if ((fd = open(proc, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)) < 0) {
 		/* O_NONBLOCK: a lease someone holds on the file fails the open instead of making
 		 * the gateway wait out the break. */
-		why_set(why, whylen, "%s: %s", relpath,
-			errno == EWOULDBLOCK ? "in use (a file lease is held on it); try again"
-					     : strerror(errno));
+		if (errno == EACCES && as)
+			why_set(why, whylen, "%s: permission denied (not readable by %s)", relpath,
+				as->user);
+		else
+			why_set(why, whylen, "%s: %s", relpath,
+				errno == EWOULDBLOCK
+				    ? "in use (a file lease is held on it); try again"
+				    : strerror(errno));
 		goto out;
 	}
 	if (fstat(fd, &sb2) < 0 || sb2.st_ino != sb.st_ino || sb2.st_dev != sb.st_dev ||
@@ -156,6 +188,10 @@ open_source(const char *state_dir, const char *project, const char *area, const 
 	fd = -1;
 	ret = 0;
 out:
+	/* Back to root before anything else: the snapshot (FICLONE, the read lease, the
+	 * quarantine writes) is the monitor's own work and needs CAP_LEASE, not the member. */
+	if (entered)
+		area_creds_leave(&saved);
 	if (fd >= 0)
 		close(fd);
 	if (pfd >= 0)
@@ -286,12 +322,19 @@ int
 airlock_export(struct store *st, const struct config *cfg, const struct airlock_actor *who,
 	       const char *relpath, const char *reason, uint64_t *id, char *why, size_t whylen)
 {
+	struct source_reader as;
 	struct request *r = NULL;
 	const char *name;
 	char ext[16];
 	int fd = -1, ret = -1;
 
 	if (check_actor(who, why, whylen) < 0 || check_reason(reason, why, whylen) < 0)
+		return -1;
+	/* The reader is the session's account and the project's group as the store has them,
+	 * never anything the client said. */
+	as.user = who->user;
+	as.uid = who->uid;
+	if (project_gid(st, who->project, &as.gid, why, whylen) < 0)
 		return -1;
 	if (!(r = request_new()))
 		return why_set(why, whylen, "out of memory");
@@ -302,7 +345,7 @@ airlock_export(struct store *st, const struct config *cfg, const struct airlock_
 			r->relpath, ext[0] ? ext : "(none)");
 		goto out;
 	}
-	if (open_source(store_state_dir(st), who->project, who->area, r->relpath,
+	if (open_source(store_state_dir(st), who->project, who->area, r->relpath, &as,
 			cfg->export_max_size, "export_max_size", &fd, why, whylen) < 0)
 		goto out;
 	r->s.kind = KIND_EXPORT;
@@ -395,8 +438,9 @@ airlock_move(struct store *st, const struct config *cfg, const char *requester, 
 	/* An admin names the path as seen from inside the area: "/work/x" or "x". */
 	if (normalise_relpath(relpath, r->relpath, sizeof(r->relpath), &name, why, whylen) < 0)
 		goto out;
-	if (open_source(store_state_dir(st), project, from_area, r->relpath, import_limit(cfg),
-			"file_size_max", &fd, why, whylen) < 0)
+	/* The admin acts as root (no reader): a move carries whatever the area holds. */
+	if (open_source(store_state_dir(st), project, from_area, r->relpath, NULL,
+			import_limit(cfg), "file_size_max", &fd, why, whylen) < 0)
 		goto out;
 	r->s.kind = KIND_MOVE;
 	snprintf(r->s.project, sizeof(r->s.project), "%s", project);

@@ -13,6 +13,7 @@
 #define WSGATE_AIRLOCK_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "common/store.h"
 #include "policy/config.h"
@@ -23,9 +24,12 @@ struct airlock_actor {
 	int is_admin;
 	const char *project; /* the session's project ("" for admins) */
 	const char *area;    /* the session's area ("" for admins) */
+	uid_t uid;	     /* the account's host uid (the sandbox's): exports read as it */
 };
 
-/* Export PATH (relative to the area root, i.e. /work) of the actor's area. */
+/* Export PATH (relative to the area root, i.e. /work) of the actor's area. The file is opened
+ * with the requester's filesystem identity (who->uid, the project's gid, no other group), so a
+ * member can export only what the member could read in the sandbox (issue 10 point 7). */
 int airlock_export(struct store *st, const struct config *cfg, const struct airlock_actor *who,
 		   const char *relpath, const char *reason, uint64_t *id, char *why, size_t whylen);
 int airlock_withdraw(struct store *st, const struct airlock_actor *who, uint64_t id, char *why,
@@ -78,7 +82,8 @@ int airlock_deliver(struct store *st, const char *actor, uint64_t id, char *why,
 int airlock_import(struct store *st, const struct config *cfg, const char *requester,
 		   const char *project, const char *area, int src, const char *name,
 		   const char *reason, uint64_t *id, char *why, size_t whylen);
-/* An admin moves PATH (relative to the FROM area's root) to the TO area of the same project. */
+/* An admin moves PATH (relative to the FROM area's root) to the TO area of the same project.
+ * The admin acts as root here (wsgatectl): the source is opened with root's permissions. */
 int airlock_move(struct store *st, const struct config *cfg, const char *requester,
 		 const char *project, const char *from_area, const char *to_area,
 		 const char *relpath, const char *reason, uint64_t *id, char *why, size_t whylen);

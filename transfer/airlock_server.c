@@ -221,6 +221,7 @@ airlock_server_handle(struct store *st, const struct config *cfg, const struct a
 		      uid_t expected_uid, int client_fd)
 {
 	struct status_buf sb = {0};
+	struct airlock_actor reader;
 	struct ucred cred;
 	socklen_t clen = sizeof(cred);
 	struct rbuf rd;
@@ -278,7 +279,11 @@ airlock_server_handle(struct store *st, const struct config *cfg, const struct a
 	}
 	switch (op) {
 	case AIRLOCK_OP_EXPORT:
-		if (airlock_export(st, cfg, who, path, reason, &id, why, sizeof(why)) < 0) {
+		/* The source is read as the peer the kernel vouched for above, whatever uid the
+		 * caller's actor carries. */
+		reader = *who;
+		reader.uid = expected_uid;
+		if (airlock_export(st, cfg, &reader, path, reason, &id, why, sizeof(why)) < 0) {
 			rc = reply(client_fd, AIRLOCK_ST_REFUSED, why);
 		} else {
 			snprintf(msg, sizeof(msg), "export request %" PRIu64 " pending review", id);

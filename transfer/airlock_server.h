@@ -13,7 +13,8 @@
 #include "policy/config.h"
 #include "transfer/airlock.h"
 
-/* expected_uid: the account's host uid; a peer with another SO_PEERCRED uid is refused. */
+/* expected_uid: the account's host uid; a peer with another SO_PEERCRED uid is refused, and an
+ * export reads its source as that uid (airlock_export). */
 int airlock_server_handle(struct store *st, const struct config *cfg,
 			  const struct airlock_actor *who, uid_t expected_uid, int client_fd);
 

@@ -4,16 +4,114 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
 #include <linux/openat2.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/fsuid.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "common/fsutil.h"
+#include "common/log.h"
 #include "common/names.h"
+
+/* The capabilities that let an fsuid read or search what its permission bits refuse. The kernel
+ * clears them from the effective set when the fsuid leaves 0 (capabilities(7)), unless
+ * SECBIT_NO_SETUID_FIXUP is set; area_creds_enter checks rather than assumes. */
+static int
+creds_bypass_caps(void)
+{
+	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct data[2];
+	const uint32_t bypass =
+	    (1u << CAP_DAC_OVERRIDE) | (1u << CAP_DAC_READ_SEARCH) | (1u << CAP_FOWNER);
+
+	if (syscall(SYS_capget, &hdr, data) < 0)
+		return 1;
+	return (data[0].effective & bypass) != 0;
+}
+
+/* setfsuid/setfsgid return the previous value whatever happens; an invalid id (-1) changes
+ * nothing, so it is how the current one is read back. */
+static int
+creds_are(uid_t uid, gid_t gid)
+{
+	return (uid_t)setfsuid((uid_t)-1) == uid && (gid_t)setfsgid((gid_t)-1) == gid;
+}
+
+int
+area_creds_enter(uid_t uid, gid_t gid, struct area_creds *saved)
+{
+	int n;
+
+	memset(saved, 0, sizeof(*saved));
+	if (uid == 0 || gid == 0 || uid == (uid_t)-1 || gid == (gid_t)-1)
+		return -EPERM;
+	if ((n = getgroups(0, NULL)) < 0)
+		return -errno;
+	if (n > 0) {
+		if (!(saved->groups = calloc((size_t)n, sizeof(gid_t))))
+			return -ENOMEM;
+		if ((n = getgroups(n, saved->groups)) < 0) {
+			n = -errno;
+			free(saved->groups);
+			saved->groups = NULL;
+			return n;
+		}
+	}
+	saved->ngroups = n;
+	saved->fsgid = (gid_t)setfsgid((gid_t)-1);
+	saved->fsuid = (uid_t)setfsuid((uid_t)-1);
+	/* Groups first: root's supplementary groups (whatever the service manager gave the
+	 * gateway) must not grant what the member's sandbox, which has none, could not read. */
+	if (n > 0 && setgroups(0, NULL) < 0) {
+		n = -errno;
+		free(saved->groups);
+		saved->groups = NULL;
+		return n;
+	}
+	(void)setfsgid(gid);
+	(void)setfsuid(uid);
+	if (!creds_are(uid, gid) || getgroups(0, NULL) != 0 || creds_bypass_caps()) {
+		area_creds_leave(saved);
+		return -EPERM;
+	}
+	return 0;
+}
+
+void
+area_creds_leave(struct area_creds *saved)
+{
+	gid_t *now = NULL;
+	int ok;
+
+	/* fsuid back to 0 first: the kernel raises the capabilities again, then setgroups
+	 * (CAP_SETGID is not a filesystem capability and never left) can restore the groups. */
+	(void)setfsuid(saved->fsuid);
+	(void)setfsgid(saved->fsgid);
+	ok = creds_are(saved->fsuid, saved->fsgid);
+	if (ok && saved->ngroups > 0)
+		ok = setgroups((size_t)saved->ngroups, saved->groups) == 0;
+	if (ok && getgroups(0, NULL) != saved->ngroups)
+		ok = 0;
+	if (ok && saved->ngroups > 0) {
+		ok = (now = calloc((size_t)saved->ngroups, sizeof(gid_t))) != NULL &&
+		     getgroups(saved->ngroups, now) == saved->ngroups &&
+		     memcmp(now, saved->groups, (size_t)saved->ngroups * sizeof(gid_t)) == 0;
+		free(now);
+	}
+	if (!ok)
+		fatal_f("cannot restore the filesystem identity (fsuid %u, fsgid %u, %d groups)",
+			(unsigned)saved->fsuid, (unsigned)saved->fsgid, saved->ngroups);
+	free(saved->groups);
+	saved->groups = NULL;
+	saved->ngroups = 0;
+}
 
 int
 area_openat(int dirfd, const char *path, int flags, mode_t mode)

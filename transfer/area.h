@@ -22,4 +22,27 @@ int area_open(const char *state_dir, const char *project, const char *area, int 
  * may be a symlink or climb out of dirfd. Returns an fd or -errno. */
 int area_openat(int dirfd, const char *path, int flags, mode_t mode);
 
+/*
+ * A project member's filesystem identity, the one the member's sandbox has (sandbox/identity.c:
+ * the account's uid, the project's gid, no supplementary groups). The airlock opens an export
+ * source under it, so the kernel's own permission check, in the open itself, decides whether the
+ * requester may read the file (issue 10 point 7): no separate check that a rename could outrun.
+ *
+ * area_creds_enter switches this thread's fsuid/fsgid (setfsuid(2) is per thread: the copy
+ * threads of copyhash.c start later and only read the fd opened here) and the process's
+ * supplementary groups to none, then checks that the kernel took all three and dropped the
+ * capabilities that bypass file permissions. Returns 0, or -errno with everything restored
+ * (uid or gid 0 is refused: root's fsuid would keep those capabilities).
+ * area_creds_leave restores what enter saved and checks it; a restore that does not take is
+ * fatal, because the caller would go on with the wrong identity.
+ */
+struct area_creds {
+	uid_t fsuid;
+	gid_t fsgid;
+	int ngroups;
+	gid_t *groups;
+};
+int area_creds_enter(uid_t uid, gid_t gid, struct area_creds *saved);
+void area_creds_leave(struct area_creds *saved);
+
 #endif

@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
+#include <sys/fsuid.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -32,8 +34,11 @@ static char dir[] = "/tmp/wsgate-airlock-XXXXXX";
 static char area[256];
 static struct store *st;
 static struct config *cfg;
-static const struct airlock_actor alice = {"alice", 0, "p1", "onsite"};
-static const struct airlock_actor bob = {"bob", 0, "p1", "onsite"};
+#define GID_P1 300000
+#define UID_ALICE 300101
+#define UID_BOB 300102
+static const struct airlock_actor alice = {"alice", 0, "p1", "onsite", UID_ALICE};
+static const struct airlock_actor bob = {"bob", 0, "p1", "onsite", UID_BOB};
 static char err[1024];
 
 static int
@@ -41,7 +46,7 @@ setup(void **state)
 {
 	static const char *types[] = {"csv", "tsv", "txt", "pdf", "png"};
 	char path[600];
-	struct project p = {.name = "p1", .gid = 300000};
+	struct project p = {.name = "p1", .gid = GID_P1};
 	MDB_txn *txn;
 
 	(void)state;
@@ -88,8 +93,9 @@ teardown(void **state)
 	return system(cmd);
 }
 
+/* A file as a member's sandbox leaves it: owned by the member, the project's group. */
 static void
-put_file(const char *rel, const char *content)
+put_file_as(const char *rel, const char *content, uid_t uid, gid_t gid, mode_t mode)
 {
 	char path[1024];
 	FILE *f;
@@ -97,7 +103,15 @@ put_file(const char *rel, const char *content)
 	snprintf(path, sizeof(path), "%s/%s", area, rel);
 	assert_non_null(f = fopen(path, "w"));
 	fputs(content, f);
+	assert_int_equal(fchown(fileno(f), uid, gid), 0);
+	assert_int_equal(fchmod(fileno(f), mode), 0);
 	assert_int_equal(fclose(f), 0);
+}
+
+static void
+put_file(const char *rel, const char *content)
+{
+	put_file_as(rel, content, UID_ALICE, GID_P1, 0640);
 }
 
 static uint64_t
@@ -139,18 +153,24 @@ get(uint64_t id)
 }
 
 static void
-refused(const char *relpath, const char *want)
+refused_for(const struct airlock_actor *who, const char *relpath, const char *want)
 {
 	uint64_t before = count_requests(), id = 0;
 	unsigned blobs = count_blobs();
 
 	err[0] = '\0';
-	assert_int_equal(airlock_export(st, cfg, &alice, relpath, "", &id, err, sizeof(err)), -1);
+	assert_int_equal(airlock_export(st, cfg, who, relpath, "", &id, err, sizeof(err)), -1);
 	if (!strstr(err, want))
 		fail_msg("export %s: got \"%s\", want \"%s\"", relpath, err, want);
 	assert_null(strchr(err, '\n'));
 	assert_int_equal(count_requests(), before);
 	assert_int_equal(count_blobs(), blobs);
+}
+
+static void
+refused(const char *relpath, const char *want)
+{
+	refused_for(&alice, relpath, want);
 }
 
 static void
@@ -213,6 +233,95 @@ test_export_bad_inputs(void **state)
 		refused("big.txt", "export_max_size");
 	}
 	refused("t.csv\n", "control characters");
+}
+
+/* The monitor's identity after an export, whatever its outcome: fsuid 0, root's groups, and the
+ * capabilities back (a mode-0000 file opens). */
+static void
+assert_root_again(const gid_t *groups, int ngroups)
+{
+	gid_t now[8];
+	char path[1024];
+	int fd;
+
+	assert_int_equal(setfsuid((uid_t)-1), 0);
+	assert_int_equal(setfsgid((gid_t)-1), 0);
+	assert_int_equal(getgroups(8, now), ngroups);
+	assert_memory_equal(now, groups, (size_t)ngroups * sizeof(gid_t));
+	snprintf(path, sizeof(path), "%s/zero.txt", area);
+	assert_true((fd = open(path, O_RDONLY)) >= 0);
+	/* the lease the snapshot takes needs CAP_LEASE (the file is not root's) */
+	assert_int_equal(fcntl(fd, F_SETLEASE, F_RDLCK), 0);
+	assert_int_equal(fcntl(fd, F_SETLEASE, F_UNLCK), 0);
+	close(fd);
+}
+
+/*
+ * Issue 10 point 7: an export reads its source as the requester (the account's uid, the
+ * project's gid, no other group), so a member cannot export what the member could not read in
+ * the sandbox. Root's own supplementary groups are set to include a group that would open the
+ * file: they must not apply.
+ */
+static void
+test_export_member_permissions(void **state)
+{
+	static const gid_t rootgroups[] = {0, 4242};
+	struct airlock_actor root = alice;
+	char path[1024];
+	uint64_t id;
+
+	(void)state;
+	assert_int_equal(setgroups(2, rootgroups), 0);
+	put_file_as("zero.txt", "x\n", UID_BOB, GID_P1, 0);
+	put_file_as("a-private.csv", "a,n\nx,12\n", UID_ALICE, GID_P1, 0600);
+	put_file_as("b-shared.csv", "a,n\nx,13\n", UID_BOB, GID_P1, 0640);
+	put_file_as("b-rw.csv", "a,n\nx,14\n", UID_BOB, GID_P1, 0660);
+	put_file_as("a-rootgrp.csv", "a,n\nx,15\n", UID_ALICE, 4242, 0640);
+	snprintf(path, sizeof(path), "%s/a-dir", area);
+	assert_int_equal(mkdir(path, 0700), 0);
+	assert_int_equal(chown(path, UID_ALICE, GID_P1), 0);
+	put_file_as("a-dir/open.csv", "a,n\nx,16\n", UID_ALICE, GID_P1, 0644);
+
+	/* bob cannot read alice's private file: refused, naming the file, nothing stored */
+	refused_for(&bob, "a-private.csv", "a-private.csv: permission denied");
+	assert_root_again(rootgroups, 2);
+	refused_for(&bob, "/work/a-private.csv", "not readable by bob");
+	/* root's group 4242 does not count for bob; nor does a directory only alice can search */
+	refused_for(&bob, "a-rootgrp.csv", "permission denied");
+	refused_for(&bob, "a-dir/open.csv", "permission denied");
+	refused_for(&bob, "a-dir/open.csv", "not searchable by bob");
+	assert_root_again(rootgroups, 2);
+	/* an actor without a uid (or uid 0) is not read as root */
+	root.uid = 0;
+	refused_for(&root, "b-shared.csv", "cannot take the identity");
+	assert_root_again(rootgroups, 2);
+
+	/* positive controls: alice exports her own 0600 file and the group-readable files of
+	 * bob; bob exports his own */
+	assert_int_equal(
+	    airlock_export(st, cfg, &alice, "a-private.csv", "", &id, err, sizeof(err)), 0);
+	assert_int_equal(get(id)->s.check, CHECK_PASS);
+	assert_root_again(rootgroups, 2);
+	assert_int_equal(airlock_export(st, cfg, &alice, "b-shared.csv", "", &id, err, sizeof(err)),
+			 0);
+	assert_int_equal(airlock_export(st, cfg, &alice, "b-rw.csv", "", &id, err, sizeof(err)), 0);
+	assert_int_equal(
+	    airlock_export(st, cfg, &alice, "a-dir/open.csv", "", &id, err, sizeof(err)), 0);
+	assert_int_equal(airlock_export(st, cfg, &bob, "b-shared.csv", "", &id, err, sizeof(err)),
+			 0);
+	assert_string_equal(get(id)->s.requester, "bob");
+	assert_root_again(rootgroups, 2);
+	/* once alice makes it group-readable, bob may */
+	snprintf(path, sizeof(path), "%s/a-private.csv", area);
+	assert_int_equal(chmod(path, 0640), 0);
+	assert_int_equal(airlock_export(st, cfg, &bob, "a-private.csv", "", &id, err, sizeof(err)),
+			 0);
+	/* an admin's move acts as root and is not limited by the members' permissions */
+	assert_int_equal(chmod(path, 0600), 0);
+	assert_int_equal(airlock_move(st, cfg, "adm", "p1", "onsite", "remote", "a-private.csv", "",
+				      &id, err, sizeof(err)),
+			 0);
+	assert_int_equal(setgroups(0, NULL), 0);
 }
 
 static void
@@ -283,7 +392,7 @@ test_transitions_via_api(void **state)
 	/* no such request, and another project's request looks the same */
 	assert_int_equal(airlock_decide(st, cfg, "adm", 999999, 1, "x", err, sizeof(err)), -1);
 	{
-		struct airlock_actor other = {"alice", 0, "p2", "onsite"};
+		struct airlock_actor other = {"alice", 0, "p2", "onsite", UID_ALICE};
 
 		assert_int_equal(
 		    airlock_export(st, cfg, &alice, "w.csv", "", &id, err, sizeof(err)), 0);
@@ -501,6 +610,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_export_bad_inputs),
+	    cmocka_unit_test(test_export_member_permissions),
 	    cmocka_unit_test(test_export_snapshot_and_release),
 	    cmocka_unit_test(test_transitions_via_api),
 	    cmocka_unit_test(test_block_on_fail),

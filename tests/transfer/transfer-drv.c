@@ -1,7 +1,8 @@
 /*
  * transfer-drv: drives transfer/ the way the gateway's monitor does, for the scenario tests
  * (an analyst's export, upload and withdraw need a session that these tests do not start).
- *   transfer-drv CONFIG export USER PROJECT AREA PATH [REASON]
+ *   transfer-drv CONFIG export USER PROJECT AREA PATH [REASON]   (reads PATH as USER's uid,
+ *       from the account record, as the monitor does with the session's account)
  *   transfer-drv CONFIG upload USER PROJECT AREA NAME [REASON|--abort]   (bytes on stdin;
  *       the declared SHA-256, if any, in $DRV_SHA256)
  *   transfer-drv CONFIG withdraw USER PROJECT AREA ID
@@ -22,6 +23,7 @@
 
 #include "common/fsutil.h"
 #include "common/store.h"
+#include "policy/account.h"
 #include "policy/config.h"
 #include "transfer/airlock.h"
 #include "transfer/airlock_server.h"
@@ -140,6 +142,17 @@ main(int argc, char **argv)
 		who.area = argv[5];
 	}
 	if (strcmp(cmd, "export") == 0 && argc >= 7) {
+		struct account a;
+		MDB_txn *txn;
+
+		if (store_begin(st, 1, &txn) < 0)
+			return bad("store");
+		rc = account_get(st, txn, who.user, &a);
+		store_abort(txn);
+		if (rc != 0)
+			return bad("no such account");
+		who.uid = a.uid;
+		account_wipe(&a);
 		if (airlock_export(st, cfg, &who, argv[6], argc > 7 ? argv[7] : "", &id, why,
 				   sizeof(why)) < 0)
 			rc = bad(why);
