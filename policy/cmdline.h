@@ -6,7 +6,8 @@
  * The rule, deliberately narrower than the shell: a line names a program only if it is ONE simple
  * command whose first word is a bare name, and nothing after it can start another command, a
  * substitution or a redirection:
- *   - optional leading blanks (space, tab), then the first word: [A-Za-z0-9][A-Za-z0-9._+-]*,
+ *   - optional leading blanks (space, tab), then the first word: [A-Za-z0-9._+-]+ not starting
+ *     with '.' or '-' (as the config accepts names),
  *     ended by a blank or the end of the line. No quotes, backslash, '=', '$' or '/' in it: a
  *     quoted or escaped name, a variable assignment (X=1 cmd), a path (/usr/bin/cat, ./x) or an
  *     expansion is refused, not interpreted;
