@@ -6,7 +6,7 @@ packages=(
 	build-essential cmake pkg-config clang
 	libssh-dev liblmdb-dev lmdb-utils libseccomp-dev liboath-dev libinih-dev libjansson-dev
 	libqrencode-dev libcmocka-dev libcsv-dev libssl-dev
-	openssh-client openssh-server openssh-sftp-server oathtool expect bubblewrap
+	openssh-client openssh-server openssh-sftp-server oathtool expect bubblewrap rsync
 	python3 python3-pexpect iproute2 procps util-linux e2fsprogs xfsprogs btrfs-progs lftp hyperfine
 )
 

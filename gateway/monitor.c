@@ -37,6 +37,7 @@
 #include "gateway/gateway.h"
 #include "gateway/monitor_proto.h"
 #include "policy/account.h"
+#include "policy/cmdline.h"
 #include "sandbox/sandbox.h"
 #include "transfer/airlock.h"
 #include "transfer/airlock_server.h"
@@ -471,6 +472,88 @@ mon_kind_allowed(enum role role, int kind)
 	return 0;
 }
 
+/* An admin's commands are wsgatectl's transfer and audit groups, nothing else. */
+static int
+mon_admin_command_allowed(const struct mon_start *ss)
+{
+	return ss->argc >= 1 &&
+	       (strcmp(ss->argv[0], "transfer") == 0 || strcmp(ss->argv[0], "audit") == 0);
+}
+
+/*
+ * The lines a refused session shows the user (MON_SESSION_START's `say`), one place for all of
+ * them: what the account's role may do (SPEC "Roles"), and the terminal rule (SPEC "The terminal
+ * is a display"). A role's line is "wsgate: account NAME " and the words below.
+ */
+/* clang-format off */
+static const struct {
+	enum role role;
+	const char *say;
+} mon_role_says[] = {
+	{ROLE_ANALYST, "(analyst) may open a shell or run commands with a terminal (ssh -t), and use sftp"},
+	{ROLE_STATS,   "(stats) may only download released exports over sftp"},
+	{ROLE_ADMIN,   "(admin) may only run 'transfer ...' and 'audit ...' commands"},
+};
+/* clang-format on */
+#define MON_SAY_NEED_PTY                                                                           \
+	"wsgate: commands need a terminal (ssh -t); files leave only through airlock export"
+
+/* Fills say (and why, for the log and audit) if the account's role may not open this session. */
+static int
+mon_role_refuses(const struct monitor *m, const struct mon_start *ss, char *say, size_t saylen,
+		 char *why, size_t whylen)
+{
+	enum role role = m->dec.acct.role;
+
+	if (mon_kind_allowed(role, ss->kind) &&
+	    (ss->kind != MON_SK_ADMIN || mon_admin_command_allowed(ss)))
+		return 0;
+	for (size_t i = 0; i < nitems(mon_role_says); i++)
+		if (mon_role_says[i].role == role)
+			snprintf(say, saylen, "wsgate: account %s %s", m->dec.acct.name,
+				 mon_role_says[i].say);
+	snprintf(why, whylen, "%s not allowed for role %s", mon_kind_name(ss->kind),
+		 role_name(role));
+	return 1;
+}
+
+/*
+ * SPEC "The terminal is a display, not a file transfer": without a pty, only a command line whose
+ * program is listed in exec_without_pty runs (policy/cmdline.h says what "its program" is, so
+ * that sh -c, env, ;, | and quoting cannot smuggle another one past the list). A shell without a
+ * pty never starts: it would read its commands, `cat FILE` included, from the client's stdin.
+ * exec_without_pty = * turns the rule off. Admin sessions run wsgatectl, not a sandbox.
+ */
+static int
+mon_pty_refuses(const struct monitor *m, const struct mon_start *ss, char *say, size_t saylen,
+		char *why, size_t whylen)
+{
+	if (ss->use_pty || m->cfg->exec_without_pty_any ||
+	    (ss->kind != MON_SK_SHELL && ss->kind != MON_SK_EXEC) ||
+	    (ss->kind == MON_SK_EXEC && cmdline_program_allowed(m->cfg, ss->command)))
+		return 0;
+	snprintf(say, saylen, "%s", MON_SAY_NEED_PTY);
+	snprintf(why, whylen, "%s without a pty: %s", mon_kind_name(ss->kind),
+		 ss->kind == MON_SK_SHELL ? "a shell needs one"
+					  : "program not in exec_without_pty");
+	return 1;
+}
+
+/* The command as the audit log records it: an exec's line, an admin's words. */
+static void
+mon_start_command(const struct mon_start *ss, char *cmd, size_t cmdlen)
+{
+	cmd[0] = '\0';
+	if (ss->kind == MON_SK_ADMIN) {
+		for (int i = 0; i < ss->argc; i++) {
+			strncat(cmd, i ? " " : "", cmdlen - strlen(cmd) - 1);
+			strncat(cmd, ss->argv[i], cmdlen - strlen(cmd) - 1);
+		}
+	} else if (ss->kind == MON_SK_EXEC) {
+		snprintf(cmd, cmdlen, "%s", ss->command);
+	}
+}
+
 static int
 mon_start_sandbox(struct monitor *m, struct mon_session *s, struct mon_start *ss, int *fds,
 		  int *nfds, char *why, size_t whylen)
@@ -541,8 +624,7 @@ mon_start_admin(struct monitor *m, struct mon_session *s, struct mon_start *ss, 
 	int k = 0;
 	pid_t pid;
 
-	if (ss->argc < 1 ||
-	    (strcmp(ss->argv[0], "transfer") != 0 && strcmp(ss->argv[0], "audit") != 0))
+	if (!mon_admin_command_allowed(ss))
 		return why_set(why, whylen, "admin command not allowed");
 	snprintf(ctl, sizeof(ctl), "%s/wsgatectl", m->exe_dir);
 	argv[k++] = "wsgatectl";
@@ -603,7 +685,7 @@ mon_answer_session_start(struct monitor *m, struct rbuf *r, struct wbuf *reply, 
 {
 	struct mon_start *ss;
 	struct mon_session *s = NULL;
-	char why[256] = "", q[2048];
+	char why[256] = "", say[MON_MAX_SAY] = "", q[2048], cmd[8192];
 	int st[2] = {-1, -1};
 	int rc = -1, ok = 0;
 
@@ -614,11 +696,10 @@ mon_answer_session_start(struct monitor *m, struct rbuf *r, struct wbuf *reply, 
 		goto out; /* the worker sent something it never would: end the connection */
 	}
 	rc = 0;
-	if (!mon_kind_allowed(m->dec.acct.role, ss->kind)) {
-		snprintf(why, sizeof(why), "%s not allowed for role %s", mon_kind_name(ss->kind),
-			 role_name(m->dec.acct.role));
+	mon_start_command(ss, cmd, sizeof(cmd));
+	if (mon_role_refuses(m, ss, say, sizeof(say), why, sizeof(why)) ||
+	    mon_pty_refuses(m, ss, say, sizeof(say), why, sizeof(why)))
 		goto refuse;
-	}
 	if ((s = mon_session_alloc(m)) == NULL) {
 		snprintf(why, sizeof(why), "too many sessions");
 		goto refuse;
@@ -644,16 +725,6 @@ mon_answer_session_start(struct monitor *m, struct rbuf *r, struct wbuf *reply, 
 		      m->peer->text, ss->use_pty) != 0)
 		log_err("audit session.start for %s failed", m->dec.acct.name);
 	if (ss->kind == MON_SK_EXEC || ss->kind == MON_SK_ADMIN) {
-		char cmd[8192] = "";
-
-		if (ss->kind == MON_SK_ADMIN) {
-			for (int i = 0; i < ss->argc; i++) {
-				strncat(cmd, i ? " " : "", sizeof(cmd) - strlen(cmd) - 1);
-				strncat(cmd, ss->argv[i], sizeof(cmd) - strlen(cmd) - 1);
-			}
-		} else {
-			snprintf(cmd, sizeof(cmd), "%s", ss->command);
-		}
 		if (audit_log(m->st, m->dec.acct.name, "exec", "command=%s",
 			      audit_quote(cmd, q, sizeof(q))) != 0)
 			log_err("audit exec for %s failed", m->dec.acct.name);
@@ -662,7 +733,17 @@ mon_answer_session_start(struct monitor *m, struct rbuf *r, struct wbuf *reply, 
 		s->used = 0; /* served inside the worker; nothing to track here */
 refuse:
 	if (!ok) {
+		char qwhy[600];
+
 		log_info("%s: session for %s refused: %s", m->peer->text, m->dec.acct.name, why);
+		/* A refused command is on the record as much as a started one. */
+		if (audit_log(m->st, m->dec.acct.name, "session.refused",
+			      "kind=%s project=%s area=%s addr=%s pty=%d command=%s why=%s",
+			      mon_kind_name(ss->kind), m->dec.project[0] ? m->dec.project : "-",
+			      m->dec.area[0] ? m->dec.area : "-", m->peer->text, ss->use_pty,
+			      audit_quote(cmd, q, sizeof(q)),
+			      audit_quote(why, qwhy, sizeof(qwhy))) != 0)
+			log_err("audit session.refused for %s failed", m->dec.acct.name);
 		for (int i = 0; i < *nfds; i++)
 			close(fds[i]);
 		*nfds = 0;
@@ -682,6 +763,8 @@ refuse:
 	if (st[1] >= 0)
 		close(st[1]);
 	wbuf_put_u8(reply, (uint8_t)ok);
+	if (!ok)
+		wbuf_put_str(reply, say);
 out:
 	mon_start_free(ss);
 	free(ss);

@@ -32,7 +32,8 @@ enum mon_type {
 	MON_AUTH_PUBKEY,       /* str login, str "type base64" (verified)  -> u8 ok */
 	MON_AUTH_TOTP,         /* str code                                 -> u8 ok [u8 role, str user, str project, str area] */
 	MON_SESSION_START,     /* u8 kind, str command, u32 n, n * str word, u8 pty, str term,
-	                        * u32 cols, u32 rows, u32 n, n * str env   -> u8 ok + fds (below) */
+	                        * u32 cols, u32 rows, u32 n, n * str env   -> u8 1 + fds (below), or
+	                        *                                             u8 0, str say (below) */
 	MON_OUTBOX_LIST,       /* (nothing)                                -> u8 ok, u32 n, n * (u64 id, str name, u64 size, u64 mtime) */
 	MON_OUTBOX_OPEN,       /* u64 id, str name                         -> u8 ok [u64 size + 1 fd] */
 	MON_UPLOAD_BEGIN,      /* str name                                 -> u8 ok [u64 token + 1 fd] */
@@ -53,6 +54,15 @@ enum mon_type {
  */
 enum mon_session_kind { MON_SK_SHELL = 1, MON_SK_EXEC, MON_SK_SFTP, MON_SK_ADMIN };
 #define MON_STATUS_LEN 4
+
+/*
+ * A refused MON_SESSION_START carries `say`: the one line the user is shown, on the channel's
+ * stderr with exit status 1 (a bare protocol refusal shows nothing useful in OpenSSH's ssh), or ""
+ * for a plain refusal. It starts with "wsgate: " and has fewer than MON_MAX_SAY bytes; the
+ * monitor chooses the words (SPEC "The terminal is a display", "Roles"), the worker only shows
+ * them.
+ */
+#define MON_MAX_SAY 256
 
 /* Sends b (payload, type first) with nfds descriptors. Returns 0 or -1. */
 int mon_send(int sock, const struct wbuf *b, const int *fds, int nfds);

@@ -141,7 +141,8 @@ mm_session_nfds(const struct mm_session_request *rq)
 }
 
 int
-mm_session_start(int mon, const struct mm_session_request *rq, struct mm_session_fds *fds)
+mm_session_start(int mon, const struct mm_session_request *rq, struct mm_session_fds *fds,
+		 char *msg, size_t msglen)
 {
 	struct mm_reply rep;
 	struct wbuf req;
@@ -157,16 +158,27 @@ mm_session_start(int mon, const struct mm_session_request *rq, struct mm_session
 	wbuf_put_u32(&req, rq->cols);
 	wbuf_put_u32(&req, rq->rows);
 	mm_put_strings(&req, rq->env, rq->nenv);
+	fds->in = fds->out = fds->err = fds->status = -1;
+	if (msglen > 0)
+		msg[0] = '\0';
 	if (req.err || req.len > MON_MAX_MSG) {
 		wbuf_free(&req);
 		return -1; /* too big to ask for: refused here, as the monitor would */
 	}
 	mm_request(mon, &req, &rep, "session_start");
 	ok = rbuf_u8(&rep.r);
-	mm_reply_done(&rep, ok ? mm_session_nfds(rq) : 0);
-	fds->in = fds->out = fds->err = fds->status = -1;
-	if (!ok)
+	if (!ok) {
+		char said[MON_MAX_SAY];
+
+		/* A refusal names what the account may do; the line is the monitor's, shown as is.
+		 */
+		rbuf_str(&rep.r, said, sizeof(said));
+		mm_reply_done(&rep, 0);
+		if (msglen > 0)
+			snprintf(msg, msglen, "%s", said);
 		return -1;
+	}
+	mm_reply_done(&rep, mm_session_nfds(rq));
 	if (rep.nfds == 2) {
 		fds->in = fds->out = rep.fds[0];
 		fds->status = rep.fds[1];

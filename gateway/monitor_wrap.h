@@ -45,8 +45,10 @@ struct mm_session_fds {
 	int in, out, err, status;
 };
 
-/* Returns 0 and the descriptors, or -1 if the monitor refused the session. */
-int mm_session_start(int mon, const struct mm_session_request *rq, struct mm_session_fds *fds);
+/* Returns 0 and the descriptors, or -1 if the session is refused; msg then holds the line the
+ * monitor wants shown to the user ("wsgate: ..."), or "" for a plain refusal. */
+int mm_session_start(int mon, const struct mm_session_request *rq, struct mm_session_fds *fds,
+		     char *msg, size_t msglen);
 
 /* One released export of the session's project, as /outbox lists it. */
 struct mm_outbox_entry {

@@ -52,6 +52,8 @@ struct wchan {
 	struct sftp_backend be;
 	int peer_closed;
 	int finished;
+	/* A refused start's line for the user (MON_MAX_SAY), shown on stderr once, then exit 1 */
+	char say[MON_MAX_SAY];
 };
 
 /* ---- the SFTP engine's backend: the monitor, through monitor_wrap.c ---- */
@@ -200,7 +202,9 @@ session_start_sftp(struct wchan *c)
 }
 
 /* Asks the monitor to start the channel's session: a sandbox (shell, exec), wsgatectl (admin)
- * or nothing (sftp, served here). */
+ * or nothing (sftp, served here). A refusal that comes with a line for the user is accepted as
+ * a request and then shown: the line on stderr, exit status 1 (OpenSSH's ssh prints nothing
+ * useful for a refused request). */
 static int
 session_start(struct wchan *c, int kind, const char *command)
 {
@@ -213,9 +217,9 @@ session_start(struct wchan *c, int kind, const char *command)
 
 	if (c->kind != 0)
 		return -1; /* one start per channel (RFC 4254 6.5) */
-	if (kind == MON_SK_ADMIN &&
-	    (nwords = session_split(command, words, SESSION_MAX_WORDS)) <= 0)
-		return -1;
+	/* Words that do not split are no admin command: asking with none gets the refusal line. */
+	if (kind == MON_SK_ADMIN && (nwords = session_split(command, words, SESSION_MAX_WORDS)) < 0)
+		nwords = 0;
 	for (int i = 0; i < nwords; i++)
 		wordv[i] = words[i];
 	for (int i = 0; i < c->nenv; i++) {
@@ -238,8 +242,15 @@ session_start(struct wchan *c, int kind, const char *command)
 		snprintf(term_env, sizeof(term_env), "TERM=%s", c->term);
 		envv[rq.nenv++] = term_env;
 	}
-	if (mm_session_start(c->w->mon, &rq, &fds) != 0)
-		return -1;
+	if (mm_session_start(c->w->mon, &rq, &fds, c->say, sizeof(c->say)) != 0) {
+		if (c->say[0] == '\0')
+			return -1;
+		c->kind = kind;
+		c->out_eof = c->err_eof = 1;
+		c->have_status = 1;
+		c->wstatus = 1 << 8; /* exit status 1, as a wait status */
+		return 0;
+	}
 	c->kind = kind;
 	if (kind == MON_SK_SFTP) {
 		session_start_sftp(c);
@@ -318,13 +329,13 @@ session_env(ssh_session ss, ssh_channel ch, const char *name, const char *value,
 	return 0;
 }
 
+/* Shell, exec and sftp requests all go to the monitor, whatever the role: it decides, and its
+ * refusal carries the line saying what the role may do (one table, in monitor.c). */
 static int
 session_shell(ssh_session ss, ssh_channel ch, void *ud)
 {
 	struct wchan *c = ud;
 
-	if (c->w->who.role != ROLE_ANALYST)
-		return 1;
 	return session_start(c, MON_SK_SHELL, NULL) == 0 ? 0 : 1;
 }
 
@@ -335,11 +346,11 @@ session_exec(ssh_session ss, ssh_channel ch, const char *command, void *ud)
 
 	if (command == NULL || strlen(command) >= 8000)
 		return 1;
-	if (c->w->who.role == ROLE_ANALYST)
-		return session_start(c, MON_SK_EXEC, command) == 0 ? 0 : 1;
+	/* An admin's command runs wsgatectl, split into words here (no shell); only analysts get a
+	 * pty (session_pty), so an admin's never has one. */
 	if (c->w->who.role == ROLE_ADMIN && !c->want_pty)
 		return session_start(c, MON_SK_ADMIN, command) == 0 ? 0 : 1;
-	return 1;
+	return session_start(c, MON_SK_EXEC, command) == 0 ? 0 : 1;
 }
 
 static int
@@ -347,8 +358,7 @@ session_subsystem(ssh_session ss, ssh_channel ch, const char *sub, void *ud)
 {
 	struct wchan *c = ud;
 
-	if (sub == NULL || strcmp(sub, "sftp") != 0 || c->want_pty ||
-	    (c->w->who.role != ROLE_ANALYST && c->w->who.role != ROLE_STATS))
+	if (sub == NULL || strcmp(sub, "sftp") != 0 || c->want_pty)
 		return 1;
 	return session_start(c, MON_SK_SFTP, NULL) == 0 ? 0 : 1;
 }
@@ -702,6 +712,15 @@ session_reconcile_one(struct worker *w, int slot)
 	}
 	if (c->kind == 0)
 		return;
+	if (c->say[0] != '\0') {
+		char line[MON_MAX_SAY + 2];
+		/* A pty's client has its terminal in raw mode: it needs the carriage return. */
+		int n = snprintf(line, sizeof(line), "%s%s", c->say, c->want_pty ? "\r\n" : "\n");
+
+		c->say[0] = '\0';
+		if (n < 0 || session_write(c, (const uint8_t *)line, (size_t)n, 1) != 0)
+			c->ob_len = 0; /* the channel is broken: finish without the line */
+	}
 	session_pull_stalled(c);
 	if (c->sftp != NULL) {
 		session_sftp_output(c);
@@ -746,7 +765,7 @@ session_pending(struct wchan *c)
 	int win = ssh_channel_window_size(c->ch) > 0;
 	size_t len = 0;
 
-	if (c->finished)
+	if (c->finished || c->say[0] != '\0')
 		return 1;
 	if (c->ob_len > 0 && win)
 		return 1;

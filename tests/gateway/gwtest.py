@@ -52,8 +52,11 @@ def fresh_step(margin=4):
 
 
 class Gateway:
-    def __init__(self, port, extra_gateway="", zones=None, name="gw"):
+    def __init__(self, port, extra_gateway="", zones=None, name="gw", exec_without_pty="*"):
         self.port = port
+        # "*": most scenarios run commands without a pty to test something else (the relay,
+        # roles, limits); test_egress.py runs with wsgate's default, "airlock".
+        self.exec_without_pty = exec_without_pty
         self.dir = tempfile.mkdtemp(prefix="wsgate-%s-" % name)
         self.conf = os.path.join(self.dir, "wsgate.conf")
         self.state = os.path.join(self.dir, "state")
@@ -84,7 +87,7 @@ class Gateway:
         for z, (nets, area) in self.zones.items():
             g += ["", "[zone %s]" % z, "networks = %s" % nets, "area = %s" % area]
         g += ["", "[sandbox]", "memory_max = 1G", "pids_max = 128", "file_size_max = 1G",
-              "cpu_time_max = 1h"]
+              "cpu_time_max = 1h", "exec_without_pty = %s" % self.exec_without_pty]
         return "\n".join(g) + "\n"
 
     def write_conf(self, text=None):

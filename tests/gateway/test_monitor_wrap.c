@@ -124,8 +124,9 @@ call_session_pty(int mon)
 					.env = env,
 					.nenv = 1};
 	struct mm_session_fds fds;
+	char say[MON_MAX_SAY];
 
-	if (mm_session_start(mon, &rq, &fds) != 0)
+	if (mm_session_start(mon, &rq, &fds, say, sizeof(say)) != 0)
 		return 10;
 	return fds.in == fds.out && fds.err == -1 && fds.status >= 0 && fds.status != fds.in ? 0
 											     : 11;
@@ -136,10 +137,36 @@ call_session_exec(int mon)
 {
 	struct mm_session_request rq = {.kind = MON_SK_EXEC, .command = "true", .term = ""};
 	struct mm_session_fds fds;
+	char say[MON_MAX_SAY];
 
-	if (mm_session_start(mon, &rq, &fds) != 0)
+	if (mm_session_start(mon, &rq, &fds, say, sizeof(say)) != 0)
 		return 10;
 	return fds.in >= 0 && fds.out >= 0 && fds.err >= 0 && fds.status >= 0 ? 0 : 11;
+}
+
+/* A refusal's line reaches the caller as the monitor wrote it, and no descriptor is open. */
+static int
+call_session_refused_say(int mon)
+{
+	struct mm_session_request rq = {.kind = MON_SK_EXEC, .command = "cat x", .term = ""};
+	struct mm_session_fds fds;
+	char say[MON_MAX_SAY] = "junk";
+
+	if (mm_session_start(mon, &rq, &fds, say, sizeof(say)) != -1)
+		return 10;
+	if (fds.in != -1 || fds.out != -1 || fds.err != -1 || fds.status != -1)
+		return 11;
+	return strcmp(say, "wsgate: no") == 0 ? 0 : 12;
+}
+
+static int
+call_session_refused_plain(int mon)
+{
+	struct mm_session_request rq = {.kind = MON_SK_SHELL, .command = "", .term = ""};
+	struct mm_session_fds fds;
+	char say[MON_MAX_SAY] = "junk";
+
+	return mm_session_start(mon, &rq, &fds, say, sizeof(say)) == -1 && say[0] == '\0' ? 0 : 10;
 }
 
 struct list_seen {
@@ -258,6 +285,38 @@ test_refusal_carries_nothing(void **state)
 }
 
 static void
+test_session_refusal_says(void **state)
+{
+	static const uint8_t say[] = {0,   0,	0,   0,	  10,  'w', 's', 'g',
+				      'a', 't', 'e', ':', ' ', 'n', 'o'};
+	static const uint8_t empty[] = {0, 0, 0, 0, 0};
+	static const uint8_t bare[] = {0}; /* the line is not optional */
+	static const uint8_t longer[] = {0,   0,   0,	0,   11,  'w', 's', 'g',
+					 'a', 't', 'e', ':', ' ', 'n', 'o'};
+	static const uint8_t trailing[] = {0, 0, 0, 0, 1, 'x', 'y'};
+	struct answer a = {0, say, sizeof(say), 0, MON_SESSION_START};
+
+	assert_int_equal(worker_exit_status(call_session_refused_say, &a), 0);
+	a.body = empty;
+	a.body_len = sizeof(empty);
+	assert_int_equal(worker_exit_status(call_session_refused_plain, &a), 0);
+	a.body = bare;
+	a.body_len = sizeof(bare);
+	assert_int_equal(worker_exit_status(call_session_refused_plain, &a), 1);
+	a.body = longer;
+	a.body_len = sizeof(longer);
+	assert_int_equal(worker_exit_status(call_session_refused_say, &a), 1);
+	a.body = trailing;
+	a.body_len = sizeof(trailing);
+	assert_int_equal(worker_exit_status(call_session_refused_plain, &a), 1);
+	/* A refusal with descriptors is a broken monitor. */
+	a.body = say;
+	a.body_len = sizeof(say);
+	a.nfds = 4;
+	assert_int_equal(worker_exit_status(call_session_refused_say, &a), 1);
+}
+
+static void
 test_reply_to_another_request_ends_worker(void **state)
 {
 	static const uint8_t ok[] = {1};
@@ -326,6 +385,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_well_formed_replies_decode),
 	    cmocka_unit_test(test_refusal_carries_nothing),
+	    cmocka_unit_test(test_session_refusal_says),
 	    cmocka_unit_test(test_reply_to_another_request_ends_worker),
 	    cmocka_unit_test(test_trailing_or_short_reply_ends_worker),
 	    cmocka_unit_test(test_wrong_descriptor_count_ends_worker),
