@@ -263,6 +263,8 @@ mon_answer_auth_totp(struct monitor *m, struct rbuf *r, struct wbuf *reply, int 
 
 /* ---- sessions ---- */
 
+static int mon_budget_spent(struct monitor *m, char *why, size_t whylen);
+
 static struct mon_session *
 mon_session_alloc(struct monitor *m)
 {
@@ -623,6 +625,9 @@ mon_answer_session_start(struct monitor *m, struct rbuf *r, struct wbuf *reply, 
 			 role_name(m->dec.acct.role));
 		goto refuse;
 	}
+	if ((ss->kind == MON_SK_SHELL || ss->kind == MON_SK_EXEC) &&
+	    mon_budget_spent(m, why, sizeof(why)))
+		goto refuse;
 	if ((s = mon_session_alloc(m)) == NULL) {
 		snprintf(why, sizeof(why), "too many sessions");
 		goto refuse;
@@ -864,6 +869,35 @@ mon_budget_audit(struct monitor *m, MDB_txn *txn, enum budget_dir dir, enum budg
 			    "dir=%s level=%s limit=%s addr=%s",
 			    dir == BUDGET_OUT ? "output" : "input",
 			    ev == BUDGET_EV_WARN ? "80%" : "100%", limit, m->peer->text);
+}
+
+/* A new shell or exec channel is refused while either of today's budgets is spent (SPEC: until
+ * the next UTC day). A store error refuses too. Returns 1 with the line in why, or 0. */
+static int
+mon_budget_spent(struct monitor *m, char *why, size_t whylen)
+{
+	struct budget_day b;
+	MDB_txn *txn;
+	int rc;
+
+	if (m->dec.acct.role != ROLE_ANALYST)
+		return 0;
+	if ((rc = store_begin(m->st, 1, &txn)) != 0) {
+		why_set(why, whylen, "budget: %s", store_strerror(rc));
+		return 1;
+	}
+	rc = budget_get(m->st, txn, m->dec.acct.name, budget_day_of((uint64_t)time(NULL)), &b);
+	store_abort(txn);
+	if (rc != 0) {
+		why_set(why, whylen, "budget: %s", store_strerror(rc));
+		return 1;
+	}
+	for (int dir = BUDGET_OUT; dir <= BUDGET_IN; dir++)
+		if (budget_left(m->cfg, &b, dir) == 0) {
+			budget_line(m->cfg, dir, why, whylen);
+			return 1;
+		}
+	return 0;
 }
 
 /* The worker relays the bytes of shell and exec channels and asks here before each allowance;
