@@ -18,11 +18,18 @@ struct store {
 	char state_dir[4096];
 };
 
+/* clang-format off */
 static const char *db_names[DB_COUNT] = {
-    [DB_META] = "meta",		  [DB_USERS] = "users",		[DB_PROJECTS] = "projects",
-    [DB_AUTHSTATE] = "authstate", [DB_ADDRSTATE] = "addrstate", [DB_REQUESTS] = "requests",
-    [DB_AUDIT] = "audit",
+	[DB_META] = "meta",
+	[DB_USERS] = "users",
+	[DB_PROJECTS] = "projects",
+	[DB_AUTHSTATE] = "authstate",
+	[DB_ADDRSTATE] = "addrstate",
+	[DB_REQUESTS] = "requests",
+	[DB_AUDIT] = "audit",
+	[DB_BUDGET] = "budget",
 };
+/* clang-format on */
 
 /* Sparse on Linux: the file grows with use. 16 GiB holds millions of requests and audit records. */
 #define STORE_MAP_SIZE (16ull << 30)

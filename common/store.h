@@ -45,6 +45,7 @@ enum store_db {
 	DB_ADDRSTATE, /* source address -> failure times (auth/ throttling) */
 	DB_REQUESTS,  /* u64 id (big-endian) -> airlock request (transfer/) */
 	DB_AUDIT,     /* u64 seq (big-endian) -> audit record (common/audit.c) */
+	DB_BUDGET,    /* user name, u32 UTC day -> bytes used today (policy/budget.c) */
 	DB_COUNT
 };
 

@@ -27,9 +27,12 @@
 #include "auth/totp.h"
 #include "common/audit.h"
 #include "common/fsutil.h"
+#include "common/nitems.h"
+#include "common/units.h"
 #include "common/utctime.h"
 #include "ctl/ctl.h"
 #include "policy/account.h"
+#include "policy/budget.h"
 
 #define KEYLINE_MAX 8192
 
@@ -44,6 +47,7 @@ struct user_args {
 	const char *expires;
 	const char *secret; /* totp --secret */
 	int replace;	    /* key --replace */
+	const char *extra;  /* budget --extra */
 };
 
 /* Parses the options of a user subcommand; argv[0] is the subcommand. Leaves the one
@@ -52,10 +56,15 @@ static int
 parse_args(struct ctl *c, int argc, char **argv, int want_name, struct user_args *ua)
 {
 	static const struct option opts[] = {
-	    {"role", required_argument, NULL, 'r'},   {"project", required_argument, NULL, 'p'},
-	    {"zone", required_argument, NULL, 'z'},   {"expires", required_argument, NULL, 'e'},
-	    {"secret", required_argument, NULL, 's'}, {"replace", no_argument, NULL, 'R'},
-	    {"json", no_argument, NULL, 'j'},	      {NULL, 0, NULL, 0},
+	    {"role", required_argument, NULL, 'r'},
+	    {"project", required_argument, NULL, 'p'},
+	    {"zone", required_argument, NULL, 'z'},
+	    {"expires", required_argument, NULL, 'e'},
+	    {"secret", required_argument, NULL, 's'},
+	    {"replace", no_argument, NULL, 'R'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"extra", required_argument, NULL, 'x'},
+	    {NULL, 0, NULL, 0},
 	};
 	char nb[CTL_NAMEBUF];
 	int ch;
@@ -91,6 +100,9 @@ parse_args(struct ctl *c, int argc, char **argv, int want_name, struct user_args
 		case 'R':
 			ua->replace = 1;
 			break;
+		case 'x':
+			ua->extra = optarg;
+			break;
 		case 'j':
 			c->json = 1;
 			break;
@@ -116,7 +128,8 @@ static int
 only_opts(const struct user_args *ua, const char *cmd, int role, int lists, int secret, int rep)
 {
 	if ((!role && ua->have_role) || (!lists && (ua->nprojects || ua->nzones || ua->expires)) ||
-	    (!secret && ua->secret) || (!rep && ua->replace))
+	    (!secret && ua->secret) || (!rep && ua->replace) ||
+	    (ua->extra && strcmp(cmd, "budget") != 0))
 		return ctl_usage("user %s: option not accepted here", cmd);
 	return 0;
 }
@@ -794,6 +807,97 @@ user_list(struct ctl *c, int argc, char **argv)
 	return c->json ? ctl_print_json(lc.arr) : 0;
 }
 
+/* Today's use of the session budgets (policy/budget.h), in user show. */
+static int
+add_budget_json(struct ctl *c, MDB_txn *txn, const char *name, json_t *j)
+{
+	struct budget_day b;
+	json_t *o;
+	int rc;
+
+	if ((rc = budget_get(c->st, txn, name, budget_day_of((uint64_t)time(NULL)), &b)) != 0)
+		return rc;
+	o = json_object();
+	for (int d = BUDGET_OUT; d <= BUDGET_IN && o; d++) {
+		uint64_t limit = budget_limit(c->cfg, d);
+		json_t *dj = json_pack("{s:I, s:I}", "used", (json_int_t)b.used[d], "extra",
+				       (json_int_t)b.extra[d]);
+
+		if (dj && limit != CONFIG_BUDGET_NONE)
+			json_object_set_new(dj, "limit", json_integer((json_int_t)limit));
+		else if (dj)
+			json_object_set_new(dj, "limit", json_null());
+		json_object_set_new(o, d == BUDGET_OUT ? "output" : "input", dj);
+	}
+	if (o == NULL || json_object_set_new(j, "budget_today", o) != 0)
+		return -ENOMEM;
+	return 0;
+}
+
+static void
+print_budget(json_t *bt)
+{
+	static const char *const dirs[] = {"output", "input"};
+
+	printf("budget:   today (UTC)");
+	for (size_t i = 0; i < nitems(dirs); i++) {
+		json_t *d = json_object_get(bt, dirs[i]);
+		json_t *limit = json_object_get(d, "limit");
+		char used[32], total[32];
+
+		format_size((uint64_t)json_integer_value(json_object_get(d, "used")), used,
+			    sizeof(used));
+		if (json_is_integer(limit))
+			format_size((uint64_t)json_integer_value(limit) +
+					(uint64_t)json_integer_value(json_object_get(d, "extra")),
+				    total, sizeof(total));
+		else
+			snprintf(total, sizeof(total), "none");
+		printf("%s %s %s of %s", i ? "," : "", dirs[i], used, total);
+	}
+	printf("\n");
+}
+
+/* user budget NAME --extra SIZE: more session output for today (UTC) only. */
+static int
+user_budget(struct ctl *c, int argc, char **argv)
+{
+	struct user_args ua;
+	struct budget_day b;
+	struct account a;
+	uint64_t extra, now = (uint64_t)time(NULL);
+	uint32_t day = budget_day_of(now);
+	char size[32];
+	MDB_txn *txn;
+	int rc;
+
+	if ((rc = parse_args(c, argc, argv, 1, &ua)) != 0 ||
+	    (rc = only_opts(&ua, "budget", 0, 0, 0, 0)) != 0)
+		return rc;
+	if (ua.extra == NULL)
+		return ctl_usage("usage: user budget NAME --extra SIZE");
+	if (parse_size(ua.extra, &extra) < 0 || extra == 0 || extra > (64ull << 40))
+		return ctl_fail("user %s: --extra: invalid size (use e.g. 10M, 1G)", ua.name);
+	if ((rc = load_for_change(c, ua.name, &txn, &a)) != 0)
+		return rc;
+	account_wipe(&a);
+	if ((rc = budget_get(c->st, txn, ua.name, day, &b)) != 0)
+		return abort_fail(txn, ctl_fail("user \"%s\": budget record cannot be read: %s",
+						ua.name, store_strerror(rc)));
+	b.extra[BUDGET_OUT] += extra;
+	b.reached[BUDGET_OUT] = 0; /* a new 100 % today is worth its own record */
+	format_size(extra, size, sizeof(size));
+	if ((rc = budget_put(c->st, txn, ua.name, day, &b)) < 0 ||
+	    (rc = audit_append(c->st, txn, c->actor, "user.budget",
+			       "user=%s extra_output=%s day=%u", ua.name, size, (unsigned)day)) < 0)
+		return abort_fail(
+		    txn, ctl_fail("user \"%s\": cannot store: %s", ua.name, store_strerror(rc)));
+	if ((rc = commit(txn)) != 0)
+		return rc;
+	printf("user %s: %s more session output for today (UTC)\n", ua.name, size);
+	return 0;
+}
+
 static int
 user_show(struct ctl *c, int argc, char **argv)
 {
@@ -817,6 +921,13 @@ user_show(struct ctl *c, int argc, char **argv)
 				store_strerror(rc));
 	}
 	j = account_json(c, txn, &a);
+	if (j && (rc = add_budget_json(c, txn, a.name, j)) != 0) {
+		store_abort(txn);
+		account_wipe(&a);
+		json_decref(j);
+		return ctl_fail("user \"%s\": budget record cannot be read: %s", ua.name,
+				store_strerror(rc));
+	}
 	if (!c->json && j) {
 		char projects[600], zones[600], created[32];
 		json_t *v;
@@ -840,6 +951,7 @@ user_show(struct ctl *c, int argc, char **argv)
 		printf("totp:     %s\nfailures: %lld recent\n",
 		       a.totp_sealed_len ? "enrolled" : "not enrolled",
 		       (long long)json_integer_value(json_object_get(j, "recent_failures")));
+		print_budget(json_object_get(j, "budget_today"));
 		json_decref(j);
 		j = NULL;
 		rc = 0;
@@ -877,10 +989,11 @@ ctl_user(struct ctl *c, int argc, char **argv)
 		{"del", user_del},
 		{"list", user_list},
 		{"show", user_show},
+		{"budget", user_budget},
 		{NULL, NULL},
 	};
 	/* clang-format on */
 
 	return ctl_dispatch(c, argc, argv, subs,
-			    "usage: user add|passwd|key|totp|lock|unlock|del|list|show ...");
+			    "usage: user add|passwd|key|totp|lock|unlock|del|list|show|budget ...");
 }

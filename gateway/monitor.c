@@ -33,10 +33,12 @@
 #include "common/nitems.h"
 #include "common/selfpipe.h"
 #include "common/store.h"
+#include "common/units.h"
 #include "common/why.h"
 #include "gateway/gateway.h"
 #include "gateway/monitor_proto.h"
 #include "policy/account.h"
+#include "policy/budget.h"
 #include "policy/cmdline.h"
 #include "sandbox/sandbox.h"
 #include "transfer/airlock.h"
@@ -100,6 +102,7 @@ static int mon_answer_outbox_open(struct monitor *, struct rbuf *, struct wbuf *
 static int mon_answer_upload_begin(struct monitor *, struct rbuf *, struct wbuf *, int *, int *);
 static int mon_answer_upload_commit(struct monitor *, struct rbuf *, struct wbuf *, int *, int *);
 static int mon_answer_upload_abort(struct monitor *, struct rbuf *, struct wbuf *, int *, int *);
+static int mon_answer_budget(struct monitor *, struct rbuf *, struct wbuf *, int *, int *);
 
 /*
  * The closed table of requests, the monitor's half of monitor_proto.h (the worker's is
@@ -133,6 +136,7 @@ static const struct mon_entry mon_dispatch[] = {
 	ANSWER(UPLOAD_BEGIN, upload_begin, ST_AUTHED, "analysts only; an anonymous file in quarantine, not a path"),
 	ANSWER(UPLOAD_COMMIT, upload_commit, ST_AUTHED, "this connection's token; monitor hashes, queues pending"),
 	ANSWER(UPLOAD_ABORT, upload_abort, ST_AUTHED, "this connection's token; closing the staging fd drops it"),
+	ANSWER(BUDGET, budget, ST_AUTHED, "debits the session's own account; never grants past today's balance"),
 };
 /* clang-format on */
 
@@ -259,6 +263,8 @@ mon_answer_auth_totp(struct monitor *m, struct rbuf *r, struct wbuf *reply, int 
 }
 
 /* ---- sessions ---- */
+
+static int mon_budget_spent(struct monitor *m, char *why, size_t whylen);
 
 static struct mon_session *
 mon_session_alloc(struct monitor *m)
@@ -700,6 +706,11 @@ mon_answer_session_start(struct monitor *m, struct rbuf *r, struct wbuf *reply, 
 	if (mon_role_refuses(m, ss, say, sizeof(say), why, sizeof(why)) ||
 	    mon_pty_refuses(m, ss, say, sizeof(say), why, sizeof(why)))
 		goto refuse;
+	if ((ss->kind == MON_SK_SHELL || ss->kind == MON_SK_EXEC) &&
+	    mon_budget_spent(m, say, sizeof(say))) {
+		snprintf(why, sizeof(why), "%s", say);
+		goto refuse;
+	}
 	if ((s = mon_session_alloc(m)) == NULL) {
 		snprintf(why, sizeof(why), "too many sessions");
 		goto refuse;
@@ -926,6 +937,94 @@ mon_answer_upload_abort(struct monitor *m, struct rbuf *r, struct wbuf *reply, i
 	close(u->fd);
 	u->used = 0;
 	wbuf_put_u8(reply, 1);
+	return 0;
+}
+
+/* ---- session budgets (policy/budget.h) ---- */
+
+static int
+mon_budget_audit(struct monitor *m, MDB_txn *txn, enum budget_dir dir, enum budget_event ev)
+{
+	char limit[32];
+
+	if (ev == BUDGET_EV_NONE)
+		return 0;
+	format_size(budget_limit(m->cfg, dir), limit, sizeof(limit));
+	return audit_append(m->st, txn, m->dec.acct.name, "session.budget",
+			    "dir=%s level=%s limit=%s addr=%s",
+			    dir == BUDGET_OUT ? "output" : "input",
+			    ev == BUDGET_EV_WARN ? "80%" : "100%", limit, m->peer->text);
+}
+
+/* A new shell or exec channel is refused while either of today's budgets is spent (SPEC: until
+ * the next UTC day). A store error refuses too. Returns 1 with the line to show in why, or 0. */
+static int
+mon_budget_spent(struct monitor *m, char *why, size_t whylen)
+{
+	struct budget_day b;
+	MDB_txn *txn;
+	int rc;
+
+	if (m->dec.acct.role != ROLE_ANALYST)
+		return 0;
+	if ((rc = store_begin(m->st, 1, &txn)) == 0) {
+		rc = budget_get(m->st, txn, m->dec.acct.name, budget_day_of((uint64_t)time(NULL)),
+				&b);
+		store_abort(txn);
+	}
+	if (rc != 0) {
+		log_err_f("%s: budget of %s: %s", m->peer->text, m->dec.acct.name,
+			  store_strerror(rc));
+		why_set(why, whylen, "wsgate: the session budget cannot be read now; try later");
+		return 1;
+	}
+	for (int dir = BUDGET_OUT; dir <= BUDGET_IN; dir++)
+		if (budget_left(m->cfg, &b, dir) == 0) {
+			budget_line(m->cfg, dir, why, whylen);
+			return 1;
+		}
+	return 0;
+}
+
+/* The worker relays the bytes of shell and exec channels and asks here before each allowance;
+ * only analysts' sessions reach work areas, so only theirs are counted (docs/gateway.md). A
+ * store error grants nothing: the budget fails closed. */
+static int
+mon_answer_budget(struct monitor *m, struct rbuf *r, struct wbuf *reply, int *fds, int *nfds)
+{
+	enum budget_event ev = BUDGET_EV_NONE;
+	uint64_t unused, want, granted = UINT64_MAX;
+	char line[128] = "";
+	MDB_txn *txn = NULL;
+	uint8_t dir;
+	int rc;
+
+	dir = rbuf_u8(r);
+	unused = rbuf_u64(r);
+	want = rbuf_u64(r);
+	if (!rbuf_done(r) || dir > BUDGET_IN)
+		return -1;
+	if (m->dec.acct.role == ROLE_ANALYST) {
+		if ((rc = store_begin(m->st, 0, &txn)) == 0) {
+			rc = budget_take(m->st, txn, m->cfg, m->dec.acct.name, dir, unused, want,
+					 (uint64_t)time(NULL), &granted, &ev);
+			if (rc == 0)
+				rc = mon_budget_audit(m, txn, dir, ev);
+			if (rc == 0)
+				rc = store_commit(txn);
+			else
+				store_abort(txn);
+		}
+		if (rc != 0) {
+			log_err_f("%s: budget of %s: %s", m->peer->text, m->dec.acct.name,
+				  store_strerror(rc));
+			granted = 0;
+		}
+		if (granted < want)
+			budget_line(m->cfg, dir, line, sizeof(line));
+	}
+	wbuf_put_u64(reply, granted);
+	wbuf_put_str(reply, line);
 	return 0;
 }
 

@@ -39,6 +39,7 @@ enum mon_type {
 	MON_UPLOAD_BEGIN,      /* str name                                 -> u8 ok [u64 token + 1 fd] */
 	MON_UPLOAD_COMMIT,     /* u64 token, str name, str reason, str sha256 -> u8 ok, str message */
 	MON_UPLOAD_ABORT,      /* u64 token                                -> u8 ok */
+	MON_BUDGET,            /* u8 dir (0 out, 1 in), u64 unused, u64 want -> u64 granted, str line */
 	MON_TYPE_MAX,
 	MON_REPLY = 100
 };

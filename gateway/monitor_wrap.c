@@ -295,6 +295,25 @@ mm_upload_abort(int mon, uint64_t token)
 	mm_reply_done(&rep, 0);
 }
 
+uint64_t
+mm_budget(int mon, int dir, uint64_t unused, uint64_t want, char *line, size_t linelen)
+{
+	struct mm_reply rep;
+	struct wbuf req;
+	uint64_t granted;
+
+	wbuf_init(&req);
+	wbuf_put_u8(&req, MON_BUDGET);
+	wbuf_put_u8(&req, (uint8_t)dir);
+	wbuf_put_u64(&req, unused);
+	wbuf_put_u64(&req, want);
+	mm_request(mon, &req, &rep, "budget");
+	granted = rbuf_u64(&rep.r);
+	rbuf_str(&rep.r, line, linelen);
+	mm_reply_done(&rep, 0);
+	return granted;
+}
+
 int
 mm_status_read(int status_fd, int *wstatus)
 {

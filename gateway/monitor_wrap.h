@@ -69,6 +69,11 @@ int mm_upload_commit(int mon, uint64_t token, const char *name, const char *reas
 		     const char *sha256, char *msg, size_t msglen);
 void mm_upload_abort(int mon, uint64_t token);
 
+/* Gives back `unused` bytes of an earlier allowance of dir (0 output, 1 input) and asks for up to
+ * `want` more. Returns what was granted (UINT64_MAX: no budget); when it is less than want,
+ * line holds the one line to show ("wsgate: daily output budget (50M) reached"). */
+uint64_t mm_budget(int mon, int dir, uint64_t unused, uint64_t want, char *line, size_t linelen);
+
 /* Reads the wait status the monitor writes on a session's status pipe. Returns 0 with
  * *wstatus set, 1 if nothing is there yet (non-blocking fd), or -1 when the pipe ended without
  * one (the monitor is gone). */

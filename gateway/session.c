@@ -54,7 +54,17 @@ struct wchan {
 	int finished;
 	/* A refused start's line for the user (MON_MAX_SAY), shown on stderr once, then exit 1 */
 	char say[MON_MAX_SAY];
+	/* daily budgets: bytes this channel may still relay each way (SESSION_OUT, SESSION_IN) */
+	int budgeted; /* shell and exec channels; SFTP is the airlock's, not counted */
+	uint64_t allow[2];
+	int budget_spent;
 };
+
+enum { SESSION_OUT, SESSION_IN }; /* as the monitor's budget directions */
+
+static int session_write(struct wchan *c, const uint8_t *p, size_t n, int is_err);
+/* Allowances asked of the monitor at a time: each is one LMDB transaction there. */
+static const uint64_t session_budget_chunk[2] = {1 << 20, 64 << 10};
 
 /* ---- the SFTP engine's backend: the monitor, through monitor_wrap.c ---- */
 
@@ -252,6 +262,7 @@ session_start(struct wchan *c, int kind, const char *command)
 		return 0;
 	}
 	c->kind = kind;
+	c->budgeted = kind == MON_SK_SHELL || kind == MON_SK_EXEC;
 	if (kind == MON_SK_SFTP) {
 		session_start_sftp(c);
 		return c->sftp != NULL ? 0 : -1;
@@ -363,6 +374,78 @@ session_subsystem(ssh_session ss, ssh_channel ch, const char *sub, void *ud)
 	return session_start(c, MON_SK_SFTP, NULL) == 0 ? 0 : 1;
 }
 
+/* ---- daily budgets ---- */
+
+/* The budget of this account is spent: one line on stderr, then the channel ends with exit
+ * status 1 (session_reconcile_one finishes it; freeing it tells the monitor to end the
+ * sandbox). */
+static void
+session_budget_spent(struct wchan *c, const char *line)
+{
+	char msg[160];
+	int n;
+
+	if (c->budget_spent)
+		return;
+	c->budget_spent = 1;
+	n = snprintf(msg, sizeof(msg), "%s\r\n", line[0] ? line : "wsgate: daily budget reached");
+	if (n > 0 && c->ob_len == 0)
+		(void)session_write(c, (const uint8_t *)msg, (size_t)n, 1);
+	c->out_eof = c->err_eof = 1;
+	c->have_status = 1;
+	c->wstatus = 1 << 8; /* exit status 1 */
+}
+
+/* How many of want bytes dir may move now: the allowance left, topped up from the monitor when
+ * it runs out. 0 means the budget is spent (and the channel is being ended). */
+static size_t
+session_budget_cap(struct wchan *c, int dir, size_t want)
+{
+	char line[128] = "";
+
+	if (!c->budgeted)
+		return want;
+	if (c->budget_spent)
+		return 0;
+	if (c->allow[dir] < want && c->allow[dir] != UINT64_MAX) {
+		uint64_t ask = session_budget_chunk[dir] > want ? session_budget_chunk[dir] : want;
+		uint64_t got = mm_budget(c->w->mon, dir, 0, ask, line, sizeof(line));
+
+		c->allow[dir] = got == UINT64_MAX || c->allow[dir] > UINT64_MAX - got
+				    ? UINT64_MAX
+				    : c->allow[dir] + got;
+		if (c->allow[dir] == 0) {
+			session_budget_spent(c, line);
+			return 0;
+		}
+	}
+	return c->allow[dir] < want ? (size_t)c->allow[dir] : want;
+}
+
+static void
+session_budget_used(struct wchan *c, int dir, size_t n)
+{
+	if (c->budgeted && c->allow[dir] != UINT64_MAX)
+		c->allow[dir] -= n < c->allow[dir] ? n : c->allow[dir];
+}
+
+/* What a finished channel did not use goes back to the account's balance, before the client
+ * learns that the channel ended (its next command may need it). */
+static void
+session_budget_return(struct wchan *c)
+{
+	char line[128];
+
+	if (c->w->exiting)
+		return; /* the monitor may be gone already; the allowance is lost, not overdrawn */
+	for (int dir = SESSION_OUT; c->budgeted && dir <= SESSION_IN; dir++) {
+		if (c->allow[dir] > 0 && c->allow[dir] != UINT64_MAX)
+			(void)mm_budget(c->w->mon, dir, c->allow[dir], 0, line, sizeof(line));
+		c->allow[dir] = 0;
+	}
+	c->budgeted = 0;
+}
+
 /* ---- data ---- */
 
 static void
@@ -411,6 +494,10 @@ session_data(ssh_session ss, ssh_channel ch, void *data, uint32_t len, int is_st
 	c->w->last_activity = time(NULL);
 	room = SESSION_IB_CAP - c->ib_len;
 	n = len < room ? len : room;
+	/* Past the input budget the client's bytes go nowhere. */
+	if (c->budgeted && (n = session_budget_cap(c, SESSION_IN, n)) == 0)
+		return c->budget_spent ? (int)len : 0;
+	session_budget_used(c, SESSION_IN, n);
 	memcpy(c->ib + c->ib_len, data, n);
 	c->ib_len += n;
 	if (n < len)
@@ -494,6 +581,7 @@ session_fd_out(socket_t fd, int revents, void *ud)
 	static uint8_t buf[SESSION_OB_CAP];
 	struct wchan *c = ud;
 	uint32_t win;
+	size_t cap;
 	ssize_t n;
 	int is_err = fd == c->err_fd;
 
@@ -503,8 +591,11 @@ session_fd_out(socket_t fd, int revents, void *ud)
 	 * write in progress. The fd stays readable and is served on the next pass. */
 	if (win == 0 || c->ob_len > 0 || c->w->in_write)
 		return 0;
-	n = read(fd, buf, win < sizeof(buf) ? win : sizeof(buf));
+	if ((cap = session_budget_cap(c, SESSION_OUT, win < sizeof(buf) ? win : sizeof(buf))) == 0)
+		return 0;
+	n = read(fd, buf, cap);
 	if (n > 0) {
+		session_budget_used(c, SESSION_OUT, (size_t)n);
 		if (session_write(c, buf, (size_t)n, is_err) != 0)
 			c->out_eof = c->err_eof = 1; /* the channel is gone: stop reading */
 		return 0;
@@ -605,6 +696,8 @@ session_free(struct worker *w, int slot)
 {
 	struct wchan *c = w->chans[slot];
 
+	session_budget_return(c);
+
 	session_reg(c, c->out_fd, &c->reg_out, 0, 0, NULL);
 	session_reg(c, c->err_fd, &c->reg_err, 0, 0, NULL);
 	if (c->in_fd != c->out_fd)
@@ -638,6 +731,7 @@ session_free(struct worker *w, int slot)
 static void
 session_finish(struct wchan *c)
 {
+	session_budget_return(c);
 	if (WIFSIGNALED(c->wstatus)) {
 		const char *sig = sigabbrev_np(WTERMSIG(c->wstatus));
 
@@ -665,8 +759,11 @@ session_pull_stalled(struct wchan *c)
 	}
 	if ((size_t)avail > SESSION_IB_CAP - c->ib_len)
 		avail = (int)(SESSION_IB_CAP - c->ib_len);
+	if ((avail = (int)session_budget_cap(c, SESSION_IN, (size_t)avail)) == 0)
+		return;
 	avail = ssh_channel_read_nonblocking(c->ch, c->ib + c->ib_len, (uint32_t)avail, 0);
 	if (avail > 0) {
+		session_budget_used(c, SESSION_IN, (size_t)avail);
 		c->ib_len += (size_t)avail;
 		session_drain_input(c);
 	}

@@ -31,6 +31,7 @@ worker_sig(int sig)
 void
 worker_exit(struct worker *w, int code)
 {
+	w->exiting = 1;
 	if (w->ss != NULL) {
 		session_close_all(w);
 		ssh_disconnect(w->ss);

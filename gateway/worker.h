@@ -33,6 +33,7 @@ struct worker {
 	struct wchan *chans[WORKER_MAX_CHANNELS];
 	time_t last_activity;
 	int in_write; /* inside ssh_channel_write: callbacks must not re-enter the SFTP engine */
+	int exiting;  /* worker_exit runs: no more monitor calls while channels are freed */
 	struct ssh_server_callbacks_struct scb;
 };
 

@@ -52,7 +52,8 @@ def fresh_step(margin=4):
 
 
 class Gateway:
-    def __init__(self, port, extra_gateway="", zones=None, name="gw", exec_without_pty="*"):
+    def __init__(self, port, extra_gateway="", zones=None, name="gw", exec_without_pty="*",
+                 extra_sandbox=""):
         self.port = port
         # "*": most scenarios run commands without a pty to test something else (the relay,
         # roles, limits); test_egress.py runs with wsgate's default, "airlock".
@@ -67,6 +68,7 @@ class Gateway:
             zones = {"office": ("127.0.0.1/32 ::1/128", "remote")}
         self.zones = zones
         self.extra = extra_gateway
+        self.extra_sandbox = extra_sandbox
         self.write_conf()
 
     def conf_text(self, extra=None):
@@ -86,8 +88,17 @@ class Gateway:
             g.append(line)
         for z, (nets, area) in self.zones.items():
             g += ["", "[zone %s]" % z, "networks = %s" % nets, "area = %s" % area]
-        g += ["", "[sandbox]", "memory_max = 1G", "pids_max = 128", "file_size_max = 1G",
-              "cpu_time_max = 1h", "exec_without_pty = %s" % self.exec_without_pty]
+        # Tests move more than a day's default budget through sessions; the budget tests set
+        # their own (extra_sandbox overrides a key).
+        s = ["memory_max = 1G", "pids_max = 128", "file_size_max = 1G", "cpu_time_max = 1h",
+             "output_budget = none", "input_budget = none",
+             "exec_without_pty = %s" % self.exec_without_pty]
+        for line in self.extra_sandbox.splitlines():
+            line = line.strip()
+            if line:
+                key = line.split("=")[0].strip()
+                s = [x for x in s if x.split("=")[0].strip() != key] + [line]
+        g += ["", "[sandbox]"] + s
         return "\n".join(g) + "\n"
 
     def write_conf(self, text=None):
