@@ -388,7 +388,8 @@ session_budget_spent(struct wchan *c, const char *line)
 	if (c->budget_spent)
 		return;
 	c->budget_spent = 1;
-	n = snprintf(msg, sizeof(msg), "%s\r\n", line[0] ? line : "wsgate: daily budget reached");
+	n = snprintf(msg, sizeof(msg), "%s%s", line[0] ? line : "wsgate: daily budget reached",
+		     c->want_pty ? "\r\n" : "\n");
 	if (n > 0 && c->ob_len == 0)
 		(void)session_write(c, (const uint8_t *)msg, (size_t)n, 1);
 	c->out_eof = c->err_eof = 1;
