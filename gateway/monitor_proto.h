@@ -38,6 +38,7 @@ enum mon_type {
 	MON_UPLOAD_BEGIN,      /* str name                                 -> u8 ok [u64 token + 1 fd] */
 	MON_UPLOAD_COMMIT,     /* u64 token, str name, str reason, str sha256 -> u8 ok, str message */
 	MON_UPLOAD_ABORT,      /* u64 token                                -> u8 ok */
+	MON_REVOKED,           /* (nothing)                                -> u8 revoked, str why (SPEC "Revocation") */
 	MON_TYPE_MAX,
 	MON_REPLY = 100
 };
@@ -53,6 +54,14 @@ enum mon_type {
  */
 enum mon_session_kind { MON_SK_SHELL = 1, MON_SK_EXEC, MON_SK_SFTP, MON_SK_ADMIN };
 #define MON_STATUS_LEN 4
+
+/*
+ * Revocation: the monitor re-checks the login (auth_still_allowed) before each request and every
+ * half second. When it no longer holds, the monitor sends the worker SIGUSR1 (the one message
+ * that does not wait for a request); the worker then asks MON_REVOKED and closes every channel
+ * with one `wsgate: <why>` line. A refused MON_SESSION_START is followed by MON_REVOKED too, so
+ * a new channel on a revoked connection gets the line.
+ */
 
 /* Sends b (payload, type first) with nfds descriptors. Returns 0 or -1. */
 int mon_send(int sock, const struct wbuf *b, const int *fds, int nfds);

@@ -284,6 +284,22 @@ mm_upload_abort(int mon, uint64_t token)
 }
 
 int
+mm_revoked(int mon, char *why, size_t whylen)
+{
+	struct mm_reply rep;
+	struct wbuf req;
+	int revoked;
+
+	wbuf_init(&req);
+	wbuf_put_u8(&req, MON_REVOKED);
+	mm_request(mon, &req, &rep, "revoked");
+	revoked = rbuf_u8(&rep.r);
+	rbuf_str(&rep.r, why, whylen);
+	mm_reply_done(&rep, 0);
+	return revoked != 0;
+}
+
+int
 mm_status_read(int status_fd, int *wstatus)
 {
 	uint8_t b[MON_STATUS_LEN];

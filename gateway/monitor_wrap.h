@@ -67,6 +67,10 @@ int mm_upload_commit(int mon, uint64_t token, const char *name, const char *reas
 		     const char *sha256, char *msg, size_t msglen);
 void mm_upload_abort(int mon, uint64_t token);
 
+/* Was this connection's login revoked? Returns 1 with why (the reason, for the `wsgate: `
+ * line), or 0. */
+int mm_revoked(int mon, char *why, size_t whylen);
+
 /* Reads the wait status the monitor writes on a session's status pipe. Returns 0 with
  * *wstatus set, 1 if nothing is there yet (non-blocking fd), or -1 when the pipe ended without
  * one (the monitor is gone). */

@@ -52,6 +52,7 @@ struct wchan {
 	struct sftp_backend be;
 	int peer_closed;
 	int finished;
+	int revoke; /* the login was revoked: say why on stderr and close (session_revoked) */
 };
 
 /* ---- the SFTP engine's backend: the monitor, through monitor_wrap.c ---- */
@@ -238,8 +239,12 @@ session_start(struct wchan *c, int kind, const char *command)
 		snprintf(term_env, sizeof(term_env), "TERM=%s", c->term);
 		envv[rq.nenv++] = term_env;
 	}
-	if (mm_session_start(c->w->mon, &rq, &fds) != 0)
-		return -1;
+	if (mm_session_start(c->w->mon, &rq, &fds) != 0) {
+		if (!session_revoked(c->w))
+			return -1;
+		c->kind = kind; /* accepted only to say why on its stderr, then closed */
+		return 0;
+	}
 	c->kind = kind;
 	if (kind == MON_SK_SFTP) {
 		session_start_sftp(c);
@@ -690,6 +695,46 @@ session_sftp_output(struct wchan *c)
 	}
 }
 
+/* ---- revocation (SPEC "Revocation") ---- */
+
+/* One `wsgate: ` line on the channel's stderr, then the channel ends; session_free then closes
+ * the status pipe, which kills the session in the monitor if it has not already. */
+static void
+session_revoke_one(struct wchan *c)
+{
+	char line[300];
+	int n;
+
+	n = snprintf(line, sizeof(line), "wsgate: %s%s", c->w->revoked,
+		     c->want_pty ? "\r\n" : "\n");
+	if (n > (int)sizeof(line) - 1)
+		n = (int)sizeof(line) - 1;
+	c->w->in_write = 1;
+	(void)ssh_channel_write_stderr(c->ch, line, (uint32_t)n);
+	ssh_channel_request_send_exit_status(c->ch, 1);
+	ssh_channel_send_eof(c->ch);
+	ssh_channel_close(c->ch);
+	c->w->in_write = 0;
+	c->revoke = 0;
+	c->finished = 1;
+}
+
+int
+session_revoked(struct worker *w)
+{
+	char why[256];
+
+	if (w->revoked[0] == '\0') {
+		if (!mm_revoked(w->mon, why, sizeof(why)))
+			return 0;
+		snprintf(w->revoked, sizeof(w->revoked), "%s", why[0] ? why : "session revoked");
+	}
+	for (int i = 0; i < WORKER_MAX_CHANNELS; i++)
+		if (w->chans[i] != NULL && !w->chans[i]->finished)
+			w->chans[i]->revoke = 1;
+	return 1;
+}
+
 static void
 session_reconcile_one(struct worker *w, int slot)
 {
@@ -698,6 +743,10 @@ session_reconcile_one(struct worker *w, int slot)
 
 	if (c->peer_closed || c->finished || !ssh_channel_is_open(c->ch)) {
 		session_free(w, slot);
+		return;
+	}
+	if (c->revoke) {
+		session_revoke_one(c);
 		return;
 	}
 	if (c->kind == 0)
