@@ -25,6 +25,7 @@
 #include "auth/totp.h"
 #include "common/audit.h"
 #include "common/utctime.h"
+#include "common/why.h"
 
 #define LOGIN_MAX (2 * NAME_MAX_LEN + 1) /* "user+project" */
 
@@ -139,6 +140,22 @@ resolve_project(struct store *st, MDB_txn *txn, struct attempt *at, struct auth_
 	return 0;
 }
 
+/* The account checks the login and the re-check share: locked, expired. 0 or -1 with why. */
+static int
+account_usable(const struct account *a, uint64_t now, char *why, size_t whylen)
+{
+	char day[32];
+
+	if (a->locked)
+		return why_set(why, whylen, "account locked by an administrator");
+	if (a->expires && now > a->expires) {
+		if (utc_format(a->expires, UTC_DAY, day, sizeof(day)) < 0)
+			snprintf(day, sizeof(day), "%llu", (unsigned long long)a->expires);
+		return why_set(why, whylen, "account expired on %s", day);
+	}
+	return 0;
+}
+
 /* Everything but the secret. Returns 0 if the attempt may go on to its secret. */
 static int
 precheck(struct store *st, MDB_txn *txn, const struct config *cfg, struct attempt *at,
@@ -147,7 +164,6 @@ precheck(struct store *st, MDB_txn *txn, const struct config *cfg, struct attemp
 	const struct zone *z = config_zone_for(cfg, at->req->peer);
 	const struct account *a = &out->acct;
 	uint64_t now = at->req->now, until;
-	char day[32];
 
 	if (z) {
 		snprintf(out->zone, sizeof(out->zone), "%s", z->name);
@@ -175,16 +191,8 @@ precheck(struct store *st, MDB_txn *txn, const struct config *cfg, struct attemp
 		snprintf(out->reason, sizeof(out->reason), "unknown account");
 		return -1;
 	}
-	if (a->locked) {
-		snprintf(out->reason, sizeof(out->reason), "account locked by an administrator");
+	if (account_usable(a, now, out->reason, sizeof(out->reason)) != 0)
 		return -1;
-	}
-	if (a->expires && now > a->expires) {
-		if (utc_format(a->expires, UTC_DAY, day, sizeof(day)) < 0)
-			snprintf(day, sizeof(day), "%llu", (unsigned long long)a->expires);
-		snprintf(out->reason, sizeof(out->reason), "account expired on %s", day);
-		return -1;
-	}
 	if (lockout_locked(&at->ustate, now, &until)) {
 		snprintf(out->reason, sizeof(out->reason), "account locked out for %llus",
 			 (unsigned long long)(until - now));
@@ -499,6 +507,70 @@ out:
 	OPENSSL_cleanse(at, sizeof(*at));
 	free(at);
 	return rc < 0 ? -1 : 0;
+}
+
+/* 0 allowed, -1 revoked, -2 the store failed; why says which. */
+static int
+still_allowed(struct store *st, MDB_txn *txn, const struct config *cfg,
+	      const struct auth_decision *dec, const struct account *a, const struct sockaddr *peer,
+	      uint64_t now, char *why, size_t whylen)
+{
+	const struct zone *z = config_zone_for(cfg, peer);
+	struct project p;
+	int rc;
+
+	if (a->uid != dec->acct.uid)
+		return why_set(why, whylen, "account deleted (the name is another account now)");
+	if (account_usable(a, now, why, whylen) != 0)
+		return -1;
+	if (a->role != dec->acct.role)
+		return why_set(why, whylen, "role changed from %s to %s", role_name(dec->acct.role),
+			       role_name(a->role));
+	if (z == NULL || strcmp(z->name, dec->zone) != 0)
+		return why_set(why, whylen, "zone %s no longer includes this address", dec->zone);
+	if (strcmp(z->area, dec->area) != 0)
+		return why_set(why, whylen, "zone %s now maps to area %s, not %s", z->name, z->area,
+			       dec->area);
+	if (!account_in_zone(a, z->name))
+		return why_set(why, whylen, "zone %s taken off the account", z->name);
+	if (a->role == ROLE_ADMIN)
+		return 0;
+	if (!account_in_project(a, dec->project))
+		return why_set(why, whylen, "removed from project %s", dec->project);
+	if ((rc = project_get(st, txn, dec->project, &p)) < 0) {
+		why_set(why, whylen, "project %s: %s", dec->project, store_strerror(rc));
+		return -2; /* not a verdict */
+	}
+	if (rc != 0)
+		return why_set(why, whylen, "project %s deleted", dec->project);
+	return 0;
+}
+
+int
+auth_still_allowed(struct store *st, const struct config *cfg, const struct auth_decision *dec,
+		   const struct sockaddr *peer, uint64_t now, char *why, size_t whylen)
+{
+	struct account *a;
+	MDB_txn *txn = NULL;
+	int rc;
+
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return why_set(why, whylen, "out of memory");
+	if ((rc = store_begin(st, 1, &txn)) != 0) {
+		free(a);
+		return why_set(why, whylen, "store: %s", store_strerror(rc));
+	}
+	rc = account_get(st, txn, dec->acct.name, a);
+	if (rc < 0)
+		why_set(why, whylen, "account record cannot be read: %s", store_strerror(rc));
+	else if (rc > 0)
+		rc = 0, why_set(why, whylen, "account deleted");
+	else if ((rc = still_allowed(st, txn, cfg, dec, a, peer, now, why, whylen)) != -2)
+		rc = rc == 0;
+	store_abort(txn);
+	account_wipe(a);
+	free(a);
+	return rc;
 }
 
 int

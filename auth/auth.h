@@ -43,6 +43,19 @@ struct auth_decision {
 int auth_decide(struct store *st, const struct config *cfg, const struct auth_request *req,
 		struct auth_decision *out);
 
+/*
+ * Is a login that auth_decide accepted (dec, from peer) still allowed now? Re-reads the account
+ * and checks everything the login decided except the factors: the account still exists and is
+ * the same one (same uid: a deleted and re-added name is another account), is not locked, has
+ * not expired, has the same role; the peer address is, under cfg as it is now, still in the zone
+ * the login was in, that zone still maps to the same area and is still listed for the account;
+ * a project member is still a member and the project still exists. Failure lockout is not
+ * checked: failed attempts by others must not end a live session. Read-only, audits nothing.
+ * Returns 1 (allowed), 0 (revoked, why says why), or <0 (the store could not be read, why).
+ */
+int auth_still_allowed(struct store *st, const struct config *cfg, const struct auth_decision *dec,
+		       const struct sockaddr *peer, uint64_t now, char *why, size_t whylen);
+
 /* For the public key "query" that precedes a signature (RFC 4252 sect. 7): is this key
  * ("type base64") registered for the login? Read-only, counts nothing, audits nothing: an SSH
  * client offers every key it holds, and counting each offer would lock accounts out. The

@@ -49,6 +49,12 @@
 #define MON_MAX_UPLOADS 8
 #define MON_MAX_ARGS 64
 #define MON_MAX_ENV 32
+/* Revocation (SPEC "Revocation"; docs/gateway.md): how often a live login is re-checked, how
+ * long the worker gets to close its channels with the line before the monitor kills what still
+ * runs, and how long a revoked connection stays up refusing (with the line) before it ends. */
+#define MON_RECHECK_MS 500
+#define MON_REVOKE_KILL_MS 1000
+#define MON_REVOKE_LINGER_MS 10000
 
 enum mon_state { ST_PREAUTH = 1 << 0, ST_NEED_TOTP = 1 << 1, ST_AUTHED = 1 << 2 };
 
@@ -73,6 +79,7 @@ struct mon_upload {
 
 struct monitor {
 	const struct config *cfg;
+	struct config *reloaded; /* cfg after a SIGHUP reload, owned here; NULL before */
 	const char *exe_dir;
 	struct store *st;
 	const struct gw_peer *peer;
@@ -88,6 +95,12 @@ struct monitor {
 	unsigned nstarted;
 	struct mon_upload up[MON_MAX_UPLOADS];
 	uint64_t next_token;
+	int recheck_ms;	       /* MON_RECHECK_MS; 0 = at requests only (test hook) */
+	int64_t next_recheck;  /* monotonic ms */
+	int revoked;	       /* sticky: the login is no longer allowed */
+	int revoke_killed;     /* what ran was killed */
+	int64_t revoked_at;    /* monotonic ms */
+	char revoked_why[200]; /* the reason, for the `wsgate: ` lines */
 };
 
 typedef int (*mon_handler)(struct monitor *m, struct rbuf *r, struct wbuf *reply, int *fds,
@@ -103,6 +116,7 @@ static int mon_answer_upload_begin(struct monitor *, struct rbuf *, struct wbuf 
 static int mon_answer_upload_commit(struct monitor *, struct rbuf *, struct wbuf *, int *, int *);
 static int mon_answer_upload_abort(struct monitor *, struct rbuf *, struct wbuf *, int *, int *);
 static int mon_answer_budget(struct monitor *, struct rbuf *, struct wbuf *, int *, int *);
+static int mon_answer_revoked(struct monitor *, struct rbuf *, struct wbuf *, int *, int *);
 
 /*
  * The closed table of requests, the monitor's half of monitor_proto.h (the worker's is
@@ -137,6 +151,7 @@ static const struct mon_entry mon_dispatch[] = {
 	ANSWER(UPLOAD_COMMIT, upload_commit, ST_AUTHED, "this connection's token; monitor hashes, queues pending"),
 	ANSWER(UPLOAD_ABORT, upload_abort, ST_AUTHED, "this connection's token; closing the staging fd drops it"),
 	ANSWER(BUDGET, budget, ST_AUTHED, "debits the session's own account; never grants past today's balance"),
+	ANSWER(REVOKED, revoked, ST_AUTHED, "tells only whether this login was revoked and why; no data"),
 };
 /* clang-format on */
 
@@ -249,6 +264,7 @@ mon_answer_auth_totp(struct monitor *m, struct rbuf *r, struct wbuf *reply, int 
 		return mon_fail(m);
 	}
 	m->state = ST_AUTHED;
+	m->next_recheck = 1; /* re-checked from the next pass on (mon_revoke_timers) */
 	m->who.user = m->dec.acct.name;
 	m->who.is_admin = m->dec.acct.role == ROLE_ADMIN;
 	m->who.project = m->dec.project;
@@ -330,6 +346,131 @@ mon_session_kill(struct mon_session *s)
 		kill(s->pid, SIGKILL);
 }
 
+/* ---- revocation (SPEC "Revocation") ---- */
+
+static int64_t
+mon_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+mon_kill_all(struct monitor *m)
+{
+	for (int i = 0; i < MON_MAX_SESSIONS; i++)
+		if (m->sess[i].used)
+			mon_session_kill(&m->sess[i]);
+	m->revoke_killed = 1;
+}
+
+/*
+ * The login is no longer allowed: recorded once (session.revoked), then the worker is woken
+ * (SIGUSR1) to ask MON_REVOKED and close every channel with one `wsgate: ` line. Closing a
+ * channel closes its status pipe, which kills that session here (mon_loop); what still runs
+ * MON_REVOKE_KILL_MS later is killed anyway, whatever the worker does. The processes are not
+ * killed at once so that the line reaches the client before the exit signal ends the channel.
+ */
+static void
+mon_revoke(struct monitor *m, const char *why)
+{
+	char kinds[64] = "", q[512];
+	unsigned n = 0;
+
+	m->revoked = 1;
+	m->revoked_at = mon_now_ms();
+	snprintf(m->revoked_why, sizeof(m->revoked_why), "session revoked: %s", why);
+	for (int i = 0; i < MON_MAX_SESSIONS; i++) {
+		const char *k = mon_kind_name(m->sess[i].kind);
+
+		if (!m->sess[i].used)
+			continue;
+		n++;
+		if (strstr(kinds, k) == NULL)
+			snprintf(kinds + strlen(kinds), sizeof(kinds) - strlen(kinds), "%s%s",
+				 kinds[0] ? "," : "", k);
+	}
+	log_info("%s: %s: %s", m->peer->text, m->dec.acct.name, m->revoked_why);
+	if (audit_log(m->st, m->dec.acct.name, "session.revoked",
+		      "reason=%s addr=%s sessions=%u kinds=%s", audit_quote(why, q, sizeof(q)),
+		      m->peer->text, n, kinds[0] ? kinds : "-") != 0)
+		log_err("audit session.revoked for %s failed", m->dec.acct.name);
+	if (m->worker > 0 && kill(m->worker, SIGUSR1) != 0)
+		log_warn("waking the worker: %s", strerror(errno));
+}
+
+/*
+ * Is the login still allowed, against the store and the config as they are now? Called before
+ * every request that opens or moves something, and from mon_loop every recheck_ms. Returns 0,
+ * or -1 with why (the line for the client). A revocation is sticky; a store that cannot be
+ * read refuses the request but revokes nothing (it says nothing about the account).
+ */
+static int
+mon_recheck(struct monitor *m, char *why, size_t whylen)
+{
+	int rc;
+
+	if (m->state != ST_AUTHED)
+		return 0;
+	if (m->revoked)
+		return why_set(why, whylen, "%s", m->revoked_why);
+	rc = auth_still_allowed(m->st, m->cfg, &m->dec, (const struct sockaddr *)&m->peer->ss,
+				(uint64_t)time(NULL), why, whylen);
+	if (rc == 1)
+		return 0;
+	if (rc == 0) {
+		mon_revoke(m, why);
+		return why_set(why, whylen, "%s", m->revoked_why);
+	}
+	log_err("%s: %s: re-check: %s", m->peer->text, m->dec.acct.name, why);
+	return -1;
+}
+
+/* SIGHUP (the listener passes its own on after a good reload): read the config again; the
+ * zones in it decide the next re-check, which runs at once. */
+static void
+mon_reload(struct monitor *m)
+{
+	struct config *ncfg;
+	char why[512];
+
+	if (config_load(m->cfg->path, &ncfg, why, sizeof(why)) != 0) {
+		log_err("%s: reload failed, keeping the old policy: %s", m->peer->text, why);
+		return;
+	}
+	if (m->reloaded != NULL)
+		config_free(m->reloaded);
+	m->reloaded = ncfg;
+	m->cfg = ncfg;
+	m->next_recheck = 0;
+}
+
+/* The periodic side of revocation, once per pass of mon_loop. */
+static void mon_shutdown(struct monitor *m, int code) __attribute__((noreturn));
+
+static void
+mon_revoke_timers(struct monitor *m)
+{
+	int64_t now = mon_now_ms();
+	char why[256];
+
+	if (m->state == ST_AUTHED && !m->revoked &&
+	    (m->next_recheck == 0 || (m->recheck_ms > 0 && now >= m->next_recheck))) {
+		m->next_recheck = now + (m->recheck_ms > 0 ? m->recheck_ms : INT32_MAX);
+		(void)mon_recheck(m, why, sizeof(why));
+	}
+	if (!m->revoked)
+		return;
+	if (!m->revoke_killed && now >= m->revoked_at + MON_REVOKE_KILL_MS)
+		mon_kill_all(m);
+	if (now >= m->revoked_at + MON_REVOKE_LINGER_MS) {
+		log_info("%s: %s: revoked connection ends", m->peer->text, m->dec.acct.name);
+		mon_shutdown(m, 0);
+	}
+}
+
 /* Collects every finished session process. */
 static void
 mon_reap(struct monitor *m)
@@ -394,9 +535,17 @@ static void
 mon_airlock_serve(struct monitor *m, struct mon_session *s)
 {
 	int fd = accept4(s->airlock_fd, NULL, NULL, SOCK_CLOEXEC);
+	char why[256], line[300];
 
 	if (fd < 0)
 		return;
+	if (mon_recheck(m, why, sizeof(why)) != 0) {
+		snprintf(line, sizeof(line), "wsgate: %s", why);
+		if (airlock_server_refuse(fd, line) < 0)
+			log_info("%s: refusing an airlock request: no reply sent", m->peer->text);
+		close(fd);
+		return;
+	}
 	/* The handler reads one bounded request; a blocking socket keeps it simple. */
 	if (airlock_server_handle(m->st, m->cfg, &m->who, m->dec.acct.uid, fd) < 0)
 		log_info("%s: airlock request from %s refused", m->peer->text, m->dec.acct.name);
@@ -703,6 +852,12 @@ mon_answer_session_start(struct monitor *m, struct rbuf *r, struct wbuf *reply, 
 	}
 	rc = 0;
 	mon_start_command(ss, cmd, sizeof(cmd));
+	/* The login as it is now (SPEC "Revocation"): a revoked one sees why. */
+	if (mon_recheck(m, why, sizeof(why)) != 0) {
+		if (m->revoked)
+			snprintf(say, sizeof(say), "wsgate: %s", m->revoked_why);
+		goto refuse;
+	}
 	if (mon_role_refuses(m, ss, say, sizeof(say), why, sizeof(why)) ||
 	    mon_pty_refuses(m, ss, say, sizeof(say), why, sizeof(why)))
 		goto refuse;
@@ -818,8 +973,15 @@ mon_answer_outbox_list(struct monitor *m, struct rbuf *r, struct wbuf *reply, in
 	struct wbuf body;
 	int rc;
 
+	char why[256];
+
 	if (!rbuf_done(r) || !mon_sftp_allowed(m))
 		return -1;
+	if (mon_recheck(m, why, sizeof(why)) != 0) {
+		wbuf_put_u8(reply, 0);
+		wbuf_put_u32(reply, 0);
+		return 0;
+	}
 	wbuf_init(&body);
 	c.b = &body;
 	c.n = 0;
@@ -842,6 +1004,10 @@ mon_answer_outbox_open(struct monitor *m, struct rbuf *r, struct wbuf *reply, in
 	rbuf_str(r, name, sizeof(name));
 	if (!rbuf_done(r) || !mon_sftp_allowed(m))
 		return -1;
+	if (mon_recheck(m, why, sizeof(why)) != 0) {
+		wbuf_put_u8(reply, 0);
+		return 0;
+	}
 	if (airlock_outbox_open(m->st, m->dec.project, id, name, &fd, &size, why, sizeof(why)) !=
 	    0) {
 		wbuf_put_u8(reply, 0);
@@ -870,7 +1036,8 @@ mon_answer_upload_begin(struct monitor *m, struct rbuf *r, struct wbuf *reply, i
 			u = &m->up[i];
 			break;
 		}
-	if (u == NULL || airlock_upload_begin(m->st, &m->who, name, &fd, why, sizeof(why)) != 0) {
+	if (u == NULL || mon_recheck(m, why, sizeof(why)) != 0 ||
+	    airlock_upload_begin(m->st, &m->who, name, &fd, why, sizeof(why)) != 0) {
 		wbuf_put_u8(reply, 0);
 		return 0;
 	}
@@ -910,7 +1077,8 @@ mon_answer_upload_commit(struct monitor *m, struct rbuf *r, struct wbuf *reply, 
 	rbuf_str(r, sha256, sizeof(sha256));
 	if (!rbuf_done(r) || (u = mon_upload_find(m, token)) == NULL)
 		return -1;
-	if (airlock_upload_commit(m->st, m->cfg, &m->who, u->fd, name, reason, sha256, &id, why,
+	if (mon_recheck(m, why, sizeof(why)) == 0 &&
+	    airlock_upload_commit(m->st, m->cfg, &m->who, u->fd, name, reason, sha256, &id, why,
 				  sizeof(why)) == 0) {
 		snprintf(msg, sizeof(msg), "import request %llu", (unsigned long long)id);
 		wbuf_put_u8(reply, 1);
@@ -994,7 +1162,7 @@ mon_answer_budget(struct monitor *m, struct rbuf *r, struct wbuf *reply, int *fd
 {
 	enum budget_event ev = BUDGET_EV_NONE;
 	uint64_t unused, want, granted = UINT64_MAX;
-	char line[128] = "";
+	char line[MON_MAX_SAY] = "";
 	MDB_txn *txn = NULL;
 	uint8_t dir;
 	int rc;
@@ -1004,7 +1172,12 @@ mon_answer_budget(struct monitor *m, struct rbuf *r, struct wbuf *reply, int *fd
 	want = rbuf_u64(r);
 	if (!rbuf_done(r) || dir > BUDGET_IN)
 		return -1;
-	if (m->dec.acct.role == ROLE_ANALYST) {
+	if (want > 0 && mon_recheck(m, line, sizeof(line)) != 0) {
+		/* A revoked login relays nothing more (its channels are being closed). */
+		snprintf(line, sizeof(line), "wsgate: %s",
+			 m->revoked ? m->revoked_why : "session cannot be checked now");
+		granted = 0;
+	} else if (m->dec.acct.role == ROLE_ANALYST) {
 		if ((rc = store_begin(m->st, 0, &txn)) == 0) {
 			rc = budget_take(m->st, txn, m->cfg, m->dec.acct.name, dir, unused, want,
 					 (uint64_t)time(NULL), &granted, &ev);
@@ -1025,6 +1198,19 @@ mon_answer_budget(struct monitor *m, struct rbuf *r, struct wbuf *reply, int *fd
 	}
 	wbuf_put_u64(reply, granted);
 	wbuf_put_str(reply, line);
+	return 0;
+}
+
+static int
+mon_answer_revoked(struct monitor *m, struct rbuf *r, struct wbuf *reply, int *fds, int *nfds)
+{
+	char why[256];
+
+	if (!rbuf_done(r))
+		return -1;
+	(void)mon_recheck(m, why, sizeof(why));
+	wbuf_put_u8(reply, (uint8_t)m->revoked);
+	wbuf_put_str(reply, m->revoked ? m->revoked_why : "");
 	return 0;
 }
 
@@ -1070,8 +1256,6 @@ mon_dispatch_one(struct monitor *m)
 	return rc;
 }
 
-static void mon_shutdown(struct monitor *m, int code) __attribute__((noreturn));
-
 static void
 mon_shutdown(struct monitor *m, int code)
 {
@@ -1111,6 +1295,8 @@ mon_shutdown(struct monitor *m, int code)
 	for (int i = 0; i < MON_MAX_SESSIONS; i++)
 		mon_airlock_close(&m->sess[i]);
 	account_wipe(&m->dec.acct);
+	if (m->reloaded != NULL)
+		config_free(m->reloaded);
 	if (m->st != NULL)
 		store_close(m->st);
 	_exit(code);
@@ -1127,6 +1313,8 @@ mon_loop(struct monitor *m)
 
 		if (selfpipe_caught(SIGTERM) || selfpipe_caught(SIGINT))
 			mon_shutdown(m, 0);
+		if (selfpipe_caught(SIGHUP))
+			mon_reload(m);
 		if (m->state != ST_AUTHED && time(NULL) > m->deadline) {
 			log_info("%s: login grace time over", m->peer->text);
 			mon_shutdown(m, 0);
@@ -1154,7 +1342,9 @@ mon_loop(struct monitor *m)
 				map[n++] = s;
 			}
 		}
-		if (poll(pfd, n, 1000) < 0 && errno != EINTR)
+		/* A quarter second: re-checks every MON_RECHECK_MS and the revocation deadlines
+		 * are served from here. */
+		if (poll(pfd, n, 250) < 0 && errno != EINTR)
 			fatal_errno("monitor poll");
 		if (pfd[1].revents & POLLIN)
 			selfpipe_drain();
@@ -1181,6 +1371,7 @@ mon_loop(struct monitor *m)
 			if (mon_dispatch_one(m) != 0)
 				mon_shutdown(m, 0);
 		}
+		mon_revoke_timers(m);
 	}
 }
 
@@ -1188,7 +1379,7 @@ void
 monitor_run(const struct config *cfg, const char *exe_dir, int client_fd,
 	    const struct gw_peer *peer)
 {
-	static const int mon_signals[] = {SIGCHLD, SIGTERM, SIGINT};
+	static const int mon_signals[] = {SIGCHLD, SIGTERM, SIGINT, SIGHUP};
 	struct monitor *m;
 	char why[256];
 	int sp[2];
@@ -1201,6 +1392,12 @@ monitor_run(const struct config *cfg, const char *exe_dir, int client_fd,
 	m->peer = peer;
 	m->state = ST_PREAUTH;
 	m->deadline = time(NULL) + (time_t)cfg->login_grace_time + 2;
+	m->recheck_ms = MON_RECHECK_MS;
+	m->next_recheck = INT64_MAX; /* the first re-check is scheduled at login */
+#ifdef WSGATE_TEST_HOOKS
+	if (getenv("WSGATE_TEST_RECHECK_MS") != NULL)
+		m->recheck_ms = atoi(getenv("WSGATE_TEST_RECHECK_MS")); /* 0: at requests only */
+#endif
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) != 0)
 		fatal_errno_f("socketpair");
 	pid = fork();
@@ -1224,7 +1421,6 @@ monitor_run(const struct config *cfg, const char *exe_dir, int client_fd,
 	}
 	if (selfpipe_init(mon_signals, nitems(mon_signals)) != 0)
 		fatal_errno_f("signals");
-	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
 	{
 		sigset_t none;

@@ -40,6 +40,7 @@ enum mon_type {
 	MON_UPLOAD_COMMIT,     /* u64 token, str name, str reason, str sha256 -> u8 ok, str message */
 	MON_UPLOAD_ABORT,      /* u64 token                                -> u8 ok */
 	MON_BUDGET,            /* u8 dir (0 out, 1 in), u64 unused, u64 want -> u64 granted, str line */
+	MON_REVOKED,           /* (nothing)                                -> u8 revoked, str why (SPEC "Revocation") */
 	MON_TYPE_MAX,
 	MON_REPLY = 100
 };
@@ -64,6 +65,14 @@ enum mon_session_kind { MON_SK_SHELL = 1, MON_SK_EXEC, MON_SK_SFTP, MON_SK_ADMIN
  * them.
  */
 #define MON_MAX_SAY 256
+
+/*
+ * Revocation: the monitor re-checks the login (auth_still_allowed) before each request and every
+ * half second. When it no longer holds, the monitor sends the worker SIGUSR1 (the one message
+ * that does not wait for a request); the worker then asks MON_REVOKED and closes every channel
+ * with one `wsgate: <why>` line. A MON_SESSION_START refused because the login was revoked carries
+ * that line as its `say`, so a new channel on a revoked connection shows it too.
+ */
 
 /* Sends b (payload, type first) with nfds descriptors. Returns 0 or -1. */
 int mon_send(int sock, const struct wbuf *b, const int *fds, int nfds);

@@ -315,6 +315,22 @@ mm_budget(int mon, int dir, uint64_t unused, uint64_t want, char *line, size_t l
 }
 
 int
+mm_revoked(int mon, char *why, size_t whylen)
+{
+	struct mm_reply rep;
+	struct wbuf req;
+	int revoked;
+
+	wbuf_init(&req);
+	wbuf_put_u8(&req, MON_REVOKED);
+	mm_request(mon, &req, &rep, "revoked");
+	revoked = rbuf_u8(&rep.r);
+	rbuf_str(&rep.r, why, whylen);
+	mm_reply_done(&rep, 0);
+	return revoked != 0;
+}
+
+int
 mm_status_read(int status_fd, int *wstatus)
 {
 	uint8_t b[MON_STATUS_LEN];

@@ -73,6 +73,9 @@ void mm_upload_abort(int mon, uint64_t token);
  * `want` more. Returns what was granted (UINT64_MAX: no budget); when it is less than want,
  * line holds the one line to show ("wsgate: daily output budget (50M) reached"). */
 uint64_t mm_budget(int mon, int dir, uint64_t unused, uint64_t want, char *line, size_t linelen);
+/* Was this connection's login revoked? Returns 1 with why (the reason, for the `wsgate: `
+ * line), or 0. */
+int mm_revoked(int mon, char *why, size_t whylen);
 
 /* Reads the wait status the monitor writes on a session's status pipe. Returns 0 with
  * *wstatus set, 1 if nothing is there yet (non-blocking fd), or -1 when the pipe ended without

@@ -58,6 +58,7 @@ struct wchan {
 	int budgeted; /* shell and exec channels; SFTP is the airlock's, not counted */
 	uint64_t allow[2];
 	int budget_spent;
+	int revoke; /* the login was revoked: say why on stderr and close (session_revoked) */
 };
 
 enum { SESSION_OUT, SESSION_IN }; /* as the monitor's budget directions */
@@ -382,7 +383,7 @@ session_subsystem(ssh_session ss, ssh_channel ch, const char *sub, void *ud)
 static void
 session_budget_spent(struct wchan *c, const char *line)
 {
-	char msg[160];
+	char msg[MON_MAX_SAY + 2];
 	int n;
 
 	if (c->budget_spent)
@@ -402,7 +403,7 @@ session_budget_spent(struct wchan *c, const char *line)
 static size_t
 session_budget_cap(struct wchan *c, int dir, size_t want)
 {
-	char line[128] = "";
+	char line[MON_MAX_SAY] = "";
 
 	if (!c->budgeted)
 		return want;
@@ -435,7 +436,7 @@ session_budget_used(struct wchan *c, int dir, size_t n)
 static void
 session_budget_return(struct wchan *c)
 {
-	char line[128];
+	char line[MON_MAX_SAY];
 
 	if (c->w->exiting)
 		return; /* the monitor may be gone already; the allowance is lost, not overdrawn */
@@ -798,6 +799,46 @@ session_sftp_output(struct wchan *c)
 	}
 }
 
+/* ---- revocation (SPEC "Revocation") ---- */
+
+/* One `wsgate: ` line on the channel's stderr, then the channel ends; session_free then closes
+ * the status pipe, which kills the session in the monitor if it has not already. */
+static void
+session_revoke_one(struct wchan *c)
+{
+	char line[300];
+	int n;
+
+	n = snprintf(line, sizeof(line), "wsgate: %s%s", c->w->revoked,
+		     c->want_pty ? "\r\n" : "\n");
+	if (n > (int)sizeof(line) - 1)
+		n = (int)sizeof(line) - 1;
+	c->w->in_write = 1;
+	(void)ssh_channel_write_stderr(c->ch, line, (uint32_t)n);
+	ssh_channel_request_send_exit_status(c->ch, 1);
+	ssh_channel_send_eof(c->ch);
+	ssh_channel_close(c->ch);
+	c->w->in_write = 0;
+	c->revoke = 0;
+	c->finished = 1;
+}
+
+int
+session_revoked(struct worker *w)
+{
+	char why[256];
+
+	if (w->revoked[0] == '\0') {
+		if (!mm_revoked(w->mon, why, sizeof(why)))
+			return 0;
+		snprintf(w->revoked, sizeof(w->revoked), "%s", why[0] ? why : "session revoked");
+	}
+	for (int i = 0; i < WORKER_MAX_CHANNELS; i++)
+		if (w->chans[i] != NULL && !w->chans[i]->finished)
+			w->chans[i]->revoke = 1;
+	return 1;
+}
+
 static void
 session_reconcile_one(struct worker *w, int slot)
 {
@@ -806,6 +847,10 @@ session_reconcile_one(struct worker *w, int slot)
 
 	if (c->peer_closed || c->finished || !ssh_channel_is_open(c->ch)) {
 		session_free(w, slot);
+		return;
+	}
+	if (c->revoke) {
+		session_revoke_one(c);
 		return;
 	}
 	if (c->kind == 0)

@@ -20,12 +20,15 @@
 #include "gateway/worker.h"
 #include "policy/role.h"
 
-static volatile sig_atomic_t worker_term;
+static volatile sig_atomic_t worker_term, worker_revoke;
 
 static void
 worker_sig(int sig)
 {
-	worker_term = 1;
+	if (sig == SIGUSR1)
+		worker_revoke = 1; /* the monitor revoked the login: ask it why (MON_REVOKED) */
+	else
+		worker_term = 1;
 }
 
 void
@@ -196,6 +199,10 @@ worker_loop(struct worker *w)
 		}
 		if (!ssh_is_connected(w->ss))
 			break;
+		if (worker_revoke && w->state == WS_AUTHED) {
+			worker_revoke = 0;
+			(void)session_revoked(w);
+		}
 		pending = session_reconcile(w);
 		now = time(NULL);
 		if (w->state != WS_AUTHED && now > w->deadline)
@@ -236,6 +243,7 @@ worker_run(const struct config *cfg, int client_fd, int mon_sock, const struct g
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGCHLD, SIG_DFL);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);

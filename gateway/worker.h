@@ -34,6 +34,7 @@ struct worker {
 	time_t last_activity;
 	int in_write; /* inside ssh_channel_write: callbacks must not re-enter the SFTP engine */
 	int exiting;  /* worker_exit runs: no more monitor calls while channels are freed */
+	char revoked[256]; /* the monitor revoked the login: why, for each channel's line */
 	struct ssh_server_callbacks_struct scb;
 };
 
@@ -50,5 +51,8 @@ int session_reconcile(struct worker *w);
 int session_busy(struct worker *w);
 int session_count(struct worker *w);
 void session_close_all(struct worker *w);
+/* Asks the monitor whether the login was revoked (after its SIGUSR1, or a refused start); if so
+ * every channel is closed with one `wsgate: ` line. Returns 1 if revoked. */
+int session_revoked(struct worker *w);
 
 #endif

@@ -116,10 +116,15 @@ gw_reload(void)
 		log_err("reload failed, keeping the old policy: %s", why);
 		return;
 	}
-	/* Listen addresses are bound once; connections already running keep their own copy. */
+	/* Listen addresses are bound once. */
 	config_free(gw.cfg);
 	gw.cfg = ncfg;
 	log_info("reloaded %s", gw.cfg->path);
+	/* Each connection's monitor reads the file again itself and re-checks its login against
+	 * it (SPEC "Revocation": a zone taken out of the config ends what it allowed). */
+	for (size_t i = 0; i < gw.nkids; i++)
+		if (kill(gw.kids[i], SIGHUP) != 0 && errno != ESRCH)
+			log_warn("reload to connection %ld: %s", (long)gw.kids[i], strerror(errno));
 }
 
 static void

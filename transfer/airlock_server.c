@@ -319,3 +319,29 @@ out:
 	free(sb.text);
 	return ret;
 }
+
+int
+airlock_server_refuse(int client_fd, const char *why)
+{
+	uint8_t hdr[4], buf[4096];
+	uint32_t len;
+	int64_t deadline = now_ms() + AIRLOCK_IO_TIMEOUT_MS;
+	struct timeval tv = {AIRLOCK_IO_TIMEOUT_MS / 1000, 0};
+
+	(void)setsockopt(client_fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	/* The request is read, not parsed: closing a unix socket with unread bytes resets the
+	 * peer, and the refusal would be lost. */
+	if (read_deadline(client_fd, hdr, 4, deadline) < 0)
+		return -1;
+	len = codec_be32_get(hdr);
+	if (len > AIRLOCK_MAX_FRAME)
+		return reply(client_fd, AIRLOCK_ST_BADREQ, "request too large");
+	while (len > 0) {
+		uint32_t n = len < sizeof(buf) ? len : (uint32_t)sizeof(buf);
+
+		if (read_deadline(client_fd, buf, n, deadline) < 0)
+			return -1;
+		len -= n;
+	}
+	return reply(client_fd, AIRLOCK_ST_REFUSED, why);
+}

@@ -18,4 +18,9 @@
 int airlock_server_handle(struct store *st, const struct config *cfg,
 			  const struct airlock_actor *who, uid_t expected_uid, int client_fd);
 
+/* Reads the client's one request (bounded, with the usual deadline) without acting on it and
+ * answers AIRLOCK_ST_REFUSED with why: a login revoked while its session ran (the gateway's
+ * monitor decides that). Returns 0, or -1 if the client went away. */
+int airlock_server_refuse(int client_fd, const char *why);
+
 #endif
