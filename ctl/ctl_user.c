@@ -387,6 +387,95 @@ store_change(struct ctl *c, MDB_txn *txn, struct account *a, const char *event, 
 	return rc;
 }
 
+/* A project the account joins now must exist and have room, as at user add. */
+static int
+set_check_joined(struct ctl *c, MDB_txn *txn, const struct account *old, const struct account *a)
+{
+	struct project p;
+	unsigned members;
+	int rc;
+
+	for (unsigned i = 0; i < a->nprojects; i++) {
+		int member = 0;
+
+		for (unsigned j = 0; j < old->nprojects; j++)
+			member |= strcmp(old->projects[j], a->projects[i]) == 0;
+		if (member)
+			continue;
+		rc = project_get(c->st, txn, a->projects[i], &p);
+		if (rc == STORE_NOTFOUND)
+			return ctl_fail("user \"%s\": project \"%s\" does not exist", a->name,
+					a->projects[i]);
+		if (rc < 0 || (rc = project_member_count(c->st, txn, p.name, &members)) < 0)
+			return ctl_fail("project \"%s\": record cannot be read: %s", a->projects[i],
+					store_strerror(rc));
+		if (p.max_accounts && members >= p.max_accounts)
+			return ctl_fail("user \"%s\": project \"%s\" is full (%u of %u accounts)",
+					a->name, p.name, members, p.max_accounts);
+	}
+	return 0;
+}
+
+/*
+ * user set NAME [--project P]... [--zone Z]... [--expires YYYY-MM-DD|never]: replaces the lists
+ * given (and the expiry), keeps the rest. Taking a project or a zone away revokes the live
+ * sessions that depended on it (SPEC "Revocation"); the checks are those of user add.
+ */
+static int
+user_set(struct ctl *c, int argc, char **argv)
+{
+	struct user_args ua;
+	struct account a, want;
+	char projects[600], zones[600], day[32] = "never", detail[1400];
+	int rc, never = 0;
+	MDB_txn *txn;
+
+	if ((rc = parse_args(c, argc, argv, 1, &ua)) != 0 ||
+	    (rc = only_opts(&ua, "set", 0, 1, 0, 0)) != 0)
+		return rc;
+	if (!ua.nprojects && !ua.nzones && !ua.expires)
+		return ctl_usage("usage: user set NAME [--project P]... [--zone Z]... "
+				 "[--expires YYYY-MM-DD|never]");
+	if (ua.expires && strcmp(ua.expires, "never") == 0) {
+		never = 1;
+		ua.expires = NULL;
+	}
+	if ((rc = load_for_change(c, ua.name, &txn, &a)) != 0)
+		return rc;
+	/* The lists not given are the account's own: checked again as a whole, as at add. */
+	ua.role = a.role;
+	ua.have_role = 1;
+	for (unsigned i = 0; !ua.nprojects && i < a.nprojects; i++)
+		ua.projects[i] = a.projects[i];
+	if (!ua.nprojects)
+		ua.nprojects = a.nprojects;
+	for (unsigned i = 0; !ua.nzones && i < a.nzones; i++)
+		ua.zones[i] = a.zones[i];
+	if (!ua.nzones)
+		ua.nzones = a.nzones;
+	memset(&want, 0, sizeof(want));
+	if ((rc = add_check_args(c, &ua, &want)) != 0 ||
+	    (rc = set_check_joined(c, txn, &a, &want)) != 0) {
+		account_wipe(&a);
+		return abort_fail(txn, rc);
+	}
+	memcpy(a.projects, want.projects, sizeof(a.projects));
+	a.nprojects = want.nprojects;
+	memcpy(a.zones, want.zones, sizeof(a.zones));
+	a.nzones = want.nzones;
+	if (ua.expires || never)
+		a.expires = never ? 0 : want.expires;
+	join_list(projects, sizeof(projects), a.projects, a.nprojects);
+	join_list(zones, sizeof(zones), a.zones, a.nzones);
+	if (a.expires)
+		ctl_format_time(a.expires, day, sizeof(day));
+	snprintf(detail, sizeof(detail), "projects=%s zones=%s expires=%s", projects, zones, day);
+	if ((rc = store_change(c, txn, &a, "user.set", detail)) == 0)
+		printf("user %s: projects %s, zones %s, expires %s\n", ua.name, projects, zones,
+		       day);
+	return rc;
+}
+
 static int
 user_passwd(struct ctl *c, int argc, char **argv)
 {
@@ -990,10 +1079,12 @@ ctl_user(struct ctl *c, int argc, char **argv)
 		{"list", user_list},
 		{"show", user_show},
 		{"budget", user_budget},
+		{"set", user_set},
 		{NULL, NULL},
 	};
 	/* clang-format on */
 
-	return ctl_dispatch(c, argc, argv, subs,
-			    "usage: user add|passwd|key|totp|lock|unlock|del|list|show|budget ...");
+	return ctl_dispatch(
+	    c, argc, argv, subs,
+	    "usage: user add|passwd|key|totp|lock|unlock|del|list|show|budget|set ...");
 }

@@ -166,10 +166,29 @@ expect 0 user lock root1
 expect_err 1 "locked or expired" --as root1 audit verify
 expect 0 user unlock root1
 
+# user set replaces the lists it is given and keeps the rest, with the checks of user add.
+expect 0 project add p4
+expect 0 user add sam --role analyst --project p2 --project p4 --zone office
+expect 0 user set sam --project p4
+ctl user show sam --json | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["projects"] == ["p4"] and d["zones"] == ["office"], d' ||
+	fail "user set --project did not replace the projects"
+expect_err 1 'project "p9" does not exist' user set sam --project p9
+expect_err 1 'zone "nowhere" does not exist' user set sam --zone nowhere
+expect_err 1 'given twice' user set sam --project p4 --project p4
+expect_err 1 "not a date" user set sam --expires soon
+expect_err 2 "usage: user set" user set sam
+expect_err 2 "not accepted" user set sam --role admin
+expect 0 user set sam --expires 2099-01-01
+ctl user show sam | grep -q '^expires: *2099-01-01' || fail "user set --expires: $(ctl user show sam)"
+expect 0 user set sam --expires never
+ctl user show sam | grep -q '^expires: *never' || fail "user set --expires never"
+ctl user show sam --json | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["projects"] == ["p4"], d' ||
+	fail "user set --expires changed the projects"
+
 # Every change above is in the audit log, and the chain verifies.
 expect 0 audit verify
 grep -q "records verified" "$T/out" || fail "verify: $(cat "$T/out")"
-for ev in project.add user.add user.passwd user.key user.totp user.lock user.unlock user.del; do
+for ev in project.add user.add user.passwd user.key user.totp user.lock user.unlock user.del user.set; do
 	ctl audit export | grep -q "\"event\":\"$ev\"" || fail "no $ev audit record"
 done
 ctl audit export | grep -q '"actor":"root1","event":"audit.read"' || fail "--as read not recorded"

@@ -1,7 +1,7 @@
 """e2e — revocation reaches live connections (SPEC "Revocation", issue 10 point 4).
 
-For each trigger (user lock, user del, an expiry date passing, a zone taken out of the config +
-SIGHUP), over a real ControlMaster connection: before the trigger a pty shell runs and a new
+For each trigger (user lock, user del, removal from the project, the connection's zone taken off
+the account, an expiry date passing, a zone taken out of the config + SIGHUP), over a real ControlMaster connection: before the trigger a pty shell runs and a new
 channel and `airlock status` work (positive controls); after it the running shell gets one
 `wsgate: ` line and closes within 2 s, a new channel on the same master is refused with the
 line, and `session.revoked` is audited. A second gateway re-checks only at requests
@@ -109,9 +109,21 @@ g = E2E(22257, "revoke", zones=zones)
 g2 = g3 = None
 try:
 	g.init()
-	for u in ("lucy", "dan", "zed", "ana"):
+	for u in ("lucy", "dan", "zed", "ana", "pat"):
 		g.user(u, zone="lab" if u == "zed" else "office")
+	g.ctl("project", "add", "p2")
+	g.user("zoe", extra=["--zone", "lab"])  # office and lab
 	g.start()
+
+	# removal from the project the session works in (user set replaces the projects)
+	sock, sh = live(g, "pat", "pat")
+	g.ctl("user", "set", "pat", "--project", "p2")
+	after(g, "pat", sock, sh, time.monotonic(), "removed from project p1")
+
+	# the zone of the connection taken off the account
+	sock, sh = live(g, "zoe", "zoe")
+	g.ctl("user", "set", "zoe", "--zone", "lab")
+	after(g, "zoe", sock, sh, time.monotonic(), "zone office taken off the account")
 
 	# user lock
 	sock, sh = live(g, "lucy", "lucy")
