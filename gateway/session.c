@@ -593,10 +593,19 @@ session_fd_out(socket_t fd, int revents, void *ud)
 	 * write in progress. The fd stays readable and is served on the next pass. */
 	if (win == 0 || c->ob_len > 0 || c->w->in_write)
 		return 0;
-	if ((cap = session_budget_cap(c, SESSION_OUT, win < sizeof(buf) ? win : sizeof(buf))) == 0)
+	cap = win < sizeof(buf) ? win : sizeof(buf);
+	/* Without an allowance only one byte is read, and the monitor is asked only if one came:
+	 * an end of file needs no allowance (and the monitor may be shutting down then). */
+	if (c->budgeted && c->budget_spent)
 		return 0;
+	if (c->budgeted && c->allow[SESSION_OUT] != UINT64_MAX)
+		cap = c->allow[SESSION_OUT]
+			  ? (cap < c->allow[SESSION_OUT] ? cap : (size_t)c->allow[SESSION_OUT])
+			  : 1;
 	n = read(fd, buf, cap);
 	if (n > 0) {
+		if (session_budget_cap(c, SESSION_OUT, (size_t)n) < (size_t)n)
+			return 0; /* the budget is spent: the byte goes nowhere, the channel ends */
 		session_budget_used(c, SESSION_OUT, (size_t)n);
 		if (session_write(c, buf, (size_t)n, is_err) != 0)
 			c->out_eof = c->err_eof = 1; /* the channel is gone: stop reading */
