@@ -553,7 +553,7 @@ static int
 mounts_hide(const struct sandbox_spec *spec, char *why, size_t whylen)
 {
 	struct hide_plan plan;
-	char layer[64], node[64 + HIDE_PATH_MAX], opts[64 + HIDE_PATH_MAX];
+	char layer[32], node[sizeof(layer) + HIDE_PATH_MAX + 2], opts[2 * sizeof(node)];
 	int order[HIDE_MAX], i, j, k, t, ret = 0;
 	struct stat st;
 
@@ -588,11 +588,18 @@ mounts_hide(const struct sandbox_spec *spec, char *why, size_t whylen)
 		for (j = 0; j < plan.nnames && ret == 0; j++) {
 			if (plan.group[j] != k)
 				continue;
-			snprintf(node, sizeof(node), "%s/%s", layer, plan.name[j]);
+			if ((size_t)snprintf(node, sizeof(node), "%s/%s", layer, plan.name[j]) >=
+			    sizeof(node)) {
+				ret = why_set(why, whylen, "hidden name %.60s too long",
+					      plan.name[j]);
+				break;
+			}
 			if (mknod(node, S_IFCHR, makedev(0, 0)) < 0)
 				ret = mounts_fail(why, whylen, "whiteout", node);
 		}
-		snprintf(opts, sizeof(opts), "lowerdir=%s:%s", layer, plan.dir[k]);
+		if (ret == 0 && (size_t)snprintf(opts, sizeof(opts), "lowerdir=%s:%s", layer,
+						 plan.dir[k]) >= sizeof(opts))
+			ret = why_set(why, whylen, "hidden directory %.60s too long", plan.dir[k]);
 		if (ret == 0 && mount("overlay", plan.dir[k], "overlay", RO_FLAGS, opts) < 0)
 			ret = mounts_fail(why, whylen, "overlay", plan.dir[k]);
 	}
