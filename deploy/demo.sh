@@ -8,7 +8,7 @@ top=$(pwd)
 bash deploy/install-deps.sh
 # A build of its own, without the test builds' fault-injection hooks.
 cmake -S . -B build-demo -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWSGATE_TEST_HOOKS=OFF >/dev/null
-cmake --build build-demo -j"$(nproc)" --target wsgated wsgatectl airlock >/dev/null
+cmake --build build-demo -j"$(nproc)" --target wsgated wsgatectl airlock wsgate-init >/dev/null
 
 demo=${WSGATE_DEMO_DIR:-/var/lib/wsgate-demo}
 port=${WSGATE_DEMO_PORT:-2222}

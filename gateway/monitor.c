@@ -753,6 +753,8 @@ mon_start_sandbox(struct monitor *m, struct mon_session *s, struct mon_start *ss
 	spec.limits.file_size_max = m->cfg->file_size_max;
 	spec.limits.cpu_time_max = m->cfg->cpu_time_max;
 	spec.limits.tmp_size = m->cfg->tmp_size;
+	spec.hide = m->cfg->hide;
+	spec.nhide = m->cfg->nhide;
 	if (sandbox_spawn(&spec, &s->proc, why, whylen) != 0) {
 		mon_airlock_close(s);
 		return -1;

@@ -11,6 +11,10 @@
  * area read-write at /work; a private size-limited /tmp and /dev/shm; /proc of its own pid
  * namespace with hidepid=invisible and /proc/sys read-only; a minimal /dev with its own devpts.
  * Everything else (state_dir, other projects and areas, home directories) simply is not there.
+ *
+ * The configured hidden paths ([sandbox] hide: scp, sftp, ssh, ...) do not exist either: each
+ * directory that holds one is covered by a read-only overlay of two layers: a small tmpfs with
+ * a whiteout for every hidden name in it, above the directory itself (mounts_hide()).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -454,6 +458,158 @@ mounts_newroot(const struct sandbox_spec *spec, const char *tty, char *why, size
 	return 0;
 }
 
+/* ---- hidden paths ---- */
+
+/* The whiteout layers live here, on a tmpfs of their own, only while the overlays are mounted;
+ * an overlay keeps its own references to its layers, so the mount and directory then go. */
+#define HIDE_DIR "/.wsgate-hide"
+#define HIDE_MAX 32
+#define HIDE_PATH_MAX 256
+
+struct hide_plan {
+	char dir[HIDE_MAX][HIDE_PATH_MAX];  /* resolved parent directories, one overlay each */
+	char name[HIDE_MAX][HIDE_PATH_MAX]; /* hidden entry */
+	int group[HIDE_MAX];		    /* its index in dir[] */
+	int ndirs, nnames;
+};
+
+/* Only the read-only host views of mounts_top (whose binds hold no mounts below them, which an
+ * overlay would cover) can hold a hidden path; a directory of its own is refused loudly rather
+ * than overlaid. */
+static int
+hide_dir_allowed(const char *dir)
+{
+	size_t len;
+	int i;
+
+	for (i = 0; mounts_top[i]; i++) {
+		len = strlen(mounts_top[i]);
+		if (dir[0] == '/' && strncmp(dir + 1, mounts_top[i], len) == 0 &&
+		    (dir[1 + len] == '\0' || dir[1 + len] == '/'))
+			return 1;
+	}
+	return 0;
+}
+
+/* Resolves each configured path in the sandbox's own view (after the pivot): the parent
+ * through the sandbox's symlinks (/bin/ssh and /usr/bin/ssh are one entry with merged /usr),
+ * the entry itself not followed (hiding the symlink /usr/bin/slogin hides that name; hiding its
+ * target /usr/bin/ssh leaves slogin dangling). A path absent here has nothing to hide. */
+static int
+hide_plan(const struct sandbox_spec *spec, struct hide_plan *p, char *why, size_t whylen)
+{
+	char path[HIDE_PATH_MAX], dir[PATH_MAX], full[PATH_MAX], *slash;
+	struct stat st;
+	size_t i, len;
+	int g;
+
+	memset(p, 0, sizeof(*p));
+	if (spec->nhide > HIDE_MAX)
+		return why_set(why, whylen, "more than %d hidden paths", HIDE_MAX);
+	for (i = 0; i < spec->nhide; i++) {
+		if ((size_t)snprintf(path, sizeof(path), "%s", spec->hide[i]) >= sizeof(path) ||
+		    path[0] != '/')
+			return why_set(why, whylen, "hidden path %.60s is not absolute",
+				       spec->hide[i]);
+		while ((len = strlen(path)) > 1 && path[len - 1] == '/')
+			path[len - 1] = '\0';
+		slash = strrchr(path, '/');
+		*slash = '\0';
+		if (slash[1] == '\0' || strcmp(slash + 1, ".") == 0 || strcmp(slash + 1, "..") == 0)
+			return why_set(why, whylen, "hidden path %.60s has no name", spec->hide[i]);
+		if (realpath(path[0] ? path : "/", dir) == NULL) {
+			if (errno == ENOENT || errno == ENOTDIR)
+				continue;
+			return mounts_fail(why, whylen, "hidden path", spec->hide[i]);
+		}
+		if ((size_t)snprintf(full, sizeof(full), "%s/%s", dir, slash + 1) >= sizeof(full))
+			return why_set(why, whylen, "hidden path %.60s too long", spec->hide[i]);
+		if (lstat(full, &st) < 0) {
+			if (errno == ENOENT || errno == ENOTDIR)
+				continue;
+			return mounts_fail(why, whylen, "hidden path", spec->hide[i]);
+		}
+		/* The overlay's options separate layers by ':' and options by ','. */
+		if (!hide_dir_allowed(dir) || strlen(dir) >= HIDE_PATH_MAX || strpbrk(dir, ",:\\"))
+			return why_set(why, whylen,
+				       "hidden path %.60s: only entries under /usr, /bin, /sbin "
+				       "and /lib* can be hidden",
+				       spec->hide[i]);
+		for (g = 0; g < p->ndirs && strcmp(p->dir[g], dir) != 0; g++)
+			;
+		if (g == p->ndirs)
+			memcpy(p->dir[p->ndirs++], dir, strlen(dir) + 1);
+		p->group[p->nnames] = g;
+		memcpy(p->name[p->nnames++], slash + 1, strlen(slash + 1) + 1);
+	}
+	return 0;
+}
+
+/* One overlay per directory: lowerdir=WHITEOUTS:DIR mounted on DIR. A whiteout (a character
+ * device 0/0) in an upper lower layer makes the name absent from the merged directory: lookup,
+ * stat, open and exec all answer ENOENT, and readdir does not list it. Shallower directories
+ * first: a deeper one is mounted inside its parent's overlay, or skipped if that hid it. */
+static int
+mounts_hide(const struct sandbox_spec *spec, char *why, size_t whylen)
+{
+	struct hide_plan plan;
+	char layer[32], node[sizeof(layer) + HIDE_PATH_MAX + 2], opts[2 * sizeof(node)];
+	int order[HIDE_MAX], i, j, k, t, ret = 0;
+	struct stat st;
+
+	if (spec->nhide == 0)
+		return 0;
+	if (hide_plan(spec, &plan, why, whylen) < 0)
+		return -1;
+	if (plan.nnames == 0)
+		return 0;
+	for (i = 0; i < plan.ndirs; i++)
+		order[i] = i;
+	for (i = 1; i < plan.ndirs; i++)
+		for (j = i; j > 0 && strlen(plan.dir[order[j]]) < strlen(plan.dir[order[j - 1]]);
+		     j--) {
+			t = order[j];
+			order[j] = order[j - 1];
+			order[j - 1] = t;
+		}
+	if (mkdir(HIDE_DIR, 0700) < 0)
+		return mounts_fail(why, whylen, "mkdir", HIDE_DIR);
+	if (mounts_tmpfs(HIDE_DIR, MS_NOSUID | MS_NOEXEC, "0700", 1 << 20, why, whylen) < 0)
+		return -1;
+	for (i = 0; i < plan.ndirs && ret == 0; i++) {
+		k = order[i];
+		if (lstat(plan.dir[k], &st) < 0 || !S_ISDIR(st.st_mode))
+			continue; /* inside a directory hidden a step before */
+		snprintf(layer, sizeof(layer), HIDE_DIR "/%d", k);
+		if (mkdir(layer, 0755) < 0) {
+			ret = mounts_fail(why, whylen, "mkdir", layer);
+			break;
+		}
+		for (j = 0; j < plan.nnames && ret == 0; j++) {
+			if (plan.group[j] != k)
+				continue;
+			if ((size_t)snprintf(node, sizeof(node), "%s/%s", layer, plan.name[j]) >=
+			    sizeof(node)) {
+				ret = why_set(why, whylen, "hidden name %.60s too long",
+					      plan.name[j]);
+				break;
+			}
+			if (mknod(node, S_IFCHR, makedev(0, 0)) < 0)
+				ret = mounts_fail(why, whylen, "whiteout", node);
+		}
+		if (ret == 0 && (size_t)snprintf(opts, sizeof(opts), "lowerdir=%s:%s", layer,
+						 plan.dir[k]) >= sizeof(opts))
+			ret = why_set(why, whylen, "hidden directory %.60s too long", plan.dir[k]);
+		if (ret == 0 && mount("overlay", plan.dir[k], "overlay", RO_FLAGS, opts) < 0)
+			ret = mounts_fail(why, whylen, "overlay", plan.dir[k]);
+	}
+	if (umount2(HIDE_DIR, MNT_DETACH) < 0 && ret == 0)
+		ret = mounts_fail(why, whylen, "umount", HIDE_DIR);
+	if (rmdir(HIDE_DIR) < 0 && ret == 0)
+		ret = mounts_fail(why, whylen, "rmdir", HIDE_DIR);
+	return ret;
+}
+
 int
 mounts_setup(const struct sandbox_spec *spec, const char *tty, char *why, size_t whylen)
 {
@@ -478,6 +634,9 @@ mounts_setup(const struct sandbox_spec *spec, const char *tty, char *why, size_t
 	if (chdir(NR) < 0 || syscall(SYS_pivot_root, ".", ".") < 0 ||
 	    umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
 		return mounts_fail(why, whylen, "pivot_root", NR);
+	/* In the sandbox's own view, so that its symlinks resolve as the user's would. */
+	if (mounts_hide(spec, why, whylen) < 0)
+		return -1;
 	if (mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | RO_FLAGS, NULL) < 0)
 		return mounts_fail(why, whylen, "remount read-only", "/");
 	if (chdir(SANDBOX_WORK) < 0)

@@ -3,14 +3,16 @@
  * namespace once the child sits in its own cgroup). The child becomes the pid 1 of its
  * namespace and drops privilege in the one order of STYLE.md:
  *
- *   mounts -> pivot_root -> (cgroup joined, by the monitor) -> cgroup namespace -> rlimits ->
- *   setgroups/setresgid/setresuid -> capabilities (bounding and ambient too) -> no_new_privs ->
- *   seccomp -> exec
+ *   mounts -> pivot_root -> hidden paths -> (cgroup joined, by the monitor) -> cgroup
+ *   namespace -> rlimits -> setgroups/setresgid/setresuid -> capabilities (bounding and ambient
+ *   too) -> no_new_privs -> seccomp -> exec of wsgate-init
  *
- * Any failed step ends that child with a reason sent to the monitor. pid 1 then stays as a tiny
- * reaper, already unprivileged and filtered: it vforks the command, reaps every orphan, and when
- * the command ends sends its wait status on the status pipe and exits, which makes the kernel
- * kill everything left in the namespace.
+ * Any failed step ends that child with a reason sent to the monitor. The child is a copy of the
+ * monitor (its libraries, its database mapping, whatever it held in memory), so its last step
+ * replaces itself: it execs wsgate-init (sandbox/init.c), a small static program, through an fd
+ * opened before the clone (the file is not inside the sandbox). That program is pid 1: it sends
+ * 'R', starts the command, reaps every orphan, and when the command ends sends its wait status
+ * on the status pipe and exits, which makes the kernel kill everything left in the namespace.
  *
  * No user namespace: we are root and the accounts have real, distinct host uids, so a user
  * namespace would add nothing but its kernel attack surface (see docs/sandbox.md).
@@ -20,6 +22,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <net/if.h>
 #include <linux/sched.h>
 #include <pty.h>
@@ -45,27 +48,60 @@
 #include "sandbox/sandbox_int.h"
 
 #define FD_STATUS 3
-#define FD_GO 4 /* the monitor writes one byte once the child sits in its cgroup */
+#define FD_GO 4	  /* the monitor writes one byte once the child sits in its cgroup */
+#define FD_INIT 5 /* wsgate-init, opened O_PATH by the monitor before the clone */
+#define INIT_NAME "wsgate-init"
 #define ENV_MAX 64
 #define SETUP_DIED "sandbox setup: child died before it was ready"
 #define GO_MISSING "no go-ahead from the monitor"
 
 static int sandbox_ready;
+/* wsgate-init next to the running program (wsgated, or a test's harness), as wsgated finds
+ * airlock and wsgatectl. Opened per sandbox, so that no long-lived fd of it is inherited by
+ * anything else the monitor forks. */
+static char sandbox_init_path[PATH_MAX];
 
 struct child_args {
 	const struct sandbox_spec *spec;
 	int stdio[3]; /* child ends (all the pty slave with a pty) */
 	int status_w;
 	int go_r;
-	char **argv;
+	int init_fd;
+	char **argv; /* wsgate-init's: [-t] -- the command */
 	char **envp;
 };
+
+/* The directory of /proc/self/exe + INIT_NAME, which must be an executable regular file. */
+static int
+sandbox_find_init(char *why, size_t whylen)
+{
+	char exe[PATH_MAX], *slash;
+	struct stat st;
+	ssize_t n;
+
+	if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) <= 0)
+		return why_set(why, whylen, "readlink /proc/self/exe: %s", strerror(errno));
+	exe[n] = '\0';
+	if ((slash = strrchr(exe, '/')) == NULL)
+		return why_set(why, whylen, "odd /proc/self/exe: %s", exe);
+	*slash = '\0';
+	if ((size_t)snprintf(sandbox_init_path, sizeof(sandbox_init_path), "%s/" INIT_NAME, exe) >=
+	    sizeof(sandbox_init_path))
+		return why_set(why, whylen, "path of " INIT_NAME " too long");
+	if (stat(sandbox_init_path, &st) < 0 || !S_ISREG(st.st_mode) || !(st.st_mode & S_IXOTH))
+		return why_set(why, whylen, "%s: %s", sandbox_init_path,
+			       errno ? strerror(errno) : "not an executable file");
+	return 0;
+}
 
 int
 sandbox_init(char *why, size_t whylen)
 {
 	if (geteuid() != 0)
 		return why_set(why, whylen, "the sandbox needs root to set up namespaces");
+	errno = 0;
+	if (sandbox_find_init(why, whylen) < 0)
+		return -1;
 	if (sandbox_filter_compile(why, whylen) < 0 || limits_detect(why, whylen) < 0)
 		return -1;
 	sandbox_ready = 1;
@@ -93,16 +129,18 @@ static void __attribute__((noreturn)) child_fail(const char *why)
 }
 
 /* Puts the fds the child keeps at fixed numbers and closes every other fd inherited from the
- * monitor (sockets, LMDB, keys): 0-2 stdio, 3 status, 4 go. */
+ * monitor (sockets, LMDB, keys): 0-2 stdio, 3 status, 4 go, 5 wsgate-init. All but stdio are
+ * close-on-exec; the status pipe is handed to wsgate-init just before the exec. */
 static int
 child_fds(struct child_args *a)
 {
-	int want[5], n = 0, i, fd;
+	int want[6], n = 0, i, fd;
 
 	for (i = 0; i < 3; i++)
 		want[n++] = a->stdio[i];
 	want[n++] = a->status_w;
 	want[n++] = a->go_r;
+	want[n++] = a->init_fd;
 	/* First move everything above the target range so that dup2 never clobbers a source. */
 	for (i = 0; i < n; i++) {
 		if ((fd = fcntl(want[i], F_DUPFD_CLOEXEC, 16)) < 0)
@@ -113,78 +151,6 @@ child_fds(struct child_args *a)
 		if (dup3(want[i], i, i < 3 ? 0 : O_CLOEXEC) < 0)
 			return -1;
 	return syscall(SYS_close_range, n, ~0U, 0) < 0 ? -1 : 0;
-}
-
-static void
-child_signals_default(void)
-{
-	sigset_t all;
-	int sig;
-
-	for (sig = 1; sig < NSIG; sig++)
-		(void)signal(sig, SIG_DFL);
-	sigemptyset(&all);
-	(void)sigprocmask(SIG_SETMASK, &all, NULL);
-}
-
-static void __attribute__((noreturn)) child_exec(struct child_args *a)
-{
-	char msg[160];
-
-	(void)close(FD_STATUS);
-	child_signals_default();
-	if (setsid() < 0)
-		_exit(127);
-	if (a->spec->use_pty && ioctl(0, TIOCSCTTY, 0) < 0) {
-		snprintf(msg, sizeof(msg), "sandbox: controlling terminal: %s\n", strerror(errno));
-		(void)write_all(2, msg, strlen(msg));
-		_exit(127);
-	}
-	if (limits_rlimit_as(&a->spec->limits, msg, sizeof(msg)) < 0) {
-		(void)write_all(2, msg, strlen(msg));
-		_exit(127);
-	}
-	/* Group members share the area's files. */
-	umask(007);
-	execve(a->argv[0], a->argv, a->envp);
-	snprintf(msg, sizeof(msg), "sandbox: exec %s: %s\n", a->argv[0], strerror(errno));
-	(void)write_all(2, msg, strlen(msg));
-	_exit(127);
-}
-
-/* pid 1 of the sandbox: forks the command and reaps until it ends. */
-static void __attribute__((noreturn)) child_init(struct child_args *a)
-{
-	char msg[1 + sizeof(int)];
-	pid_t cmd, p;
-	int st, fd;
-
-	/* vfork: the child only makes system calls before execve (child_exec), and init's memory,
-	 * a copy of the monitor's, need not be copied again. */
-	if ((cmd = vfork()) < 0)
-		child_fail("fork of the command failed");
-	if (cmd == 0)
-		child_exec(a);
-	/* init holds no terminal and no pipe end: EOF reaches the monitor when the command and
-	 * its children close theirs. */
-	if ((fd = open("/dev/null", O_RDWR)) < 0 || dup2(fd, 0) < 0 || dup2(fd, 1) < 0 ||
-	    dup2(fd, 2) < 0)
-		_exit(1);
-	if (fd > 2)
-		(void)close(fd);
-	for (;;) {
-		p = waitpid(-1, &st, 0);
-		if (p < 0 && errno == EINTR)
-			continue;
-		if (p < 0)
-			_exit(1);
-		if (p == cmd)
-			break;
-	}
-	msg[0] = 'S';
-	memcpy(msg + 1, &st, sizeof(int));
-	(void)write_all(FD_STATUS, msg, sizeof(msg));
-	_exit(0);
 }
 
 /* The new network namespace has only its loopback, down. Bring it up: R's and Python's local
@@ -248,12 +214,19 @@ static void __attribute__((noreturn)) child_main(struct child_args *a)
 		child_fail(why);
 	if (sandbox_filter_install(why, sizeof(why)) < 0)
 		child_fail(why);
-	/* init is the user's own uid: make sure the command cannot read its memory or fds. */
+	/* Until the exec we are the user's uid with the monitor's memory: not dumpable. The
+	 * death signal survives the exec (wsgate-init is not setuid), and init sets both again. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		child_fail("prctl after the drop failed");
-	if (write_all(FD_STATUS, "R", 1) != 1)
-		_exit(1);
-	child_init(a);
+	/* The rlimits backend's memory limit binds init and the command alike: init is small. */
+	if (limits_rlimit_as(&spec->limits, why, sizeof(why)) < 0)
+		child_fail(why);
+	if (fcntl(FD_STATUS, F_SETFD, 0) < 0)
+		child_fail("status fd for wsgate-init failed");
+	/* Nothing of the monitor survives this: a fresh program, only fds 0-3 open. */
+	syscall(SYS_execveat, FD_INIT, "", a->argv, a->envp, AT_EMPTY_PATH);
+	snprintf(why, sizeof(why), "exec " INIT_NAME ": %s", strerror(errno));
+	child_fail(why);
 }
 
 /* ---- monitor side ---- */
@@ -362,31 +335,37 @@ fail:
 	return NULL;
 }
 
-/* No argv: an interactive login shell ("-bash", as login(1) and sshd start it). Else the
- * command string through /bin/sh -c, as sshd runs an exec request. */
+/* wsgate-init's argv: "-t" with a pty, "--", then the command. No argv: an interactive login
+ * shell ("bash -l", as login(1) and sshd start it). Else the command string through
+ * /bin/sh -c, as sshd runs an exec request. */
 static char **
 argv_build(const struct sandbox_spec *spec)
 {
+	const char *w[7];
 	char **v;
+	int n = 0, i;
 
-	if ((v = calloc(4, sizeof(char *))) == NULL)
-		return NULL;
+	w[n++] = INIT_NAME;
+	if (spec->use_pty)
+		w[n++] = "-t";
+	w[n++] = "--";
 	if (spec->argv == NULL || spec->argv[0] == NULL) {
-		v[0] = strdup("/bin/bash");
-		v[1] = strdup("-l");
-		if (v[0] == NULL || v[1] == NULL)
-			goto fail;
-		return v;
+		w[n++] = "/bin/bash";
+		w[n++] = "-l";
+	} else {
+		w[n++] = "/bin/sh";
+		w[n++] = "-c";
+		w[n++] = spec->argv[0];
 	}
-	v[0] = strdup("/bin/sh");
-	v[1] = strdup("-c");
-	v[2] = strdup(spec->argv[0]);
-	if (v[0] == NULL || v[1] == NULL || v[2] == NULL)
-		goto fail;
+	if ((v = calloc(n + 1, sizeof(char *))) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		if ((v[i] = strdup(w[i])) == NULL) {
+			strv_free(v);
+			return NULL;
+		}
+	}
 	return v;
-fail:
-	strv_free(v);
-	return NULL;
 }
 
 static int
@@ -524,7 +503,7 @@ int
 sandbox_spawn(const struct sandbox_spec *spec, struct sandbox_proc *proc, char *why, size_t whylen)
 {
 	struct limits_group group = {.nfds = 0, .dir_fd = -1};
-	struct child_args a = {.spec = spec};
+	struct child_args a = {.spec = spec, .init_fd = -1};
 	int child[3] = {-1, -1, -1}, sp[2] = {-1, -1}, gp[2] = {-1, -1}, st, saved_errno, rc;
 	char ewhy[256];
 	sigset_t all, old;
@@ -535,6 +514,10 @@ sandbox_spawn(const struct sandbox_spec *spec, struct sandbox_proc *proc, char *
 		return -1;
 	if ((a.argv = argv_build(spec)) == NULL || (a.envp = env_build(spec)) == NULL) {
 		snprintf(why, whylen, "out of memory");
+		goto fail;
+	}
+	if ((a.init_fd = open(sandbox_init_path, O_PATH | O_CLOEXEC)) < 0) {
+		snprintf(why, whylen, "%s: %s", sandbox_init_path, strerror(errno));
 		goto fail;
 	}
 	if (sandbox_io(spec, proc, child, why, whylen) < 0)
@@ -553,7 +536,8 @@ sandbox_spawn(const struct sandbox_spec *spec, struct sandbox_proc *proc, char *
 	if (limits_clone_into() && limits_prepare(&spec->limits, &group, why, whylen) < 0)
 		goto fail;
 	/* The monitor's signal handlers must never run in the child: block everything across the
-	 * clone; the command starts with default dispositions and an empty mask (child_exec). */
+	 * clone; wsgate-init keeps the mask, the command starts with default dispositions and an
+	 * empty mask (init.c). */
 	sigfillset(&all);
 	(void)sigprocmask(SIG_SETMASK, &all, &old);
 	pid = sandbox_clone(&group);
@@ -571,6 +555,7 @@ sandbox_spawn(const struct sandbox_spec *spec, struct sandbox_proc *proc, char *
 	sp[0] = -1;
 	close_if(&sp[1]);
 	close_if(&gp[0]);
+	close_if(&a.init_fd);
 	sandbox_child_fds_close(spec, child);
 	strv_free(a.argv);
 	strv_free(a.envp);
@@ -606,6 +591,7 @@ sandbox_spawn(const struct sandbox_spec *spec, struct sandbox_proc *proc, char *
 	return 0;
 fail:
 	sandbox_child_fds_close(spec, child);
+	close_if(&a.init_fd);
 	close_if(&sp[0]);
 	close_if(&sp[1]);
 	close_if(&gp[0]);

@@ -32,6 +32,11 @@ struct sandbox_spec {
 	int use_pty;
 	struct winsize ws;
 	struct sandbox_limits limits;
+	/* Absolute paths that must not exist inside ([sandbox] hide), resolved through the
+	 * sandbox's own symlinks; only entries under /usr, /bin, /sbin and /lib* can be hidden,
+	 * one absent from the sandbox is skipped. At most 32. */
+	const char (*hide)[256];
+	size_t nhide;
 };
 
 struct sandbox_proc {

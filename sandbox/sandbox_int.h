@@ -62,9 +62,9 @@ int limits_clone_into(void);
 /* Child: the rlimits that always apply (file size, CPU, core) and, on the rlimits backend, the
  * process limit too. */
 int limits_rlimits(const struct sandbox_limits *l, char *why, size_t whylen);
-/* Command process only, just before exec: RLIMIT_AS on the rlimits backend. Not on pid 1, whose
- * own address space (a copy of the monitor's, possibly with sanitizer shadow maps) it would
- * strangle. */
+/* The sandbox's child, just before it execs wsgate-init: RLIMIT_AS on the rlimits backend, for
+ * init and the command alike. Not earlier: the child's address space is a copy of the
+ * monitor's (with sanitizer shadow maps in a test build); wsgate-init's is small. */
 int limits_rlimit_as(const struct sandbox_limits *l, char *why, size_t whylen);
 /* Parent: closes the fds it still holds (after clone). */
 void limits_close_fds(struct limits_group *g);

@@ -601,5 +601,67 @@ import socket, os; s = socket.socket(socket.AF_UNIX); s.connect(os.environ['AIRL
 ro"
 	[ "$(cat "$T/got")" = hello ] || fail "socket not reached"
 	pass ;;
+# ---- hidden programs ([sandbox] hide) ----
+hide_paths)
+	[ -x /usr/bin/ssh ] && [ -x /usr/bin/scp ] || { echo "SKIP: openssh-client not installed"; exit 77; }
+	CHECK='for p in /usr/bin/scp /bin/scp /usr/bin/ssh /bin/ssh /usr/lib/openssh/sftp-server /lib/openssh/sftp-server /usr/lib/sftp-server /usr/bin/sftp; do test -e $p && echo "present $p"; done; ls /usr/bin | grep -x -e ssh -e scp; ssh -V 2>/dev/null && echo ran-ssh; slogin -V 2>/dev/null && echo ran-slogin; /bin/scp 2>/dev/null; echo scp=$?; cat /etc/hostname'
+	# Positive control: without the list every spelling is there and ssh runs.
+	run -- "$CHECK"
+	for p in /usr/bin/scp /bin/scp /usr/bin/ssh /bin/ssh; do
+		echo "$OUT" | grep -qx "present $p" || fail "control: $p not visible without hide: $OUT"
+	done
+	echo "$OUT" | grep -qx ran-ssh || fail "control: ssh does not run without hide: $OUT"
+	# The default list, ssh spelled through the merged-/usr link, and a path missing on the host.
+	run --hide /usr/bin/scp --hide /usr/bin/sftp --hide /usr/lib/openssh --hide /usr/lib/sftp-server \
+		--hide /usr/bin/rsync --hide /bin/ssh --hide /nonexistent/prog -- "$CHECK"
+	[ "$RC" = 0 ] || fail "sandbox with hidden paths did not run (rc $RC)"
+	expect_out "scp=127
+wsgate"
+	pass "hidden under every spelling, slogin dangles, the rest of /usr intact" ;;
+hide_refused)
+	# Only the read-only system views can hide an entry; anything else stops the start loudly.
+	run --hide /etc/passwd -- "echo started"
+	[ "$RC" = 255 ] && [ -z "$OUT" ] || fail "sandbox started with /etc/passwd hidden (rc $RC): $OUT"
+	echo "$ERR" | grep -q "only entries under /usr" || fail "no reason given: $ERR"
+	run --hide /usr/bin/scp -- "echo started"
+	expect_out started; pass ;;
+# ---- nothing of the monitor inside ----
+fresh_init)
+	# The harness plays the monitor: it holds an fd on the "database" and maps libseccomp.
+	exec 7<"$STATE/wsgate.mdb"
+	"$SANDBOX_RUN" --work "$WORK" --uid $UID_ --gid $GID_ -- 'sleep 30' >/dev/null 2>"$T/stderr" &
+	SP=$!
+	PIDS+=($SP)
+	exec 7<&-
+	INIT= CMD=
+	for _ in $(seq 50); do
+		INIT=$(pgrep -P $SP | head -1)
+		[ -n "$INIT" ] && CMD=$(pgrep -P "$INIT" | head -1)
+		[ -n "$CMD" ] && [ "$(cat /proc/$CMD/comm 2>/dev/null)" = sleep ] && break
+		sleep 0.1
+	done
+	[ -n "$CMD" ] || fail "sandbox did not start: $(cat "$T/stderr")"
+	# Positive control: the same checks do see the harness's libraries and fd.
+	grep -q libseccomp /proc/$SP/maps || fail "control: harness does not map libseccomp"
+	ls -l /proc/$SP/fd | grep -q wsgate.mdb || fail "control: harness holds no fd on wsgate.mdb"
+	NS=$(readlink /proc/$INIT/ns/pid)
+	N=0
+	for d in /proc/[0-9]*; do
+		[ "$(readlink $d/ns/pid 2>/dev/null)" = "$NS" ] || continue
+		N=$((N + 1))
+		BAD=$(grep -E 'libseccomp|liblmdb|libssh|libcrypto|libjansson|wsgate\.mdb|data\.mdb|sandbox-run' $d/maps)
+		[ -z "$BAD" ] || fail "${d#/proc/} ($(cat $d/comm)) maps the monitor's files: $BAD"
+		ls -l $d/fd | grep -qE 'wsgate\.mdb|socket:' && fail "${d#/proc/} holds a monitor fd: $(ls -l $d/fd)"
+	done
+	[ "$N" -ge 2 ] || fail "found $N processes in the sandbox"
+	[ "$(cat /proc/$INIT/comm)" = wsgate-init ] || fail "pid 1 is $(cat /proc/$INIT/comm)"
+	# pid 1 maps its own small program and nothing else from a file.
+	FILES=$(awk 'NF >= 6 && $6 ~ /^\// { print $6 }' /proc/$INIT/maps | sort -u)
+	case "$FILES" in */wsgate-init) ;; *) fail "pid 1 maps: $FILES" ;; esac
+	FDS=$(ls /proc/$INIT/fd | sort -n | tr '\n' ' ')
+	[ "$FDS" = "0 1 2 3 " ] || fail "pid 1 fds: $FDS"
+	grep -qE '^NoNewPrivs:\s+1' /proc/$INIT/status && grep -qE '^Seccomp:\s+2' /proc/$INIT/status &&
+		grep -qE "^Uid:\s+$UID_\s" /proc/$INIT/status || fail "pid 1 not dropped: $(cat /proc/$INIT/status)"
+	pass "$N processes; pid 1 maps only wsgate-init, fds 0-3" ;;
 *) echo "unknown case $CASE"; exit 2 ;;
 esac

@@ -6,7 +6,7 @@
  * sandbox-run --work DIR --uid N --gid N [--user NAME] [--pty] [--mem SIZE] [--pids N]
  *             [--fsize SIZE] [--cpu SEC] [--tmp SIZE] [--airlock-sock PATH]
  *             [--airlock-bin PATH] [--timeout SEC] [--rlimits-only] [--hold N] [--bench N]
- *             [-v] [-- CMD]
+ *             [--hide PATH]... [-v] [-- CMD]
  *
  * --hold N starts N sandboxes running CMD at once, waits for "ready" lines, prints the cgroup
  * memory usage of each, then kills them all (memory benchmark).
@@ -36,7 +36,7 @@ static void __attribute__((noreturn)) usage(void)
 	fprintf(stderr, "usage: sandbox-run --work DIR --uid N --gid N [--user NAME] [--pty] "
 			"[--mem SIZE] [--pids N] [--fsize SIZE] [--cpu SEC] [--tmp SIZE] "
 			"[--airlock-sock P] [--airlock-bin P] [--timeout SEC] [--rlimits-only] "
-			"[--hold N] [--bench N] [-v] [-- CMD]\n");
+			"[--hold N] [--bench N] [--hide PATH]... [-v] [-- CMD]\n");
 	exit(2);
 }
 
@@ -284,13 +284,26 @@ bench(struct sandbox_spec *spec, int n)
 int
 main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"work", 1, 0, 'w'},    {"uid", 1, 0, 'u'},		 {"gid", 1, 0, 'g'},
-	    {"user", 1, 0, 'U'},    {"pty", 0, 0, 'p'},		 {"mem", 1, 0, 'm'},
-	    {"pids", 1, 0, 'P'},    {"fsize", 1, 0, 'f'},	 {"cpu", 1, 0, 'c'},
-	    {"tmp", 1, 0, 't'},	    {"airlock-sock", 1, 0, 'S'}, {"airlock-bin", 1, 0, 'B'},
-	    {"timeout", 1, 0, 'T'}, {"rlimits-only", 0, 0, 'R'}, {"hold", 1, 0, 'H'},
-	    {"verbose", 0, 0, 'v'}, {"bench", 1, 0, 'N'},	 {0, 0, 0, 0}};
+	static const struct option opts[] = {{"work", 1, 0, 'w'},
+					     {"uid", 1, 0, 'u'},
+					     {"gid", 1, 0, 'g'},
+					     {"user", 1, 0, 'U'},
+					     {"pty", 0, 0, 'p'},
+					     {"mem", 1, 0, 'm'},
+					     {"pids", 1, 0, 'P'},
+					     {"fsize", 1, 0, 'f'},
+					     {"cpu", 1, 0, 'c'},
+					     {"tmp", 1, 0, 't'},
+					     {"airlock-sock", 1, 0, 'S'},
+					     {"airlock-bin", 1, 0, 'B'},
+					     {"timeout", 1, 0, 'T'},
+					     {"rlimits-only", 0, 0, 'R'},
+					     {"hold", 1, 0, 'H'},
+					     {"verbose", 0, 0, 'v'},
+					     {"bench", 1, 0, 'N'},
+					     {"hide", 1, 0, 'h'},
+					     {0, 0, 0, 0}};
+	static char hide[32][256];
 	struct sandbox_spec spec;
 	struct sandbox_proc proc;
 	char why[256], *cmd[2] = {NULL, NULL};
@@ -354,6 +367,13 @@ main(int argc, char **argv)
 			break;
 		case 'N':
 			nbench = atoi(optarg);
+			break;
+		case 'h':
+			if (spec.nhide >= 32 || (size_t)snprintf(hide[spec.nhide], sizeof(hide[0]),
+								 "%s", optarg) >= sizeof(hide[0]))
+				usage();
+			spec.nhide++;
+			spec.hide = hide;
 			break;
 		default:
 			usage();
