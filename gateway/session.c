@@ -496,8 +496,9 @@ session_data(ssh_session ss, ssh_channel ch, void *data, uint32_t len, int is_st
 	c->w->last_activity = time(NULL);
 	room = SESSION_IB_CAP - c->ib_len;
 	n = len < room ? len : room;
-	/* Past the input budget the client's bytes go nowhere. */
-	if (c->budgeted && (n = session_budget_cap(c, SESSION_IN, n)) == 0)
+	/* Past the input budget the client's bytes go nowhere. (With the buffer full, n is 0 and
+	 * the rest waits in libssh as before: in_stalled below.) */
+	if (n > 0 && c->budgeted && (n = session_budget_cap(c, SESSION_IN, n)) == 0)
 		return c->budget_spent ? (int)len : 0;
 	session_budget_used(c, SESSION_IN, n);
 	memcpy(c->ib + c->ib_len, data, n);
