@@ -837,6 +837,30 @@ perr0:
 	return why_set(why, whylen, "starting wsgatectl: %s", strerror(errno));
 }
 
+/* session.start and, for a command, exec: one transaction, one fsync (a ControlMaster runs many
+ * short commands). */
+static void
+mon_audit_start(struct monitor *m, const struct mon_start *ss, const char *qcmd)
+{
+	MDB_txn *txn;
+	int rc;
+
+	if ((rc = store_begin(m->st, 0, &txn)) == 0) {
+		rc = audit_append(m->st, txn, m->dec.acct.name, "session.start",
+				  "kind=%s project=%s area=%s addr=%s pty=%d",
+				  mon_kind_name(ss->kind), m->dec.project[0] ? m->dec.project : "-",
+				  m->dec.area[0] ? m->dec.area : "-", m->peer->text, ss->use_pty);
+		if (rc == 0 && (ss->kind == MON_SK_EXEC || ss->kind == MON_SK_ADMIN))
+			rc = audit_append(m->st, txn, m->dec.acct.name, "exec", "command=%s", qcmd);
+		if (rc == 0)
+			rc = store_commit(txn);
+		else
+			store_abort(txn);
+	}
+	if (rc != 0)
+		log_err_f("audit of %s's session start: %s", m->dec.acct.name, store_strerror(rc));
+}
+
 static int
 mon_answer_session_start(struct monitor *m, struct rbuf *r, struct wbuf *reply, int *fds, int *nfds)
 {
@@ -887,16 +911,7 @@ mon_answer_session_start(struct monitor *m, struct rbuf *r, struct wbuf *reply, 
 		st[0] = -1;
 	}
 	ok = 1;
-	if (audit_log(m->st, m->dec.acct.name, "session.start",
-		      "kind=%s project=%s area=%s addr=%s pty=%d", mon_kind_name(ss->kind),
-		      m->dec.project[0] ? m->dec.project : "-", m->dec.area[0] ? m->dec.area : "-",
-		      m->peer->text, ss->use_pty) != 0)
-		log_err("audit session.start for %s failed", m->dec.acct.name);
-	if (ss->kind == MON_SK_EXEC || ss->kind == MON_SK_ADMIN) {
-		if (audit_log(m->st, m->dec.acct.name, "exec", "command=%s",
-			      audit_quote(cmd, q, sizeof(q))) != 0)
-			log_err("audit exec for %s failed", m->dec.acct.name);
-	}
+	mon_audit_start(m, ss, audit_quote(cmd, q, sizeof(q)));
 	if (ss->kind == MON_SK_SFTP)
 		s->used = 0; /* served inside the worker; nothing to track here */
 refuse:
