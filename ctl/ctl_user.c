@@ -223,23 +223,21 @@ add_check_args(struct ctl *c, struct user_args *ua, struct account *a)
 	return 0;
 }
 
-/* Checks against the store, in the writing transaction. */
+/* Every project the account joins (all of a's, or those not in old's) must exist and have room. */
 static int
-add_check_store(struct ctl *c, MDB_txn *txn, struct account *a)
+check_joined(struct ctl *c, MDB_txn *txn, const struct account *old, const struct account *a)
 {
-	struct account old;
 	struct project p;
 	unsigned members;
 	int rc;
 
-	rc = account_get(c->st, txn, a->name, &old);
-	account_wipe(&old);
-	if (rc == 0)
-		return ctl_fail("user \"%s\" already exists", a->name);
-	if (rc < 0)
-		return ctl_fail("user \"%s\": record cannot be read: %s", a->name,
-				store_strerror(rc));
 	for (unsigned i = 0; i < a->nprojects; i++) {
+		int member = 0;
+
+		for (unsigned j = 0; old != NULL && j < old->nprojects; j++)
+			member |= strcmp(old->projects[j], a->projects[i]) == 0;
+		if (member)
+			continue;
 		rc = project_get(c->st, txn, a->projects[i], &p);
 		if (rc == STORE_NOTFOUND)
 			return ctl_fail("user \"%s\": project \"%s\" does not exist", a->name,
@@ -252,6 +250,23 @@ add_check_store(struct ctl *c, MDB_txn *txn, struct account *a)
 					a->name, p.name, members, p.max_accounts);
 	}
 	return 0;
+}
+
+/* Checks against the store, in the writing transaction. */
+static int
+add_check_store(struct ctl *c, MDB_txn *txn, struct account *a)
+{
+	struct account old;
+	int rc;
+
+	rc = account_get(c->st, txn, a->name, &old);
+	account_wipe(&old);
+	if (rc == 0)
+		return ctl_fail("user \"%s\" already exists", a->name);
+	if (rc < 0)
+		return ctl_fail("user \"%s\": record cannot be read: %s", a->name,
+				store_strerror(rc));
+	return check_joined(c, txn, NULL, a);
 }
 
 static int
@@ -387,35 +402,6 @@ store_change(struct ctl *c, MDB_txn *txn, struct account *a, const char *event, 
 	return rc;
 }
 
-/* A project the account joins now must exist and have room, as at user add. */
-static int
-set_check_joined(struct ctl *c, MDB_txn *txn, const struct account *old, const struct account *a)
-{
-	struct project p;
-	unsigned members;
-	int rc;
-
-	for (unsigned i = 0; i < a->nprojects; i++) {
-		int member = 0;
-
-		for (unsigned j = 0; j < old->nprojects; j++)
-			member |= strcmp(old->projects[j], a->projects[i]) == 0;
-		if (member)
-			continue;
-		rc = project_get(c->st, txn, a->projects[i], &p);
-		if (rc == STORE_NOTFOUND)
-			return ctl_fail("user \"%s\": project \"%s\" does not exist", a->name,
-					a->projects[i]);
-		if (rc < 0 || (rc = project_member_count(c->st, txn, p.name, &members)) < 0)
-			return ctl_fail("project \"%s\": record cannot be read: %s", a->projects[i],
-					store_strerror(rc));
-		if (p.max_accounts && members >= p.max_accounts)
-			return ctl_fail("user \"%s\": project \"%s\" is full (%u of %u accounts)",
-					a->name, p.name, members, p.max_accounts);
-	}
-	return 0;
-}
-
 /*
  * user set NAME [--project P]... [--zone Z]... [--expires YYYY-MM-DD|never]: replaces the lists
  * given (and the expiry), keeps the rest. Taking a project or a zone away revokes the live
@@ -455,7 +441,7 @@ user_set(struct ctl *c, int argc, char **argv)
 		ua.nzones = a.nzones;
 	memset(&want, 0, sizeof(want));
 	if ((rc = add_check_args(c, &ua, &want)) != 0 ||
-	    (rc = set_check_joined(c, txn, &a, &want)) != 0) {
+	    (rc = check_joined(c, txn, &a, &want)) != 0) {
 		account_wipe(&a);
 		return abort_fail(txn, rc);
 	}
