@@ -56,7 +56,13 @@
 #define MON_REVOKE_KILL_MS 1000
 #define MON_REVOKE_LINGER_MS 10000
 
-enum mon_state { ST_PREAUTH = 1 << 0, ST_NEED_TOTP = 1 << 1, ST_AUTHED = 1 << 2 };
+/* ST_CLOSING: shutting down; the worker may still give back budget while its channels close. */
+enum mon_state {
+	ST_PREAUTH = 1 << 0,
+	ST_NEED_TOTP = 1 << 1,
+	ST_AUTHED = 1 << 2,
+	ST_CLOSING = 1 << 3
+};
 
 struct mon_session {
 	int used;
@@ -150,8 +156,8 @@ static const struct mon_entry mon_dispatch[] = {
 	ANSWER(UPLOAD_BEGIN, upload_begin, ST_AUTHED, "analysts only; an anonymous file in quarantine, not a path"),
 	ANSWER(UPLOAD_COMMIT, upload_commit, ST_AUTHED, "this connection's token; monitor hashes, queues pending"),
 	ANSWER(UPLOAD_ABORT, upload_abort, ST_AUTHED, "this connection's token; closing the staging fd drops it"),
-	ANSWER(BUDGET, budget, ST_AUTHED, "debits the session's own account; never grants past today's balance"),
-	ANSWER(REVOKED, revoked, ST_AUTHED, "tells only whether this login was revoked and why; no data"),
+	ANSWER(BUDGET, budget, ST_AUTHED | ST_CLOSING, "debits the session's own account; never grants past today's balance"),
+	ANSWER(REVOKED, revoked, ST_AUTHED | ST_CLOSING, "tells only whether this login was revoked and why; no data"),
 };
 /* clang-format on */
 
@@ -1273,12 +1279,31 @@ mon_dispatch_one(struct monitor *m)
 	return rc;
 }
 
+/* While shutting down, answers what the worker may still ask as its channels close (a budget
+ * given back); anything else, or a broken frame, closes the socket so the worker stops waiting. */
+static void
+mon_shutdown_wait(struct monitor *m, int ms)
+{
+	struct pollfd pfd = {m->sock, POLLIN, 0};
+
+	if (m->sock < 0 || poll(&pfd, 1, ms) <= 0) {
+		if (m->sock < 0)
+			poll(NULL, 0, ms);
+		return;
+	}
+	if (mon_dispatch_one(m) != 0) {
+		close(m->sock);
+		m->sock = -1;
+	}
+}
+
 static void
 mon_shutdown(struct monitor *m, int code)
 {
 	time_t until;
 	int ws;
 
+	m->state = ST_CLOSING; /* from here only the closing channels' requests are served */
 	for (int i = 0; i < MON_MAX_SESSIONS; i++)
 		if (m->sess[i].used)
 			mon_session_kill(&m->sess[i]);
@@ -1292,7 +1317,7 @@ mon_shutdown(struct monitor *m, int code)
 			busy |= m->sess[i].used;
 		if (!busy)
 			break;
-		poll(NULL, 0, 20);
+		mon_shutdown_wait(m, 20);
 	}
 	if (m->worker > 0) {
 		kill(m->worker, SIGTERM);
@@ -1303,7 +1328,7 @@ mon_shutdown(struct monitor *m, int code)
 				waitpid(m->worker, &ws, 0);
 				break;
 			}
-			poll(NULL, 0, 20);
+			mon_shutdown_wait(m, 20);
 		}
 	}
 	for (int i = 0; i < MON_MAX_UPLOADS; i++)

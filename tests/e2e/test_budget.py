@@ -47,6 +47,11 @@ try:
 	check(any(x[2] == 1 and OUT_LINE in x[1].decode() for x in res),
 	      "the channel that hit 100 %% ends with status 1 and the line: %s"
 	      % [(x[2], x[1][-80:]) for x in res])
+	# What the other channel held and did not use came back when it ended: it goes too.
+	r = g.mux(a1, "head -c 1048576 /dev/zero", binary=True)
+	check(r.returncode == 1 and OUT_LINE in r.stderr.decode() and 300000 + sum(
+	      len(x[0]) for x in res) + len(r.stdout) == 1 << 20,
+	      "the rest of the day's output goes, then the line (%d bytes)" % len(r.stdout))
 	r = g.mux(a1, "echo hello")
 	check(r.returncode == 1 and OUT_LINE in r.stderr and "hello" not in r.stdout,
 	      "a new channel is refused with the line (%d, %r)" % (r.returncode, r.stderr))

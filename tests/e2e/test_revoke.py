@@ -169,7 +169,7 @@ try:
 	sh.t.join(5)
 	tail = sh.text().split("airlock: wsgate:")[-1]
 	check(sh.ended is not None and "rc=0" not in tail and
-	      "\nwsgate: session revoked: account locked" in tail,
+	      "wsgate: session revoked: account locked" in tail,
 	      "rita: the refusal revoked the shell too, with the line")
 	ev = [e for e in audit_events(g2) if e[2] == "session.revoked" and e[1] == "rita"]
 	check(len(ev) == 1 and "airlock" not in ev[0][3].get("reason", ""),

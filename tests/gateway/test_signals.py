@@ -4,7 +4,9 @@ import sys, os, signal, subprocess, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gwtest import Gateway, check, fresh_step, pexpect
 
-g = Gateway(22210, name="signals")
+# A budget is on: a session that printed holds an allowance it gives back as it closes, which
+# the monitor must still answer while it shuts down (else the exit-signal is lost).
+g = Gateway(22210, name="signals", extra_sandbox="output_budget = 50M")
 try:
     g.init()
     for u in ("sa", "sb", "sc", "sd"):
@@ -38,7 +40,7 @@ try:
     g.proc.send_signal(signal.SIGHUP)
     time.sleep(1)
 
-    c = g.spawn("sd", "sleep 60", tty=False, extra=["-v"])
+    c = g.spawn("sd", "echo started; sleep 60", tty=False, extra=["-v"])
     time.sleep(1.5)
     g.proc.send_signal(signal.SIGTERM)
     rc = g.proc.wait(20)
