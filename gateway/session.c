@@ -833,6 +833,27 @@ session_revoke_one(struct wchan *c)
 	c->finished = 1;
 }
 
+/* The same for a channel that relays a command: the line goes through session_write, after what
+ * is already held back for the client (a write into a closed window is not lost), and the
+ * channel then ends as any other, with exit status 1. What the command still prints is dropped. */
+static void
+session_revoke_line(struct wchan *c)
+{
+	char line[300];
+	int n;
+
+	n = snprintf(line, sizeof(line), "wsgate: %s%s", c->w->revoked,
+		     c->want_pty ? "\r\n" : "\n");
+	if (n > (int)sizeof(line) - 1)
+		n = (int)sizeof(line) - 1;
+	c->revoke = 0;
+	if (session_write(c, (const uint8_t *)line, (size_t)n, 1) != 0)
+		c->ob_len = 0; /* the channel is broken: end it without the line */
+	c->out_eof = c->err_eof = 1;
+	c->have_status = 1;
+	c->wstatus = 1 << 8; /* exit status 1 */
+}
+
 int
 session_revoked(struct worker *w)
 {
@@ -859,12 +880,17 @@ session_reconcile_one(struct worker *w, int slot)
 		session_free(w, slot);
 		return;
 	}
-	if (c->revoke) {
+	if (c->revoke && (c->kind == 0 || c->sftp != NULL)) {
 		session_revoke_one(c);
 		return;
 	}
 	if (c->kind == 0)
 		return;
+	if (c->revoke) {
+		session_flush_pending(c);
+		if (c->ob_len == 0)
+			session_revoke_line(c); /* else after what is held back has gone */
+	}
 	if (c->say[0] != '\0') {
 		char line[MON_MAX_SAY + 2];
 		/* A pty's client has its terminal in raw mode: it needs the carriage return. */
@@ -906,8 +932,16 @@ session_reconcile_one(struct worker *w, int slot)
 		c->in_fd = -1;
 		c->in_closed = 1;
 	}
-	if (c->have_status && c->out_eof && c->err_eof && c->ob_len == 0)
+	if (c->have_status && c->out_eof && c->err_eof && c->ob_len == 0) {
+		/* The monitor kills a revoked login's sessions a second after it wakes us; under
+		 * load the kill can come first. Ask, so the channel still ends with the line. */
+		if (WIFSIGNALED(c->wstatus) && WTERMSIG(c->wstatus) == SIGKILL && !c->w->exiting &&
+		    session_revoked(c->w)) {
+			session_revoke_line(c); /* ends in a later pass, once the line is out */
+			return;
+		}
 		session_finish(c);
+	}
 }
 
 /* Work that no fd event will announce; a peer that stopped reading (window 0) or a child that
@@ -918,8 +952,10 @@ session_pending(struct wchan *c)
 	int win = ssh_channel_window_size(c->ch) > 0;
 	size_t len = 0;
 
-	if (c->finished || c->say[0] != '\0')
+	if (c->finished || c->say[0] != '\0' || c->revoke)
 		return 1;
+	if (c->have_status && c->out_eof && c->err_eof && c->ob_len == 0)
+		return 1; /* ready to finish */
 	if (c->ob_len > 0 && win)
 		return 1;
 	if (c->in_stalled && c->ib_len <= SESSION_IB_CAP / 2)
