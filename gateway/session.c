@@ -813,16 +813,21 @@ session_sftp_output(struct wchan *c)
 
 /* One `wsgate: ` line on the channel's stderr, then the channel ends; session_free then closes
  * the status pipe, which kills the session in the monitor if it has not already. */
+/* The revocation's line as this channel's client wants it; returns its length. */
+static size_t
+session_revoked_line(const struct wchan *c, char *line, size_t cap)
+{
+	int n = snprintf(line, cap, "wsgate: %s%s", c->w->revoked, c->want_pty ? "\r\n" : "\n");
+
+	return n < 0 ? 0 : (size_t)n >= cap ? cap - 1 : (size_t)n;
+}
+
 static void
 session_revoke_one(struct wchan *c)
 {
 	char line[300];
-	int n;
+	size_t n = session_revoked_line(c, line, sizeof(line));
 
-	n = snprintf(line, sizeof(line), "wsgate: %s%s", c->w->revoked,
-		     c->want_pty ? "\r\n" : "\n");
-	if (n > (int)sizeof(line) - 1)
-		n = (int)sizeof(line) - 1;
 	c->w->in_write = 1;
 	(void)ssh_channel_write_stderr(c->ch, line, (uint32_t)n);
 	ssh_channel_request_send_exit_status(c->ch, 1);
@@ -840,14 +845,10 @@ static void
 session_revoke_line(struct wchan *c)
 {
 	char line[300];
-	int n;
+	size_t n = session_revoked_line(c, line, sizeof(line));
 
-	n = snprintf(line, sizeof(line), "wsgate: %s%s", c->w->revoked,
-		     c->want_pty ? "\r\n" : "\n");
-	if (n > (int)sizeof(line) - 1)
-		n = (int)sizeof(line) - 1;
 	c->revoke = 0;
-	if (session_write(c, (const uint8_t *)line, (size_t)n, 1) != 0)
+	if (session_write(c, (const uint8_t *)line, n, 1) != 0)
 		c->ob_len = 0; /* the channel is broken: end it without the line */
 	c->out_eof = c->err_eof = 1;
 	c->have_status = 1;
