@@ -209,6 +209,29 @@ store_commit(MDB_txn *txn)
 	return rc == 0 ? 0 : txn_fail(rc);
 }
 
+int
+store_commit_nosync(struct store *st, MDB_txn *txn)
+{
+	int rc;
+
+	/* The flag is this process's handle's own, and the monitor is single-threaded. */
+	if ((rc = mdb_env_set_flags(st->env, MDB_NOSYNC, 1)) != 0) {
+		mdb_txn_abort(txn);
+		return txn_fail(rc);
+	}
+	rc = mdb_txn_commit(txn);
+	(void)mdb_env_set_flags(st->env, MDB_NOSYNC, 0);
+	return rc == 0 ? 0 : txn_fail(rc);
+}
+
+int
+store_sync(struct store *st)
+{
+	int rc = mdb_env_sync(st->env, 1);
+
+	return rc == 0 ? 0 : txn_fail(rc);
+}
+
 void
 store_abort(MDB_txn *txn)
 {

@@ -67,6 +67,12 @@ int store_begin(struct store *st, int rdonly, MDB_txn **txn);
  * On failure the transaction is gone and nothing changed. */
 int store_commit(MDB_txn *txn);
 void store_abort(MDB_txn *txn);
+/* A commit that others (and a kill -9 of this process) already see, durable against a power cut
+ * only after the next store_sync: for a record whose fsync may run while other work goes on
+ * (the monitor's session start: the sandbox starts during it). Returns as store_commit. */
+int store_commit_nosync(struct store *st, MDB_txn *txn);
+/* Flushes every commit so far to disk. Returns 0 or <0 (-EIO, ...). */
+int store_sync(struct store *st);
 
 /* Thin wrappers. store_get: 0, STORE_NOTFOUND or <0 (MDB_CORRUPTED, MDB_PAGE_NOTFOUND).
  * store_put: 0, STORE_EXISTS (with MDB_NOOVERWRITE) or <0 (MDB_MAP_FULL, MDB_TXN_FULL,

@@ -68,6 +68,8 @@ struct mon_session {
 	int used;
 	int kind;
 	int is_sandbox;
+	int use_pty;
+	int reported; /* the wait status went to the worker */
 	struct sandbox_proc proc;
 	pid_t pid;	/* admin command */
 	int status_wr;	/* the worker reads the wait status here; its close means "end it" */
@@ -98,7 +100,9 @@ struct monitor {
 	struct auth_decision dec; /* filled by the TOTP step */
 	struct airlock_actor who;
 	struct mon_session sess[MON_MAX_SESSIONS];
+	struct mon_session spare; /* a sandbox built ahead for the next command (proc.pid > 0) */
 	unsigned nstarted;
+	unsigned nexec; /* exec sessions without a pty so far */
 	struct mon_upload up[MON_MAX_UPLOADS];
 	uint64_t next_token;
 	int recheck_ms;	       /* MON_RECHECK_MS; 0 = at requests only (test hook) */
@@ -287,6 +291,8 @@ mon_answer_auth_totp(struct monitor *m, struct rbuf *r, struct wbuf *reply, int 
 /* ---- sessions ---- */
 
 static int mon_budget_spent(struct monitor *m, char *why, size_t whylen);
+static void mon_spare_build(struct monitor *m);
+static void mon_spare_discard(struct monitor *m);
 
 static struct mon_session *
 mon_session_alloc(struct monitor *m)
@@ -321,11 +327,17 @@ mon_airlock_close(struct mon_session *s)
 	}
 }
 
-/* The session's process ended: pass its wait status to the worker and record the end. */
+/* The session's command ended: its wait status to the worker, the end on the record. A sandbox
+ * reports before its init has exited, while the kernel still tears its namespaces down: the
+ * client need not wait for that (mon_reap frees the slot once it is done). */
 static void
-mon_session_end(struct monitor *m, struct mon_session *s, int wstatus)
+mon_session_report(struct monitor *m, struct mon_session *s, int wstatus)
 {
 	uint8_t b[MON_STATUS_LEN];
+
+	if (s->reported)
+		return;
+	s->reported = 1;
 
 	codec_be32_put(b, (uint32_t)wstatus); /* read by mm_status_read() in the worker */
 	if (s->status_wr >= 0) {
@@ -340,6 +352,14 @@ mon_session_end(struct monitor *m, struct mon_session *s, int wstatus)
 		      WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : WEXITSTATUS(wstatus),
 		      (long long)(time(NULL) - s->started)) != 0)
 		log_err("audit session.end for %s failed", m->dec.acct.name);
+	if (s->is_sandbox && !s->use_pty)
+		mon_spare_build(m);
+}
+
+static void
+mon_session_end(struct monitor *m, struct mon_session *s, int wstatus)
+{
+	mon_session_report(m, s, wstatus);
 	s->used = 0;
 }
 
@@ -387,6 +407,7 @@ mon_revoke(struct monitor *m, const char *why)
 
 	m->revoked = 1;
 	m->revoked_at = mon_now_ms();
+	mon_spare_discard(m);
 	snprintf(m->revoked_why, sizeof(m->revoked_why), "session revoked: %s", why);
 	for (int i = 0; i < MON_MAX_SESSIONS; i++) {
 		const char *k = mon_kind_name(m->sess[i].kind);
@@ -450,6 +471,7 @@ mon_reload(struct monitor *m)
 		config_free(m->reloaded);
 	m->reloaded = ncfg;
 	m->cfg = ncfg;
+	mon_spare_discard(m); /* built with the old limits and hidden paths */
 	m->next_recheck = 0;
 }
 
@@ -488,6 +510,8 @@ mon_reap(struct monitor *m)
 		if (!s->used || s->kind == MON_SK_SFTP)
 			continue;
 		if (s->is_sandbox) {
+			if (!s->reported && sandbox_status(&s->proc, &ws) == 1)
+				mon_session_report(m, s, ws);
 			if (sandbox_reap(&s->proc, &ws, WNOHANG) == 1)
 				mon_session_end(m, s, ws);
 		} else if (s->pid > 0) {
@@ -715,57 +739,139 @@ mon_start_command(const struct mon_start *ss, char *cmd, size_t cmdlen)
 	}
 }
 
-static int
-mon_start_sandbox(struct monitor *m, struct mon_session *s, struct mon_start *ss, int *fds,
-		  int *nfds, char *why, size_t whylen)
-{
-	struct sandbox_spec spec;
+static void mon_audit_start(struct monitor *m, const struct mon_start *ss, const char *qcmd);
+
+/* Buffers behind a sandbox_spec's strings. */
+struct mon_spec_buf {
 	struct project proj;
+	char work[4200];
+	char bin[4200];
+};
+
+/* The sandbox of this login (account, project, area), without its command. */
+static int
+mon_sandbox_spec(struct monitor *m, struct mon_session *s, struct sandbox_spec *spec,
+		 struct mon_spec_buf *b, char *why, size_t whylen)
+{
 	MDB_txn *txn = NULL;
-	char work[4200], bin[4200], area_why[256];
-	char *argv[2] = {ss->command, NULL};
+	char area_why[256];
 	int rc;
 
 	if ((rc = store_begin(m->st, 1, &txn)) != 0)
 		return why_set(why, whylen, "store: %s", store_strerror(rc));
-	rc = project_get(m->st, txn, m->dec.project, &proj);
+	rc = project_get(m->st, txn, m->dec.project, &b->proj);
 	store_abort(txn);
 	if (rc != 0)
 		return why_set(why, whylen, "project %s: %s", m->dec.project,
 			       rc == STORE_NOTFOUND ? "not found" : store_strerror(rc));
-	if (area_ensure(m->cfg->state_dir, m->dec.project, m->dec.area, proj.gid, area_why,
+	if (area_ensure(m->cfg->state_dir, m->dec.project, m->dec.area, b->proj.gid, area_why,
 			sizeof(area_why)) != 0 ||
-	    area_path(m->cfg->state_dir, m->dec.project, m->dec.area, work, sizeof(work)) != 0)
+	    area_path(m->cfg->state_dir, m->dec.project, m->dec.area, b->work, sizeof(b->work)) != 0)
 		return why_set(why, whylen, "area %s/%s: %s", m->dec.project, m->dec.area,
 			       area_why);
-	if (mon_airlock_open(m, s, why, whylen) != 0)
-		return -1;
-	snprintf(bin, sizeof(bin), "%s/airlock", m->exe_dir);
-	memset(&spec, 0, sizeof(spec));
-	spec.user = m->dec.acct.name;
-	spec.uid = m->dec.acct.uid;
-	spec.gid = proj.gid;
-	spec.group = proj.name;
-	spec.work_dir = work;
-	spec.airlock_sock = s->sock;
-	spec.airlock_bin = bin;
+	snprintf(b->bin, sizeof(b->bin), "%s/airlock", m->exe_dir);
+	memset(spec, 0, sizeof(*spec));
+	spec->user = m->dec.acct.name;
+	spec->uid = m->dec.acct.uid;
+	spec->gid = b->proj.gid;
+	spec->group = b->proj.name;
+	spec->work_dir = b->work;
+	spec->airlock_sock = s->sock;
+	spec->airlock_bin = b->bin;
+	spec->limits.memory_max = m->cfg->memory_max;
+	spec->limits.pids_max = m->cfg->pids_max;
+	spec->limits.file_size_max = m->cfg->file_size_max;
+	spec->limits.cpu_time_max = m->cfg->cpu_time_max;
+	spec->limits.tmp_size = m->cfg->tmp_size;
+	spec->hide = m->cfg->hide;
+	spec->nhide = m->cfg->nhide;
+	return 0;
+}
+
+/*
+ * The spare: a connection that has run two commands without a pty (a ControlMaster serving
+ * scripts, `ssh -S`) is likely to run more, so after each one ends the monitor builds the next
+ * sandbox ahead (sandbox_prepare), while nobody waits. A command then costs the go-ahead only.
+ * Only for commands without a pty (a pty is chosen per channel); built for this login's account,
+ * project and area, which do not change on a connection; thrown away on SIGHUP (the limits or
+ * hidden paths may have changed), on revocation and at the end. The request that takes it is
+ * checked like any other (mon_recheck, role, pty rule, budget).
+ */
+#define MON_SPARE_AFTER 2
+
+static void
+mon_spare_discard(struct monitor *m)
+{
+	if (m->spare.proc.pid > 0)
+		sandbox_discard(&m->spare.proc);
+	mon_airlock_close(&m->spare);
+}
+
+static void
+mon_spare_build(struct monitor *m)
+{
+	struct sandbox_spec spec;
+	struct mon_spec_buf *b;
+	char why[256];
+
+	if (m->spare.proc.pid > 0 || m->state != ST_AUTHED || m->revoked ||
+	    m->nexec < MON_SPARE_AFTER || (b = calloc(1, sizeof(*b))) == NULL)
+		return;
+	if (mon_sandbox_spec(m, &m->spare, &spec, b, why, sizeof(why)) != 0 ||
+	    mon_airlock_open(m, &m->spare, why, sizeof(why)) != 0 ||
+	    sandbox_prepare(&spec, &m->spare.proc, why, sizeof(why)) != 0) {
+		log_info("%s: no sandbox built ahead: %s", m->peer->text, why);
+		mon_airlock_close(&m->spare);
+	}
+	free(b);
+}
+
+/* Moves the spare into s, if there is one and the request can use it. */
+static int
+mon_spare_take(struct monitor *m, struct mon_session *s, const struct mon_start *ss)
+{
+	if (m->spare.proc.pid <= 0 || ss->kind != MON_SK_EXEC || ss->use_pty)
+		return 0;
+	s->proc = m->spare.proc;
+	s->airlock_fd = m->spare.airlock_fd;
+	memcpy(s->rundir, m->spare.rundir, sizeof(s->rundir));
+	memcpy(s->sock, m->spare.sock, sizeof(s->sock));
+	m->spare.proc.pid = -1;
+	m->spare.airlock_fd = -1;
+	return 1;
+}
+
+/* Sends the command to the sandbox (the spare, or one built now) once its start is on the record;
+ * the fsync and sandbox_ready follow in mon_answer_session_start. */
+static int
+mon_start_sandbox(struct monitor *m, struct mon_session *s, struct mon_start *ss, const char *qcmd,
+		  int *fds, int *nfds, char *why, size_t whylen)
+{
+	struct sandbox_spec spec;
+	struct mon_spec_buf *b;
+	char *argv[2] = {ss->command, NULL};
+	int spare, rc = -1;
+
+	if ((b = calloc(1, sizeof(*b))) == NULL)
+		return why_set(why, whylen, "out of memory");
+	spare = mon_spare_take(m, s, ss);
+	if (mon_sandbox_spec(m, s, &spec, b, why, whylen) != 0 ||
+	    (!spare && mon_airlock_open(m, s, why, whylen) != 0))
+		goto out;
 	spec.argv = ss->kind == MON_SK_EXEC ? argv : NULL;
 	spec.envp = ss->envp;
 	spec.use_pty = ss->use_pty;
 	spec.ws.ws_col = (unsigned short)ss->cols;
 	spec.ws.ws_row = (unsigned short)ss->rows;
-	spec.limits.memory_max = m->cfg->memory_max;
-	spec.limits.pids_max = m->cfg->pids_max;
-	spec.limits.file_size_max = m->cfg->file_size_max;
-	spec.limits.cpu_time_max = m->cfg->cpu_time_max;
-	spec.limits.tmp_size = m->cfg->tmp_size;
-	spec.hide = m->cfg->hide;
-	spec.nhide = m->cfg->nhide;
-	if (sandbox_spawn(&spec, &s->proc, why, whylen) != 0) {
-		mon_airlock_close(s);
-		return -1;
-	}
+	if (!spare && sandbox_prepare(&spec, &s->proc, why, whylen) != 0)
+		goto out;
+	mon_audit_start(m, ss, qcmd);
+	if (sandbox_go(&s->proc, &spec, why, whylen) != 0)
+		goto out;
 	s->is_sandbox = 1;
+	s->use_pty = ss->use_pty;
+	if (ss->kind == MON_SK_EXEC && !ss->use_pty)
+		m->nexec++;
 	if (ss->use_pty) {
 		fds[(*nfds)++] = s->proc.pty_master;
 	} else {
@@ -773,7 +879,17 @@ mon_start_sandbox(struct monitor *m, struct mon_session *s, struct mon_start *ss
 		fds[(*nfds)++] = s->proc.stdout_fd;
 		fds[(*nfds)++] = s->proc.stderr_fd;
 	}
-	return 0;
+	/* They are the worker's now: sent, then closed here by the dispatcher. */
+	s->proc.stdin_fd = s->proc.stdout_fd = s->proc.stderr_fd = s->proc.pty_master = -1;
+	rc = 0;
+out:
+	if (rc != 0) {
+		if (s->proc.pid > 0)
+			sandbox_discard(&s->proc);
+		mon_airlock_close(s);
+	}
+	free(b);
+	return rc;
 }
 
 /* Admin commands run as `wsgatectl -c CONFIG --as ADMIN transfer|audit ...`, no shell. */
@@ -843,8 +959,9 @@ perr0:
 	return why_set(why, whylen, "starting wsgatectl: %s", strerror(errno));
 }
 
-/* session.start and, for a command, exec: one transaction, one fsync (a ControlMaster runs many
- * short commands). */
+/* session.start and, for a command, exec: one transaction (a ControlMaster runs many short
+ * commands). Committed without its fsync: mon_answer_session_start syncs while the sandbox
+ * starts, and before the worker hears of the session. */
 static void
 mon_audit_start(struct monitor *m, const struct mon_start *ss, const char *qcmd)
 {
@@ -859,7 +976,7 @@ mon_audit_start(struct monitor *m, const struct mon_start *ss, const char *qcmd)
 		if (rc == 0 && (ss->kind == MON_SK_EXEC || ss->kind == MON_SK_ADMIN))
 			rc = audit_append(m->st, txn, m->dec.acct.name, "exec", "command=%s", qcmd);
 		if (rc == 0)
-			rc = store_commit(txn);
+			rc = store_commit_nosync(m->st, txn);
 		else
 			store_abort(txn);
 	}
@@ -908,8 +1025,10 @@ mon_answer_session_start(struct monitor *m, struct rbuf *r, struct wbuf *reply, 
 			snprintf(why, sizeof(why), "pipe: %s", strerror(errno));
 			goto refuse;
 		}
-		if ((ss->kind == MON_SK_ADMIN ? mon_start_admin : mon_start_sandbox)(
-			m, s, ss, fds, nfds, why, sizeof(why)) != 0)
+		audit_quote(cmd, q, sizeof(q));
+		if (ss->kind == MON_SK_ADMIN
+			? mon_start_admin(m, s, ss, fds, nfds, why, sizeof(why)) != 0
+			: mon_start_sandbox(m, s, ss, q, fds, nfds, why, sizeof(why)) != 0)
 			goto refuse;
 		s->status_wr = st[1];
 		st[1] = -1;
@@ -917,7 +1036,18 @@ mon_answer_session_start(struct monitor *m, struct rbuf *r, struct wbuf *reply, 
 		st[0] = -1;
 	}
 	ok = 1;
-	mon_audit_start(m, ss, audit_quote(cmd, q, sizeof(q)));
+	if (!s->is_sandbox)
+		mon_audit_start(m, ss, audit_quote(cmd, q, sizeof(q)));
+	/* The start is on disk before the worker hears of it; the fsync runs while the sandbox's
+	 * init starts. A start that then fails is recorded as refused too. */
+	if ((rc = store_sync(m->st)) != 0)
+		log_err_f("audit of %s's session start: sync: %s", m->dec.acct.name,
+			  store_strerror(rc));
+	rc = 0;
+	if (s->is_sandbox && sandbox_ready(&s->proc, why, sizeof(why)) != 0) {
+		ok = 0;
+		goto refuse;
+	}
 	if (ss->kind == MON_SK_SFTP)
 		s->used = 0; /* served inside the worker; nothing to track here */
 refuse:
@@ -1304,6 +1434,7 @@ mon_shutdown(struct monitor *m, int code)
 	int ws;
 
 	m->state = ST_CLOSING; /* from here only the closing channels' requests are served */
+	mon_spare_discard(m);
 	for (int i = 0; i < MON_MAX_SESSIONS; i++)
 		if (m->sess[i].used)
 			mon_session_kill(&m->sess[i]);
@@ -1347,8 +1478,8 @@ mon_shutdown(struct monitor *m, int code)
 static void
 mon_loop(struct monitor *m)
 {
-	struct pollfd pfd[2 + 2 * MON_MAX_SESSIONS];
-	struct mon_session *map[2 + 2 * MON_MAX_SESSIONS];
+	struct pollfd pfd[2 + 3 * MON_MAX_SESSIONS];
+	struct mon_session *map[2 + 3 * MON_MAX_SESSIONS];
 
 	for (;;) {
 		int n = 0, ws;
@@ -1374,6 +1505,12 @@ mon_loop(struct monitor *m)
 				continue;
 			if (s->airlock_fd >= 0) {
 				pfd[n].fd = s->airlock_fd;
+				pfd[n].events = POLLIN;
+				map[n++] = s;
+			}
+			if (s->is_sandbox && !s->reported && s->proc.status_fd >= 0) {
+				/* init's 'S': the command ended (served by mon_reap). */
+				pfd[n].fd = s->proc.status_fd;
 				pfd[n].events = POLLIN;
 				map[n++] = s;
 			}
@@ -1436,6 +1573,8 @@ monitor_run(const struct config *cfg, const char *exe_dir, int client_fd,
 	m->deadline = time(NULL) + (time_t)cfg->login_grace_time + 2;
 	m->recheck_ms = MON_RECHECK_MS;
 	m->next_recheck = INT64_MAX; /* the first re-check is scheduled at login */
+	m->spare.proc.pid = -1;
+	m->spare.airlock_fd = -1;
 #ifdef WSGATE_TEST_HOOKS
 	if (getenv("WSGATE_TEST_RECHECK_MS") != NULL)
 		m->recheck_ms = atoi(getenv("WSGATE_TEST_RECHECK_MS")); /* 0: at requests only */

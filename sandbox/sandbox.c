@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <net/if.h>
 #include <linux/sched.h>
 #include <pty.h>
@@ -44,18 +45,20 @@
 #include "common/log.h"
 #include "common/nitems.h"
 #include "common/why.h"
+#include "common/codec.h"
+#include "sandbox/cmdmsg.h"
 #include "sandbox/sandbox.h"
 #include "sandbox/sandbox_int.h"
 
 #define FD_STATUS 3
-#define FD_GO 4	  /* the monitor writes one byte once the child sits in its cgroup */
+#define FD_GO 4	  /* the go-ahead: once the child sits in its cgroup, with the command */
 #define FD_INIT 5 /* wsgate-init, opened O_PATH by the monitor before the clone */
 #define INIT_NAME "wsgate-init"
 #define ENV_MAX 64
 #define SETUP_DIED "sandbox setup: child died before it was ready"
 #define GO_MISSING "no go-ahead from the monitor"
 
-static int sandbox_ready;
+static int sandbox_inited;
 /* wsgate-init next to the running program (wsgated, or a test's harness), as wsgated finds
  * airlock and wsgatectl. Opened per sandbox, so that no long-lived fd of it is inherited by
  * anything else the monitor forks. */
@@ -67,8 +70,6 @@ struct child_args {
 	int status_w;
 	int go_r;
 	int init_fd;
-	char **argv; /* wsgate-init's: [-t] -- the command */
-	char **envp;
 };
 
 /* The directory of /proc/self/exe + INIT_NAME, which must be an executable regular file. */
@@ -104,7 +105,7 @@ sandbox_init(char *why, size_t whylen)
 		return -1;
 	if (sandbox_filter_compile(why, whylen) < 0 || limits_detect(why, whylen) < 0)
 		return -1;
-	sandbox_ready = 1;
+	sandbox_inited = 1;
 	return 0;
 }
 
@@ -176,10 +177,28 @@ child_loopback(void)
 	return ret;
 }
 
+/* The go-ahead: 'G', be32 length, the command message (cmdmsg.h). Nothing of the user's runs
+ * before it: the monitor sends it once the child sits in its cgroup and the command is known. */
+static void
+child_read_go(char ***argv, char ***envp)
+{
+	uint8_t head[5], *msg;
+	uint32_t len;
+
+	if (read_all(FD_GO, head, sizeof(head)) != sizeof(head) || head[0] != 'G')
+		child_fail(GO_MISSING);
+	len = codec_be32_get(head + 1);
+	if (len > CMDMSG_MAX || (msg = malloc(len)) == NULL)
+		child_fail("go-ahead too long");
+	if (read_all(FD_GO, msg, len) != (ssize_t)len || cmdmsg_unpack(msg, len, argv, envp) != 0)
+		child_fail("malformed go-ahead");
+	(void)close(FD_GO);
+}
+
 static void __attribute__((noreturn)) child_main(struct child_args *a)
 {
 	const struct sandbox_spec *spec = a->spec;
-	char why[200], tty[64], go;
+	char why[200], tty[64], **argv, **envp;
 
 	if (child_fds(a) < 0) {
 		/* The status pipe may be anywhere: report on the original fd. */
@@ -201,10 +220,7 @@ static void __attribute__((noreturn)) child_main(struct child_args *a)
 		child_fail("ttyname of the pty slave failed");
 	if (mounts_setup(spec, spec->use_pty ? tty : NULL, why, sizeof(why)) < 0)
 		child_fail(why);
-	/* Nothing of the user's runs before the monitor has put us in our cgroup. */
-	if (read(FD_GO, &go, 1) != 1 || go != 'G')
-		child_fail(GO_MISSING);
-	(void)close(FD_GO);
+	child_read_go(&argv, &envp);
 	/* The cgroup namespace's root is now the sandbox's own cgroup. */
 	if (unshare(CLONE_NEWCGROUP) < 0)
 		child_fail("cgroup namespace failed");
@@ -224,7 +240,7 @@ static void __attribute__((noreturn)) child_main(struct child_args *a)
 	if (fcntl(FD_STATUS, F_SETFD, 0) < 0)
 		child_fail("status fd for wsgate-init failed");
 	/* Nothing of the monitor survives this: a fresh program, only fds 0-3 open. */
-	syscall(SYS_execveat, FD_INIT, "", a->argv, a->envp, AT_EMPTY_PATH);
+	syscall(SYS_execveat, FD_INIT, "", argv, envp, AT_EMPTY_PATH);
 	snprintf(why, sizeof(why), "exec " INIT_NAME ": %s", strerror(errno));
 	child_fail(why);
 }
@@ -373,7 +389,7 @@ spec_check(const struct sandbox_spec *spec, char *why, size_t whylen)
 {
 	const char *p;
 
-	if (!sandbox_ready)
+	if (!sandbox_inited)
 		return why_set(why, whylen, "sandbox_init was not called");
 	/* Host uids and gids of accounts are allocated far from system ids; 0 never. */
 	if (spec->uid < 1000 || spec->gid < 1000 || spec->uid == (uid_t)-1 ||
@@ -463,7 +479,7 @@ proc_clear(struct sandbox_proc *proc)
 	memset(proc, 0, sizeof(*proc));
 	proc->pid = -1;
 	proc->stdin_fd = proc->stdout_fd = proc->stderr_fd = -1;
-	proc->pty_master = proc->status_fd = -1;
+	proc->pty_master = proc->status_fd = proc->go_fd = -1;
 }
 
 static void
@@ -499,12 +515,45 @@ sandbox_wait_ready(struct sandbox_proc *proc, char *why, size_t whylen)
 	return -1;
 }
 
+void
+sandbox_discard(struct sandbox_proc *proc)
+{
+	int st;
+
+	if (proc->pid > 0) {
+		(void)kill(proc->pid, SIGKILL);
+		while (waitpid(proc->pid, &st, 0) < 0 && errno == EINTR)
+			;
+	}
+	if (proc->cgroup[0])
+		(void)limits_release(proc->cgroup);
+	close_if(&proc->go_fd);
+	proc_close(proc);
+	proc_clear(proc);
+}
+
+/* The monitor's half after the clone: the cgroup, unless the child was born in it (a cgroup
+ * migration waits for an RCU grace period, so it runs while the child builds its mounts). */
+static int
+sandbox_join_cgroup(const struct sandbox_spec *spec, struct sandbox_proc *proc,
+		    struct limits_group *group, char *why, size_t whylen)
+{
+	int rc;
+
+	rc = limits_clone_into() ? 0 : limits_prepare(&spec->limits, group, why, whylen);
+	snprintf(proc->cgroup, sizeof(proc->cgroup), "%s", group->name);
+	if (rc == 0)
+		rc = limits_attach(group, proc->pid, why, whylen);
+	return rc;
+}
+
 int
-sandbox_spawn(const struct sandbox_spec *spec, struct sandbox_proc *proc, char *why, size_t whylen)
+sandbox_prepare(const struct sandbox_spec *spec, struct sandbox_proc *proc, char *why,
+		size_t whylen)
 {
 	struct limits_group group = {.nfds = 0, .dir_fd = -1};
 	struct child_args a = {.spec = spec, .init_fd = -1};
-	int child[3] = {-1, -1, -1}, sp[2] = {-1, -1}, gp[2] = {-1, -1}, st, saved_errno, rc;
+	int child[3] = {-1, -1, -1}, sp[2] = {-1, -1}, gp[2] = {-1, -1}, saved_errno;
 	char ewhy[256];
 	sigset_t all, old;
 	long pid;
@@ -512,10 +561,6 @@ sandbox_spawn(const struct sandbox_spec *spec, struct sandbox_proc *proc, char *
 	proc_clear(proc);
 	if (spec_check(spec, why, whylen) < 0)
 		return -1;
-	if ((a.argv = argv_build(spec)) == NULL || (a.envp = env_build(spec)) == NULL) {
-		snprintf(why, whylen, "out of memory");
-		goto fail;
-	}
 	if ((a.init_fd = open(sandbox_init_path, O_PATH | O_CLOEXEC)) < 0) {
 		snprintf(why, whylen, "%s: %s", sandbox_init_path, strerror(errno));
 		goto fail;
@@ -532,7 +577,6 @@ sandbox_spawn(const struct sandbox_spec *spec, struct sandbox_proc *proc, char *
 	a.status_w = sp[1];
 	a.go_r = gp[0];
 	/* cgroup v2: the cgroup must exist before the clone that creates the child in it. */
-	group.dir_fd = -1;
 	if (limits_clone_into() && limits_prepare(&spec->limits, &group, why, whylen) < 0)
 		goto fail;
 	/* The monitor's signal handlers must never run in the child: block everything across the
@@ -552,43 +596,22 @@ sandbox_spawn(const struct sandbox_spec *spec, struct sandbox_proc *proc, char *
 	}
 	proc->pid = (pid_t)pid;
 	proc->status_fd = sp[0];
-	sp[0] = -1;
+	proc->go_fd = gp[1];
 	close_if(&sp[1]);
 	close_if(&gp[0]);
 	close_if(&a.init_fd);
 	sandbox_child_fds_close(spec, child);
-	strv_free(a.argv);
-	strv_free(a.envp);
-	a.argv = a.envp = NULL;
-	/* While the child builds its mounts: its cgroup, the limits, the move into it (a cgroup
-	 * migration waits for an RCU grace period, so it runs in parallel with the mounts). */
-	rc = limits_clone_into() ? 0 : limits_prepare(&spec->limits, &group, why, whylen);
-	snprintf(proc->cgroup, sizeof(proc->cgroup), "%s", group.name);
-	if (rc == 0)
-		rc = limits_attach(&group, proc->pid, why, whylen);
-	if (rc == 0 && send(gp[1], "G", 1, MSG_NOSIGNAL) != 1) {
-		snprintf(why, whylen, "sandbox setup: go-ahead: %s", strerror(errno));
-		rc = -1;
-	}
-	close_if(&gp[1]);
+	if (sandbox_join_cgroup(spec, proc, &group, why, whylen) == 0)
+		return 0;
 	/* A child that failed on its own has the better reason; one that only lost its go-ahead
-	 * (because of our failure above) has not. */
-	if (sandbox_wait_ready(proc, ewhy, sizeof(ewhy)) < 0) {
-		if (rc == 0 || (strcmp(ewhy, SETUP_DIED) != 0 && strstr(ewhy, GO_MISSING) == NULL))
-			snprintf(why, whylen, "%.240s", ewhy);
-		rc = -1;
-	}
-	if (rc < 0) {
-		(void)kill(proc->pid, SIGKILL);
-		while (waitpid(proc->pid, &st, 0) < 0 && errno == EINTR)
-			;
-		limits_close_fds(&group);
-		(void)limits_release(proc->cgroup);
-		proc_close(proc);
-		proc_clear(proc);
-		return -1;
-	}
-	return 0;
+	 * (because of our failure) has not. */
+	close_if(&proc->go_fd);
+	if (sandbox_wait_ready(proc, ewhy, sizeof(ewhy)) < 0 && strcmp(ewhy, SETUP_DIED) != 0 &&
+	    strstr(ewhy, GO_MISSING) == NULL)
+		snprintf(why, whylen, "%.240s", ewhy);
+	limits_close_fds(&group);
+	sandbox_discard(proc);
+	return -1;
 fail:
 	sandbox_child_fds_close(spec, child);
 	close_if(&a.init_fd);
@@ -601,9 +624,68 @@ fail:
 		(void)limits_release(group.name);
 	proc_close(proc);
 	proc_clear(proc);
-	strv_free(a.argv);
-	strv_free(a.envp);
 	return -1;
+}
+
+/* The go-ahead message: 'G', be32 length, wsgate-init's argv and the command's environment. */
+static int
+sandbox_send_go(struct sandbox_proc *proc, const struct sandbox_spec *spec, char *why,
+		size_t whylen)
+{
+	char **argv = argv_build(spec), **envp = env_build(spec);
+	uint8_t head[5], *msg = NULL;
+	size_t len = 0;
+	int rc = -1;
+
+	if (argv != NULL && envp != NULL)
+		len = cmdmsg_pack(argv, envp, &msg);
+	if (len == 0) {
+		why_set(why, whylen, "command or environment too long");
+	} else {
+		head[0] = 'G';
+		codec_be32_put(head + 1, (uint32_t)len);
+		if (send(proc->go_fd, head, sizeof(head), MSG_NOSIGNAL) != sizeof(head) ||
+		    send(proc->go_fd, msg, len, MSG_NOSIGNAL) != (ssize_t)len)
+			why_set(why, whylen, "sandbox setup: go-ahead: %s", strerror(errno));
+		else
+			rc = 0;
+	}
+	free(msg);
+	strv_free(argv);
+	strv_free(envp);
+	return rc;
+}
+
+int
+sandbox_go(struct sandbox_proc *proc, const struct sandbox_spec *spec, char *why, size_t whylen)
+{
+	int rc;
+
+	if (proc->go_fd < 0 || spec->use_pty != (proc->pty_master >= 0))
+		return why_set(why, whylen, "sandbox not prepared for this command");
+	rc = sandbox_send_go(proc, spec, why, whylen);
+	close_if(&proc->go_fd);
+	if (rc == 0)
+		return 0;
+	sandbox_discard(proc);
+	return -1;
+}
+
+int
+sandbox_ready(struct sandbox_proc *proc, char *why, size_t whylen)
+{
+	if (sandbox_wait_ready(proc, why, whylen) == 0)
+		return 0;
+	sandbox_discard(proc);
+	return -1;
+}
+
+int
+sandbox_spawn(const struct sandbox_spec *spec, struct sandbox_proc *proc, char *why, size_t whylen)
+{
+	if (sandbox_prepare(spec, proc, why, whylen) < 0 || sandbox_go(proc, spec, why, whylen) < 0)
+		return -1;
+	return sandbox_ready(proc, why, whylen);
 }
 
 int
@@ -625,8 +707,10 @@ sandbox_reap(struct sandbox_proc *proc, int *wstatus, int flags)
 	if (r > 0)
 		known = 1;
 	/* init is gone, so every writer of the status pipe is gone: this read cannot block. */
-	if (proc->status_fd >= 0 && read_all(proc->status_fd, msg, sizeof(msg)) == sizeof(msg) &&
-	    msg[0] == 'S') {
+	if (proc->have_status) {
+		*wstatus = proc->wstatus;
+	} else if (proc->status_fd >= 0 &&
+		   read_all(proc->status_fd, msg, sizeof(msg)) == sizeof(msg) && msg[0] == 'S') {
 		memcpy(wstatus, msg + 1, sizeof(int));
 	} else if (known && WIFSIGNALED(st)) {
 		*wstatus = st; /* sandbox_kill, OOM kill of init, ... */
@@ -639,6 +723,29 @@ sandbox_reap(struct sandbox_proc *proc, int *wstatus, int flags)
 		log_warn_f("cgroup %s could not be removed", proc->cgroup);
 	proc->cgroup[0] = '\0';
 	proc->pid = -1;
+	return 1;
+}
+
+int
+sandbox_status(struct sandbox_proc *proc, int *wstatus)
+{
+	struct pollfd pfd = {proc->status_fd, POLLIN, 0};
+	char msg[1 + sizeof(int)];
+
+	if (proc->have_status) {
+		*wstatus = proc->wstatus;
+		return 1;
+	}
+	if (proc->status_fd < 0 || poll(&pfd, 1, 0) <= 0)
+		return 0;
+	/* init writes the message in one write of less than PIPE_BUF: it is there whole. */
+	if (read_all(proc->status_fd, msg, sizeof(msg)) != sizeof(msg) || msg[0] != 'S') {
+		close_if(&proc->status_fd);
+		return -1;
+	}
+	memcpy(&proc->wstatus, msg + 1, sizeof(int));
+	proc->have_status = 1;
+	*wstatus = proc->wstatus;
 	return 1;
 }
 

@@ -46,6 +46,9 @@ struct sandbox_proc {
 	int stderr_fd;
 	int pty_master;
 	int status_fd;	  /* internal: init reports the command's wait status here */
+	int go_fd;	  /* internal: the go-ahead, until sandbox_go */
+	int have_status;  /* internal: sandbox_status read the command's wait status */
+	int wstatus;
 	char cgroup[256]; /* internal */
 };
 
@@ -71,13 +74,37 @@ int sandbox_filter_prepare(enum sandbox_filter which, char *why, size_t whylen);
  * a reason in why. */
 int sandbox_filter_load(enum sandbox_filter which, char *why, size_t whylen);
 
-/* Starts the sandbox. Returns 0 or <0 with a reason in why. The caller owns the fds. */
+/* Starts the sandbox. Returns 0 or <0 with a reason in why. The caller owns the fds. Same as
+ * sandbox_prepare + sandbox_go + sandbox_ready. */
 int sandbox_spawn(const struct sandbox_spec *spec, struct sandbox_proc *proc, char *why,
 		  size_t whylen);
+/*
+ * A sandbox in three steps, so that the building can happen before the command is known (a
+ * connection that runs many short commands keeps one built ahead) and the caller can do its
+ * own work while the command starts:
+ *   sandbox_prepare: the clone builds namespaces, mounts and root in the background and waits;
+ *                    spec's argv and envp are not used yet. proc's stdio fds are ready.
+ *   sandbox_go:      sends the command (spec's argv, envp; every other field must be what was
+ *                    prepared, use_pty included); the child drops privileges and execs init.
+ *   sandbox_ready:   waits until wsgate-init runs, or returns the child's reason.
+ * Each returns 0, or -1 with why after discarding the sandbox. sandbox_discard ends a prepared
+ * (or running) sandbox and releases everything of it, waiting for its init.
+ */
+int sandbox_prepare(const struct sandbox_spec *spec, struct sandbox_proc *proc, char *why,
+		    size_t whylen);
+int sandbox_go(struct sandbox_proc *proc, const struct sandbox_spec *spec, char *why,
+	       size_t whylen);
+int sandbox_ready(struct sandbox_proc *proc, char *why, size_t whylen);
+void sandbox_discard(struct sandbox_proc *proc);
 /* After init exits (waitpid on proc->pid done by the caller or here): the user command's wait
  * status (WIFEXITED/WIFSIGNALED), and release of the cgroup. flags: 0 or WNOHANG.
  * Returns 1 if reaped, 0 if still running (WNOHANG), <0 on error. */
 int sandbox_reap(struct sandbox_proc *proc, int *wstatus, int flags);
+/* The command's wait status as soon as init reports it (status_fd readable), before init has
+ * exited and the kernel has torn the namespaces down: 1 (in *wstatus; sandbox_reap then returns
+ * the same), 0 if nothing is there yet, -1 if init will not report (ended without a word: wait
+ * for sandbox_reap). Never blocks. */
+int sandbox_status(struct sandbox_proc *proc, int *wstatus);
 /* Kills every process in the sandbox (SIGKILL to its init ends the pid namespace). */
 void sandbox_kill(struct sandbox_proc *proc);
 
