@@ -659,14 +659,20 @@ sandbox_send_go(struct sandbox_proc *proc, const struct sandbox_spec *spec, char
 int
 sandbox_go(struct sandbox_proc *proc, const struct sandbox_spec *spec, char *why, size_t whylen)
 {
-	int rc;
+	char ewhy[256];
+	int sent = -1;
 
 	if (proc->go_fd < 0 || spec->use_pty != (proc->pty_master >= 0))
-		return why_set(why, whylen, "sandbox not prepared for this command");
-	rc = sandbox_send_go(proc, spec, why, whylen);
+		why_set(why, whylen, "sandbox not prepared for this command");
+	else
+		sent = sandbox_send_go(proc, spec, why, whylen);
 	close_if(&proc->go_fd);
-	if (rc == 0)
+	if (sent == 0)
 		return 0;
+	/* A child that failed on its own before it read the go-ahead has the better reason. */
+	if (proc->status_fd >= 0 && sandbox_wait_ready(proc, ewhy, sizeof(ewhy)) < 0 &&
+	    strcmp(ewhy, SETUP_DIED) != 0 && strstr(ewhy, GO_MISSING) == NULL)
+		snprintf(why, whylen, "%.240s", ewhy);
 	sandbox_discard(proc);
 	return -1;
 }

@@ -1,0 +1,126 @@
+"""e2e — the sandbox built ahead (the "spare") on a connection that runs commands without a pty
+(gateway/monitor.c, sandbox_prepare): it must serve exactly what a fresh sandbox would, and
+never an old policy or a revoked account.
+
+1. A connection that has run one command keeps no spare (a single `ssh host cmd` pays nothing);
+   after two, one is waiting (a clone of the monitor in its own pid namespace).
+2. Commands served by spares are each in a fresh sandbox (a file in one's /tmp is gone in the
+   next), as the account, in the area, with the airlock reachable.
+3. A pty channel does not take the spare and gets its terminal.
+4. SIGHUP with a new `hide` list: the spare built before is thrown away; the next command no
+   longer sees the hidden program (control: it saw it through a spare before).
+5. A locked account: the spare is gone and the next command is refused with the `wsgate: ` line.
+"""
+import os
+import signal
+import sys
+import time
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from e2elib import E2E, check, comm, fresh_step, finish, tree_pids
+
+PORT = 22262
+
+
+def spares(g):
+    """Children of the connection's monitor in a pid namespace of their own that have not
+    exec'd wsgate-init yet (a running sandbox's init is also such a child, named otherwise)."""
+    out = []
+    for mon in [p for p in tree_pids(g.proc.pid) if _ppid(p) == g.proc.pid]:
+        mine = _ns(mon)
+        out += [p for p in tree_pids(mon) if _ppid(p) == mon and _ns(p) not in (None, mine)
+                and comm(p) == comm(mon) and _state(p) not in (None, "Z")]
+    return out
+
+
+def _state(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return None
+
+
+def _ppid(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return int(f.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _ns(pid):
+    try:
+        return os.readlink("/proc/%d/ns/pid" % pid)
+    except OSError:
+        return None
+
+
+def wait_for(cond, secs=5.0):
+    end = time.monotonic() + secs
+    while time.monotonic() < end:
+        if cond():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+g = E2E(PORT, "spare")
+try:
+    g.init()
+    g.user("ana")
+    g.user("bob")
+    g.start()
+    fresh_step()
+    sock = g.persist_master("ana", "ana")
+    check(sock is not None, "ControlMaster up")
+
+    # 1. one command: no spare; two: one spare.
+    r = g.mux(sock, "true")
+    check(r.returncode == 0, "first command runs")
+    time.sleep(0.3)  # a spare, if one were built, is cloned at once after the command ends
+    check(spares(g) == [], "after one command no sandbox is built ahead")
+    g.mux(sock, "true")
+    check(wait_for(lambda: len(spares(g)) == 1), "after two commands one sandbox waits")
+
+    # 2. served by spares: fresh each time, the account's, its area, airlock reachable.
+    r = g.mux(sock, "id -un; echo mark > /tmp/mark; touch /work/from-spare; airlock status;"
+                    " echo rc=$?")
+    check(r.returncode == 0 and r.stdout.startswith("ana\n") and "rc=0" in r.stdout,
+          "a command from the spare runs as ana with the airlock (%r)" % r.stdout[-200:])
+    check(os.path.exists(os.path.join(g.area_path("p1", "remote"), "from-spare")),
+          "its /work is the project's area")
+    check(wait_for(lambda: len(spares(g)) == 1), "a new spare after it")
+    r = g.mux(sock, "test -e /tmp/mark && echo stale || echo fresh")
+    check(r.stdout.strip() == "fresh", "the next command's /tmp is its own (%r)" % r.stdout)
+
+    # 3. a pty channel leaves the spare alone and has its terminal.
+    check(wait_for(lambda: len(spares(g)) == 1), "a spare waits before the pty command")
+    before = spares(g)
+    r = g.mux(sock, "tty", extra=("-tt",))
+    check("/dev/" in r.stdout, "a pty command gets a terminal (%r)" % r.stdout)
+    check(spares(g) == before, "the pty command did not take the spare")
+
+    # 4. SIGHUP with /usr/bin/od hidden: the spare of the old policy is not used.
+    r = g.mux(sock, "test -e /usr/bin/od && echo seen")
+    check(r.stdout.strip() == "seen", "control: od is there before the reload")
+    check(wait_for(lambda: len(spares(g)) == 1), "a spare waits before the reload")
+    old = spares(g)
+    g.extra_sandbox = "hide = /usr/bin/od"
+    g.write_conf()
+    g.proc.send_signal(signal.SIGHUP)
+    check(wait_for(lambda: not set(old) & set(spares(g))),
+          "the reload threw the spare of the old policy away")
+    r = g.mux(sock, "test -e /usr/bin/od && echo seen || echo hidden")
+    check(r.stdout.strip() == "hidden", "after the reload od is hidden (%r)" % r.stdout)
+
+    # 5. locked: no spare survives, the next command is refused.
+    g.mux(sock, "true")
+    check(wait_for(lambda: len(spares(g)) == 1), "a spare waits before the lock")
+    g.ctl("user", "lock", "ana")
+    check(wait_for(lambda: spares(g) == []), "the revocation threw the spare away")
+    r = g.mux(sock, "echo ran")
+    check("ran" not in r.stdout and r.returncode != 0 and "wsgate: " in r.stderr,
+          "a locked account's command is refused (%r %r)" % (r.stdout, r.stderr[-200:]))
+finally:
+    g.cleanup()
+finish()
