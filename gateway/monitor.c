@@ -53,6 +53,8 @@
  * long the worker gets to close its channels with the line before the monitor kills what still
  * runs, and how long a revoked connection stays up refusing (with the line) before it ends. */
 #define MON_RECHECK_MS 500
+/* Commits made without their fsync (session.end) reach the disk within this. */
+#define MON_SYNC_MS 100
 #define MON_REVOKE_KILL_MS 1000
 #define MON_REVOKE_LINGER_MS 10000
 
@@ -111,6 +113,7 @@ struct monitor {
 	int revoke_killed;     /* what ran was killed */
 	int64_t revoked_at;    /* monotonic ms */
 	char revoked_why[200]; /* the reason, for the `wsgate: ` lines */
+	int64_t sync_due;      /* monotonic ms by which unsynced commits are flushed; 0 = none */
 };
 
 typedef int (*mon_handler)(struct monitor *m, struct rbuf *r, struct wbuf *reply, int *fds,
@@ -292,6 +295,7 @@ mon_answer_auth_totp(struct monitor *m, struct rbuf *r, struct wbuf *reply, int 
 
 static int mon_budget_spent(struct monitor *m, char *why, size_t whylen);
 static void mon_spare_build(struct monitor *m);
+static int64_t mon_now_ms(void);
 static void mon_spare_discard(struct monitor *m);
 
 static struct mon_session *
@@ -327,6 +331,44 @@ mon_airlock_close(struct mon_session *s)
 	}
 }
 
+/*
+ * session.end, committed without its fsync: the client has its exit status already and nothing
+ * waits for this record but the disk. It is visible at once and survives a kill -9 of any
+ * process; the next session start's fsync, the monitor's timer (MON_SYNC_MS) or its exit makes
+ * it survive a power cut too. A ControlMaster running short commands then pays one fsync per
+ * command, not two.
+ */
+static void
+mon_audit_end(struct monitor *m, const struct mon_session *s, int wstatus)
+{
+	MDB_txn *txn;
+	int rc;
+
+	if ((rc = store_begin(m->st, 0, &txn)) == 0) {
+		rc = audit_append(m->st, txn, m->dec.acct.name, "session.end",
+				  "kind=%s %s=%d seconds=%lld", mon_kind_name(s->kind),
+				  WIFSIGNALED(wstatus) ? "signal" : "status",
+				  WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : WEXITSTATUS(wstatus),
+				  (long long)(time(NULL) - s->started));
+		rc = rc == 0 ? store_commit_nosync(m->st, txn) : (store_abort(txn), rc);
+	}
+	if (rc != 0)
+		log_err_f("audit session.end for %s: %s", m->dec.acct.name, store_strerror(rc));
+	else if (m->sync_due == 0)
+		m->sync_due = mon_now_ms() + MON_SYNC_MS;
+}
+
+/* The commits made without their fsync reach the disk. */
+static void
+mon_sync(struct monitor *m)
+{
+	int rc;
+
+	m->sync_due = 0;
+	if ((rc = store_sync(m->st)) != 0)
+		log_err_f("%s: audit sync: %s", m->peer->text, store_strerror(rc));
+}
+
 /* The session's command ended: its wait status to the worker, the end on the record. A sandbox
  * reports before its init has exited, while the kernel still tears its namespaces down: the
  * client need not wait for that (mon_reap frees the slot once it is done). */
@@ -347,11 +389,7 @@ mon_session_report(struct monitor *m, struct mon_session *s, int wstatus)
 		s->status_wr = -1;
 	}
 	mon_airlock_close(s);
-	if (audit_log(m->st, m->dec.acct.name, "session.end", "kind=%s %s=%d seconds=%lld",
-		      mon_kind_name(s->kind), WIFSIGNALED(wstatus) ? "signal" : "status",
-		      WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : WEXITSTATUS(wstatus),
-		      (long long)(time(NULL) - s->started)) != 0)
-		log_err("audit session.end for %s failed", m->dec.acct.name);
+	mon_audit_end(m, s, wstatus);
 	if (s->is_sandbox && !s->use_pty)
 		mon_spare_build(m);
 }
@@ -1040,10 +1078,7 @@ mon_answer_session_start(struct monitor *m, struct rbuf *r, struct wbuf *reply, 
 		mon_audit_start(m, ss, audit_quote(cmd, q, sizeof(q)));
 	/* The start is on disk before the worker hears of it; the fsync runs while the sandbox's
 	 * init starts. A start that then fails is recorded as refused too. */
-	if ((rc = store_sync(m->st)) != 0)
-		log_err_f("audit of %s's session start: sync: %s", m->dec.acct.name,
-			  store_strerror(rc));
-	rc = 0;
+	mon_sync(m);
 	if (s->is_sandbox && sandbox_ready(&s->proc, why, sizeof(why)) != 0) {
 		ok = 0;
 		goto refuse;
@@ -1470,9 +1505,22 @@ mon_shutdown(struct monitor *m, int code)
 	account_wipe(&m->dec.acct);
 	if (m->reloaded != NULL)
 		config_free(m->reloaded);
-	if (m->st != NULL)
+	if (m->st != NULL) {
+		mon_sync(m);
 		store_close(m->st);
+	}
 	_exit(code);
+}
+
+static int
+mon_poll_ms(const struct monitor *m)
+{
+	int64_t left;
+
+	if (m->sync_due == 0)
+		return 250;
+	left = m->sync_due - mon_now_ms();
+	return left <= 0 ? 0 : left < 250 ? (int)left : 250;
 }
 
 static void
@@ -1522,9 +1570,11 @@ mon_loop(struct monitor *m)
 			}
 		}
 		/* A quarter second: re-checks every MON_RECHECK_MS and the revocation deadlines
-		 * are served from here. */
-		if (poll(pfd, n, 250) < 0 && errno != EINTR)
+		 * are served from here; an fsync that is due, sooner. */
+		if (poll(pfd, n, mon_poll_ms(m)) < 0 && errno != EINTR)
 			fatal_errno("monitor poll");
+		if (m->sync_due != 0 && mon_now_ms() >= m->sync_due)
+			mon_sync(m);
 		if (pfd[1].revents & POLLIN)
 			selfpipe_drain();
 		if (waitpid(m->worker, &ws, WNOHANG) == m->worker) {

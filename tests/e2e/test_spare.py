@@ -10,13 +10,15 @@ never an old policy or a revoked account.
 4. SIGHUP with a new `hide` list: the spare built before is thrown away; the next command no
    longer sees the hidden program (control: it saw it through a spare before).
 5. A locked account: the spare is gone and the next command is refused with the `wsgate: ` line.
+6. session.end is committed before its fsync (group commit, MON_SYNC_MS): a kill -9 of the
+   monitor right after a command ends still leaves the record.
 """
 import os
 import signal
 import sys
 import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2elib import E2E, check, comm, fresh_step, finish, tree_pids
+from e2elib import E2E, audit_events, check, comm, fresh_step, finish, tree_pids
 
 PORT = 22262
 
@@ -121,6 +123,17 @@ try:
     r = g.mux(sock, "echo ran")
     check("ran" not in r.stdout and r.returncode != 0 and "wsgate: " in r.stderr,
           "a locked account's command is refused (%r %r)" % (r.stdout, r.stderr[-200:]))
+
+    # 6. kill -9 of bob's monitor the moment his command's exit status is out.
+    sock_b = g.persist_master("bob", "bob")
+    r = g.mux(sock_b, "echo bye")
+    mons = [p for p in tree_pids(g.proc.pid) if _ppid(p) == g.proc.pid]
+    check(r.stdout == "bye\n" and mons, "bob's command ran")
+    for p in mons:
+        os.kill(p, signal.SIGKILL)
+    ends = [e for e in audit_events(g) if e[1] == "bob" and e[2] == "session.end"]
+    check(len(ends) == 1, "bob's session.end survived the kill -9 (%d)" % len(ends))
+    check(g.ctl("audit", "verify").returncode == 0, "the audit chain still verifies")
 finally:
     g.cleanup()
 finish()
