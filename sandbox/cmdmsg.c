@@ -56,28 +56,22 @@ take_strings(uint8_t *buf, size_t len, size_t *off, char **v, size_t n)
 }
 
 int
-cmdmsg_unpack(uint8_t *buf, size_t len, char ***argv, char ***envp)
+cmdmsg_unpack(uint8_t *buf, size_t len, struct cmdmsg *out)
 {
 	uint32_t argc, envc;
 	size_t off = 8;
-	char **a, **e;
 
-	*argv = *envp = NULL;
+	out->argv[0] = out->envp[0] = NULL;
 	if (len < 8 || len > CMDMSG_MAX)
 		return -1;
 	argc = codec_be32_get(buf);
 	envc = codec_be32_get(buf + 4);
 	if (argc == 0 || argc > CMDMSG_MAX_STRINGS || envc > CMDMSG_MAX_STRINGS - argc)
 		return -1;
-	a = calloc(argc + 1, sizeof(char *));
-	e = calloc(envc + 1, sizeof(char *));
-	if (a == NULL || e == NULL || take_strings(buf, len, &off, a, argc) != 0 ||
-	    take_strings(buf, len, &off, e, envc) != 0 || off != len) {
-		free(a);
-		free(e);
+	if (take_strings(buf, len, &off, out->argv, argc) != 0 ||
+	    take_strings(buf, len, &off, out->envp, envc) != 0 || off != len) {
+		out->argv[0] = out->envp[0] = NULL;
 		return -1;
 	}
-	*argv = a;
-	*envp = e;
 	return 0;
 }

@@ -22,9 +22,15 @@
  * length, or 0 if they do not fit CMDMSG_MAX or memory ran out (*out is then NULL). */
 size_t cmdmsg_pack(char *const *argv, char *const *envp, uint8_t **out);
 
-/* Splits a message in place: argv and envp point into buf (which must outlive them) and are
- * malloc'd, NULL-terminated vectors. Returns 0, or -1 if the message is malformed (nothing
- * allocated then). argv has at least one string. */
-int cmdmsg_unpack(uint8_t *buf, size_t len, char ***argv, char ***envp);
+/* The vectors of an unpacked message, NULL-terminated, pointing into the message's buffer. */
+struct cmdmsg {
+	char *argv[CMDMSG_MAX_STRINGS + 1];
+	char *envp[CMDMSG_MAX_STRINGS + 1];
+};
+
+/* Splits a message in place into out (argv has at least one string). No allocation: the
+ * sandbox's child runs it, a raw clone that must not call malloc (another thread of the
+ * monitor may have held its lock at the clone). Returns 0, or -1 if the message is malformed. */
+int cmdmsg_unpack(uint8_t *buf, size_t len, struct cmdmsg *out);
 
 #endif

@@ -178,27 +178,32 @@ child_loopback(void)
 }
 
 /* The go-ahead: 'G', be32 length, the command message (cmdmsg.h). Nothing of the user's runs
- * before it: the monitor sends it once the child sits in its cgroup and the command is known. */
-static void
-child_read_go(char ***argv, char ***envp)
+ * before it: the monitor sends it once the child sits in its cgroup and the command is known.
+ * Static buffers: the child never calls malloc (see cmdmsg_unpack). */
+static struct cmdmsg *
+child_read_go(void)
 {
-	uint8_t head[5], *msg;
+	static uint8_t msg[CMDMSG_MAX];
+	static struct cmdmsg cmd;
+	uint8_t head[5];
 	uint32_t len;
 
 	if (read_all(FD_GO, head, sizeof(head)) != sizeof(head) || head[0] != 'G')
 		child_fail(GO_MISSING);
 	len = codec_be32_get(head + 1);
-	if (len > CMDMSG_MAX || (msg = malloc(len)) == NULL)
+	if (len > sizeof(msg))
 		child_fail("go-ahead too long");
-	if (read_all(FD_GO, msg, len) != (ssize_t)len || cmdmsg_unpack(msg, len, argv, envp) != 0)
+	if (read_all(FD_GO, msg, len) != (ssize_t)len || cmdmsg_unpack(msg, len, &cmd) != 0)
 		child_fail("malformed go-ahead");
 	(void)close(FD_GO);
+	return &cmd;
 }
 
 static void __attribute__((noreturn)) child_main(struct child_args *a)
 {
 	const struct sandbox_spec *spec = a->spec;
-	char why[200], tty[64], **argv, **envp;
+	struct cmdmsg *cmd;
+	char why[200], tty[64];
 
 	if (child_fds(a) < 0) {
 		/* The status pipe may be anywhere: report on the original fd. */
@@ -220,7 +225,7 @@ static void __attribute__((noreturn)) child_main(struct child_args *a)
 		child_fail("ttyname of the pty slave failed");
 	if (mounts_setup(spec, spec->use_pty ? tty : NULL, why, sizeof(why)) < 0)
 		child_fail(why);
-	child_read_go(&argv, &envp);
+	cmd = child_read_go();
 	/* The cgroup namespace's root is now the sandbox's own cgroup. */
 	if (unshare(CLONE_NEWCGROUP) < 0)
 		child_fail("cgroup namespace failed");
@@ -240,7 +245,7 @@ static void __attribute__((noreturn)) child_main(struct child_args *a)
 	if (fcntl(FD_STATUS, F_SETFD, 0) < 0)
 		child_fail("status fd for wsgate-init failed");
 	/* Nothing of the monitor survives this: a fresh program, only fds 0-3 open. */
-	syscall(SYS_execveat, FD_INIT, "", argv, envp, AT_EMPTY_PATH);
+	syscall(SYS_execveat, FD_INIT, "", cmd->argv, cmd->envp, AT_EMPTY_PATH);
 	snprintf(why, sizeof(why), "exec " INIT_NAME ": %s", strerror(errno));
 	child_fail(why);
 }

@@ -16,20 +16,19 @@ test_round_trip(void **state)
 {
 	char *argv[] = {"wsgate-init", "--", "/bin/sh", "-c", "echo 'a b'", NULL};
 	char *envp[] = {"HOME=/tmp", "LANG=C.UTF-8", "EMPTY=", NULL};
-	char **a, **e;
+	static struct cmdmsg c;
+	char **a = c.argv, **e = c.envp;
 	uint8_t *msg;
 	size_t len = cmdmsg_pack(argv, envp, &msg);
 
 	assert_true(len > 8);
-	assert_int_equal(cmdmsg_unpack(msg, len, &a, &e), 0);
+	assert_int_equal(cmdmsg_unpack(msg, len, &c), 0);
 	for (int i = 0; argv[i]; i++)
 		assert_string_equal(a[i], argv[i]);
 	assert_null(a[5]);
 	for (int i = 0; envp[i]; i++)
 		assert_string_equal(e[i], envp[i]);
 	assert_null(e[3]);
-	free(a);
-	free(e);
 	free(msg);
 }
 
@@ -37,16 +36,15 @@ static void
 test_no_environment(void **state)
 {
 	char *argv[] = {"x", NULL};
-	char **a, **e;
+	static struct cmdmsg c;
 	uint8_t *msg;
 	size_t len = cmdmsg_pack(argv, NULL, &msg);
 
 	assert_int_equal(len, 10);
-	assert_int_equal(cmdmsg_unpack(msg, len, &a, &e), 0);
-	assert_string_equal(a[0], "x");
-	assert_null(e[0]);
-	free(a);
-	free(e);
+	assert_int_equal(cmdmsg_unpack(msg, len, &c), 0);
+	assert_string_equal(c.argv[0], "x");
+	assert_null(c.argv[1]);
+	assert_null(c.envp[0]);
 	free(msg);
 }
 
@@ -71,37 +69,36 @@ test_pack_refuses(void **state)
 	free(big[0]);
 }
 
-/* Every malformed message is refused and leaves nothing allocated. */
+/* Every malformed message is refused and leaves empty vectors. */
 static void
 test_unpack_refuses(void **state)
 {
+	static struct cmdmsg c;
 	uint8_t m[64];
-	char **a = (char **)1, **e = (char **)1;
 
 	memset(m, 0, sizeof(m));
-	assert_int_equal(cmdmsg_unpack(m, 7, &a, &e), -1); /* short header */
-	assert_null(a);
+	assert_int_equal(cmdmsg_unpack(m, 7, &c), -1); /* short header */
 	codec_be32_put(m, 0);
-	assert_int_equal(cmdmsg_unpack(m, 8, &a, &e), -1); /* argc 0 */
+	assert_int_equal(cmdmsg_unpack(m, 8, &c), -1); /* argc 0 */
 	codec_be32_put(m, 1);
 	codec_be32_put(m + 4, 0);
 	memcpy(m + 8, "abc", 3);
-	assert_int_equal(cmdmsg_unpack(m, 11, &a, &e), -1); /* no NUL */
-	assert_int_equal(cmdmsg_unpack(m, 12, &a, &e), 0);  /* control: "abc\0" */
-	free(a);
-	free(e);
-	assert_int_equal(cmdmsg_unpack(m, 13, &a, &e), -1); /* trailing byte */
+	assert_int_equal(cmdmsg_unpack(m, 11, &c), -1); /* no NUL */
+	assert_int_equal(cmdmsg_unpack(m, 12, &c), 0);	/* control: "abc\0" */
+	assert_string_equal(c.argv[0], "abc");
+	assert_int_equal(cmdmsg_unpack(m, 13, &c), -1); /* trailing byte */
+	assert_null(c.argv[0]);
 	codec_be32_put(m + 4, 1);
-	assert_int_equal(cmdmsg_unpack(m, 12, &a, &e), -1); /* an env string missing */
+	assert_int_equal(cmdmsg_unpack(m, 12, &c), -1); /* an env string missing */
 	codec_be32_put(m, CMDMSG_MAX_STRINGS);
 	codec_be32_put(m + 4, 1);
-	assert_int_equal(cmdmsg_unpack(m, 12, &a, &e), -1); /* too many strings */
+	assert_int_equal(cmdmsg_unpack(m, 12, &c), -1); /* too many strings */
 	codec_be32_put(m, 0xffffffffu);
 	codec_be32_put(m + 4, 0xffffffffu);
-	assert_int_equal(cmdmsg_unpack(m, 12, &a, &e), -1); /* counts that overflow */
-	assert_int_equal(cmdmsg_unpack(m, CMDMSG_MAX + 1, &a, &e), -1);
-	assert_null(a);
-	assert_null(e);
+	assert_int_equal(cmdmsg_unpack(m, 12, &c), -1); /* counts that overflow */
+	assert_int_equal(cmdmsg_unpack(m, CMDMSG_MAX + 1, &c), -1);
+	assert_null(c.argv[0]);
+	assert_null(c.envp[0]);
 }
 
 int
