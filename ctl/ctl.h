@@ -34,6 +34,9 @@ int ctl_project(struct ctl *c, int argc, char **argv);	/* ctl/ctl_project.c */
 int ctl_audit(struct ctl *c, int argc, char **argv);	/* ctl/ctl_audit.c */
 int ctl_transfer(struct ctl *c, int argc, char **argv); /* ctl/ctl_transfer.c */
 int ctl_check(struct ctl *c, int argc, char **argv);	/* ctl/ctl_transfer.c */
+int ctl_transfer_view(struct ctl *c, int argc, char **argv); /* ctl/ctl_view.c */
+/* A request id: decimal, 1 .. 2^64 - 1; 0 or -1. (ctl/ctl_transfer.c) */
+int ctl_parse_id(const char *s, uint64_t *id);
 
 /* Helpers in ctl/wsgatectl.c. ctl_fail prints "wsgatectl: MESSAGE" and returns 1,
  * ctl_usage the same and returns 2. ctl_name shows a name from the command line safely: valid

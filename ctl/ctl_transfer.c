@@ -117,8 +117,8 @@ parse_any(struct ctl *c, int argc, char **argv, struct opts *o, char **buf)
 	return parse(c, n, buf, o);
 }
 
-static int
-parse_id(const char *s, uint64_t *id)
+int
+ctl_parse_id(const char *s, uint64_t *id)
 {
 	char *end;
 
@@ -298,7 +298,7 @@ cmd_show(struct ctl *c, struct opts *o)
 	uint64_t id;
 	int rc, ret = 1;
 
-	if (o->nargs != 1 || parse_id(o->args[0], &id) < 0)
+	if (o->nargs != 1 || ctl_parse_id(o->args[0], &id) < 0)
 		return ctl_usage("usage: transfer show ID [--json]");
 	if (!(r = calloc(1, sizeof(*r))))
 		return ctl_fail("out of memory");
@@ -372,7 +372,7 @@ cmd_decide(struct ctl *c, struct opts *o, int approve)
 	char why[1024];
 	uint64_t id;
 
-	if (o->nargs != 1 || parse_id(o->args[0], &id) < 0 || !o->note)
+	if (o->nargs != 1 || ctl_parse_id(o->args[0], &id) < 0 || !o->note)
 		return ctl_usage("usage: transfer %s ID --note TEXT",
 				 approve ? "approve" : "reject");
 	if (airlock_decide(c->st, c->cfg, c->actor, id, approve, o->note, why, sizeof(why)) < 0)
@@ -464,8 +464,10 @@ ctl_transfer(struct ctl *c, int argc, char **argv)
 	int rc;
 
 	if (argc < 2)
-		return ctl_usage("usage: transfer list|show|approve|reject|import|move ...");
+		return ctl_usage("usage: transfer list|show|view|approve|reject|return|import|move ...");
 	sub = argv[1];
+	if (strcmp(sub, "view") == 0) /* its own options: ctl/ctl_view.c */
+		return ctl_transfer_view(c, argc - 1, argv + 1);
 	if (!(buf = calloc((size_t)argc + 2, sizeof(*buf))))
 		return ctl_fail("out of memory");
 	if (parse_any(c, argc - 1, argv + 1, &o, buf) < 0) {
