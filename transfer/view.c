@@ -205,7 +205,17 @@ size_t
 view_escape(const char *in, size_t len, unsigned maxcols, char *out, size_t outlen,
 	    unsigned *cols)
 {
-	return view_escape_cut(in, len, maxcols, 1, out, outlen, cols);
+	locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0), prev;
+	size_t n;
+
+	/* Without C.UTF-8 every character outside ASCII is shown as \uXXXX: safe, if plain. */
+	prev = utf8 != (locale_t)0 ? uselocale(utf8) : (locale_t)0;
+	n = view_escape_cut(in, len, maxcols, 1, out, outlen, cols);
+	if (utf8 != (locale_t)0) {
+		uselocale(prev);
+		freelocale(utf8);
+	}
+	return n;
 }
 
 /* ---- marks ---- */
@@ -432,6 +442,28 @@ utf8_bad_at(const char *s, size_t len, int cut)
 }
 
 /*
+ * Text with a few stray bytes is still shown (each bad byte as \xHH): a reviewer must see a
+ * table the checker failed for its encoding. No NUL, and at most one byte in 10 invalid.
+ */
+static int
+mostly_utf8(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, bad = 0;
+
+	while (i < len) {
+		uint32_t cp;
+		size_t n = utf8_decode(p + i, len - i, &cp);
+
+		if (n && cp == 0)
+			return 0;
+		bad += n == 0;
+		i += n ? n : 1;
+	}
+	return bad * 10 <= len;
+}
+
+/*
  * Shift_JIS as Windows writes it (CP932), converted with glibc's iconv. The result replaces
  * f->data. Returns 0 if every byte converted (and no NUL came out), -1 otherwise.
  */
@@ -576,6 +608,8 @@ render(struct view_out *o, const char *name, struct view_file *f, struct view_ma
 	if (!sig && utf8_bad_at(f->data, f->len, cut) < f->len) {
 		if (from_cp932(f) == 0)
 			enc = "Shift_JIS (CP932), shown converted to UTF-8";
+		else if (mostly_utf8(f->data, f->len))
+			enc = "UTF-8 with invalid bytes (shown as \\xHH)";
 		else
 			sig = "data, not text (neither UTF-8 nor Shift_JIS)";
 	}
