@@ -75,6 +75,16 @@ int airlock_scan_ex(struct store *st, struct airlock_scan_stats *stats, char *wh
  */
 int airlock_decide(struct store *st, const struct config *cfg, const char *reviewer, uint64_t id,
 		   int approve, const char *note, char *why, size_t whylen);
+/*
+ * One review (transfer/decide.c): decision is REVIEW_APPROVE, REVIEW_REJECT or REVIEW_RETURN
+ * (transfer/review.h). A reject or a return decides at once; an approval decides when the
+ * request has [airlock] reviews_required approvals from different admins. *outcome says which:
+ * AIRLOCK_DECIDED, or AIRLOCK_AWAITS_REVIEW (the review is recorded, the request still pending).
+ * A reviewer reviews a request once. airlock_decide is this with approve or reject.
+ */
+enum { AIRLOCK_DECIDED = 0, AIRLOCK_AWAITS_REVIEW = 1 };
+int airlock_review(struct store *st, const struct config *cfg, const char *reviewer, uint64_t id,
+		   int decision, const char *note, int *outcome, char *why, size_t whylen);
 /* Delivers an approved request (approve calls it; so does the scan for leftovers). */
 int airlock_deliver(struct store *st, const char *actor, uint64_t id, char *why, size_t whylen);
 
