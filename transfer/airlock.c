@@ -221,14 +221,23 @@ project_gid(struct store *st, const char *project, gid_t *gid, char *why, size_t
 	return 0;
 }
 
+/* What an analyst's export adds to a submission (issue 13): the check report handed back, and
+ * the returned request it replaces, linked in the same transaction as the insert. */
+struct submit_more {
+	uint64_t replaces;
+	char *report;
+	size_t reportlen;
+};
+
 /*
  * Snapshots src into the quarantine store, runs the export checks when asked, then records the
  * request: bytes first, record second. The shared lock keeps the start-up scan from taking
  * the new blob for an orphan in the moment between the two.
  */
 static int
-submit(struct store *st, const struct config *cfg, struct request *r, int src, int from_start,
-       uint64_t max, int run_checks, const uint8_t *expect, uint64_t *id, char *why, size_t whylen)
+submit_more(struct store *st, const struct config *cfg, struct request *r, int src,
+	    int from_start, uint64_t max, int run_checks, const uint8_t *expect,
+	    const struct submit_more *more, uint64_t *id, char *why, size_t whylen)
 {
 	char path[PATH_MAX], hex[65], qn[600], qr[2100];
 	struct check_report *rep = NULL;
@@ -253,6 +262,15 @@ submit(struct store *st, const struct config *cfg, struct request *r, int src, i
 			goto out;
 		r->s.check = (uint8_t)rep->result;
 		snprintf(r->report, sizeof(r->report), "%s", rep->text);
+		if (more && more->report)
+			snprintf(more->report, more->reportlen, "%s", rep->text);
+		/* SPEC: with export_block_on_fail a failing export is refused at submission. */
+		if (rep->result == CHECK_FAIL && cfg->export_block_on_fail) {
+			why_set(why, whylen,
+				"export refused: the publication checks failed and "
+				"export_block_on_fail is set; nothing was queued");
+			goto out;
+		}
 	} else {
 		r->s.check = CHECK_NONE;
 		snprintf(r->report, sizeof(r->report),
@@ -279,6 +297,9 @@ submit(struct store *st, const struct config *cfg, struct request *r, int src, i
 		why_set(why, whylen, "store: cannot record the request: %s", store_strerror(rc));
 		goto out;
 	}
+	if (more && more->replaces &&
+	    airlock_link_resubmission(st, txn, r, more->replaces, why, whylen) < 0)
+		goto out;
 	transfer_crash_point("submit.before_commit");
 	if ((rc = store_commit(txn)) < 0) {
 		txn = NULL;
@@ -296,6 +317,14 @@ out:
 	free(rep);
 	blob_unlock(lock);
 	return ret;
+}
+
+static int
+submit(struct store *st, const struct config *cfg, struct request *r, int src, int from_start,
+       uint64_t max, int run_checks, const uint8_t *expect, uint64_t *id, char *why, size_t whylen)
+{
+	return submit_more(st, cfg, r, src, from_start, max, run_checks, expect, NULL, id, why,
+			   whylen);
 }
 
 static int
@@ -322,6 +351,15 @@ int
 airlock_export(struct store *st, const struct config *cfg, const struct airlock_actor *who,
 	       const char *relpath, const char *reason, uint64_t *id, char *why, size_t whylen)
 {
+	return airlock_export_ex(st, cfg, who, relpath, reason, 0, id, NULL, 0, why, whylen);
+}
+
+int
+airlock_export_ex(struct store *st, const struct config *cfg, const struct airlock_actor *who,
+		  const char *relpath, const char *reason, uint64_t replaces, uint64_t *id,
+		  char *report, size_t reportlen, char *why, size_t whylen)
+{
+	struct submit_more more = {replaces, report, reportlen};
 	struct source_reader as;
 	struct request *r = NULL;
 	const char *name;
@@ -354,7 +392,8 @@ airlock_export(struct store *st, const struct config *cfg, const struct airlock_
 	snprintf(r->s.requester, sizeof(r->s.requester), "%s", who->user);
 	snprintf(r->s.name, sizeof(r->s.name), "%s", name);
 	snprintf(r->reason, sizeof(r->reason), "%s", reason ? reason : "");
-	ret = submit(st, cfg, r, fd, 0, cfg->export_max_size, 1, NULL, id, why, whylen);
+	ret = submit_more(st, cfg, r, fd, 0, cfg->export_max_size, 1, NULL, &more, id, why,
+			  whylen);
 out:
 	if (fd >= 0)
 		close(fd);

@@ -18,6 +18,8 @@
 #include "common/store.h"
 #include "policy/config.h"
 
+struct request; /* transfer/queue.h */
+
 /* Who acts, resolved by the caller from the login (never from what a client claims). */
 struct airlock_actor {
 	const char *user;
@@ -32,6 +34,18 @@ struct airlock_actor {
  * member can export only what the member could read in the sandbox (issue 10 point 7). */
 int airlock_export(struct store *st, const struct config *cfg, const struct airlock_actor *who,
 		   const char *relpath, const char *reason, uint64_t *id, char *why, size_t whylen);
+/* The same, resubmitting after a return when replaces is not 0 (the requester's own returned
+ * request of the same project, replaced once), and handing back the check report (report may
+ * be NULL). The report is filled even when the export is refused for failing the checks with
+ * export_block_on_fail set. */
+int airlock_export_ex(struct store *st, const struct config *cfg, const struct airlock_actor *who,
+		      const char *relpath, const char *reason, uint64_t replaces, uint64_t *id,
+		      char *report, size_t reportlen, char *why, size_t whylen);
+/* Links the new request r (inserted in txn) to the returned request old it replaces, after
+ * checking that old is r's requester's own returned request of the same project and not
+ * replaced yet. 0 or -1 with why. (transfer/resubmit.c) */
+int airlock_link_resubmission(struct store *st, MDB_txn *txn, const struct request *r,
+			      uint64_t old, char *why, size_t whylen);
 int airlock_withdraw(struct store *st, const struct airlock_actor *who, uint64_t id, char *why,
 		     size_t whylen);
 

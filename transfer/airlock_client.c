@@ -1,6 +1,6 @@
 /*
  * airlock -- the analyst's end of the airlock, run inside a sandboxed session:
- *   airlock export PATH [--reason TEXT]
+ *   airlock export PATH [--reason TEXT] [--replaces ID]
  *   airlock status [ID]
  *   airlock withdraw ID
  * It speaks airlock_proto.h to the socket the gateway bound into this session
@@ -42,7 +42,7 @@ die(const char *fmt, ...)
 static void __attribute__((noreturn)) usage(void)
 {
 	/* One line, like every other message of ours (SPEC "Exit codes"). */
-	fprintf(stderr, "airlock: usage: airlock export PATH [--reason TEXT] | status [ID] | "
+	fprintf(stderr, "airlock: usage: airlock export PATH [--reason TEXT] [--replaces ID] | status [ID] | "
 			"withdraw ID\n");
 	exit(2);
 }
@@ -122,8 +122,12 @@ transact(struct wbuf *req)
 	rbuf_str(&rd, text, len + 1);
 	if (!rbuf_done(&rd))
 		die("malformed reply from the gateway");
-	if (status != AIRLOCK_ST_OK)
+	if (status != AIRLOCK_ST_OK) {
+		/* A refusal is one line, or one line and the check report's findings after it. */
+		while (*text && text[strlen(text) - 1] == '\n')
+			text[strlen(text) - 1] = '\0';
 		die("%s", text);
+	}
 	fputs(text, stdout);
 	if (*text && text[strlen(text) - 1] != '\n')
 		putchar('\n');
@@ -136,6 +140,7 @@ static int
 cmd_export(int argc, char **argv)
 {
 	const char *path = NULL, *reason = "";
+	uint64_t replaces = 0;
 	char abs[AIRLOCK_MAX_PATH + 1], cwd[PATH_MAX];
 	struct wbuf b;
 
@@ -144,6 +149,10 @@ cmd_export(int argc, char **argv)
 			reason = argv[++i];
 		else if (strncmp(argv[i], "--reason=", 9) == 0)
 			reason = argv[i] + 9;
+		else if (strcmp(argv[i], "--replaces") == 0 && i + 1 < argc)
+			replaces = parse_id(argv[++i]);
+		else if (strncmp(argv[i], "--replaces=", 11) == 0)
+			replaces = parse_id(argv[i] + 11);
 		else if (argv[i][0] == '-' && argv[i][1])
 			usage();
 		else if (!path)
@@ -170,6 +179,7 @@ cmd_export(int argc, char **argv)
 	wbuf_put_u8(&b, AIRLOCK_OP_EXPORT);
 	wbuf_put_str(&b, abs);
 	wbuf_put_str(&b, reason);
+	wbuf_put_u64(&b, replaces);
 	transact(&b);
 	wbuf_free(&b);
 	return 0;
@@ -207,7 +217,7 @@ main(int argc, char **argv)
 	if (strcmp(argv[1], "withdraw") == 0)
 		return cmd_id(AIRLOCK_OP_WITHDRAW, argc - 1, argv + 1, 0);
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
-		fprintf(stdout, "usage: airlock export PATH [--reason TEXT] | status [ID] | "
+		fprintf(stdout, "usage: airlock export PATH [--reason TEXT] [--replaces ID] | status [ID] | "
 				"withdraw ID\n");
 		return 0;
 	}

@@ -4,6 +4,9 @@
  *   request:  u32 length (big-endian, 1..AIRLOCK_MAX_FRAME) + payload
  *             payload = u8 AIRLOCK_PROTO_VERSION, u8 op, then per op (common/codec.h):
  *               AIRLOCK_OP_EXPORT:   str path (absolute, as seen in the sandbox), str reason
+ *                                    [, u64 replaces (0 = none)]
+ *                 the reply's text is the acknowledgement, then the check report; a refusal
+ *                 for failing the checks (export_block_on_fail) carries the report too
  *               AIRLOCK_OP_STATUS:   u64 id (0 = all requests of the project)
  *               AIRLOCK_OP_WITHDRAW: u64 id
  *   reply:    u32 length + payload = u8 version, u32 status (AIRLOCK_ST_*), str text
