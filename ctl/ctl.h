@@ -35,6 +35,7 @@ int ctl_audit(struct ctl *c, int argc, char **argv);	/* ctl/ctl_audit.c */
 int ctl_transfer(struct ctl *c, int argc, char **argv); /* ctl/ctl_transfer.c */
 int ctl_check(struct ctl *c, int argc, char **argv);	/* ctl/ctl_transfer.c */
 int ctl_transfer_view(struct ctl *c, int argc, char **argv); /* ctl/ctl_view.c */
+int ctl_transfer_drafts(struct ctl *c, int argc, char **argv); /* ctl/ctl_drafts.c */
 /* Reviews and resubmissions in list and show (ctl/ctl_review.c). */
 struct req_summary;
 struct request;

@@ -492,10 +492,12 @@ ctl_transfer(struct ctl *c, int argc, char **argv)
 	int rc;
 
 	if (argc < 2)
-		return ctl_usage("usage: transfer list|show|view|approve|reject|return|import|move ...");
+		return ctl_usage("usage: transfer list|show|view|approve|reject|return|import|move|drafts ...");
 	sub = argv[1];
 	if (strcmp(sub, "view") == 0) /* its own options: ctl/ctl_view.c */
 		return ctl_transfer_view(c, argc - 1, argv + 1);
+	if (strcmp(sub, "drafts") == 0) /* ctl/ctl_drafts.c */
+		return ctl_transfer_drafts(c, argc - 1, argv + 1);
 	if (!(buf = calloc((size_t)argc + 2, sizeof(*buf))))
 		return ctl_fail("out of memory");
 	if (parse_any(c, argc - 1, argv + 1, &o, buf) < 0) {

@@ -44,6 +44,7 @@
 #include "transfer/airlock.h"
 #include "transfer/airlock_server.h"
 #include "transfer/area.h"
+#include "transfer/draft.h"
 
 #define MON_MAX_SESSIONS 16 /* session channels per connection, running or not */
 #define MON_MAX_UPLOADS 8
@@ -1092,7 +1093,7 @@ mon_answer_upload_commit(struct monitor *m, struct rbuf *r, struct wbuf *reply, 
 {
 	char name[256], reason[1024], sha256[65], why[256], msg[300];
 	struct mon_upload *u;
-	uint64_t token, id = 0;
+	uint64_t token;
 
 	token = rbuf_u64(r);
 	rbuf_str(r, name, sizeof(name));
@@ -1100,10 +1101,10 @@ mon_answer_upload_commit(struct monitor *m, struct rbuf *r, struct wbuf *reply, 
 	rbuf_str(r, sha256, sizeof(sha256));
 	if (!rbuf_done(r) || (u = mon_upload_find(m, token)) == NULL)
 		return -1;
+	/* Queued, or kept as a draft when nothing was declared (transfer/draft.h). */
 	if (mon_recheck(m, why, sizeof(why)) == 0 &&
-	    airlock_upload_commit(m->st, m->cfg, &m->who, u->fd, name, reason, sha256, &id, why,
-				  sizeof(why)) == 0) {
-		snprintf(msg, sizeof(msg), "import request %llu", (unsigned long long)id);
+	    draft_upload_finish(m->st, m->cfg, &m->who, u->fd, name, reason, sha256, msg,
+				sizeof(msg), why, sizeof(why)) == 0) {
 		wbuf_put_u8(reply, 1);
 	} else {
 		snprintf(msg, sizeof(msg), "%s", why);

@@ -27,6 +27,7 @@
 #include "transfer/area.h"
 #include "transfer/blob.h"
 #include "transfer/check.h"
+#include "transfer/draft.h"
 #include "transfer/queue.h"
 
 #define DELIVER_MAX_SUFFIX 10000 /* NAME.1 .. NAME.9999, then give up */
@@ -227,6 +228,9 @@ struct submit_more {
 	uint64_t replaces;
 	char *report;
 	size_t reportlen;
+	/* Runs in the transaction that inserts the request (a draft's record goes with it). */
+	int (*in_txn)(struct store *st, MDB_txn *txn, void *arg);
+	void *arg;
 };
 
 /*
@@ -300,6 +304,10 @@ submit_more(struct store *st, const struct config *cfg, struct request *r, int s
 	if (more && more->replaces &&
 	    airlock_link_resubmission(st, txn, r, more->replaces, why, whylen) < 0)
 		goto out;
+	if (more && more->in_txn && (rc = more->in_txn(st, txn, more->arg)) != 0) {
+		why_set(why, whylen, "store: %s", store_strerror(rc));
+		goto out;
+	}
 	transfer_crash_point("submit.before_commit");
 	if ((rc = store_commit(txn)) < 0) {
 		txn = NULL;
@@ -359,7 +367,7 @@ airlock_export_ex(struct store *st, const struct config *cfg, const struct airlo
 		  const char *relpath, const char *reason, uint64_t replaces, uint64_t *id,
 		  char *report, size_t reportlen, char *why, size_t whylen)
 {
-	struct submit_more more = {replaces, report, reportlen};
+	struct submit_more more = {replaces, report, reportlen, NULL, NULL};
 	struct source_reader as;
 	struct request *r = NULL;
 	const char *name;
@@ -417,7 +425,11 @@ area_known(const struct config *cfg, const char *area, char *why, size_t whylen)
 static uint64_t
 import_limit(const struct config *cfg)
 {
-	return cfg->file_size_max ? cfg->file_size_max : (10ull << 30);
+	uint64_t lim = cfg->file_size_max ? cfg->file_size_max : (10ull << 30);
+
+	/* [airlock] import_max_size caps it further (SPEC; the SFTP engine cuts uploads off at it
+	 * while they arrive, this is the monitor's own check). */
+	return cfg->import_max_size && cfg->import_max_size < lim ? cfg->import_max_size : lim;
 }
 
 int
@@ -945,7 +957,7 @@ airlock_upload_commit(struct store *st, const struct config *cfg, const struct a
 	if ((uint64_t)sb.st_size > import_limit(cfg))
 		return why_set(why, whylen,
 			       "upload of %jd bytes is over the import limit "
-			       "(file_size_max, %" PRIu64 ")",
+			       "(import_max_size or file_size_max, %" PRIu64 ")",
 			       (intmax_t)sb.st_size, import_limit(cfg));
 	if (!(r = request_new()))
 		return why_set(why, whylen, "out of memory");
@@ -959,6 +971,33 @@ airlock_upload_commit(struct store *st, const struct config *cfg, const struct a
 	 * is queued must be exactly what was hashed. */
 	ret = submit(st, cfg, r, fd, 1, import_limit(cfg), 0, have_expect ? expect : NULL, id, why,
 		     whylen);
+	free(r);
+	return ret;
+}
+
+int
+airlock_submit_import(struct store *st, const struct config *cfg, const struct airlock_actor *who,
+		      const char *area, int fd, const char *name, const char *reason,
+		      const uint8_t expect[32], int (*in_txn)(struct store *, MDB_txn *, void *),
+		      void *arg, uint64_t *id, char *why, size_t whylen)
+{
+	struct submit_more more = {0, NULL, 0, in_txn, arg};
+	struct request *r;
+	int ret;
+
+	if (check_actor(who, why, whylen) < 0 || check_reason(reason, why, whylen) < 0)
+		return -1;
+	if (!filename_valid(name) || !name_valid(area))
+		return why_set(why, whylen, "invalid file or area name");
+	if (!(r = request_new()))
+		return why_set(why, whylen, "out of memory");
+	r->s.kind = KIND_IMPORT;
+	snprintf(r->s.project, sizeof(r->s.project), "%s", who->project);
+	snprintf(r->s.area, sizeof(r->s.area), "%s", area);
+	snprintf(r->s.requester, sizeof(r->s.requester), "%s", who->user);
+	snprintf(r->s.name, sizeof(r->s.name), "%s", name);
+	snprintf(r->reason, sizeof(r->reason), "%s", reason ? reason : "");
+	ret = submit_more(st, cfg, r, fd, 1, import_limit(cfg), 0, expect, &more, id, why, whylen);
 	free(r);
 	return ret;
 }
@@ -1165,6 +1204,11 @@ airlock_scan_ex(struct store *st, struct airlock_scan_stats *stats, char *why, s
 	}
 	if (sweep_blobs(store_state_dir(st), &rf, stats) < 0) {
 		why_set(why, whylen, "quarantine sweep: %s", strerror(errno));
+		goto out;
+	}
+	/* Draft files whose record never committed (transfer/draft.h). */
+	if (draft_sweep_orphans(st, &stats->staging_removed) < 0) {
+		why_set(why, whylen, "drafts sweep: %s", strerror(errno));
 		goto out;
 	}
 	blob_unlock(lock);

@@ -58,6 +58,13 @@ int airlock_upload_commit(struct store *st, const struct config *cfg,
 			  const char *reason, const char *sha256, uint64_t *id, char *why,
 			  size_t whylen);
 
+/* A draft's bytes queued as an import of area (transfer/draft.c): read from offset 0, they must
+ * hash to expect; in_txn runs in the inserting transaction (it removes the draft's record). */
+int airlock_submit_import(struct store *st, const struct config *cfg, const struct airlock_actor *who,
+			  const char *area, int fd, const char *name, const char *reason,
+			  const uint8_t expect[32], int (*in_txn)(struct store *, MDB_txn *, void *),
+			  void *arg, uint64_t *id, char *why, size_t whylen);
+
 /* Released exports of a project, for /outbox. */
 struct outbox_entry {
 	uint64_t id;

@@ -3,6 +3,8 @@
  *   airlock export PATH [--reason TEXT] [--replaces ID]
  *   airlock status [ID]
  *   airlock withdraw ID
+ *   airlock inbox
+ *   airlock submit NAME [--reason TEXT]
  * It speaks airlock_proto.h to the socket the gateway bound into this session
  * ($AIRLOCK_SOCKET, default /run/wsgate/airlock.sock) and prints the reply. It claims no
  * identity: the gateway knows who it serves from the socket. Exit 0 done, 1 refused, 2 usage.
@@ -43,7 +45,7 @@ static void __attribute__((noreturn)) usage(void)
 {
 	/* One line, like every other message of ours (SPEC "Exit codes"). */
 	fprintf(stderr, "airlock: usage: airlock export PATH [--reason TEXT] [--replaces ID] | status [ID] | "
-			"withdraw ID\n");
+			"withdraw ID | inbox | submit NAME [--reason TEXT]\n");
 	exit(2);
 }
 
@@ -185,6 +187,52 @@ cmd_export(int argc, char **argv)
 	return 0;
 }
 
+/* airlock inbox: the drafts of this account; airlock submit NAME: queue one. */
+static int
+cmd_inbox(int argc)
+{
+	struct wbuf b;
+
+	if (argc != 1)
+		usage();
+	wbuf_init(&b);
+	wbuf_put_u8(&b, AIRLOCK_PROTO_VERSION);
+	wbuf_put_u8(&b, AIRLOCK_OP_INBOX);
+	transact(&b);
+	wbuf_free(&b);
+	return 0;
+}
+
+static int
+cmd_submit(int argc, char **argv)
+{
+	const char *name = NULL, *reason = "";
+	struct wbuf b;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--reason") == 0 && i + 1 < argc)
+			reason = argv[++i];
+		else if (strncmp(argv[i], "--reason=", 9) == 0)
+			reason = argv[i] + 9;
+		else if (argv[i][0] == '-' || name)
+			usage();
+		else
+			name = argv[i];
+	}
+	if (!name || strlen(name) > 255)
+		usage();
+	if (strlen(reason) >= AIRLOCK_MAX_REASON)
+		die("reason is longer than %d bytes", AIRLOCK_MAX_REASON - 1);
+	wbuf_init(&b);
+	wbuf_put_u8(&b, AIRLOCK_PROTO_VERSION);
+	wbuf_put_u8(&b, AIRLOCK_OP_SUBMIT);
+	wbuf_put_str(&b, name);
+	wbuf_put_str(&b, reason);
+	transact(&b);
+	wbuf_free(&b);
+	return 0;
+}
+
 static int
 cmd_id(int op, int argc, char **argv, int optional)
 {
@@ -216,9 +264,13 @@ main(int argc, char **argv)
 		return cmd_id(AIRLOCK_OP_STATUS, argc - 1, argv + 1, 1);
 	if (strcmp(argv[1], "withdraw") == 0)
 		return cmd_id(AIRLOCK_OP_WITHDRAW, argc - 1, argv + 1, 0);
+	if (strcmp(argv[1], "inbox") == 0)
+		return cmd_inbox(argc - 1);
+	if (strcmp(argv[1], "submit") == 0)
+		return cmd_submit(argc - 1, argv + 1);
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
 		fprintf(stdout, "usage: airlock export PATH [--reason TEXT] [--replaces ID] | status [ID] | "
-				"withdraw ID\n");
+				"withdraw ID | inbox | submit NAME [--reason TEXT]\n");
 		return 0;
 	}
 	usage();

@@ -21,6 +21,7 @@
 #include "common/fsutil.h"
 #include "transfer/airlock_proto.h"
 #include "transfer/blob.h"
+#include "transfer/draft.h"
 #include "transfer/queue.h"
 #include "transfer/review.h"
 
@@ -343,12 +344,19 @@ airlock_server_handle(struct store *st, const struct config *cfg, const struct a
 	case AIRLOCK_OP_WITHDRAW:
 		id = rbuf_u64(&rd);
 		break;
+	case AIRLOCK_OP_INBOX:
+		break;
+	case AIRLOCK_OP_SUBMIT:
+		rbuf_str(&rd, path, 256);
+		rbuf_str(&rd, reason, sizeof(reason));
+		break;
 	default:
 		reply(client_fd, AIRLOCK_ST_BADREQ, "unknown operation");
 		goto out;
 	}
 	if (!rbuf_done(&rd) ||
-	    (op == AIRLOCK_OP_EXPORT && (!valid_text(reason) || !valid_text(path))) ||
+	    ((op == AIRLOCK_OP_EXPORT || op == AIRLOCK_OP_SUBMIT) &&
+	     (!valid_text(reason) || !valid_text(path))) ||
 	    (op == AIRLOCK_OP_WITHDRAW && id == 0)) {
 		reply(client_fd, AIRLOCK_ST_BADREQ, "malformed request");
 		goto out;
@@ -360,6 +368,19 @@ airlock_server_handle(struct store *st, const struct config *cfg, const struct a
 		reader = *who;
 		reader.uid = expected_uid;
 		rc = export_and_report(st, cfg, &reader, path, reason, replaces, client_fd, &sb);
+		break;
+	case AIRLOCK_OP_INBOX:
+		if (draft_inbox(st, cfg, who, sb.text, sb.cap, why, sizeof(why)) < 0)
+			rc = reply(client_fd, AIRLOCK_ST_REFUSED, why);
+		else
+			rc = reply(client_fd, AIRLOCK_ST_OK, sb.text);
+		break;
+	case AIRLOCK_OP_SUBMIT:
+		if (draft_submit(st, cfg, who, path, reason, &id, msg, sizeof(msg), why,
+				 sizeof(why)) < 0)
+			rc = reply(client_fd, AIRLOCK_ST_REFUSED, why);
+		else
+			rc = reply(client_fd, AIRLOCK_ST_OK, msg);
 		break;
 	case AIRLOCK_OP_WITHDRAW:
 		if (airlock_withdraw(st, who, id, why, sizeof(why)) < 0) {
