@@ -82,6 +82,7 @@ struct mon_upload {
 	int used;
 	uint64_t token;
 	int fd;
+	char name[256]; /* for the refusal note its uploader sees (transfer/draft.h) */
 };
 
 struct monitor {
@@ -1073,6 +1074,7 @@ mon_answer_upload_begin(struct monitor *m, struct rbuf *r, struct wbuf *reply, i
 	u->used = 1;
 	u->fd = fd;
 	u->token = ++m->next_token;
+	snprintf(u->name, sizeof(u->name), "%s", name);
 	fds[(*nfds)++] = wfd;
 	wbuf_put_u8(reply, 1);
 	wbuf_put_u64(reply, u->token);
@@ -1109,11 +1111,29 @@ mon_answer_upload_commit(struct monitor *m, struct rbuf *r, struct wbuf *reply, 
 	} else {
 		snprintf(msg, sizeof(msg), "%s", why);
 		wbuf_put_u8(reply, 0);
+		(void)draft_note_refusal(m->st, &m->who, name, why);
 	}
 	close(u->fd);
 	u->used = 0;
 	wbuf_put_str(reply, msg);
 	return 0;
+}
+
+/* The worker gives no reason (a write past import_max_size, a failed or partial write, or the
+ * channel gone); what arrived tells the analyst enough to act, in `airlock inbox`. */
+static void
+mon_note_aborted(struct monitor *m, const struct mon_upload *u)
+{
+	struct stat sb;
+	char why[200];
+
+	if (fstat(u->fd, &sb) < 0)
+		return;
+	snprintf(why, sizeof(why),
+		 "upload not completed (%jd bytes arrived; uploads larger than import_max_size, "
+		 "%llu bytes, are cut off); nothing was kept",
+		 (intmax_t)sb.st_size, (unsigned long long)m->cfg->import_max_size);
+	(void)draft_note_refusal(m->st, &m->who, u->name, why);
 }
 
 static int
@@ -1125,6 +1145,7 @@ mon_answer_upload_abort(struct monitor *m, struct rbuf *r, struct wbuf *reply, i
 	token = rbuf_u64(r);
 	if (!rbuf_done(r) || (u = mon_upload_find(m, token)) == NULL)
 		return -1;
+	mon_note_aborted(m, u);
 	/* The staging file is anonymous or swept by airlock_scan: closing drops it. */
 	close(u->fd);
 	u->used = 0;

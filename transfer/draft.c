@@ -24,6 +24,11 @@
 #define DRAFT_RECORD_VERSION 1
 #define DRAFT_KEY_MAX (NAME_MAX_LEN + 1 + 64 + 256)
 #define DRAFT_EXPIRE_BATCH 256 /* per call; the next operation takes the rest */
+#define NOTE_VERSION 1
+/* A refusal note's name part begins with this byte, which no file name has (filename_valid
+ * refuses control characters): notes and drafts share DB_DRAFTS and its per-user prefix. */
+#define NOTE_MARK '\x01'
+#define NOTE_WHY_MAX 300
 
 /* ---- records ---- */
 
@@ -38,6 +43,15 @@ draft_key(const char *project, const char *user, const char *name, uint8_t *key)
 	if (c)
 		memcpy(key + a + b, name, c);
 	return a + b + c;
+}
+
+static size_t
+note_key(const struct airlock_actor *who, const char *name, uint8_t *key)
+{
+	char nm[257];
+
+	snprintf(nm, sizeof(nm), "%c%s", NOTE_MARK, name);
+	return draft_key(who->project, who->user, nm, key);
 }
 
 static int
@@ -108,13 +122,54 @@ draft_get(struct store *st, MDB_txn *txn, const char *project, const char *user,
 	return draft_decode(&k, &v, d);
 }
 
+struct draft_note {
+	char name[256];
+	uint64_t time;
+	char why[NOTE_WHY_MAX];
+};
+
 struct draft_walk {
 	const uint8_t *prefix;
 	size_t plen;
 	int (*fn)(const struct draft *d, void *arg);
 	void *arg;
+	/* Refusal notes go here (NULL: skipped). key is the note's whole key. */
+	int (*note_fn)(const MDB_val *key, const struct draft_note *n, void *arg);
 	struct draft d;
+	struct draft_note n;
 };
+
+/* The name part of a key (after project NUL user NUL), or NULL. */
+static const char *
+key_name(const MDB_val *k, size_t *len)
+{
+	const char *p = k->mv_data, *end = p + k->mv_size, *u, *nm;
+
+	if (!(u = memchr(p, '\0', k->mv_size)) || !(nm = memchr(u + 1, '\0', (size_t)(end - u - 1))))
+		return NULL;
+	nm++;
+	*len = (size_t)(end - nm);
+	return nm;
+}
+
+static int
+note_decode(const MDB_val *k, const MDB_val *v, struct draft_note *n)
+{
+	struct rbuf rd;
+	size_t len;
+	const char *nm = key_name(k, &len);
+
+	memset(n, 0, sizeof(*n));
+	if (!nm || len < 2 || len - 1 >= sizeof(n->name))
+		return STORE_BADRECORD;
+	memcpy(n->name, nm + 1, len - 1);
+	rbuf_init(&rd, v->mv_data, v->mv_size);
+	if (rbuf_u8(&rd) != NOTE_VERSION)
+		return STORE_BADRECORD;
+	n->time = rbuf_u64(&rd);
+	rbuf_str(&rd, n->why, sizeof(n->why));
+	return rbuf_done(&rd) ? 0 : STORE_BADRECORD;
+}
 
 #define DRAFT_WALK_END 1
 
@@ -122,16 +177,38 @@ static int
 draft_visit(const MDB_val *k, const MDB_val *v, void *arg)
 {
 	struct draft_walk *w = arg;
+	const char *nm;
+	size_t len;
 	int rc;
 
 	if (k->mv_size < w->plen || memcmp(k->mv_data, w->prefix, w->plen) != 0)
 		return DRAFT_WALK_END;
+	if ((nm = key_name(k, &len)) && len && nm[0] == NOTE_MARK) {
+		if (!w->note_fn)
+			return 0;
+		if ((rc = note_decode(k, v, &w->n)) != 0)
+			return rc;
+		return w->note_fn(k, &w->n, w->arg);
+	}
 	if ((rc = draft_decode(k, v, &w->d)) != 0)
 		return rc;
 	return w->fn(&w->d, w->arg);
 }
 
 /* The drafts whose key begins with prefix (all of them when plen is 0). */
+static int
+draft_walk_notes(struct store *st, MDB_txn *txn, const uint8_t *prefix, size_t plen,
+		 int (*fn)(const struct draft *d, void *arg),
+		 int (*note_fn)(const MDB_val *key, const struct draft_note *n, void *arg),
+		 void *arg)
+{
+	struct draft_walk w = {
+	    .prefix = prefix, .plen = plen, .fn = fn, .arg = arg, .note_fn = note_fn};
+	int rc = store_each(st, txn, DB_DRAFTS, plen ? prefix : NULL, plen, 0, draft_visit, &w);
+
+	return rc == DRAFT_WALK_END ? 0 : rc;
+}
+
 static int
 draft_walk(struct store *st, MDB_txn *txn, const uint8_t *prefix, size_t plen,
 	   int (*fn)(const struct draft *d, void *arg), void *arg)
@@ -233,7 +310,21 @@ struct expired {
 	struct draft d[DRAFT_EXPIRE_BATCH];
 	size_t n;
 	uint64_t before;
+	uint8_t nkey[DRAFT_EXPIRE_BATCH][DRAFT_KEY_MAX]; /* refusal notes */
+	size_t nklen[DRAFT_EXPIRE_BATCH], nn;
 };
+
+static int
+note_expired_note(const MDB_val *key, const struct draft_note *n, void *arg)
+{
+	struct expired *x = arg;
+
+	if (n->time < x->before && x->nn < DRAFT_EXPIRE_BATCH && key->mv_size <= DRAFT_KEY_MAX) {
+		memcpy(x->nkey[x->nn], key->mv_data, key->mv_size);
+		x->nklen[x->nn++] = key->mv_size;
+	}
+	return 0;
+}
 
 static int
 note_expired(const struct draft *d, void *arg)
@@ -258,19 +349,22 @@ draft_expire(struct store *st, const struct config *cfg, uint64_t now, unsigned 
 	if (!x)
 		return why_set(why, whylen, "out of memory");
 	x->before = now > ttl ? now - ttl : 0;
-	if ((rc = store_begin(st, 1, &txn)) < 0 || (rc = draft_walk(st, txn, NULL, 0, note_expired,
-								     x)) < 0) {
+	if ((rc = store_begin(st, 1, &txn)) < 0 ||
+	    (rc = draft_walk_notes(st, txn, NULL, 0, note_expired, note_expired_note, x)) < 0) {
 		why_set(why, whylen, "drafts: %s", store_strerror(rc));
 		goto out;
 	}
 	store_abort(txn);
 	txn = NULL;
-	if (x->n == 0) {
+	if (x->n == 0 && x->nn == 0) {
 		ret = 0;
 		goto out;
 	}
 	if ((rc = store_begin(st, 0, &txn)) < 0)
 		goto dberr;
+	for (size_t i = 0; i < x->nn; i++)
+		if ((rc = store_del(st, txn, DB_DRAFTS, x->nkey[i], x->nklen[i])) < 0)
+			goto dberr;
 	for (size_t i = 0; i < x->n; i++) {
 		const struct draft *d = &x->d[i];
 		uint8_t key[DRAFT_KEY_MAX];
@@ -350,6 +444,13 @@ draft_create(struct store *st, const struct config *cfg, const struct airlock_ac
 		goto dberr;
 	rc = draft_get(st, txn, d->project, d->user, d->name, &old);
 	had = rc == 0;
+	/* A new draft of NAME answers an earlier refusal of NAME. */
+	if (rc >= 0) {
+		uint8_t nk[DRAFT_KEY_MAX];
+
+		rc = store_del(st, txn, DB_DRAFTS, nk, note_key(who, d->name, nk));
+		rc = rc == STORE_NOTFOUND ? 0 : rc;
+	}
 	if ((rc < 0) || (rc = draft_put(st, txn, d)) < 0 ||
 	    (rc = audit_append(st, txn, d->user, "transfer.draft",
 			       "project=%s area=%s name=%s size=%" PRIu64 " sha256=%s replaced=%d",
@@ -408,6 +509,26 @@ struct inbox_ctx {
 };
 
 static int
+inbox_note(const MDB_val *key, const struct draft_note *n, void *arg)
+{
+	struct inbox_ctx *x = arg;
+	char t[32], name[256], why[NOTE_WHY_MAX];
+	int k;
+
+	(void)key;
+	if (utc_format(n->time, UTC_ISO8601, t, sizeof(t)) < 0)
+		snprintf(t, sizeof(t), "-");
+	queue_safe_text(n->name, name, sizeof(name), 0);
+	queue_safe_text(n->why, why, sizeof(why), 0);
+	if (x->len + 1 >= x->cap)
+		return 0;
+	k = snprintf(x->out + x->len, x->cap - x->len, "refused %s at %s: %s\n", name, t, why);
+	if (k > 0)
+		x->len += (size_t)k < x->cap - x->len ? (size_t)k : x->cap - x->len - 1;
+	return 0;
+}
+
+static int
 inbox_line(const struct draft *d, void *arg)
 {
 	struct inbox_ctx *x = arg;
@@ -443,8 +564,8 @@ draft_inbox(struct store *st, const struct config *cfg, const struct airlock_act
 				 "EXPIRES");
 	if ((rc = store_begin(st, 1, &txn)) < 0)
 		return why_set(why, whylen, "drafts: %s", store_strerror(rc));
-	rc = draft_walk(st, txn, prefix, draft_key(who->project, who->user, NULL, prefix),
-			inbox_line, &x);
+	rc = draft_walk_notes(st, txn, prefix, draft_key(who->project, who->user, NULL, prefix),
+			      inbox_line, inbox_note, &x);
 	store_abort(txn);
 	if (rc < 0)
 		return why_set(why, whylen, "drafts: %s", store_strerror(rc));
@@ -525,6 +646,37 @@ draft_submit(struct store *st, const struct config *cfg, const struct airlock_ac
 			      " bytes, sha256 %s",
 		 *id, name, d.size, hex);
 	return 0;
+}
+
+/* ---- refusal notes ---- */
+
+int
+draft_note_refusal(struct store *st, const struct airlock_actor *who, const char *name,
+		   const char *why)
+{
+	uint8_t key[DRAFT_KEY_MAX];
+	char text[NOTE_WHY_MAX];
+	MDB_txn *txn;
+	struct wbuf b;
+	int rc;
+
+	if (!who || !who->user || !name_valid(who->project) || !filename_valid(name))
+		return -EINVAL;
+	queue_safe_text(why ? why : "", text, sizeof(text), 0);
+	wbuf_init(&b);
+	wbuf_put_u8(&b, NOTE_VERSION);
+	wbuf_put_u64(&b, (uint64_t)time(NULL));
+	wbuf_put_str(&b, text);
+	if (b.err) {
+		wbuf_free(&b);
+		return -ENOMEM;
+	}
+	if ((rc = store_begin(st, 0, &txn)) == 0) {
+		rc = store_put(st, txn, DB_DRAFTS, key, note_key(who, name, key), b.data, b.len, 0);
+		rc = rc == 0 ? store_commit(txn) : (store_abort(txn), rc);
+	}
+	wbuf_free(&b);
+	return rc;
 }
 
 /* ---- start-up scan ---- */

@@ -63,6 +63,15 @@ int draft_expire(struct store *st, const struct config *cfg, uint64_t now, unsig
 /* All drafts, for `wsgatectl transfer drafts`; fn returns 0 to go on. 0, fn's value or <0. */
 int draft_foreach(struct store *st, int (*fn)(const struct draft *d, void *arg), void *arg);
 
+/*
+ * OpenSSH's sftp shows an upload's refusal only as "Failure" or "Permission denied" (it prints
+ * the status code's text, not the server's message): so a refused or interrupted upload is
+ * also noted for its uploader, and `airlock inbox` shows the note ("refused NAME at TIME: why")
+ * until import_draft_ttl passes or a draft of NAME replaces it. 0 or <0.
+ */
+int draft_note_refusal(struct store *st, const struct airlock_actor *who, const char *name,
+		       const char *why);
+
 /* Start-up scan: removes files in drafts/ that no record names (a crash between the bytes and
  * the record). Call with the quarantine lock held exclusively. 0 or -1. */
 int draft_sweep_orphans(struct store *st, unsigned long *removed);

@@ -25,7 +25,9 @@ def inbox(sock):
 	out = {}
 	for line in r.stdout.splitlines()[1:]:
 		f = line.split()
-		if len(f) >= 4:
+		if f and f[0] == "refused":
+			out["refused " + f[1]] = line
+		elif len(f) >= 4:
 			out[f[0]] = (int(f[1]), f[2])
 	return out
 
@@ -88,6 +90,15 @@ try:
 	print("sftp's words for the refusal: %r" % r.stderr.strip())
 	check(r.returncode != 0 and "big.bin" not in inbox(ana) and not imports("big.bin") and
 	      draft_files() == before, "over import_max_size: the put fails, nothing kept")
+	# sftp shows only "Failure": the reason waits in the analyst's inbox.
+	r = g.mux(ana, "airlock inbox")
+	check("refused big.bin at " in r.stdout and "import_max_size" in r.stdout,
+	      "airlock inbox says why big.bin was refused (%s)" % r.stdout.strip())
+	side = write("w.csv.sha256", ("%s  w.csv\n" % sha256_bytes(b"other")).encode())
+	r = g.sftp(ana, "put %s /inbox/w.csv.sha256\nput %s /inbox/w.csv\n" % (side, pq))
+	r = g.mux(ana, "airlock inbox")
+	check("refused w.csv at " in r.stdout and "do not match the declared SHA-256" in r.stdout
+	      and not imports("w.csv"), "a declared SHA-256 mismatch: refused, and the inbox says why")
 
 	# Ctrl-C mid-file: sftp closes the cut-short file, which becomes a draft that says so.
 	cut = os.urandom(1 << 20) * 64
@@ -114,7 +125,7 @@ try:
 	r = g.ctl_in_past(-2, "transfer", "drafts")
 	check("2 expired drafts removed" in r.stdout and draft_files() == [],
 	      "after import_draft_ttl: expired, the bytes removed (%s)" % draft_files())
-	check(inbox(ana) == {}, "and the analyst's inbox is empty")
+	check(inbox(ana) == {}, "and the analyst's inbox is empty, refusal notes included")
 	r = g.mux(ana, "airlock submit s.csv")
 	check(r.returncode == 1 and "no draft" in r.stderr, "an expired draft cannot be submitted")
 	check(g.ctl("audit", "verify", check_rc=False).returncode == 0, "audit chain verifies")
