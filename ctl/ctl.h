@@ -34,7 +34,9 @@ int ctl_project(struct ctl *c, int argc, char **argv);	/* ctl/ctl_project.c */
 int ctl_audit(struct ctl *c, int argc, char **argv);	/* ctl/ctl_audit.c */
 int ctl_transfer(struct ctl *c, int argc, char **argv); /* ctl/ctl_transfer.c */
 int ctl_check(struct ctl *c, int argc, char **argv);	/* ctl/ctl_transfer.c */
-int ctl_transfer_view(struct ctl *c, int argc, char **argv); /* ctl/ctl_view.c */
+
+/* transfer view and transfer drafts, called by ctl_transfer with argv at the subcommand. */
+int ctl_transfer_view(struct ctl *c, int argc, char **argv);   /* ctl/ctl_view.c */
 int ctl_transfer_drafts(struct ctl *c, int argc, char **argv); /* ctl/ctl_drafts.c */
 /* Reviews and resubmissions in list and show (ctl/ctl_review.c). */
 struct req_summary;

@@ -37,8 +37,8 @@ draft_line(const struct draft *d, void *arg)
 					     d->project, "area", d->area, "user", d->user, "name",
 					     name, "size", (json_int_t)d->size, "sha256", hex,
 					     "created", (json_int_t)d->created)) < 0
-		       ? -1
-		       : 0;
+			   ? -1
+			   : 0;
 	printf("%-16s %-10s %-16s %12" PRIu64 " %-20s %s %s\n", d->project, d->area, d->user,
 	       d->size, t, hex, name);
 	return 0;
@@ -72,8 +72,8 @@ ctl_transfer_drafts(struct ctl *c, int argc, char **argv)
 				store_strerror(rc));
 	}
 	if (json)
-		return ctl_print_json(json_pack("{s:o, s:i}", "drafts", x.arr, "expired",
-						(int)expired));
+		return ctl_print_json(
+		    json_pack("{s:o, s:i}", "drafts", x.arr, "expired", (int)expired));
 	if (expired)
 		printf("(%u expired draft%s removed)\n", expired, expired > 1 ? "s" : "");
 	return 0;

@@ -64,7 +64,7 @@ ctl_print_awaiting(struct ctl *c, uint64_t id, int json)
 struct show_ctx {
 	struct ctl *c;
 	const struct request *r;
-	int mine;   /* the actor has reviewed this request */
+	int mine; /* the actor has reviewed this request */
 	unsigned n, hidden;
 	json_t *arr;
 };
@@ -94,10 +94,10 @@ show_one(const struct review *rv, void *arg)
 	queue_safe_text(rv->note, note, sizeof(note), 0);
 	ctl_format_time(rv->time, t, sizeof(t));
 	if (x->arr) {
-		json_array_append_new(x->arr, json_pack("{s:s, s:s, s:s, s:I}", "reviewer",
-							rv->reviewer, "decision",
-							review_decision_name(rv->decision), "note",
-							note, "time", (json_int_t)rv->time));
+		json_array_append_new(x->arr,
+				      json_pack("{s:s, s:s, s:s, s:I}", "reviewer", rv->reviewer,
+						"decision", review_decision_name(rv->decision),
+						"note", note, "time", (json_int_t)rv->time));
 		return 0;
 	}
 	printf("  %-20s %-16s %-7s %s\n", t, rv->reviewer, review_decision_name(rv->decision),
@@ -160,8 +160,8 @@ show_chain(struct ctl *c, MDB_txn *txn, const struct request *r, json_t *j)
 		for (size_t i = 0; i < n; i++)
 			json_array_append_new(arr, json_integer((json_int_t)chain[i]));
 		json_object_set_new(j, "chain", arr);
-		json_object_set_new(j, "replaces", prev ? json_integer((json_int_t)prev)
-							: json_null());
+		json_object_set_new(j, "replaces",
+				    prev ? json_integer((json_int_t)prev) : json_null());
 		return;
 	}
 	if (n < 2)
@@ -182,7 +182,8 @@ show_chain(struct ctl *c, MDB_txn *txn, const struct request *r, json_t *j)
 		return;
 	if (queue_get(c->st, txn, prev, old) == 0) {
 		queue_display(old);
-		printf("returned:  request %" PRIu64 " by %s: %s\n", prev, old->reviewer, old->note);
+		printf("returned:  request %" PRIu64 " by %s: %s\n", prev, old->reviewer,
+		       old->note);
 		printf("check report changes since request %" PRIu64 ":\n", prev);
 		if (strcmp(old->report, r->report) == 0)
 			printf("  (none)\n");

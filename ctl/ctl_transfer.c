@@ -492,7 +492,8 @@ ctl_transfer(struct ctl *c, int argc, char **argv)
 	int rc;
 
 	if (argc < 2)
-		return ctl_usage("usage: transfer list|show|view|approve|reject|return|import|move|drafts ...");
+		return ctl_usage(
+		    "usage: transfer list|show|view|approve|reject|return|import|move|drafts ...");
 	sub = argv[1];
 	if (strcmp(sub, "view") == 0) /* its own options: ctl/ctl_view.c */
 		return ctl_transfer_view(c, argc - 1, argv + 1);

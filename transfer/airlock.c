@@ -239,9 +239,9 @@ struct submit_more {
  * the new blob for an orphan in the moment between the two.
  */
 static int
-submit_more(struct store *st, const struct config *cfg, struct request *r, int src,
-	    int from_start, uint64_t max, int run_checks, const uint8_t *expect,
-	    const struct submit_more *more, uint64_t *id, char *why, size_t whylen)
+submit_more(struct store *st, const struct config *cfg, struct request *r, int src, int from_start,
+	    uint64_t max, int run_checks, const uint8_t *expect, const struct submit_more *more,
+	    uint64_t *id, char *why, size_t whylen)
 {
 	char path[PATH_MAX], hex[65], qn[600], qr[2100];
 	struct check_report *rep = NULL;
@@ -400,8 +400,7 @@ airlock_export_ex(struct store *st, const struct config *cfg, const struct airlo
 	snprintf(r->s.requester, sizeof(r->s.requester), "%s", who->user);
 	snprintf(r->s.name, sizeof(r->s.name), "%s", name);
 	snprintf(r->reason, sizeof(r->reason), "%s", reason ? reason : "");
-	ret = submit_more(st, cfg, r, fd, 0, cfg->export_max_size, 1, NULL, &more, id, why,
-			  whylen);
+	ret = submit_more(st, cfg, r, fd, 0, cfg->export_max_size, 1, NULL, &more, id, why, whylen);
 out:
 	if (fd >= 0)
 		close(fd);

@@ -44,8 +44,8 @@ int airlock_export_ex(struct store *st, const struct config *cfg, const struct a
 /* Links the new request r (inserted in txn) to the returned request old it replaces, after
  * checking that old is r's requester's own returned request of the same project and not
  * replaced yet. 0 or -1 with why. (transfer/resubmit.c) */
-int airlock_link_resubmission(struct store *st, MDB_txn *txn, const struct request *r,
-			      uint64_t old, char *why, size_t whylen);
+int airlock_link_resubmission(struct store *st, MDB_txn *txn, const struct request *r, uint64_t old,
+			      char *why, size_t whylen);
 int airlock_withdraw(struct store *st, const struct airlock_actor *who, uint64_t id, char *why,
 		     size_t whylen);
 
@@ -60,10 +60,11 @@ int airlock_upload_commit(struct store *st, const struct config *cfg,
 
 /* A draft's bytes queued as an import of area (transfer/draft.c): read from offset 0, they must
  * hash to expect; in_txn runs in the inserting transaction (it removes the draft's record). */
-int airlock_submit_import(struct store *st, const struct config *cfg, const struct airlock_actor *who,
-			  const char *area, int fd, const char *name, const char *reason,
-			  const uint8_t expect[32], int (*in_txn)(struct store *, MDB_txn *, void *),
-			  void *arg, uint64_t *id, char *why, size_t whylen);
+int airlock_submit_import(struct store *st, const struct config *cfg,
+			  const struct airlock_actor *who, const char *area, int fd,
+			  const char *name, const char *reason, const uint8_t expect[32],
+			  int (*in_txn)(struct store *, MDB_txn *, void *), void *arg, uint64_t *id,
+			  char *why, size_t whylen);
 
 /* Released exports of a project, for /outbox. */
 struct outbox_entry {

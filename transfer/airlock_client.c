@@ -44,8 +44,10 @@ die(const char *fmt, ...)
 static void __attribute__((noreturn)) usage(void)
 {
 	/* One line, like every other message of ours (SPEC "Exit codes"). */
-	fprintf(stderr, "airlock: usage: airlock export PATH [--reason TEXT] [--replaces ID] | status [ID] | "
-			"withdraw ID | inbox | submit NAME [--reason TEXT]\n");
+	fprintf(
+	    stderr,
+	    "airlock: usage: airlock export PATH [--reason TEXT] [--replaces ID] | status [ID] | "
+	    "withdraw ID | inbox | submit NAME [--reason TEXT]\n");
 	exit(2);
 }
 
@@ -269,8 +271,10 @@ main(int argc, char **argv)
 	if (strcmp(argv[1], "submit") == 0)
 		return cmd_submit(argc - 1, argv + 1);
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
-		fprintf(stdout, "usage: airlock export PATH [--reason TEXT] [--replaces ID] | status [ID] | "
-				"withdraw ID | inbox | submit NAME [--reason TEXT]\n");
+		fprintf(
+		    stdout,
+		    "usage: airlock export PATH [--reason TEXT] [--replaces ID] | status [ID] | "
+		    "withdraw ID | inbox | submit NAME [--reason TEXT]\n");
 		return 0;
 	}
 	usage();

@@ -269,8 +269,9 @@ export_and_report(struct store *st, const struct config *cfg, const struct airlo
 	/* The report quotes table headers and cells: nothing reaches the terminal raw. */
 	queue_safe_text(report, report, QUEUE_REPORT_MAX, 1);
 	if (ok && replaces)
-		sb_add(sb, "export request %" PRIu64 " pending review (replaces request %" PRIu64
-			   ")\n", id, replaces);
+		sb_add(sb,
+		       "export request %" PRIu64 " pending review (replaces request %" PRIu64 ")\n",
+		       id, replaces);
 	else if (ok)
 		sb_add(sb, "export request %" PRIu64 " pending review\n", id);
 	else

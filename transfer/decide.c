@@ -25,7 +25,8 @@ valid_note(const char *note, int decision, char *why, size_t whylen)
 {
 	if (!note || strlen(note) >= QUEUE_NOTE_MAX || (decision == REVIEW_RETURN && !*note))
 		return why_set(why, whylen, "a note of %s%d bytes is required",
-			       decision == REVIEW_RETURN ? "1 to " : "at most ", QUEUE_NOTE_MAX - 1);
+			       decision == REVIEW_RETURN ? "1 to " : "at most ",
+			       QUEUE_NOTE_MAX - 1);
 	for (const char *c = note; *c; c++)
 		if ((unsigned char)*c < 0x20 || *c == 0x7f)
 			return why_set(why, whylen, "note contains control characters");
@@ -76,8 +77,8 @@ may_review(struct store *st, MDB_txn *txn, const struct config *cfg, const struc
 			       "another reviewer",
 			       r->s.id, reviewer, review_decision_name(prev.decision));
 	if (rc != STORE_NOTFOUND)
-		return why_set(why, whylen, "request %" PRIu64 ": cannot read reviews: %s",
-			       r->s.id, store_strerror(rc));
+		return why_set(why, whylen, "request %" PRIu64 ": cannot read reviews: %s", r->s.id,
+			       store_strerror(rc));
 	return 0;
 }
 
@@ -111,8 +112,9 @@ record(struct store *st, MDB_txn *txn, const struct config *cfg, struct request 
 	snprintf(r->note, sizeof(r->note), "%s", rv->note);
 	if ((rc = queue_update(st, txn, r)) < 0)
 		return rc;
-	return audit_append(st, txn, rv->reviewer, event, "id=%" PRIu64 " kind=%s project=%s note=%s",
-			    r->s.id, queue_kind_name(r->s.kind), r->s.project, qn);
+	return audit_append(st, txn, rv->reviewer, event,
+			    "id=%" PRIu64 " kind=%s project=%s note=%s", r->s.id,
+			    queue_kind_name(r->s.kind), r->s.project, qn);
 }
 
 int
@@ -168,7 +170,8 @@ airlock_review(struct store *st, const struct config *cfg, const char *reviewer,
 	transfer_crash_point("decide.committed");
 	*outcome = decided ? AIRLOCK_DECIDED : AIRLOCK_AWAITS_REVIEW;
 	ret = 0;
-	if (decided && decision == REVIEW_APPROVE && airlock_deliver(st, reviewer, id, why, whylen) < 0)
+	if (decided && decision == REVIEW_APPROVE &&
+	    airlock_deliver(st, reviewer, id, why, whylen) < 0)
 		ret = -1;
 out:
 	store_abort(txn);

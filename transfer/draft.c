@@ -73,8 +73,8 @@ draft_put(struct store *st, MDB_txn *txn, const struct draft *d)
 		wbuf_free(&b);
 		return -ENOMEM;
 	}
-	rc = store_put(st, txn, DB_DRAFTS, key, draft_key(d->project, d->user, d->name, key), b.data,
-		       b.len, 0);
+	rc = store_put(st, txn, DB_DRAFTS, key, draft_key(d->project, d->user, d->name, key),
+		       b.data, b.len, 0);
 	wbuf_free(&b);
 	return rc;
 }
@@ -145,7 +145,8 @@ key_name(const MDB_val *k, size_t *len)
 {
 	const char *p = k->mv_data, *end = p + k->mv_size, *u, *nm;
 
-	if (!(u = memchr(p, '\0', k->mv_size)) || !(nm = memchr(u + 1, '\0', (size_t)(end - u - 1))))
+	if (!(u = memchr(p, '\0', k->mv_size)) ||
+	    !(nm = memchr(u + 1, '\0', (size_t)(end - u - 1))))
 		return NULL;
 	nm++;
 	*len = (size_t)(end - nm);
@@ -369,11 +370,11 @@ draft_expire(struct store *st, const struct config *cfg, uint64_t now, unsigned 
 		const struct draft *d = &x->d[i];
 		uint8_t key[DRAFT_KEY_MAX];
 
-		rc = store_del(st, txn, DB_DRAFTS, key, draft_key(d->project, d->user, d->name, key));
-		if (rc < 0 ||
-		    (rc = audit_append(st, txn, "wsgate", "transfer.draft_expire",
-				       "project=%s user=%s size=%" PRIu64, d->project, d->user,
-				       d->size)) < 0)
+		rc = store_del(st, txn, DB_DRAFTS, key,
+			       draft_key(d->project, d->user, d->name, key));
+		if (rc < 0 || (rc = audit_append(st, txn, "wsgate", "transfer.draft_expire",
+						 "project=%s user=%s size=%" PRIu64, d->project,
+						 d->user, d->size)) < 0)
 			goto dberr;
 	}
 	rc = store_commit(txn);
@@ -541,18 +542,19 @@ inbox_line(const struct draft *d, void *arg)
 	queue_safe_text(d->name, name, sizeof(name), 0);
 	if (x->len + 1 >= x->cap)
 		return 0;
-	n = snprintf(x->out + x->len, x->cap - x->len, "%-24s %12" PRIu64 " %s %s\n", name,
-		     d->size, hex, t);
+	n = snprintf(x->out + x->len, x->cap - x->len, "%-24s %12" PRIu64 " %s %s\n", name, d->size,
+		     hex, t);
 	if (n > 0)
 		x->len += (size_t)n < x->cap - x->len ? (size_t)n : x->cap - x->len - 1;
 	return 0;
 }
 
 int
-draft_inbox(struct store *st, const struct config *cfg, const struct airlock_actor *who,
-	    char *out, size_t outlen, char *why, size_t whylen)
+draft_inbox(struct store *st, const struct config *cfg, const struct airlock_actor *who, char *out,
+	    size_t outlen, char *why, size_t whylen)
 {
-	struct inbox_ctx x = {out, 0, outlen, cfg->import_draft_ttl ? cfg->import_draft_ttl : 86400};
+	struct inbox_ctx x = {out, 0, outlen,
+			      cfg->import_draft_ttl ? cfg->import_draft_ttl : 86400};
 	uint8_t prefix[DRAFT_KEY_MAX];
 	MDB_txn *txn;
 	int rc;
@@ -642,9 +644,9 @@ draft_submit(struct store *st, const struct config *cfg, const struct airlock_ac
 		return -1;
 	draft_unlink(st, d.draft_id);
 	hex32(d.sha256, hex);
-	snprintf(msg, msglen, "import request %" PRIu64 " pending review: %s, %" PRIu64
-			      " bytes, sha256 %s",
-		 *id, name, d.size, hex);
+	snprintf(msg, msglen,
+		 "import request %" PRIu64 " pending review: %s, %" PRIu64 " bytes, sha256 %s", *id,
+		 name, d.size, hex);
 	return 0;
 }
 

@@ -39,10 +39,9 @@ struct draft {
  * becomes a draft. msg gets the line for the SFTP client ("queued as import request 7",
  * "kept as draft ..."). Returns 0, or -1 with why.
  */
-int draft_upload_finish(struct store *st, const struct config *cfg,
-			const struct airlock_actor *who, int fd, const char *name,
-			const char *reason, const char *sha256, char *msg, size_t msglen, char *why,
-			size_t whylen);
+int draft_upload_finish(struct store *st, const struct config *cfg, const struct airlock_actor *who,
+			int fd, const char *name, const char *reason, const char *sha256, char *msg,
+			size_t msglen, char *why, size_t whylen);
 
 /* `airlock inbox`: the actor's drafts in its project, one line each, into out. 0 or -1. */
 int draft_inbox(struct store *st, const struct config *cfg, const struct airlock_actor *who,

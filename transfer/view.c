@@ -136,9 +136,9 @@ utf8_decode(const unsigned char *p, size_t avail, uint32_t *cp)
 static int
 reorders_or_hides(uint32_t cp)
 {
-	return (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) ||
-	       cp == 0x200e || cp == 0x200f || cp == 0x061c || (cp >= 0x2028 && cp <= 0x2029) ||
-	       cp == 0xfeff || (cp >= 0x200b && cp <= 0x200d) || cp == 0x2060;
+	return (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200e ||
+	       cp == 0x200f || cp == 0x061c || (cp >= 0x2028 && cp <= 0x2029) || cp == 0xfeff ||
+	       (cp >= 0x200b && cp <= 0x200d) || cp == 0x2060;
 }
 
 size_t
@@ -202,8 +202,7 @@ view_escape_cut(const char *in, size_t len, unsigned maxcols, int ellipsis, char
 }
 
 size_t
-view_escape(const char *in, size_t len, unsigned maxcols, char *out, size_t outlen,
-	    unsigned *cols)
+view_escape(const char *in, size_t len, unsigned maxcols, char *out, size_t outlen, unsigned *cols)
 {
 	locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0), prev;
 	size_t n;
@@ -596,7 +595,8 @@ render(struct view_out *o, const char *name, struct view_file *f, struct view_ma
        const struct view_opts *opt, char *why, size_t whylen)
 {
 	const char *sig = signature_type(f->data, f->len), *text, *enc = "UTF-8";
-	int cut = f->size > f->len, csv = name_has_ext(name, "csv"), tsv = name_has_ext(name, "tsv");
+	int cut = f->size > f->len, csv = name_has_ext(name, "csv"),
+	    tsv = name_has_ext(name, "tsv");
 	char type[160];
 	size_t len;
 	int rc;

@@ -24,7 +24,7 @@ struct vtable {
 	size_t alen, acap;
 	struct vcell *cells;
 	size_t ncells, ccap;
-	size_t *row_first; /* nrows + 1 entries: the cells of row r are [row_first[r], [r + 1]) */
+	size_t *row_first;  /* nrows + 1 entries: the cells of row r are [row_first[r], [r + 1]) */
 	size_t nrows, rcap; /* stored rows, the header included */
 	size_t keep_rows;   /* header + the data rows shown */
 	unsigned cur;	    /* fields so far in the current row */
@@ -164,8 +164,8 @@ struct layout {
 };
 
 static int
-measure(const struct vtable *t, struct view_marks *vm, const struct view_opts *o,
-	struct layout *l, char *esc, size_t esclen)
+measure(const struct vtable *t, struct view_marks *vm, const struct view_opts *o, struct layout *l,
+	char *esc, size_t esclen)
 {
 	unsigned long last = t->nrows ? t->nrows - 1 : 0;
 

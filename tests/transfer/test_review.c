@@ -304,29 +304,26 @@ test_drafts(void **state)
 	assert_non_null(strstr(out, "d.csv"));
 	assert_int_equal(draft_inbox(st, cfg, &bob, out, sizeof(out), err, sizeof(err)), 0);
 	assert_null(strstr(out, "d.csv")); /* drafts are their uploader's */
-	assert_int_equal(draft_submit(st, cfg, &bob, "d.csv", "", &id, msg, sizeof(msg), err,
-				      sizeof(err)),
-			 -1);
-	assert_int_equal(draft_submit(st, cfg, &alice, "d.csv", "", &id, msg, sizeof(msg), err,
-				      sizeof(err)),
-			 0);
+	assert_int_equal(
+	    draft_submit(st, cfg, &bob, "d.csv", "", &id, msg, sizeof(msg), err, sizeof(err)), -1);
+	assert_int_equal(
+	    draft_submit(st, cfg, &alice, "d.csv", "", &id, msg, sizeof(msg), err, sizeof(err)), 0);
 	assert_int_equal(state_of(id), ST_PENDING);
 	assert_non_null(strstr(msg, "4 bytes, sha256 "));
 	assert_int_equal(draft_files(), 0);
-	assert_int_equal(draft_submit(st, cfg, &alice, "d.csv", "", &id, msg, sizeof(msg), err,
-				      sizeof(err)),
-			 -1);
+	assert_int_equal(
+	    draft_submit(st, cfg, &alice, "d.csv", "", &id, msg, sizeof(msg), err, sizeof(err)),
+	    -1);
 	/* expiry: nothing before the TTL, the draft and its file after; notes too */
 	fd = memfile("e,2\n");
-	assert_int_equal(draft_upload_finish(st, cfg, &alice, fd, "e.csv", "", "", msg,
-					     sizeof(msg), err, sizeof(err)),
+	assert_int_equal(draft_upload_finish(st, cfg, &alice, fd, "e.csv", "", "", msg, sizeof(msg),
+					     err, sizeof(err)),
 			 0);
 	close(fd);
 	assert_int_equal(draft_note_refusal(st, &alice, "big.bin", "too big"), 0);
 	assert_int_equal(draft_inbox(st, cfg, &alice, out, sizeof(out), err, sizeof(err)), 0);
 	assert_non_null(strstr(out, "refused big.bin at "));
-	assert_int_equal(draft_expire(st, cfg, (uint64_t)time(NULL) + 60, &n, err, sizeof(err)),
-			 0);
+	assert_int_equal(draft_expire(st, cfg, (uint64_t)time(NULL) + 60, &n, err, sizeof(err)), 0);
 	assert_int_equal(n, 0);
 	assert_int_equal(draft_files(), 1);
 	assert_int_equal(draft_expire(st, cfg, (uint64_t)time(NULL) + 7200, &n, err, sizeof(err)),
@@ -340,8 +337,8 @@ test_drafts(void **state)
 	/* with a declared SHA-256 it is queued at once (airlock_upload_commit's path) */
 	cfg->import_require_checksum = 0;
 	fd = memfile("f,3\n");
-	assert_int_equal(draft_upload_finish(st, cfg, &alice, fd, "f.csv", "", "", msg,
-					     sizeof(msg), err, sizeof(err)),
+	assert_int_equal(draft_upload_finish(st, cfg, &alice, fd, "f.csv", "", "", msg, sizeof(msg),
+					     err, sizeof(err)),
 			 0);
 	close(fd);
 	assert_non_null(strstr(msg, "import request "));

@@ -80,8 +80,7 @@ static void
 csv_aligned(void **state)
 {
 	(void)state;
-	assert_string_equal(body(R("t.csv", "age,sex,count\n20-24,F,12\n85+,M,0\n", NULL, 0,
-				   NULL)),
+	assert_string_equal(body(R("t.csv", "age,sex,count\n20-24,F,12\n85+,M,0\n", NULL, 0, NULL)),
 			    "2 data rows, 3 columns\n"
 			    "\n"
 			    "    | 1      2    3\n"
@@ -107,8 +106,8 @@ quoting_and_crlf(void **state)
 			       "----+-----------  -\n"
 			       "  1 | Smith, \"J\"  5\n"
 			       "  2 | two\\nlines  7\n");
-	crlf = body(R("q.csv", "name,n\r\n\"Smith, \"\"J\"\"\",5\r\n\"two\nlines\",7\r\n", NULL, 0,
-		      NULL));
+	crlf = body(
+	    R("q.csv", "name,n\r\n\"Smith, \"\"J\"\"\",5\r\n\"two\nlines\",7\r\n", NULL, 0, NULL));
 	assert_string_equal(crlf, a);
 	assert_null(strchr(crlf, '\r'));
 }
@@ -130,9 +129,8 @@ tsv(void **state)
 static void
 japanese_width(void **state)
 {
-	const char *b = body(R("j.csv",
-			       "地域,患者数,x\n東京都,12,a\n大阪府堺市,3,b\nNY,0,c\n",
-			       NULL, 0, NULL));
+	const char *b =
+	    body(R("j.csv", "地域,患者数,x\n東京都,12,a\n大阪府堺市,3,b\nNY,0,c\n", NULL, 0, NULL));
 	const char *line = strstr(b, "row |");
 	int col = -1;
 
@@ -161,7 +159,9 @@ static void
 control_escaped(void **state)
 {
 	const char *b = R("e.csv",
-			  "h\nx\x1b]0;pwned\x07y\n\xc2\x9b" "31m\n\xe2\x80\xae" "cba\n\xff\xfe\nC:\\t\n",
+			  "h\nx\x1b]0;pwned\x07y\n\xc2\x9b"
+			  "31m\n\xe2\x80\xae"
+			  "cba\n\xff\xfe\nC:\\t\n",
 			  NULL, 0, NULL);
 
 	(void)state;
@@ -173,7 +173,8 @@ control_escaped(void **state)
 	assert_non_null(strstr(b, "\\u009b31m"));
 	assert_non_null(strstr(b, "\\u202ecba"));
 	assert_non_null(strstr(b, "\\xff\\xfe"));
-	assert_non_null(strstr(b, "type:   CSV table, UTF-8 with invalid bytes (shown as \\xHH)\n"));
+	assert_non_null(
+	    strstr(b, "type:   CSV table, UTF-8 with invalid bytes (shown as \\xHH)\n"));
 	assert_non_null(strstr(b, "C:\\\\t"));
 }
 
@@ -188,8 +189,10 @@ marks_text_and_reverse(void **state)
 
 	(void)state;
 	b = body(R("m.csv", "age,sex,count\n20-24,F,12\n25-29,M,3\n", m, 4, NULL));
-	assert_non_null(strstr(b, "row | \xe2\x80\xb9" "age\xe2\x80\xba!  sex  count\n"));
-	assert_non_null(strstr(b, "  2 | 25-29   M    \xe2\x80\xb9" "3\xe2\x80\xba!\n"));
+	assert_non_null(strstr(b, "row | \xe2\x80\xb9"
+				  "age\xe2\x80\xba!  sex  count\n"));
+	assert_non_null(strstr(b, "  2 | 25-29   M    \xe2\x80\xb9"
+				  "3\xe2\x80\xba!\n"));
 	assert_non_null(strstr(b, "marked but not shown (1): row 7 column 1\n"));
 	assert_null(strchr(b, 0x1b));
 	b = body(R("m.csv", "age,sex,count\n20-24,F,12\n25-29,M,3\n", m, 4, &term));
@@ -276,7 +279,8 @@ not_tables(void **state)
 	assert_non_null(strstr(b, "data, not text"));
 	b = R("e.csv", "", NULL, 0, NULL);
 	assert_non_null(strstr(b, "type:   empty file\n"));
-	assert_non_null(strstr(b, "sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n"));
+	assert_non_null(strstr(
+	    b, "sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n"));
 }
 
 static void
@@ -286,8 +290,8 @@ text_numbered_and_wrapped(void **state)
 	const char *b;
 
 	(void)state;
-	b = body(R("n.txt", "first\r\nsecond \x1b[1mbold\nabcdefghijklmnopqrstuvwxyz\n", NULL, 0,
-		   &o));
+	b = body(
+	    R("n.txt", "first\r\nsecond \x1b[1mbold\nabcdefghijklmnopqrstuvwxyz\n", NULL, 0, &o));
 	assert_string_equal(b, "1 | first\n"
 			       "2 | second \\x1b[1mbo\n"
 			       "  + ld\n"
@@ -305,7 +309,10 @@ shift_jis_and_bom(void **state)
 	b = R("s.csv", "\x94\x4e\x97\xee,\x90\x6c\x90\x94\n20-24,12\n", NULL, 0, NULL);
 	assert_non_null(strstr(b, "type:   CSV table, Shift_JIS (CP932)"));
 	assert_non_null(strstr(b, "row | 年齢   人数\n"));
-	b = R("b.csv", "\xef\xbb\xbf" "a,b\n1,2\n", NULL, 0, NULL);
+	b = R("b.csv",
+	      "\xef\xbb\xbf"
+	      "a,b\n1,2\n",
+	      NULL, 0, NULL);
 	assert_non_null(strstr(b, "UTF-8 with byte order mark"));
 	assert_non_null(strstr(b, "row | a  b\n"));
 }
