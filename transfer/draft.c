@@ -182,7 +182,7 @@ draft_visit(const MDB_val *k, const MDB_val *v, void *arg)
 	size_t len;
 	int rc;
 
-	if (k->mv_size < w->plen || memcmp(k->mv_data, w->prefix, w->plen) != 0)
+	if (w->plen && (k->mv_size < w->plen || memcmp(k->mv_data, w->prefix, w->plen) != 0))
 		return DRAFT_WALK_END;
 	if ((nm = key_name(k, &len)) && len && nm[0] == NOTE_MARK) {
 		if (!w->note_fn)
