@@ -51,7 +51,7 @@ target_state(int decision)
 /* Everything that refuses a review before anything is written; 0 or -1 with why. */
 static int
 may_review(struct store *st, MDB_txn *txn, const struct config *cfg, const struct request *r,
-	   const char *reviewer, int decision, char *why, size_t whylen)
+	   const char *reviewer, int decision, const char *note, char *why, size_t whylen)
 {
 	struct review prev;
 	int rc;
@@ -69,6 +69,12 @@ may_review(struct store *st, MDB_txn *txn, const struct config *cfg, const struc
 		return why_set(why, whylen,
 			       "request %" PRIu64 " failed the export checks and "
 			       "export_block_on_fail is set: it cannot be approved",
+			       r->s.id);
+	/* SPEC: approving a failing request needs a note (the reviewer says why it may go). */
+	if (decision == REVIEW_APPROVE && r->s.check == CHECK_FAIL && !*note)
+		return why_set(why, whylen,
+			       "request %" PRIu64 " failed the export checks: approving it needs a "
+			       "note saying why it may be released",
 			       r->s.id);
 	rc = review_get(st, txn, r->s.id, reviewer, &prev);
 	if (rc == 0)
@@ -149,7 +155,7 @@ airlock_review(struct store *st, const struct config *cfg, const char *reviewer,
 				store_strerror(rc));
 		goto out;
 	}
-	if (may_review(st, txn, cfg, r, reviewer, decision, why, whylen) < 0)
+	if (may_review(st, txn, cfg, r, reviewer, decision, note, why, whylen) < 0)
 		goto out;
 	rv->id = id;
 	snprintf(rv->reviewer, sizeof(rv->reviewer), "%s", reviewer);

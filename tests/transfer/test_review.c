@@ -221,6 +221,9 @@ test_return_and_replace(void **state)
 
 	(void)state;
 	old = export_table(&alice, FAIL_TABLE, 0, 0);
+	assert_int_equal(review("adm1", old, REVIEW_APPROVE, "", &out), -1);
+	assert_non_null(strstr(err, "needs a note"));
+	assert_int_equal(approvals(old), 0);
 	assert_int_equal(review("adm1", old, REVIEW_RETURN, "", &out), -1);
 	assert_int_equal(state_of(old), ST_PENDING);
 	assert_int_equal(review("adm1", old, REVIEW_RETURN, "suppress the 3", &out), 0);
