@@ -49,6 +49,10 @@ try:
 	pid = rid_from(r.stdout)
 	check(r.returncode == 0 and "result: pass" in r.stdout, "control: a passing export says pass")
 
+	r = g.mux(a3, "transfer approve %d --note ''" % rid)
+	check(r.returncode == 1 and "needs a note" in r.stderr and state(rid) == "pending",
+	      "approving a failing request with an empty note is refused (%s)" % r.stderr.strip())
+
 	# Point 2: two approvals, hidden from each other until both decided.
 	r = g.mux(a1, "transfer approve %d --note 'adm1: ok, 3 is a typo?'" % rid)
 	check(r.returncode == 0 and "1 of 2" in r.stdout and state(rid) == "pending",
