@@ -40,10 +40,12 @@ def draft_files():
 try:
 	g.init()
 	g.user("ana")
+	g.user("anb")  # a colleague in the same project
 	g.user("adm1", role="admin", project=None)
 	g.start()
 	fresh_step()
 	ana = g.master_as("ana", "ana")
+	anb = g.master_as("anb", "anb")
 
 	data = b"code,label\n" + b"A01,first\n" * 5000
 	p = write("data.csv", data)
@@ -58,6 +60,10 @@ try:
 	r = g.scp(ana, write("s.csv", s), "gw:/inbox/")
 	check(inbox(ana).get("s.csv") == (len(s), sha256_bytes(s)), "scp -s: a draft as well")
 
+	r = g.mux(anb, "airlock inbox")
+	check(r.returncode == 0 and "data.csv" not in r.stdout, "a colleague does not see ana's drafts")
+	r = g.mux(anb, "airlock submit data.csv")
+	check(r.returncode == 1 and not imports("data.csv"), "nor submit them")
 	r = g.mux(ana, "airlock submit data.csv --reason 'code list for the model'")
 	rid = rid_from(r.stdout)
 	check(r.returncode == 0 and rid and str(len(data)) in r.stdout and
@@ -90,6 +96,10 @@ try:
 	print("sftp's words for the refusal: %r" % r.stderr.strip())
 	check(r.returncode != 0 and "big.bin" not in inbox(ana) and not imports("big.bin") and
 	      draft_files() == before, "over import_max_size: the put fails, nothing kept")
+	r = g.scp(ana, pb, "gw:/inbox/big2.bin")
+	check(r.returncode != 0 and not imports("big2.bin") and "big2.bin" not in inbox(ana) and
+	      draft_files() == before, "scp -s over import_max_size: fails, nothing kept (%s)" %
+	      r.stderr.strip())
 	# sftp shows only "Failure": the reason waits in the analyst's inbox.
 	r = g.mux(ana, "airlock inbox")
 	check("refused big.bin at " in r.stdout and "import_max_size" in r.stdout,
