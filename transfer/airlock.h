@@ -8,6 +8,8 @@
  *   projects/<project>/<area>/   work areas (imports land in <area>/imports/)
  *   blobs/sha256/<hh>/<hash>     quarantine store, content-addressed, read-only files
  *   staging/                     uploads and snapshots being written (removed by the start-up scan)
+ *   drafts/<draft id>            uploads without a declared SHA-256, waiting for airlock submit
+ *                                (transfer/draft.h)
  */
 #ifndef WSGATE_AIRLOCK_H
 #define WSGATE_AIRLOCK_H
