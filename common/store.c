@@ -28,6 +28,9 @@ static const char *db_names[DB_COUNT] = {
 	[DB_REQUESTS] = "requests",
 	[DB_AUDIT] = "audit",
 	[DB_BUDGET] = "budget",
+	[DB_REVIEWS] = "reviews",
+	[DB_LINKS] = "links",
+	[DB_DRAFTS] = "drafts",
 };
 /* clang-format on */
 

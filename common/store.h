@@ -46,6 +46,9 @@ enum store_db {
 	DB_REQUESTS,  /* u64 id (big-endian) -> airlock request (transfer/) */
 	DB_AUDIT,     /* u64 seq (big-endian) -> audit record (common/audit.c) */
 	DB_BUDGET,    /* user name, u32 UTC day -> bytes used today (policy/budget.c) */
+	DB_REVIEWS,   /* u64 request id, reviewer name -> one review (transfer/review.c) */
+	DB_LINKS,     /* u64 request id -> u64 id of the returned request it replaces (review.c) */
+	DB_DRAFTS,    /* project, NUL, user, NUL, file name -> import draft (transfer/draft.c) */
 	DB_COUNT
 };
 

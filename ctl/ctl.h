@@ -35,6 +35,20 @@ int ctl_audit(struct ctl *c, int argc, char **argv);	/* ctl/ctl_audit.c */
 int ctl_transfer(struct ctl *c, int argc, char **argv); /* ctl/ctl_transfer.c */
 int ctl_check(struct ctl *c, int argc, char **argv);	/* ctl/ctl_transfer.c */
 
+/* transfer view and transfer drafts, called by ctl_transfer with argv at the subcommand. */
+int ctl_transfer_view(struct ctl *c, int argc, char **argv);   /* ctl/ctl_view.c */
+int ctl_transfer_drafts(struct ctl *c, int argc, char **argv); /* ctl/ctl_drafts.c */
+/* Reviews and resubmissions in list and show (ctl/ctl_review.c). */
+struct req_summary;
+struct request;
+unsigned ctl_review_state_width(const struct ctl *c);
+const char *ctl_review_state(struct ctl *c, MDB_txn *txn, const struct req_summary *s, char *buf,
+			     size_t len);
+int ctl_print_awaiting(struct ctl *c, uint64_t id, int json);
+void ctl_review_show(struct ctl *c, const struct request *r, json_t *j);
+/* A request id: decimal, 1 .. 2^64 - 1; 0 or -1. (ctl/ctl_transfer.c) */
+int ctl_parse_id(const char *s, uint64_t *id);
+
 /* Helpers in ctl/wsgatectl.c. ctl_fail prints "wsgatectl: MESSAGE" and returns 1,
  * ctl_usage the same and returns 2. ctl_name shows a name from the command line safely: valid
  * names as they are, anything else truncated and escaped (hostile input reaches the terminal). */

@@ -24,6 +24,7 @@
 #include "transfer/blob.h"
 #include "transfer/check.h"
 #include "transfer/queue.h"
+#include "transfer/review.h"
 
 struct opts {
 	const char *state;
@@ -117,8 +118,8 @@ parse_any(struct ctl *c, int argc, char **argv, struct opts *o, char **buf)
 	return parse(c, n, buf, o);
 }
 
-static int
-parse_id(const char *s, uint64_t *id)
+int
+ctl_parse_id(const char *s, uint64_t *id)
 {
 	char *end;
 
@@ -132,6 +133,9 @@ parse_id(const char *s, uint64_t *id)
 /* ---- list ---- */
 
 struct list_ctx {
+	struct ctl *c;
+	MDB_txn *txn;
+	unsigned statew;
 	int state;
 	const char *project;
 	int json;
@@ -215,7 +219,7 @@ static int
 list_visit(const struct req_summary *s, const MDB_val *rec, void *arg)
 {
 	struct list_ctx *lc = arg;
-	char line[1024], name[256], *p = line;
+	char line[1024], name[256], sb[32], *p = line;
 
 	(void)rec;
 	if ((lc->state > 0 && s->state != lc->state) ||
@@ -229,6 +233,12 @@ list_visit(const struct req_summary *s, const MDB_val *rec, void *arg)
 		if (!o)
 			return -1;
 		summary_json(o, s);
+		if (s->state == ST_PENDING && lc->statew > 9) {
+			unsigned n;
+
+			if (review_approvals(lc->c->st, lc->txn, s->id, &n) == 0)
+				json_object_set_new(o, "approvals", json_integer(n));
+		}
 		/* One object at a time: memory stays flat however long the queue is. */
 		if (lc->n > 1)
 			putchar(',');
@@ -238,7 +248,7 @@ list_visit(const struct req_summary *s, const MDB_val *rec, void *arg)
 	}
 	p = put_u64(p, s->id, 7, 0);
 	p = put_pad(p, queue_kind_name(s->kind), 6);
-	p = put_pad(p, queue_state_name(s->state), 9);
+	p = put_pad(p, ctl_review_state(lc->c, lc->txn, s, sb, sizeof(sb)), lc->statew);
 	p = put_pad(p, queue_check_name(s->check), 5);
 	p = put_pad(p, s->project, 16);
 	p = put_pad(p, s->kind == KIND_MOVE ? s->to_area : s->area, 10);
@@ -263,20 +273,24 @@ cmd_list(struct ctl *c, struct opts *o)
 		return ctl_usage("usage: transfer list [--state S] [--project P] [--json]");
 	if (o->state && (lc.state = queue_state_parse(o->state)) < 0)
 		return ctl_usage("unknown state %s (pending, approved, rejected, withdrawn, "
-				 "released)",
+				 "released, returned)",
 				 ctl_name(o->state, nb, sizeof(nb)));
 	if (o->project && !name_valid(o->project))
 		return ctl_fail("invalid project name %s", ctl_name(o->project, nb, sizeof(nb)));
 	lc.project = o->project;
 	lc.json = o->json;
+	lc.c = c;
+	lc.statew = ctl_review_state_width(c);
 	setvbuf(stdout, obuf, _IOFBF, sizeof(obuf));
 	if ((rc = store_begin(c->st, 1, &txn)) < 0)
 		return ctl_fail("cannot read the state store: %s", store_strerror(rc));
 	if (o->json)
 		putchar('[');
 	else
-		printf("%-7s %-6s %-9s %-5s %-16s %-10s %-16s %11s %-20s %s\n", "ID", "KIND",
-		       "STATE", "CHECK", "PROJECT", "AREA", "REQUESTER", "SIZE", "CREATED", "NAME");
+		printf("%-7s %-6s %-*s %-5s %-16s %-10s %-16s %11s %-20s %s\n", "ID", "KIND",
+		       (int)lc.statew, "STATE", "CHECK", "PROJECT", "AREA", "REQUESTER", "SIZE",
+		       "CREATED", "NAME");
+	lc.txn = txn;
 	rc = queue_foreach(c->st, txn, list_visit, &lc);
 	store_abort(txn);
 	if (o->json)
@@ -298,7 +312,7 @@ cmd_show(struct ctl *c, struct opts *o)
 	uint64_t id;
 	int rc, ret = 1;
 
-	if (o->nargs != 1 || parse_id(o->args[0], &id) < 0)
+	if (o->nargs != 1 || ctl_parse_id(o->args[0], &id) < 0)
 		return ctl_usage("usage: transfer show ID [--json]");
 	if (!(r = calloc(1, sizeof(*r))))
 		return ctl_fail("out of memory");
@@ -333,6 +347,7 @@ cmd_show(struct ctl *c, struct opts *o)
 		json_object_set_new(j, "reviewer", json_string(r->reviewer));
 		json_object_set_new(j, "note", json_string(r->note));
 		json_object_set_new(j, "report", json_string(r->report));
+		ctl_review_show(c, r, j);
 		ret = ctl_print_json(j);
 		goto out;
 	}
@@ -351,6 +366,7 @@ cmd_show(struct ctl *c, struct opts *o)
 	       hex, r->reason, t1);
 	if (r->s.decided)
 		printf("decided:   %s\nreviewer:  %s\nnote:      %s\n", t2, r->reviewer, r->note);
+	ctl_review_show(c, r, NULL);
 	printf("check report:\n");
 	for (char *line = r->report, *nl; *line; line = nl + 1) {
 		nl = strchr(line, '\n');
@@ -367,22 +383,34 @@ out:
 /* ---- decisions, import, move ---- */
 
 static int
-cmd_decide(struct ctl *c, struct opts *o, int approve)
+cmd_decide(struct ctl *c, struct opts *o, int decision)
 {
+	static const char *const done[] = {
+	    [REVIEW_APPROVE] = "approved and released",
+	    [REVIEW_REJECT] = "rejected",
+	    [REVIEW_RETURN] = "returned to its requester",
+	};
+	static const char *const state[] = {
+	    [REVIEW_APPROVE] = "released",
+	    [REVIEW_REJECT] = "rejected",
+	    [REVIEW_RETURN] = "returned",
+	};
 	char why[1024];
 	uint64_t id;
+	int outcome;
 
-	if (o->nargs != 1 || parse_id(o->args[0], &id) < 0 || !o->note)
+	if (o->nargs != 1 || ctl_parse_id(o->args[0], &id) < 0 || !o->note)
 		return ctl_usage("usage: transfer %s ID --note TEXT",
-				 approve ? "approve" : "reject");
-	if (airlock_decide(c->st, c->cfg, c->actor, id, approve, o->note, why, sizeof(why)) < 0)
+				 review_decision_name(decision));
+	if (airlock_review(c->st, c->cfg, c->actor, id, decision, o->note, &outcome, why,
+			   sizeof(why)) < 0)
 		return ctl_fail("%s", why);
+	if (outcome == AIRLOCK_AWAITS_REVIEW)
+		return ctl_print_awaiting(c, id, o->json);
 	if (o->json)
-		printf("{\"id\":%" PRIu64 ",\"state\":\"%s\"}\n", id,
-		       approve ? "released" : "rejected");
+		printf("{\"id\":%" PRIu64 ",\"state\":\"%s\"}\n", id, state[decision]);
 	else
-		printf("request %" PRIu64 " %s\n", id,
-		       approve ? "approved and released" : "rejected");
+		printf("request %" PRIu64 " %s\n", id, done[decision]);
 	return 0;
 }
 
@@ -464,8 +492,13 @@ ctl_transfer(struct ctl *c, int argc, char **argv)
 	int rc;
 
 	if (argc < 2)
-		return ctl_usage("usage: transfer list|show|approve|reject|import|move ...");
+		return ctl_usage(
+		    "usage: transfer list|show|view|approve|reject|return|import|move|drafts ...");
 	sub = argv[1];
+	if (strcmp(sub, "view") == 0) /* its own options: ctl/ctl_view.c */
+		return ctl_transfer_view(c, argc - 1, argv + 1);
+	if (strcmp(sub, "drafts") == 0) /* ctl/ctl_drafts.c */
+		return ctl_transfer_drafts(c, argc - 1, argv + 1);
 	if (!(buf = calloc((size_t)argc + 2, sizeof(*buf))))
 		return ctl_fail("out of memory");
 	if (parse_any(c, argc - 1, argv + 1, &o, buf) < 0) {
@@ -478,9 +511,11 @@ ctl_transfer(struct ctl *c, int argc, char **argv)
 	else if (strcmp(sub, "show") == 0)
 		rc = cmd_show(c, &o);
 	else if (strcmp(sub, "approve") == 0)
-		rc = cmd_decide(c, &o, 1);
+		rc = cmd_decide(c, &o, REVIEW_APPROVE);
 	else if (strcmp(sub, "reject") == 0)
-		rc = cmd_decide(c, &o, 0);
+		rc = cmd_decide(c, &o, REVIEW_REJECT);
+	else if (strcmp(sub, "return") == 0)
+		rc = cmd_decide(c, &o, REVIEW_RETURN);
 	else if (strcmp(sub, "import") == 0)
 		rc = cmd_import(c, &o);
 	else if (strcmp(sub, "move") == 0)

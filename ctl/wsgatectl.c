@@ -175,7 +175,7 @@ usage(FILE *f)
 		   "[--expires YYYY-MM-DD]\n"
 		   "  user passwd|key|totp|lock|unlock|del|show NAME, user list\n"
 		   "  project add P [--max-accounts N], project list, project show P\n"
-		   "  transfer list|show|approve|reject|import|move ..., check FILE\n"
+		   "  transfer list|show|view|approve|reject|return|import|move|drafts ..., check FILE\n"
 		   "  audit list [--since TIME], audit verify, audit export\n");
 }
 

@@ -44,6 +44,7 @@
 #include "transfer/airlock.h"
 #include "transfer/airlock_server.h"
 #include "transfer/area.h"
+#include "transfer/draft.h"
 
 #define MON_MAX_SESSIONS 16 /* session channels per connection, running or not */
 #define MON_MAX_UPLOADS 8
@@ -85,6 +86,7 @@ struct mon_upload {
 	int used;
 	uint64_t token;
 	int fd;
+	char name[256]; /* for the refusal note its uploader sees (transfer/draft.h) */
 };
 
 struct monitor {
@@ -1237,6 +1239,7 @@ mon_answer_upload_begin(struct monitor *m, struct rbuf *r, struct wbuf *reply, i
 	u->used = 1;
 	u->fd = fd;
 	u->token = ++m->next_token;
+	snprintf(u->name, sizeof(u->name), "%s", name);
 	fds[(*nfds)++] = wfd;
 	wbuf_put_u8(reply, 1);
 	wbuf_put_u64(reply, u->token);
@@ -1257,7 +1260,7 @@ mon_answer_upload_commit(struct monitor *m, struct rbuf *r, struct wbuf *reply, 
 {
 	char name[256], reason[1024], sha256[65], why[256], msg[300];
 	struct mon_upload *u;
-	uint64_t token, id = 0;
+	uint64_t token;
 
 	token = rbuf_u64(r);
 	rbuf_str(r, name, sizeof(name));
@@ -1265,19 +1268,37 @@ mon_answer_upload_commit(struct monitor *m, struct rbuf *r, struct wbuf *reply, 
 	rbuf_str(r, sha256, sizeof(sha256));
 	if (!rbuf_done(r) || (u = mon_upload_find(m, token)) == NULL)
 		return -1;
+	/* Queued, or kept as a draft when nothing was declared (transfer/draft.h). */
 	if (mon_recheck(m, why, sizeof(why)) == 0 &&
-	    airlock_upload_commit(m->st, m->cfg, &m->who, u->fd, name, reason, sha256, &id, why,
-				  sizeof(why)) == 0) {
-		snprintf(msg, sizeof(msg), "import request %llu", (unsigned long long)id);
+	    draft_upload_finish(m->st, m->cfg, &m->who, u->fd, name, reason, sha256, msg,
+				sizeof(msg), why, sizeof(why)) == 0) {
 		wbuf_put_u8(reply, 1);
 	} else {
 		snprintf(msg, sizeof(msg), "%s", why);
 		wbuf_put_u8(reply, 0);
+		(void)draft_note_refusal(m->st, &m->who, name, why);
 	}
 	close(u->fd);
 	u->used = 0;
 	wbuf_put_str(reply, msg);
 	return 0;
+}
+
+/* The worker gives no reason (a write past import_max_size, a failed or partial write, or the
+ * channel gone); what arrived tells the analyst enough to act, in `airlock inbox`. */
+static void
+mon_note_aborted(struct monitor *m, const struct mon_upload *u)
+{
+	struct stat sb;
+	char why[200];
+
+	if (fstat(u->fd, &sb) < 0)
+		return;
+	snprintf(why, sizeof(why),
+		 "upload not completed (%jd bytes arrived; uploads larger than import_max_size, "
+		 "%llu bytes, are cut off); nothing was kept",
+		 (intmax_t)sb.st_size, (unsigned long long)m->cfg->import_max_size);
+	(void)draft_note_refusal(m->st, &m->who, u->name, why);
 }
 
 static int
@@ -1289,6 +1310,7 @@ mon_answer_upload_abort(struct monitor *m, struct rbuf *r, struct wbuf *reply, i
 	token = rbuf_u64(r);
 	if (!rbuf_done(r) || (u = mon_upload_find(m, token)) == NULL)
 		return -1;
+	mon_note_aborted(m, u);
 	/* The staging file is anonymous or swept by airlock_scan: closing drops it. */
 	close(u->fd);
 	u->used = 0;

@@ -203,7 +203,10 @@ session_start_sftp(struct wchan *c)
 {
 	c->be.arg = c;
 	c->be.allow_inbox = c->w->who.role == ROLE_ANALYST;
-	c->be.require_checksum = c->w->cfg->import_require_checksum; /* the monitor enforces it */
+	/* An upload without NAME.sha256 is not refused at OPEN any more: the monitor keeps it as
+	 * a draft (transfer/draft.h) when import_require_checksum is on. */
+	c->be.require_checksum = 0;
+	c->be.import_max_size = c->w->cfg->import_max_size;
 	c->be.outbox_list = session_be_outbox_list;
 	c->be.outbox_open = session_be_outbox_open;
 	c->be.upload_begin = session_be_upload_begin;

@@ -36,6 +36,8 @@ struct sftp_backend {
 	int (*upload_commit)(void *arg, uint64_t token, const char *name, const char *reason,
 			     const char *sha256, char *msg, size_t msglen);
 	void (*upload_abort)(void *arg, uint64_t token);
+	/* [airlock] import_max_size: a write past it fails the upload at once; 0 = no limit. */
+	uint64_t import_max_size;
 	/* The engine owns every fd these return and closes it; an upload's fd is closed before
 	 * upload_commit or upload_abort, so the backend must hold its own reference. */
 };

@@ -66,6 +66,7 @@ struct sftp_upload {
 	char *text;		   /* sidecar: its bytes, SFTP_SIDECAR_MAX + 1 */
 	struct sftp_ranges ranges; /* what was written */
 	int failed;		   /* a write failed or was refused: never queue or keep */
+	uint64_t max;		   /* file: import_max_size, or 0 */
 };
 
 /* A sidecar kept for the next upload of name. */
@@ -307,7 +308,11 @@ sftp_upload_commit(struct sftp_upload_ctx *ctx, uint64_t token, const char *name
 	if (sha256[0])
 		free(sftp_upload_sidecar_take(ctx, SIDECAR_SHA256, name));
 	snprintf(ctx->last_queued, sizeof(ctx->last_queued), "%s", name);
-	sftp_upload_answer(ans, SSH_FX_OK, "queued as %s", msg);
+	/* The monitor says what became of it: a queued import, or a draft (transfer/draft.h). */
+	if (strncmp(msg, "kept as", 7) == 0)
+		sftp_upload_answer(ans, SSH_FX_OK, "%s", msg);
+	else
+		sftp_upload_answer(ans, SSH_FX_OK, "queued as %s", msg);
 }
 
 static void
@@ -476,6 +481,7 @@ sftp_upload_start(struct sftp_upload_ctx *ctx, const struct sftp_upload_plan *pl
 		return NULL;
 	}
 	up->filepart = plan->filepart;
+	up->max = ctx->be->import_max_size;
 	snprintf(up->sha256, sizeof(up->sha256), "%s", plan->sha256);
 	up->reason = sftp_upload_sidecar_take(ctx, SIDECAR_REASON, plan->target);
 	return up;
@@ -516,6 +522,16 @@ sftp_upload_write(struct sftp_upload *up, uint64_t off, const uint8_t *p, size_t
 	if (off > INT64_MAX - n || sftp_upload_ranges_add(&up->ranges, off, off + n) < 0) {
 		up->failed = 1;
 		sftp_upload_answer(ans, SSH_FX_FAILURE, "upload refused: writes too scattered");
+		return;
+	}
+	/* SPEC: an upload larger than import_max_size is cut off while it is written. The bytes
+	 * so far go with the aborted upload at CLOSE; nothing is kept or queued. */
+	if (!sidecar && up->max && (off > up->max || n > up->max - off)) {
+		up->failed = 1;
+		sftp_upload_answer(ans, SSH_FX_FAILURE,
+				   "upload refused: larger than import_max_size (%llu bytes); "
+				   "nothing was kept",
+				   (unsigned long long)up->max);
 		return;
 	}
 	/* A sidecar stays in memory: SFTP_SIDECAR_MAX bytes at most. */

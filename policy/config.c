@@ -102,6 +102,9 @@ static const struct config_key config_keys[] = {
 	{SECT_AIRLOCK, "facilities", V_FACILITIES, 0, 0, 0},
 	{SECT_AIRLOCK, "export_block_on_fail", V_BOOL, CFG(export_block_on_fail), 0, 1},
 	{SECT_AIRLOCK, "import_require_checksum", V_BOOL, CFG(import_require_checksum), 0, 1},
+	{SECT_AIRLOCK, "reviews_required", V_U32, CFG(reviews_required), 1, 2},
+	{SECT_AIRLOCK, "import_max_size", V_SIZE, CFG(import_max_size), 1, 64 * TIB},
+	{SECT_AIRLOCK, "import_draft_ttl", V_DURATION, CFG(import_draft_ttl), 60, 365 * DAY},
 };
 /* clang-format on */
 #define NKEYS (nitems(config_keys))
@@ -1228,6 +1231,9 @@ config_defaults(struct config *cfg)
 	cfg->min_cell_count = 10;
 	cfg->export_block_on_fail = 0;
 	cfg->import_require_checksum = 1;
+	cfg->reviews_required = 1;
+	cfg->import_max_size = 4096 * MIB;
+	cfg->import_draft_ttl = 24 * HOUR;
 }
 
 /* Reads the whole file (a regular file, at most CONFIG_FILE_MAX bytes) into a NUL-terminated

@@ -87,6 +87,11 @@ struct config {
 	 * way to tell an upload the client cut short (sftp's Ctrl-C still sends CLOSE) from a whole
 	 * one. Default 1 (wsgate extension; docs/sftp.md). */
 	int import_require_checksum;
+	/* Approvals by different admins, neither the requester, before a request is approved;
+	 * one reject rejects (SPEC "The airlock"). 1 or 2; default 1. */
+	uint32_t reviews_required;
+	uint64_t import_max_size;  /* bytes; an upload is cut off past it; default 4G */
+	uint64_t import_draft_ttl; /* seconds an upload without a sidecar waits; default 24h */
 };
 
 /* Loads and validates path. Returns 0, or -1 with a one-line error in why:

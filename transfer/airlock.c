@@ -27,6 +27,7 @@
 #include "transfer/area.h"
 #include "transfer/blob.h"
 #include "transfer/check.h"
+#include "transfer/draft.h"
 #include "transfer/queue.h"
 
 #define DELIVER_MAX_SUFFIX 10000 /* NAME.1 .. NAME.9999, then give up */
@@ -221,14 +222,26 @@ project_gid(struct store *st, const char *project, gid_t *gid, char *why, size_t
 	return 0;
 }
 
+/* What an analyst's export adds to a submission (issue 13): the check report handed back, and
+ * the returned request it replaces, linked in the same transaction as the insert. */
+struct submit_more {
+	uint64_t replaces;
+	char *report;
+	size_t reportlen;
+	/* Runs in the transaction that inserts the request (a draft's record goes with it). */
+	int (*in_txn)(struct store *st, MDB_txn *txn, void *arg);
+	void *arg;
+};
+
 /*
  * Snapshots src into the quarantine store, runs the export checks when asked, then records the
  * request: bytes first, record second. The shared lock keeps the start-up scan from taking
  * the new blob for an orphan in the moment between the two.
  */
 static int
-submit(struct store *st, const struct config *cfg, struct request *r, int src, int from_start,
-       uint64_t max, int run_checks, const uint8_t *expect, uint64_t *id, char *why, size_t whylen)
+submit_more(struct store *st, const struct config *cfg, struct request *r, int src, int from_start,
+	    uint64_t max, int run_checks, const uint8_t *expect, const struct submit_more *more,
+	    uint64_t *id, char *why, size_t whylen)
 {
 	char path[PATH_MAX], hex[65], qn[600], qr[2100];
 	struct check_report *rep = NULL;
@@ -253,6 +266,15 @@ submit(struct store *st, const struct config *cfg, struct request *r, int src, i
 			goto out;
 		r->s.check = (uint8_t)rep->result;
 		snprintf(r->report, sizeof(r->report), "%s", rep->text);
+		if (more && more->report)
+			snprintf(more->report, more->reportlen, "%s", rep->text);
+		/* SPEC: with export_block_on_fail a failing export is refused at submission. */
+		if (rep->result == CHECK_FAIL && cfg->export_block_on_fail) {
+			why_set(why, whylen,
+				"export refused: the publication checks failed and "
+				"export_block_on_fail is set; nothing was queued");
+			goto out;
+		}
 	} else {
 		r->s.check = CHECK_NONE;
 		snprintf(r->report, sizeof(r->report),
@@ -279,6 +301,13 @@ submit(struct store *st, const struct config *cfg, struct request *r, int src, i
 		why_set(why, whylen, "store: cannot record the request: %s", store_strerror(rc));
 		goto out;
 	}
+	if (more && more->replaces &&
+	    airlock_link_resubmission(st, txn, r, more->replaces, why, whylen) < 0)
+		goto out;
+	if (more && more->in_txn && (rc = more->in_txn(st, txn, more->arg)) != 0) {
+		why_set(why, whylen, "store: %s", store_strerror(rc));
+		goto out;
+	}
 	transfer_crash_point("submit.before_commit");
 	if ((rc = store_commit(txn)) < 0) {
 		txn = NULL;
@@ -296,6 +325,14 @@ out:
 	free(rep);
 	blob_unlock(lock);
 	return ret;
+}
+
+static int
+submit(struct store *st, const struct config *cfg, struct request *r, int src, int from_start,
+       uint64_t max, int run_checks, const uint8_t *expect, uint64_t *id, char *why, size_t whylen)
+{
+	return submit_more(st, cfg, r, src, from_start, max, run_checks, expect, NULL, id, why,
+			   whylen);
 }
 
 static int
@@ -322,6 +359,15 @@ int
 airlock_export(struct store *st, const struct config *cfg, const struct airlock_actor *who,
 	       const char *relpath, const char *reason, uint64_t *id, char *why, size_t whylen)
 {
+	return airlock_export_ex(st, cfg, who, relpath, reason, 0, id, NULL, 0, why, whylen);
+}
+
+int
+airlock_export_ex(struct store *st, const struct config *cfg, const struct airlock_actor *who,
+		  const char *relpath, const char *reason, uint64_t replaces, uint64_t *id,
+		  char *report, size_t reportlen, char *why, size_t whylen)
+{
+	struct submit_more more = {replaces, report, reportlen, NULL, NULL};
 	struct source_reader as;
 	struct request *r = NULL;
 	const char *name;
@@ -354,7 +400,7 @@ airlock_export(struct store *st, const struct config *cfg, const struct airlock_
 	snprintf(r->s.requester, sizeof(r->s.requester), "%s", who->user);
 	snprintf(r->s.name, sizeof(r->s.name), "%s", name);
 	snprintf(r->reason, sizeof(r->reason), "%s", reason ? reason : "");
-	ret = submit(st, cfg, r, fd, 0, cfg->export_max_size, 1, NULL, id, why, whylen);
+	ret = submit_more(st, cfg, r, fd, 0, cfg->export_max_size, 1, NULL, &more, id, why, whylen);
 out:
 	if (fd >= 0)
 		close(fd);
@@ -378,7 +424,11 @@ area_known(const struct config *cfg, const char *area, char *why, size_t whylen)
 static uint64_t
 import_limit(const struct config *cfg)
 {
-	return cfg->file_size_max ? cfg->file_size_max : (10ull << 30);
+	uint64_t lim = cfg->file_size_max ? cfg->file_size_max : (10ull << 30);
+
+	/* [airlock] import_max_size caps it further (SPEC; the SFTP engine cuts uploads off at it
+	 * while they arrive, this is the monitor's own check). */
+	return cfg->import_max_size && cfg->import_max_size < lim ? cfg->import_max_size : lim;
 }
 
 int
@@ -511,88 +561,6 @@ airlock_withdraw(struct store *st, const struct airlock_actor *who, uint64_t id,
 	}
 	txn = NULL;
 	ret = 0;
-out:
-	store_abort(txn);
-	free(r);
-	return ret;
-}
-
-int
-airlock_decide(struct store *st, const struct config *cfg, const char *reviewer, uint64_t id,
-	       int approve, const char *note, char *why, size_t whylen)
-{
-	struct request *r = NULL;
-	MDB_txn *txn = NULL;
-	const char *event;
-	char qn[2100];
-	int rc, ret = -1, to = approve ? ST_APPROVED : ST_REJECTED;
-
-	if (!reviewer || !*reviewer || strlen(reviewer) >= QUEUE_USER_MAX)
-		return why_set(why, whylen, "invalid reviewer");
-	if (!note || strlen(note) >= QUEUE_NOTE_MAX)
-		return why_set(why, whylen, "a note of at most %d bytes is required",
-			       QUEUE_NOTE_MAX - 1);
-	for (const char *c = note; *c; c++)
-		if ((unsigned char)*c < 0x20 || *c == 0x7f)
-			return why_set(why, whylen, "note contains control characters");
-	if (!(r = request_new()))
-		return why_set(why, whylen, "out of memory");
-	/* Everything is decided on the record as read inside the write transaction: LMDB has
-	 * one writer at a time, so of two concurrent decisions exactly one sees "pending". */
-	if ((rc = store_begin(st, 0, &txn)) < 0) {
-		why_set(why, whylen, "store: %s", store_strerror(rc));
-		goto out;
-	}
-	if ((rc = queue_get(st, txn, id, r)) != 0) {
-		if (rc == STORE_NOTFOUND)
-			why_set(why, whylen, "no request %" PRIu64, id);
-		else
-			why_set(why, whylen, "request %" PRIu64 ": cannot read record: %s", id,
-				store_strerror(rc));
-		goto out;
-	}
-	if (!(event = queue_transition(r->s.state, to))) {
-		why_set(why, whylen, "request %" PRIu64 " is %s, not pending", id,
-			queue_state_name(r->s.state));
-		goto out;
-	}
-	if (strcmp(r->s.requester, reviewer) == 0) {
-		why_set(why, whylen,
-			"request %" PRIu64 " was made by %s, who cannot decide it "
-			"(two-person rule)",
-			id, reviewer);
-		goto out;
-	}
-	if (approve && r->s.kind == KIND_EXPORT && r->s.check == CHECK_FAIL &&
-	    cfg->export_block_on_fail) {
-		why_set(why, whylen,
-			"request %" PRIu64 " failed the export checks and "
-			"export_block_on_fail is set: it cannot be approved",
-			id);
-		goto out;
-	}
-	r->s.state = (uint8_t)to;
-	r->s.decided = (uint64_t)time(NULL);
-	snprintf(r->reviewer, sizeof(r->reviewer), "%s", reviewer);
-	snprintf(r->note, sizeof(r->note), "%s", note);
-	if ((rc = queue_update(st, txn, r)) < 0 ||
-	    (rc = audit_append(
-		 st, txn, reviewer, event, "id=%" PRIu64 " kind=%s project=%s note=%s", id,
-		 queue_kind_name(r->s.kind), r->s.project, q(note, qn, sizeof(qn)))) < 0) {
-		why_set(why, whylen, "store: cannot record the decision: %s", store_strerror(rc));
-		goto out;
-	}
-	transfer_crash_point("decide.before_commit");
-	if ((rc = store_commit(txn)) < 0) {
-		txn = NULL;
-		why_set(why, whylen, "store: commit: %s", store_strerror(rc));
-		goto out;
-	}
-	txn = NULL;
-	transfer_crash_point("decide.committed");
-	ret = 0;
-	if (approve && airlock_deliver(st, reviewer, id, why, whylen) < 0)
-		ret = -1;
 out:
 	store_abort(txn);
 	free(r);
@@ -988,7 +956,7 @@ airlock_upload_commit(struct store *st, const struct config *cfg, const struct a
 	if ((uint64_t)sb.st_size > import_limit(cfg))
 		return why_set(why, whylen,
 			       "upload of %jd bytes is over the import limit "
-			       "(file_size_max, %" PRIu64 ")",
+			       "(import_max_size or file_size_max, %" PRIu64 ")",
 			       (intmax_t)sb.st_size, import_limit(cfg));
 	if (!(r = request_new()))
 		return why_set(why, whylen, "out of memory");
@@ -1002,6 +970,33 @@ airlock_upload_commit(struct store *st, const struct config *cfg, const struct a
 	 * is queued must be exactly what was hashed. */
 	ret = submit(st, cfg, r, fd, 1, import_limit(cfg), 0, have_expect ? expect : NULL, id, why,
 		     whylen);
+	free(r);
+	return ret;
+}
+
+int
+airlock_submit_import(struct store *st, const struct config *cfg, const struct airlock_actor *who,
+		      const char *area, int fd, const char *name, const char *reason,
+		      const uint8_t expect[32], int (*in_txn)(struct store *, MDB_txn *, void *),
+		      void *arg, uint64_t *id, char *why, size_t whylen)
+{
+	struct submit_more more = {0, NULL, 0, in_txn, arg};
+	struct request *r;
+	int ret;
+
+	if (check_actor(who, why, whylen) < 0 || check_reason(reason, why, whylen) < 0)
+		return -1;
+	if (!filename_valid(name) || !name_valid(area))
+		return why_set(why, whylen, "invalid file or area name");
+	if (!(r = request_new()))
+		return why_set(why, whylen, "out of memory");
+	r->s.kind = KIND_IMPORT;
+	snprintf(r->s.project, sizeof(r->s.project), "%s", who->project);
+	snprintf(r->s.area, sizeof(r->s.area), "%s", area);
+	snprintf(r->s.requester, sizeof(r->s.requester), "%s", who->user);
+	snprintf(r->s.name, sizeof(r->s.name), "%s", name);
+	snprintf(r->reason, sizeof(r->reason), "%s", reason ? reason : "");
+	ret = submit_more(st, cfg, r, fd, 1, import_limit(cfg), 0, expect, &more, id, why, whylen);
 	free(r);
 	return ret;
 }
@@ -1208,6 +1203,11 @@ airlock_scan_ex(struct store *st, struct airlock_scan_stats *stats, char *why, s
 	}
 	if (sweep_blobs(store_state_dir(st), &rf, stats) < 0) {
 		why_set(why, whylen, "quarantine sweep: %s", strerror(errno));
+		goto out;
+	}
+	/* Draft files whose record never committed (transfer/draft.h). */
+	if (draft_sweep_orphans(st, &stats->staging_removed) < 0) {
+		why_set(why, whylen, "drafts sweep: %s", strerror(errno));
 		goto out;
 	}
 	blob_unlock(lock);

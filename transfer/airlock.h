@@ -8,6 +8,8 @@
  *   projects/<project>/<area>/   work areas (imports land in <area>/imports/)
  *   blobs/sha256/<hh>/<hash>     quarantine store, content-addressed, read-only files
  *   staging/                     uploads and snapshots being written (removed by the start-up scan)
+ *   drafts/<draft id>            uploads without a declared SHA-256, waiting for airlock submit
+ *                                (transfer/draft.h)
  */
 #ifndef WSGATE_AIRLOCK_H
 #define WSGATE_AIRLOCK_H
@@ -17,6 +19,8 @@
 
 #include "common/store.h"
 #include "policy/config.h"
+
+struct request; /* transfer/queue.h */
 
 /* Who acts, resolved by the caller from the login (never from what a client claims). */
 struct airlock_actor {
@@ -32,6 +36,18 @@ struct airlock_actor {
  * member can export only what the member could read in the sandbox (issue 10 point 7). */
 int airlock_export(struct store *st, const struct config *cfg, const struct airlock_actor *who,
 		   const char *relpath, const char *reason, uint64_t *id, char *why, size_t whylen);
+/* The same, resubmitting after a return when replaces is not 0 (the requester's own returned
+ * request of the same project, replaced once), and handing back the check report (report may
+ * be NULL). The report is filled even when the export is refused for failing the checks with
+ * export_block_on_fail set. */
+int airlock_export_ex(struct store *st, const struct config *cfg, const struct airlock_actor *who,
+		      const char *relpath, const char *reason, uint64_t replaces, uint64_t *id,
+		      char *report, size_t reportlen, char *why, size_t whylen);
+/* Links the new request r (inserted in txn) to the returned request old it replaces, after
+ * checking that old is r's requester's own returned request of the same project and not
+ * replaced yet. 0 or -1 with why. (transfer/resubmit.c) */
+int airlock_link_resubmission(struct store *st, MDB_txn *txn, const struct request *r, uint64_t old,
+			      char *why, size_t whylen);
 int airlock_withdraw(struct store *st, const struct airlock_actor *who, uint64_t id, char *why,
 		     size_t whylen);
 
@@ -43,6 +59,14 @@ int airlock_upload_commit(struct store *st, const struct config *cfg,
 			  const struct airlock_actor *who, int fd, const char *name,
 			  const char *reason, const char *sha256, uint64_t *id, char *why,
 			  size_t whylen);
+
+/* A draft's bytes queued as an import of area (transfer/draft.c): read from offset 0, they must
+ * hash to expect; in_txn runs in the inserting transaction (it removes the draft's record). */
+int airlock_submit_import(struct store *st, const struct config *cfg,
+			  const struct airlock_actor *who, const char *area, int fd,
+			  const char *name, const char *reason, const uint8_t expect[32],
+			  int (*in_txn)(struct store *, MDB_txn *, void *), void *arg, uint64_t *id,
+			  char *why, size_t whylen);
 
 /* Released exports of a project, for /outbox. */
 struct outbox_entry {
@@ -75,6 +99,16 @@ int airlock_scan_ex(struct store *st, struct airlock_scan_stats *stats, char *wh
  */
 int airlock_decide(struct store *st, const struct config *cfg, const char *reviewer, uint64_t id,
 		   int approve, const char *note, char *why, size_t whylen);
+/*
+ * One review (transfer/decide.c): decision is REVIEW_APPROVE, REVIEW_REJECT or REVIEW_RETURN
+ * (transfer/review.h). A reject or a return decides at once; an approval decides when the
+ * request has [airlock] reviews_required approvals from different admins. *outcome says which:
+ * AIRLOCK_DECIDED, or AIRLOCK_AWAITS_REVIEW (the review is recorded, the request still pending).
+ * A reviewer reviews a request once. airlock_decide is this with approve or reject.
+ */
+enum { AIRLOCK_DECIDED = 0, AIRLOCK_AWAITS_REVIEW = 1 };
+int airlock_review(struct store *st, const struct config *cfg, const char *reviewer, uint64_t id,
+		   int decision, const char *note, int *outcome, char *why, size_t whylen);
 /* Delivers an approved request (approve calls it; so does the scan for leftovers). */
 int airlock_deliver(struct store *st, const char *actor, uint64_t id, char *why, size_t whylen);
 

@@ -1,8 +1,10 @@
 /*
  * airlock -- the analyst's end of the airlock, run inside a sandboxed session:
- *   airlock export PATH [--reason TEXT]
+ *   airlock export PATH [--reason TEXT] [--replaces ID]
  *   airlock status [ID]
  *   airlock withdraw ID
+ *   airlock inbox
+ *   airlock submit NAME [--reason TEXT]
  * It speaks airlock_proto.h to the socket the gateway bound into this session
  * ($AIRLOCK_SOCKET, default /run/wsgate/airlock.sock) and prints the reply. It claims no
  * identity: the gateway knows who it serves from the socket. Exit 0 done, 1 refused, 2 usage.
@@ -42,8 +44,10 @@ die(const char *fmt, ...)
 static void __attribute__((noreturn)) usage(void)
 {
 	/* One line, like every other message of ours (SPEC "Exit codes"). */
-	fprintf(stderr, "airlock: usage: airlock export PATH [--reason TEXT] | status [ID] | "
-			"withdraw ID\n");
+	fprintf(
+	    stderr,
+	    "airlock: usage: airlock export PATH [--reason TEXT] [--replaces ID] | status [ID] | "
+	    "withdraw ID | inbox | submit NAME [--reason TEXT]\n");
 	exit(2);
 }
 
@@ -122,8 +126,12 @@ transact(struct wbuf *req)
 	rbuf_str(&rd, text, len + 1);
 	if (!rbuf_done(&rd))
 		die("malformed reply from the gateway");
-	if (status != AIRLOCK_ST_OK)
+	if (status != AIRLOCK_ST_OK) {
+		/* A refusal is one line, or one line and the check report's findings after it. */
+		while (*text && text[strlen(text) - 1] == '\n')
+			text[strlen(text) - 1] = '\0';
 		die("%s", text);
+	}
 	fputs(text, stdout);
 	if (*text && text[strlen(text) - 1] != '\n')
 		putchar('\n');
@@ -136,6 +144,7 @@ static int
 cmd_export(int argc, char **argv)
 {
 	const char *path = NULL, *reason = "";
+	uint64_t replaces = 0;
 	char abs[AIRLOCK_MAX_PATH + 1], cwd[PATH_MAX];
 	struct wbuf b;
 
@@ -144,6 +153,10 @@ cmd_export(int argc, char **argv)
 			reason = argv[++i];
 		else if (strncmp(argv[i], "--reason=", 9) == 0)
 			reason = argv[i] + 9;
+		else if (strcmp(argv[i], "--replaces") == 0 && i + 1 < argc)
+			replaces = parse_id(argv[++i]);
+		else if (strncmp(argv[i], "--replaces=", 11) == 0)
+			replaces = parse_id(argv[i] + 11);
 		else if (argv[i][0] == '-' && argv[i][1])
 			usage();
 		else if (!path)
@@ -169,6 +182,53 @@ cmd_export(int argc, char **argv)
 	wbuf_put_u8(&b, AIRLOCK_PROTO_VERSION);
 	wbuf_put_u8(&b, AIRLOCK_OP_EXPORT);
 	wbuf_put_str(&b, abs);
+	wbuf_put_str(&b, reason);
+	wbuf_put_u64(&b, replaces);
+	transact(&b);
+	wbuf_free(&b);
+	return 0;
+}
+
+/* airlock inbox: the drafts of this account; airlock submit NAME: queue one. */
+static int
+cmd_inbox(int argc)
+{
+	struct wbuf b;
+
+	if (argc != 1)
+		usage();
+	wbuf_init(&b);
+	wbuf_put_u8(&b, AIRLOCK_PROTO_VERSION);
+	wbuf_put_u8(&b, AIRLOCK_OP_INBOX);
+	transact(&b);
+	wbuf_free(&b);
+	return 0;
+}
+
+static int
+cmd_submit(int argc, char **argv)
+{
+	const char *name = NULL, *reason = "";
+	struct wbuf b;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--reason") == 0 && i + 1 < argc)
+			reason = argv[++i];
+		else if (strncmp(argv[i], "--reason=", 9) == 0)
+			reason = argv[i] + 9;
+		else if (argv[i][0] == '-' || name)
+			usage();
+		else
+			name = argv[i];
+	}
+	if (!name || strlen(name) > 255)
+		usage();
+	if (strlen(reason) >= AIRLOCK_MAX_REASON)
+		die("reason is longer than %d bytes", AIRLOCK_MAX_REASON - 1);
+	wbuf_init(&b);
+	wbuf_put_u8(&b, AIRLOCK_PROTO_VERSION);
+	wbuf_put_u8(&b, AIRLOCK_OP_SUBMIT);
+	wbuf_put_str(&b, name);
 	wbuf_put_str(&b, reason);
 	transact(&b);
 	wbuf_free(&b);
@@ -206,9 +266,15 @@ main(int argc, char **argv)
 		return cmd_id(AIRLOCK_OP_STATUS, argc - 1, argv + 1, 1);
 	if (strcmp(argv[1], "withdraw") == 0)
 		return cmd_id(AIRLOCK_OP_WITHDRAW, argc - 1, argv + 1, 0);
+	if (strcmp(argv[1], "inbox") == 0)
+		return cmd_inbox(argc - 1);
+	if (strcmp(argv[1], "submit") == 0)
+		return cmd_submit(argc - 1, argv + 1);
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
-		fprintf(stdout, "usage: airlock export PATH [--reason TEXT] | status [ID] | "
-				"withdraw ID\n");
+		fprintf(
+		    stdout,
+		    "usage: airlock export PATH [--reason TEXT] [--replaces ID] | status [ID] | "
+		    "withdraw ID | inbox | submit NAME [--reason TEXT]\n");
 		return 0;
 	}
 	usage();

@@ -21,7 +21,9 @@
 #include "common/fsutil.h"
 #include "transfer/airlock_proto.h"
 #include "transfer/blob.h"
+#include "transfer/draft.h"
 #include "transfer/queue.h"
+#include "transfer/review.h"
 
 #define TEXT_MAX (AIRLOCK_MAX_FRAME - 64)
 
@@ -172,6 +174,45 @@ status_all(struct store *st, const struct airlock_actor *who, struct status_buf 
 }
 
 static int
+status_review(const struct review *rv, void *arg)
+{
+	struct status_buf *sb = arg;
+	char t[32], note[QUEUE_NOTE_MAX];
+
+	fmt_time(rv->time, t, sizeof(t));
+	queue_safe_text(rv->note, note, sizeof(note), 0);
+	sb_add(sb, "  %s %s %s: %s\n", t, rv->reviewer, review_decision_name(rv->decision), note);
+	return 0;
+}
+
+/* SPEC: the notes of reviews once decided (a pending request's reviews stay the reviewers'),
+ * and the resubmission links both ways. */
+static void
+status_reviews(struct store *st, const struct request *r, struct status_buf *sb)
+{
+	uint64_t other = 0;
+	unsigned n = 0;
+	MDB_txn *txn;
+
+	if (store_begin(st, 1, &txn) < 0)
+		return;
+	if (r->s.state == ST_PENDING) {
+		if (review_approvals(st, txn, r->s.id, &n) == 0 && n)
+			sb_add(sb, "reviews:   %u approval%s so far\n", n, n > 1 ? "s" : "");
+	} else {
+		sb_add(sb, "reviews:\n");
+		review_foreach(st, txn, r->s.id, status_review, sb);
+	}
+	if (review_link_replaces(st, txn, r->s.id, &other) == 0 && other)
+		sb_add(sb, "replaces:  request %" PRIu64 "\n", other);
+	if (review_link_replaced_by(st, txn, r->s.id, &other) == 0 && other)
+		sb_add(sb, "replaced by: request %" PRIu64 "\n", other);
+	else if (r->s.state == ST_RETURNED && r->s.kind == KIND_EXPORT)
+		sb_add(sb, "to resubmit: airlock export PATH --replaces %" PRIu64 "\n", r->s.id);
+	store_abort(txn);
+}
+
+static int
 status_one(struct store *st, const struct airlock_actor *who, uint64_t id, struct status_buf *sb)
 {
 	struct request *r = calloc(1, sizeof(*r));
@@ -201,10 +242,45 @@ status_one(struct store *st, const struct airlock_actor *who, uint64_t id, struc
 	       "created:   %s\ndecided:   %s\nnote:      %s\ncheck report:\n%s",
 	       r->s.id, queue_kind_name(r->s.kind), queue_state_name(r->s.state), r->s.requester,
 	       r->s.name, r->s.size, hex, r->reason, t1, t2, r->note, r->report);
+	status_reviews(st, r, sb);
 	if (r->s.kind == KIND_EXPORT && r->s.state == ST_RELEASED)
 		sb_add(sb, "download: /outbox/%" PRIu64 "/%s\n", r->s.id, r->s.name);
 	free(r);
 	return 0;
+}
+
+/*
+ * SPEC: `airlock export` prints the check report at once, the same the reviewer gets; a refusal
+ * for failing checks (export_block_on_fail) carries the findings. Returns reply's value.
+ */
+static int
+export_and_report(struct store *st, const struct config *cfg, const struct airlock_actor *who,
+		  const char *path, const char *reason, uint64_t replaces, int client_fd,
+		  struct status_buf *sb)
+{
+	char why[1024], *report = calloc(1, QUEUE_REPORT_MAX);
+	uint64_t id = 0;
+	int rc, ok;
+
+	if (!report)
+		return reply(client_fd, AIRLOCK_ST_REFUSED, "out of memory");
+	ok = airlock_export_ex(st, cfg, who, path, reason, replaces, &id, report, QUEUE_REPORT_MAX,
+			       why, sizeof(why)) == 0;
+	/* The report quotes table headers and cells: nothing reaches the terminal raw. */
+	queue_safe_text(report, report, QUEUE_REPORT_MAX, 1);
+	if (ok && replaces)
+		sb_add(sb,
+		       "export request %" PRIu64 " pending review (replaces request %" PRIu64 ")\n",
+		       id, replaces);
+	else if (ok)
+		sb_add(sb, "export request %" PRIu64 " pending review\n", id);
+	else
+		sb_add(sb, "%s\n", why);
+	if (report[0])
+		sb_add(sb, "check report:\n%s", report);
+	rc = reply(client_fd, ok ? AIRLOCK_ST_OK : AIRLOCK_ST_REFUSED, sb->text);
+	free(report);
+	return rc;
 }
 
 static int
@@ -228,7 +304,7 @@ airlock_server_handle(struct store *st, const struct config *cfg, const struct a
 	uint8_t hdr[4], *body = NULL;
 	char *path = NULL, reason[AIRLOCK_MAX_REASON + 1], why[1024], msg[1200];
 	uint32_t len;
-	uint64_t id = 0;
+	uint64_t id = 0, replaces = 0;
 	int64_t deadline = now_ms() + AIRLOCK_IO_TIMEOUT_MS;
 	int op, rc, ret = -1;
 	struct timeval tv = {AIRLOCK_IO_TIMEOUT_MS / 1000, 0};
@@ -262,17 +338,26 @@ airlock_server_handle(struct store *st, const struct config *cfg, const struct a
 	case AIRLOCK_OP_EXPORT:
 		rbuf_str(&rd, path, AIRLOCK_MAX_PATH + 1);
 		rbuf_str(&rd, reason, sizeof(reason));
+		if (rbuf_ok(&rd) && rd.off < rd.len) /* --replaces, from clients that know it */
+			replaces = rbuf_u64(&rd);
 		break;
 	case AIRLOCK_OP_STATUS:
 	case AIRLOCK_OP_WITHDRAW:
 		id = rbuf_u64(&rd);
+		break;
+	case AIRLOCK_OP_INBOX:
+		break;
+	case AIRLOCK_OP_SUBMIT:
+		rbuf_str(&rd, path, 256);
+		rbuf_str(&rd, reason, sizeof(reason));
 		break;
 	default:
 		reply(client_fd, AIRLOCK_ST_BADREQ, "unknown operation");
 		goto out;
 	}
 	if (!rbuf_done(&rd) ||
-	    (op == AIRLOCK_OP_EXPORT && (!valid_text(reason) || !valid_text(path))) ||
+	    ((op == AIRLOCK_OP_EXPORT || op == AIRLOCK_OP_SUBMIT) &&
+	     (!valid_text(reason) || !valid_text(path))) ||
 	    (op == AIRLOCK_OP_WITHDRAW && id == 0)) {
 		reply(client_fd, AIRLOCK_ST_BADREQ, "malformed request");
 		goto out;
@@ -283,12 +368,20 @@ airlock_server_handle(struct store *st, const struct config *cfg, const struct a
 		 * caller's actor carries. */
 		reader = *who;
 		reader.uid = expected_uid;
-		if (airlock_export(st, cfg, &reader, path, reason, &id, why, sizeof(why)) < 0) {
+		rc = export_and_report(st, cfg, &reader, path, reason, replaces, client_fd, &sb);
+		break;
+	case AIRLOCK_OP_INBOX:
+		if (draft_inbox(st, cfg, who, sb.text, sb.cap, why, sizeof(why)) < 0)
 			rc = reply(client_fd, AIRLOCK_ST_REFUSED, why);
-		} else {
-			snprintf(msg, sizeof(msg), "export request %" PRIu64 " pending review", id);
+		else
+			rc = reply(client_fd, AIRLOCK_ST_OK, sb.text);
+		break;
+	case AIRLOCK_OP_SUBMIT:
+		if (draft_submit(st, cfg, who, path, reason, &id, msg, sizeof(msg), why,
+				 sizeof(why)) < 0)
+			rc = reply(client_fd, AIRLOCK_ST_REFUSED, why);
+		else
 			rc = reply(client_fd, AIRLOCK_ST_OK, msg);
-		}
 		break;
 	case AIRLOCK_OP_WITHDRAW:
 		if (airlock_withdraw(st, who, id, why, sizeof(why)) < 0) {

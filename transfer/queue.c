@@ -20,6 +20,7 @@ static const struct {
     {ST_PENDING, ST_REJECTED, "transfer.reject"},    /* an admin other than the requester */
     {ST_PENDING, ST_WITHDRAWN, "transfer.withdraw"}, /* the requester only */
     {ST_APPROVED, ST_RELEASED, "transfer.release"},  /* delivery, after the hash re-check */
+    {ST_PENDING, ST_RETURNED, "transfer.return"},    /* an admin, for changes (--replaces) */
 };
 
 const char *
@@ -43,6 +44,7 @@ static const char *const state_names[] = {
 	[ST_REJECTED] = "rejected",
 	[ST_WITHDRAWN] = "withdrawn",
 	[ST_RELEASED] = "released",
+	[ST_RETURNED] = "returned",
 };
 static const char *const check_names[] = {
 	[CHECK_NONE] = "none",
@@ -61,13 +63,13 @@ queue_kind_name(int kind)
 const char *
 queue_state_name(int state)
 {
-	return state >= ST_PENDING && state <= ST_RELEASED ? state_names[state] : "?";
+	return state >= ST_PENDING && state <= ST_LAST ? state_names[state] : "?";
 }
 
 int
 queue_state_parse(const char *s)
 {
-	for (int i = ST_PENDING; i <= ST_RELEASED; i++)
+	for (int i = ST_PENDING; i <= ST_LAST; i++)
 		if (strcmp(s, state_names[i]) == 0)
 			return i;
 	return -1;
@@ -201,7 +203,7 @@ decode_summary(struct rbuf *rd, struct req_summary *s)
 	s->created = rbuf_u64(rd);
 	s->decided = rbuf_u64(rd);
 	if (s->kind < KIND_EXPORT || s->kind > KIND_MOVE || s->state < ST_PENDING ||
-	    s->state > ST_RELEASED || s->check > CHECK_FAIL)
+	    s->state > ST_LAST || s->check > CHECK_FAIL)
 		rd->err = 1;
 }
 

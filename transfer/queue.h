@@ -22,7 +22,8 @@
 #define QUEUE_USER_MAX 64 /* "root" or an account name */
 
 enum req_kind { KIND_EXPORT = 1, KIND_IMPORT = 2, KIND_MOVE = 3 };
-enum req_state { ST_PENDING = 1, ST_APPROVED, ST_REJECTED, ST_WITHDRAWN, ST_RELEASED };
+enum req_state { ST_PENDING = 1, ST_APPROVED, ST_REJECTED, ST_WITHDRAWN, ST_RELEASED, ST_RETURNED };
+#define ST_LAST ST_RETURNED
 enum check_result { CHECK_NONE = 0, CHECK_PASS = 1, CHECK_WARN = 2, CHECK_FAIL = 3 };
 
 struct req_summary {

@@ -145,7 +145,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const uint8_t init[] = {0, 0, 0, 5, SSH_FXP_INIT, 0, 0, 0, 3};
-	struct sftp_backend be = {&fz, 1, 0, fz_list, fz_open, fz_begin, fz_commit, fz_abort};
+	struct sftp_backend be = {&fz, 1, 0, fz_list, fz_open, fz_begin, fz_commit, fz_abort, 0};
 	struct sftp_srv *s;
 	size_t off = 0;
 	int stuck = 0, lowest;
@@ -161,6 +161,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	lowest = fz_lowest_fd();
 	be.allow_inbox = size > 0 && (data[0] & 0x80) == 0;
 	be.require_checksum = size > 0 && (data[0] & 0x40) != 0;
+	be.import_max_size = size > 0 && (data[0] & 0x20) != 0 ? 4096 : 0; /* the cut-off path */
 	s = sftp_srv_new(&be);
 	if (!s)
 		return 0;

@@ -16,15 +16,16 @@ test_only_spec_transitions(void **state)
 	static const int allowed[][2] = {{ST_PENDING, ST_APPROVED},
 					 {ST_PENDING, ST_REJECTED},
 					 {ST_PENDING, ST_WITHDRAWN},
-					 {ST_APPROVED, ST_RELEASED}};
+					 {ST_APPROVED, ST_RELEASED},
+					 {ST_PENDING, ST_RETURNED}};
 	int n = 0;
 
 	(void)state;
-	for (int from = 0; from <= ST_RELEASED + 1; from++) {
-		for (int to = 0; to <= ST_RELEASED + 1; to++) {
+	for (int from = 0; from <= ST_LAST + 1; from++) {
+		for (int to = 0; to <= ST_LAST + 1; to++) {
 			int want = 0;
 
-			for (size_t i = 0; i < 4; i++)
+			for (size_t i = 0; i < 5; i++)
 				if (allowed[i][0] == from && allowed[i][1] == to)
 					want = 1;
 			if (want)
@@ -34,11 +35,13 @@ test_only_spec_transitions(void **state)
 			n += queue_transition(from, to) != NULL;
 		}
 	}
-	assert_int_equal(n, 4);
+	assert_int_equal(n, 5);
+	assert_string_equal(queue_transition(ST_PENDING, ST_RETURNED), "transfer.return");
 	assert_string_equal(queue_transition(ST_PENDING, ST_APPROVED), "transfer.approve");
 	assert_string_equal(queue_transition(ST_APPROVED, ST_RELEASED), "transfer.release");
 	/* terminal states go nowhere */
-	for (int to = 0; to <= ST_RELEASED; to++) {
+	for (int to = 0; to <= ST_LAST; to++) {
+		assert_null(queue_transition(ST_RETURNED, to));
 		assert_null(queue_transition(ST_REJECTED, to));
 		assert_null(queue_transition(ST_WITHDRAWN, to));
 		assert_null(queue_transition(ST_RELEASED, to));
