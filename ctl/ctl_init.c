@@ -202,7 +202,7 @@ make_store(struct ctl *c, int *created)
 		return ctl_fail("%s", why);
 	if (*created == 0) {
 		rc = 0;
-		goto out;
+		goto reserve;
 	}
 	if ((rc = store_begin(st, 0, &txn)) < 0) {
 		ctl_fail("state store: %s", store_strerror(rc));
@@ -219,6 +219,9 @@ make_store(struct ctl *c, int *created)
 		goto out;
 	}
 	rc = 0;
+reserve:
+	/* Last, after init's own writes, so that a second init finds nothing to grow. */
+	store_startup_log(st, 1);
 out:
 	store_close(st);
 	return rc;

@@ -24,6 +24,7 @@
 #include "common/utctime.h"
 #include "ctl/ctl.h"
 #include "policy/account.h"
+#include "transfer/area.h"
 
 struct command {
 	const char *name;
@@ -269,10 +270,14 @@ main(int argc, char **argv)
 		return ctl_usage("--as is accepted only with transfer and audit");
 	if (config_load(c.config_path, &c.cfg, why, sizeof(why)) < 0)
 		return ctl_fail("%s", why);
+	/* Deliveries from wsgatectl create areas too: with the same limit as the daemon's. */
+	area_set_quota(c.cfg->area_quota);
 	if (cmd->needs_store && store_open(c.cfg->state_dir, 0, &c.st, why, sizeof(why)) < 0) {
 		rc = ctl_fail("%s", why);
 		goto out;
 	}
+	if (cmd->needs_store)
+		store_startup_log(c.st, 0);
 	c.actor = "root";
 	if (as) {
 		if ((rc = check_actor(&c, as)) != 0)

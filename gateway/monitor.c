@@ -733,6 +733,7 @@ mon_start_sandbox(struct monitor *m, struct mon_session *s, struct mon_start *ss
 	if (rc != 0)
 		return why_set(why, whylen, "project %s: %s", m->dec.project,
 			       rc == STORE_NOTFOUND ? "not found" : store_strerror(rc));
+	area_set_quota(m->cfg->area_quota); /* the policy as it is now (SIGHUP) */
 	if (area_ensure(m->cfg->state_dir, m->dec.project, m->dec.area, proj.gid, area_why,
 			sizeof(area_why)) != 0 ||
 	    area_path(m->cfg->state_dir, m->dec.project, m->dec.area, work, sizeof(work)) != 0)

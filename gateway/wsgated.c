@@ -31,6 +31,7 @@
 #include "common/store.h"
 #include "sandbox/sandbox.h"
 #include "transfer/airlock.h"
+#include "transfer/area.h"
 #include "transfer/blob.h"
 
 #define GW_MAX_CHILDREN 4096
@@ -234,6 +235,7 @@ gw_scan(void)
 			log_err("store: %s", why);
 			_exit(1);
 		}
+		store_startup_log(st, 1);
 		memset(&stats, 0, sizeof(stats));
 		if (airlock_scan_ex(st, &stats, why, sizeof(why)) != 0)
 			log_warn("airlock start-up scan: %s", why);
@@ -330,6 +332,8 @@ main(int argc, char **argv)
 		fatal("sandbox: %s", why);
 	log_info("sandbox limits: %s", sandbox_limits_backend());
 	if (privsep_prepare(gw.cfg->state_dir, why, sizeof(why)) != 0)
+		fatal("%s", why);
+	if (area_quota_check(gw.cfg->state_dir, gw.cfg->area_quota, why, sizeof(why)) != 0)
 		fatal("%s", why);
 	if (access(gw.cfg->host_key, R_OK) != 0)
 		fatal_errno("host key %s", gw.cfg->host_key);
