@@ -115,6 +115,14 @@ make_state_dirs(const char *state_dir, int *created)
 	return 0;
 }
 
+int
+ctl_init_dirs(const char *state_dir)
+{
+	int created = 0;
+
+	return make_state_dirs(state_dir, &created);
+}
+
 static int
 make_secrets(const char *state_dir, int *created)
 {

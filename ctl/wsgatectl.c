@@ -42,6 +42,8 @@ static const struct command commands[] = {
 	{"transfer", ctl_transfer, 1, 1},
 	{"check", ctl_check, 1, 0},
 	{"audit", ctl_audit, 1, 1},
+	{"backup", ctl_backup, 1, 0},
+	{"restore", ctl_restore, 0, 0},
 };
 /* clang-format on */
 
@@ -177,7 +179,8 @@ usage(FILE *f)
 		   "  user passwd|key|totp|lock|unlock|del|show NAME, user list\n"
 		   "  project add P [--max-accounts N], project list, project show P\n"
 		   "  transfer list|show|approve|reject|import|move ..., check FILE\n"
-		   "  audit list [--since TIME], audit verify, audit export\n");
+		   "  audit list [--since TIME], audit verify, audit export\n"
+		   "  backup DIR (while the daemon runs), restore DIR (daemon stopped)\n");
 }
 
 /* --as must name an existing admin: the gateway passes the authenticated account, and a typo

@@ -28,6 +28,7 @@
 #include "common/selfpipe.h"
 #include "gateway/gateway.h"
 #include "policy/config.h"
+#include "common/runlock.h"
 #include "common/store.h"
 #include "sandbox/sandbox.h"
 #include "transfer/airlock.h"
@@ -342,6 +343,9 @@ main(int argc, char **argv)
 	gw_listen(gw.cfg);
 	if (!fg && daemon(0, 0) != 0)
 		fatal_errno("daemon");
+	/* After daemon(): a POSIX lock is the process's own and would not follow the fork. */
+	if (runlock_take(gw.cfg->state_dir, why, sizeof(why)) != 0) /* wsgatectl restore asks */
+		fatal("%s", why);
 	gw_loop();
 	return 0;
 }
