@@ -19,6 +19,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -224,14 +225,17 @@ int
 ctl_backup(struct ctl *c, int argc, char **argv)
 {
 	struct backup b = {.c = c};
-	char src[PATH_MAX], q[PATH_MAX + 16];
+	char src[PATH_MAX], q[PATH_MAX + 16], dir[PATH_MAX];
 	int rc;
 
 	if (argc != 2 || argv[1][0] == '-')
 		return ctl_usage("usage: backup DIR");
-	b.dir = argv[1];
-	if ((rc = make_dir(b.dir)) != 0)
+	if ((rc = make_dir(argv[1])) != 0)
 		return rc;
+	/* The audit record and the summary name the backup by its absolute path. */
+	if (!realpath(argv[1], dir))
+		return ctl_fail("backup: %s: %s", argv[1], strerror(errno));
+	b.dir = dir;
 	if (!(b.files = tmpfile()))
 		return ctl_fail("backup: tmpfile: %s", strerror(errno));
 	if (audit_log(c->st, c->actor, "ctl.backup", "dir=%s",
