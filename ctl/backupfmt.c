@@ -96,8 +96,6 @@ backup_copy_file(int srcfd, const char *dst, mode_t mode, uint64_t max,
 	if (fd < 0)
 		return -errno;
 	rc = copy_hash(srcfd, fd, max, md, size);
-	if (rc == 0 && fsync(fd) < 0)
-		rc = -errno;
 	if (close(fd) < 0 && rc == 0)
 		rc = -errno;
 	if (rc < 0) {
@@ -106,6 +104,19 @@ backup_copy_file(int srcfd, const char *dst, mode_t mode, uint64_t max,
 	}
 	to_hex(md, hex);
 	return 0;
+}
+
+int
+backup_sync(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (syncfs(fd) < 0)
+		rc = -errno;
+	close(fd);
+	return rc;
 }
 
 int

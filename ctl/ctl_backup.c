@@ -253,7 +253,14 @@ ctl_backup(struct ctl *c, int argc, char **argv)
 	    (rc = take_blobs_and_verify(&b)) != 0)
 		goto out;
 	(void)backup_join(src, sizeof(src), c->cfg->state_dir, "recordings"); /* shorter */
-	if ((rc = take_tree(&b, src, "recordings")) != 0 || (rc = write_manifest(&b)) != 0)
+	if ((rc = take_tree(&b, src, "recordings")) != 0)
+		goto out;
+	/* Everything durable before MANIFEST says the backup is whole. */
+	if ((rc = backup_sync(b.dir)) < 0) {
+		rc = ctl_fail("backup: %s: sync: %s", b.dir, strerror(-rc));
+		goto out;
+	}
+	if ((rc = write_manifest(&b)) != 0)
 		goto out;
 	printf("backup %s: %" PRIu64 " requests, %" PRIu64 " blobs, %" PRIu64
 	       " audit records (chain verified)",

@@ -156,8 +156,9 @@ read_manifest(struct restore *r)
 	return rc;
 }
 
-/* blobs/sha256/<hh>/<64 hex>: copied as they are; step 3 checks every one a request needs
- * (content-addressed: the name is the hash), and anything else in there is left behind. */
+/* blobs/sha256/<hh>/<64 hex>: each hashed as it is copied and checked against its name (the
+ * store is content-addressed); step 3 checks that every request's blob is among them. Anything
+ * else in there is left behind. */
 static int
 restore_blobs(struct restore *r)
 {
@@ -189,6 +190,10 @@ restore_blobs(struct restore *r)
 			    stage_parent(r, rel) < 0 ||
 			    backup_copy_file(fd, dst, 0400, UINT64_MAX, hex, &n) < 0)
 				rc = ctl_fail("restore: %s: cannot copy", rel);
+			else if (strcmp(hex, e->d_name) != 0)
+				rc = ctl_fail("restore: %s: its bytes do not match its name (damaged "
+					      "backup)",
+					      rel);
 			if (fd >= 0)
 				close(fd);
 		}
@@ -219,7 +224,8 @@ verify_stage(struct restore *r)
 			 count, r->audit_records);
 		goto out;
 	}
-	if (backup_verify_blobs(st, &nreq, why, sizeof(why)) < 0) {
+	/* restore_blobs has just hashed every blob against its name: presence and size here. */
+	if (backup_verify_blobs(st, 0, &nreq, why, sizeof(why)) < 0) {
 		ctl_fail("restore: %s", why);
 		goto out;
 	}
@@ -342,6 +348,12 @@ ctl_restore(struct ctl *c, int argc, char **argv)
 	}
 	if ((rc = read_manifest(&r)) != 0 || (rc = restore_blobs(&r)) != 0 ||
 	    (rc = verify_stage(&r)) != 0) {
+		remove_tree(r.stage);
+		goto out;
+	}
+	/* Durable before the renames make it the state. */
+	if ((rc = backup_sync(r.stage)) < 0) {
+		rc = ctl_fail("restore: %s: sync: %s", r.stage, strerror(-rc));
 		remove_tree(r.stage);
 		goto out;
 	}

@@ -15,14 +15,17 @@
 /*
  * For every request in copy's database, copies its blob from from_state_dir into copy's own
  * state dir (blobs/sha256/<hh>/<hash>, 0400), hashing the bytes as they are copied: a blob that
- * is missing or does not hash to its name and the request's size fails the backup. Each file is
- * fsynced. *nblobs gets the number of distinct blobs. Returns 0 or -1 with why.
+ * is missing or does not hash to its name and the request's size fails the backup. Nothing is
+ * fsynced here: the caller syncs the copy's file system once at the end. *nblobs gets the
+ * number of distinct blobs. Returns 0 or -1 with why.
  */
 int backup_copy_blobs(struct store *copy, const char *from_state_dir, uint64_t *nblobs,
 		      uint64_t *nrequests, char *why, size_t whylen);
 
-/* Every request of st has its blob in st's own state dir, of the recorded size and hash.
- * Returns 0 or -1 with why naming the first request that does not. */
-int backup_verify_blobs(struct store *st, uint64_t *nrequests, char *why, size_t whylen);
+/* Every request of st has its blob in st's own state dir, of the recorded size, and with rehash
+ * set, of the recorded hash (without it, the caller vouches that every blob's bytes match its
+ * name). Returns 0 or -1 with why naming the first request that does not. */
+int backup_verify_blobs(struct store *st, int rehash, uint64_t *nrequests, char *why,
+			size_t whylen);
 
 #endif

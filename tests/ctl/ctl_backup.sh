@@ -49,7 +49,7 @@ expect_err 1 "unfinished backup" restore "$T/bad"; nonempty && fail "state left 
 damaged; printf 'x' | dd of="$T/bad/db/data.mdb" bs=1 seek=5000 conv=notrunc 2>/dev/null
 expect_err 1 "does not match MANIFEST" restore "$T/bad"; nonempty && fail "state left (db)"
 damaged; blob=$(find "$T/bad/blobs" -type f | head -1); chmod u+w "$blob"; printf 'X' >>"$blob"
-expect_err 1 "do not match its hash" restore "$T/bad"; nonempty && fail "state left (blob)"
+expect_err 1 "do not match its name" restore "$T/bad"; nonempty && fail "state left (blob)"
 damaged; rm "$(find "$T/bad/blobs" -type f | head -1)"
 expect_err 1 "quarantined bytes" restore "$T/bad"; nonempty && fail "state left (no blob)"
 damaged; ln -sf /etc/passwd "$T/bad/host_key"
