@@ -23,6 +23,7 @@ area = remote
 EOF
 ctl() { "$BIN/wsgatectl" -c "$T/c.conf" "$@"; }
 now() { date +%s.%N; }
+calc() { awk "BEGIN { print $* }"; }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 ctl init >/dev/null
@@ -39,26 +40,26 @@ echo "state: $N requests of $MIB MiB, $(du -sm "$T/state/blobs" | cut -f1) MiB o
 : >"$T/ours" ; : >"$T/peer"; : >"$T/rours"; : >"$T/rpeer"
 for r in $(seq 1 "$ROUNDS"); do
 	sync; t0=$(now); ctl backup "$T/bk$r" >/dev/null; t1=$(now)
-	echo "$t1 - $t0" | bc >>"$T/ours"
+	calc "$t1 - $t0" >>"$T/ours"
 	sync; t0=$(now)
 	mkdir -p "$T/peer$r/db"; mdb_copy -c "$T/state/db" "$T/peer$r/db"
 	cp -a "$T/state/blobs" "$T/state/secrets.key" "$T/peer$r/"; sync -f "$T/peer$r/db"
 	t1=$(now)
-	echo "$t1 - $t0" | bc >>"$T/peer"
+	calc "$t1 - $t0" >>"$T/peer"
 	mv "$T/state" "$T/state.live"
 	sync; t0=$(now); ctl restore "$T/bk$r" >/dev/null; t1=$(now)
-	echo "$t1 - $t0" | bc >>"$T/rours"
+	calc "$t1 - $t0" >>"$T/rours"
 	rm -rf "$T/state"
 	sync; t0=$(now); cp -a "$T/peer$r" "$T/state"; sync -f "$T/state/db"; t1=$(now)
-	echo "$t1 - $t0" | bc >>"$T/rpeer"
+	calc "$t1 - $t0" >>"$T/rpeer"
 	rm -rf "$T/state" "$T/bk$r" "$T/peer$r"
 	mv "$T/state.live" "$T/state"
 done
 o=$(median <"$T/ours"); p=$(median <"$T/peer"); ro=$(median <"$T/rours"); rp=$(median <"$T/rpeer")
 printf 'backup:  wsgatectl %.2f s, mdb_copy -c + cp -a %.2f s, ratio %.2f (median of %d)\n' \
-	"$o" "$p" "$(echo "$o / $p" | bc -l)" "$ROUNDS"
+	"$o" "$p" "$(calc "$o / $p")" "$ROUNDS"
 printf 'restore: wsgatectl %.2f s, cp -a %.2f s, ratio %.2f (median of %d)\n' \
-	"$ro" "$rp" "$(echo "$ro / $rp" | bc -l)" "$ROUNDS"
+	"$ro" "$rp" "$(calc "$ro / $rp")" "$ROUNDS"
 
 # The reserve: database pages used per write (a user lock and unlock, each with its audit
 # record), so how many such writes 64 MiB holds once the file system is full.
@@ -68,6 +69,6 @@ p0=$(pages)
 W=500
 for i in $(seq 1 $W); do ctl user lock u1 >/dev/null; ctl user unlock u1 >/dev/null; done
 p1=$(pages)
-per=$(echo "($p1 - $p0) * $psize / (2 * $W)" | bc -l)
+per=$(calc "($p1 - $p0) * $psize / (2 * $W)")
 printf 'reserve: %d writes used %d pages of %d bytes: %.0f bytes per write; 64 MiB holds about %.0f writes\n' \
-	$((2 * W)) $((p1 - p0)) "$psize" "$per" "$(echo "64 * 1048576 / $per" | bc -l)"
+	$((2 * W)) $((p1 - p0)) "$psize" "$per" "$(calc "64 * 1048576 / $per")"
