@@ -107,6 +107,23 @@ try:
 	r = g.ctl("audit", "verify", check_rc=False)
 	check(r.returncode == 0, "the audit chain verifies: %s" % r.stdout.strip())
 
+	# Attack: a subvolume of one's own inside the area has a quota group of its own, outside
+	# the area's. Creating one must fail (sandbox seccomp), so the limit cannot be escaped.
+	esc = ("import fcntl, os, struct\n"
+	       "fd = os.open('/work', os.O_RDONLY)\n"
+	       "args = bytearray(struct.pack('q4088s', 0, b'esc'))\n"
+	       "try:\n"
+	       "    fcntl.ioctl(fd, 0x5000940e, args, True)\n"  # BTRFS_IOC_SUBVOL_CREATE
+	       "    print('created')\n"
+	       "except OSError as e:\n"
+	       "    print('refused', e.errno)\n")
+	r = g.mux(a, "rm -f /work/big /work/f*; sync; python3 -c \"$(cat)\"; "
+	             "dd if=/dev/zero of=/work/esc/x bs=1M count=%d 2>&1 | tail -n 1" % (QUOTA_MB + 20),
+	          stdin=esc)
+	check("refused" in r.stdout and "created" not in r.stdout and not
+	      os.path.exists(os.path.join(area, "esc")),
+	      "a subvolume inside the area cannot be made to escape the quota (%s)" %
+	      (r.stdout + r.stderr).strip().replace("\n", " | "))
 	r = g.mux(a, "rm -f /work/big /work/f*; sync; sleep 1; "
 	             "dd if=/dev/zero of=/work/again bs=1M count=10 conv=fsync && echo done")
 	check(r.returncode == 0 and "done" in r.stdout, "after deleting, ana writes again (control)")
