@@ -41,8 +41,39 @@ struct restore {
 	int dirfd; /* the backup, O_PATH */
 	char stage[PATH_MAX];
 	uint64_t audit_records, requests, witness_bytes;
-	int have_magic;
+	int have_magic, have_db, have_key;
 };
+
+/* The files a backup may name: the state pieces restore puts back, and nothing else, so a
+ * doctored MANIFEST cannot leave files in state_dir that restore did not mean to put there. */
+static int
+wanted(struct restore *r, const char *rel)
+{
+	if (strcmp(rel, "db/data.mdb") == 0)
+		return r->have_db = 1;
+	if (strcmp(rel, "secrets.key") == 0)
+		return r->have_key = 1;
+	return strcmp(rel, "host_key") == 0 || strcmp(rel, "witness") == 0 ||
+	       strncmp(rel, "recordings/", 11) == 0;
+}
+
+/* Opens rel beneath the backup: no symlink or ".." on the way (the backup directory is not
+ * trusted to point only inside itself), and only a regular file (a FIFO would block, a device
+ * would never end). Returns an fd or -errno. */
+static int
+open_regular(struct restore *r, const char *rel)
+{
+	struct stat sb;
+	int fd = area_openat(r->dirfd, rel, O_RDONLY | O_NONBLOCK, 0);
+
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+		close(fd);
+		return -EINVAL;
+	}
+	return fd;
+}
 
 /* state_dir absent or empty ("lost+found" of a mount point aside). */
 static int
@@ -83,11 +114,11 @@ restore_file(struct restore *r, const char *hex, uint64_t size, const char *rel)
 	uint64_t n;
 	int fd, rc;
 
-	if (!backup_relpath_ok(rel) || strncmp(rel, STAGE, strlen(STAGE)) == 0)
+	if (!backup_relpath_ok(rel))
 		return ctl_fail("restore: MANIFEST names an unsafe path");
-	/* No symlink and no "..", anywhere on the way: the backup directory is not trusted to
-	 * point only inside itself. */
-	if ((fd = area_openat(r->dirfd, rel, O_RDONLY, 0)) < 0)
+	if (!wanted(r, rel))
+		return ctl_fail("restore: MANIFEST names %s, which is not part of a state backup", rel);
+	if ((fd = open_regular(r, rel)) < 0)
 		return ctl_fail("restore: %s/%s: %s", r->dir, rel, strerror(-fd));
 	if (stage_parent(r, rel) < 0) {
 		close(fd);
@@ -139,7 +170,7 @@ read_manifest(struct restore *r)
 	FILE *f;
 	int fd, rc = 0;
 
-	if ((fd = area_openat(r->dirfd, BACKUP_MANIFEST, O_RDONLY, 0)) < 0)
+	if ((fd = open_regular(r, BACKUP_MANIFEST)) < 0)
 		return ctl_fail("restore: %s/%s: %s (an unfinished backup?)", r->dir,
 				BACKUP_MANIFEST, strerror(-fd));
 	if (!(f = fdopen(fd, "r"))) {
@@ -153,6 +184,8 @@ read_manifest(struct restore *r)
 	fclose(f);
 	if (rc == 0 && !r->have_magic)
 		rc = ctl_fail("restore: %s is not a wsgate backup", r->dir);
+	if (rc == 0 && (!r->have_db || !r->have_key))
+		rc = ctl_fail("restore: MANIFEST lacks the database or the secrets key");
 	return rc;
 }
 
@@ -186,7 +219,7 @@ restore_blobs(struct restore *r)
 			if (snprintf(rel, sizeof(rel), "blobs/sha256/%s/%s", b->d_name,
 				     e->d_name) >= (int)sizeof(rel) ||
 			    backup_join(dst, sizeof(dst), r->stage, rel) < 0 ||
-			    (fd = area_openat(r->dirfd, rel, O_RDONLY, 0)) < 0 ||
+			    (fd = open_regular(r, rel)) < 0 ||
 			    stage_parent(r, rel) < 0 ||
 			    backup_copy_file(fd, dst, 0400, UINT64_MAX, hex, &n) < 0)
 				rc = ctl_fail("restore: %s: cannot copy", rel);

@@ -56,6 +56,17 @@ damaged; ln -sf /etc/passwd "$T/bad/host_key"
 expect_err 1 "host_key" restore "$T/bad"; nonempty && fail "state left (symlink)"
 damaged; sed -i 's#secrets.key$#../../etc/passwd#' "$T/bad/MANIFEST"
 expect_err 1 "unsafe path" restore "$T/bad"; nonempty && fail "state left (path)"
+damaged; echo x >"$T/bad/extra"; echo "file $(sha256sum <"$T/bad/extra" | cut -c1-64) 2 extra" \
+	>>"$T/bad/MANIFEST"
+expect_err 1 "not part of a state backup" restore "$T/bad"; nonempty && fail "state left (extra)"
+damaged; b=$(find "$T/bad/blobs" -type f | head -1); rm -f "$b"; mkfifo "$b"
+timeout 20 "$WSGATECTL" -c "$CONF" restore "$T/bad" >"$T/out" 2>"$T/err"
+rc=$?; [ "$rc" = 1 ] && grep -q "cannot copy" "$T/err" ||
+	fail "a FIFO in place of a blob: rc $rc (124 = hung), $(cat "$T/err")"
+nonempty && fail "state left (fifo)"
+damaged; sed -i '/secrets.key$/d' "$T/bad/MANIFEST"
+expect_err 1 "lacks the database or the secrets key" restore "$T/bad"
+nonempty && fail "state left (no key)"
 
 # Control: the untouched backup restores, and everything is as it was (plus the restore's own
 # audit record, which extends the chain).
