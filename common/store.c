@@ -380,8 +380,7 @@ store_startup(struct store *st, int reserve, int *stale, uint64_t *reserved, cha
 
 	*stale = 0;
 	*reserved = 0;
-	if ((rc = mdb_reader_check(st->env, stale)) != 0)
-	{
+	if ((rc = mdb_reader_check(st->env, stale)) != 0) {
 		snprintf(why, whylen, "lmdb reader check: %s", store_strerror(store_rc(rc)));
 		return store_rc(rc);
 	}

@@ -100,10 +100,11 @@ int store_count(struct store *st, MDB_txn *txn, enum store_db db, size_t *n);
  *  - clears the reader slots of processes that died holding a read transaction (kill -9), which
  *    would otherwise pin old pages forever and fill the reader table (mdb_reader_check);
  *    *stale gets how many were cleared;
- *  - with reserve set (the daemon's start, wsgatectl init), preallocates the database file to its used size plus STORE_RESERVE (fallocate), so that
- *    commits write into blocks the file already owns: a file system filled by anything else
- *    (an area without a quota, logs, a stuck upload) cannot make a login's or a decision's
- *    commit fail with ENOSPC until that headroom is used up. See docs/OPERATIONS.md.
+ *  - with reserve set (the daemon's start, wsgatectl init), preallocates the database file to
+ *    its used size plus STORE_RESERVE (fallocate), so that commits write into blocks the file
+ *    already owns: a file system filled by anything else (an area without a quota, logs, a
+ *    stuck upload) cannot make a login's or a decision's commit fail with ENOSPC until that
+ *    headroom is used up. See docs/OPERATIONS.md.
  * Returns 0 or <0 with why; a file system that cannot preallocate is not an error (*reserved 0).
  */
 #define STORE_RESERVE (64ull << 20)

@@ -86,8 +86,8 @@ out:
 }
 
 int
-backup_copy_file(int srcfd, const char *dst, mode_t mode, uint64_t max,
-		 char hex[BACKUP_HASH_HEX], uint64_t *size)
+backup_copy_file(int srcfd, const char *dst, mode_t mode, uint64_t max, char hex[BACKUP_HASH_HEX],
+		 uint64_t *size)
 {
 	unsigned char md[32];
 	int fd, rc;

@@ -88,8 +88,8 @@ take_tree(struct backup *b, const char *src, const char *rel)
 	}
 	while (rc == 0 && (de = readdir(dh)) != NULL) {
 		if (de->d_name[0] == '.' || backup_join(s, sizeof(s), src, de->d_name) < 0 ||
-		    backup_join(r, sizeof(r), rel, de->d_name) < 0 ||
-		    !backup_relpath_ok(r) || lstat(s, &sb) < 0)
+		    backup_join(r, sizeof(r), rel, de->d_name) < 0 || !backup_relpath_ok(r) ||
+		    lstat(s, &sb) < 0)
 			continue;
 		if (S_ISDIR(sb.st_mode))
 			rc = take_tree(b, s, r);
@@ -238,8 +238,8 @@ ctl_backup(struct ctl *c, int argc, char **argv)
 	b.dir = dir;
 	if (!(b.files = tmpfile()))
 		return ctl_fail("backup: tmpfile: %s", strerror(errno));
-	if (audit_log(c->st, c->actor, "ctl.backup", "dir=%s",
-		      audit_quote(b.dir, q, sizeof(q))) < 0) {
+	if (audit_log(c->st, c->actor, "ctl.backup", "dir=%s", audit_quote(b.dir, q, sizeof(q))) <
+	    0) {
 		rc = ctl_fail("backup: cannot append to the audit log");
 		goto out;
 	}

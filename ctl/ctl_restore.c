@@ -117,7 +117,8 @@ restore_file(struct restore *r, const char *hex, uint64_t size, const char *rel)
 	if (!backup_relpath_ok(rel))
 		return ctl_fail("restore: MANIFEST names an unsafe path");
 	if (!wanted(r, rel))
-		return ctl_fail("restore: MANIFEST names %s, which is not part of a state backup", rel);
+		return ctl_fail("restore: MANIFEST names %s, which is not part of a state backup",
+				rel);
 	if ((fd = open_regular(r, rel)) < 0)
 		return ctl_fail("restore: %s/%s: %s", r->dir, rel, strerror(-fd));
 	if (stage_parent(r, rel) < 0) {
@@ -157,8 +158,7 @@ parse_line(struct restore *r, char *line)
 	    sscanf(line, "witness %" SCNu64, &r->witness_bytes) == 1 ||
 	    strncmp(line, "created ", 8) == 0 || strcmp(line, "witness none") == 0)
 		return 0;
-	if (sscanf(line, "file %64[0-9a-f] %llu %1099s", hex, &size, rel) == 3 &&
-	    strlen(hex) == 64)
+	if (sscanf(line, "file %64[0-9a-f] %llu %1099s", hex, &size, rel) == 3 && strlen(hex) == 64)
 		return restore_file(r, hex, (uint64_t)size, rel);
 	return ctl_fail("restore: MANIFEST: unknown line");
 }
@@ -219,14 +219,14 @@ restore_blobs(struct restore *r)
 			if (snprintf(rel, sizeof(rel), "blobs/sha256/%s/%s", b->d_name,
 				     e->d_name) >= (int)sizeof(rel) ||
 			    backup_join(dst, sizeof(dst), r->stage, rel) < 0 ||
-			    (fd = open_regular(r, rel)) < 0 ||
-			    stage_parent(r, rel) < 0 ||
+			    (fd = open_regular(r, rel)) < 0 || stage_parent(r, rel) < 0 ||
 			    backup_copy_file(fd, dst, 0400, UINT64_MAX, hex, &n) < 0)
 				rc = ctl_fail("restore: %s: cannot copy", rel);
 			else if (strcmp(hex, e->d_name) != 0)
-				rc = ctl_fail("restore: %s: its bytes do not match its name (damaged "
-					      "backup)",
-					      rel);
+				rc = ctl_fail(
+				    "restore: %s: its bytes do not match its name (damaged "
+				    "backup)",
+				    rel);
 			if (fd >= 0)
 				close(fd);
 		}
@@ -290,10 +290,12 @@ place_host_key(struct restore *r)
 		return ctl_fail("restore: path too long");
 	if (access(dst, F_OK) == 0) {
 		printf("kept the host key already at %s\n", dst);
-		return unlink(src) == 0 || errno == ENOENT ? 0 : ctl_fail("%s: %s", src,
-									   strerror(errno));
+		return unlink(src) == 0 || errno == ENOENT
+			   ? 0
+			   : ctl_fail("%s: %s", src, strerror(errno));
 	}
-	if (snprintf(dir, sizeof(dir), "%s", dst) >= (int)sizeof(dir) || mkdir_p(dirname(dir), 0700) < 0 || rename(src, dst) < 0)
+	if (snprintf(dir, sizeof(dir), "%s", dst) >= (int)sizeof(dir) ||
+	    mkdir_p(dirname(dir), 0700) < 0 || rename(src, dst) < 0)
 		return ctl_fail("restore: host key %s: %s", dst, strerror(errno));
 	return 0;
 }
@@ -316,7 +318,8 @@ swap_in(struct restore *r)
 	if (place_host_key(r) != 0)
 		return 1;
 	if (backup_join(from, sizeof(from), r->stage, "witness") == 0)
-		(void)unlink(from); /* the backup's witness copy is for audit verify, from the backup */
+		(void)unlink(
+		    from); /* the backup's witness copy is for audit verify, from the backup */
 	if (rmdir(r->stage) < 0)
 		return ctl_fail("restore: %s: %s", r->stage, strerror(errno));
 	if (fsync_dir(sd) < 0)

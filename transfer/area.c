@@ -256,8 +256,8 @@ quota_walk_project(int pfd, const char *project, uint64_t bytes, char *why, size
 		if (fd < 0)
 			continue; /* not a directory: not an area */
 		if (quota_limit(fd, bytes, qwhy, sizeof(qwhy)) < 0)
-			rc = why_set(why, whylen, "area_quota: area %s/%s: %s", project,
-				     de->d_name, qwhy);
+			rc = why_set(why, whylen, "area_quota: area %s/%s: %s", project, de->d_name,
+				     qwhy);
 		close(fd);
 	}
 	closedir(d);

@@ -18,9 +18,9 @@
 
 struct blob_walk {
 	struct store *st;
-	const char *from;     /* backup: the live state_dir; verify: NULL */
-	int rehash;	      /* verify: hash every blob again, or only check it is there */
-	struct request *r;    /* decode buffer, on the heap: struct request is ~20 KiB */
+	const char *from;  /* backup: the live state_dir; verify: NULL */
+	int rehash;	   /* verify: hash every blob again, or only check it is there */
+	struct request *r; /* decode buffer, on the heap: struct request is ~20 KiB */
 	uint64_t nblobs, nrequests;
 	char *why;
 	size_t whylen;

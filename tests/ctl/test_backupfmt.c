@@ -108,8 +108,9 @@ test_witness_path(void **state)
 
 	(void)state;
 	snprintf(conf, sizeof(conf), "%s/wsgate.conf", dir);
-	write_file(conf, "[gateway]\nstate_dir = /x\n[audit]\nrecord = analyst\n"
-			 "witness = /var/log/wsgate/audit.witness   ; append-only\n",
+	write_file(conf,
+		   "[gateway]\nstate_dir = /x\n[audit]\nrecord = analyst\n"
+		   "witness = /var/log/wsgate/audit.witness   ; append-only\n",
 		   strlen("[gateway]\nstate_dir = /x\n[audit]\nrecord = analyst\n"
 			  "witness = /var/log/wsgate/audit.witness   ; append-only\n"));
 	backup_witness_path(conf, out, sizeof(out));

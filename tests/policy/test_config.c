@@ -968,7 +968,6 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_defaults),	    cmocka_unit_test(test_spec_example),
 	    cmocka_unit_test(test_deploy_example),  cmocka_unit_test(test_all_keys),
-	    cmocka_unit_test(test_area_quota),
 	    cmocka_unit_test(test_file_errors),	    cmocka_unit_test(test_file_too_large),
 	    cmocka_unit_test(test_sections),	    cmocka_unit_test(test_zone_requirements),
 	    cmocka_unit_test(test_zone_limits),	    cmocka_unit_test(test_keys),
@@ -980,6 +979,7 @@ main(void)
 	    cmocka_unit_test(test_facilities),	    cmocka_unit_test(test_cidr_parse),
 	    cmocka_unit_test(test_cidr_match),	    cmocka_unit_test(test_zone_for),
 	    cmocka_unit_test(test_egress_defaults), cmocka_unit_test(test_egress_keys),
+	    cmocka_unit_test(test_area_quota),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
