@@ -1,6 +1,7 @@
 #include "common/store.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -372,6 +373,25 @@ store_preallocate(struct store *st, uint64_t *reserved)
 	return fsync(fd) == 0 ? 0 : -errno;
 }
 
+/* The map does not grow by itself (STORE_MAP_SIZE, sparse): say so at start, well before a
+ * write is refused with MDB_MAP_FULL. */
+static void
+map_use_warn(struct store *st)
+{
+	MDB_envinfo info;
+	MDB_stat ms;
+	uint64_t used;
+
+	if (mdb_env_info(st->env, &info) != 0 || mdb_env_stat(st->env, &ms) != 0 ||
+	    info.me_mapsize == 0)
+		return;
+	used = ((uint64_t)info.me_last_pgno + 1) * ms.ms_psize;
+	if (used > info.me_mapsize / 4 * 3)
+		log_warn("lmdb: %s/db uses %" PRIu64 " MiB of its %zu MiB map; writes will be "
+			 "refused with MDB_MAP_FULL when it is full (docs/OPERATIONS.md)",
+			 st->state_dir, used >> 20, info.me_mapsize >> 20);
+}
+
 int
 store_startup(struct store *st, int reserve, int *stale, uint64_t *reserved, char *why,
 	      size_t whylen)
@@ -389,6 +409,8 @@ store_startup(struct store *st, int reserve, int *stale, uint64_t *reserved, cha
 			 store_strerror(rc));
 		return rc;
 	}
+	if (reserve)
+		map_use_warn(st);
 	return 0;
 }
 

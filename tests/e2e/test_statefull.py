@@ -43,7 +43,8 @@ def scenario(port, reserve):
 		res["login"] = g.mux(b, "echo in").stdout.strip() == "in"
 		up = g.write("up.txt", b"x" * (1 << 20))
 		r = g.sftp(a, "put %s /inbox/up.txt\n" % up)
-		res["upload_refused"] = r.returncode != 0 and not g.imports("up.txt")
+		res["upload_refused"] = (r.returncode != 0 and not g.imports("up.txt") and
+		                         not g.store_check()[1])
 		fails = []
 		for i in range(WRITES):
 			r = g.ctl("user", "add", "u%d" % i, "--role", "analyst", "--project", "p1",
@@ -69,7 +70,8 @@ try:
 	check(r["filled"], "ana fills the state file system: 'No space left on device' in her session"
 	      " (%d KiB left)" % r["free_kib"])
 	check(r["login"], "with the reserve: bob logs in and runs a command")
-	check(r["upload_refused"], "an upload into the full quarantine fails and queues nothing")
+	check(r["upload_refused"],
+	      "an upload into the full quarantine fails, queues nothing, leaves no staging file")
 	check(not r["ctl_fails"], "%d wsgatectl writes after the fill all succeed (%s)" %
 	      (WRITES, (r["ctl_fails"] or ["-"])[0]))
 	check(r["verify"], "the audit chain verifies")
