@@ -279,24 +279,37 @@ out:
 }
 
 /* The host key goes where the config says, unless one is there already (then it is kept, and
- * clients' known_hosts decide whether that is right). */
+ * clients' known_hosts decide whether that is right). Copied, not renamed: host_key may be on
+ * another file system than state_dir (/etc/wsgate). Runs before anything reaches state_dir. */
 static int
 place_host_key(struct restore *r)
 {
 	const char *dst = r->c->cfg->host_key;
-	char src[PATH_MAX], dir[PATH_MAX];
+	char src[PATH_MAX], dir[PATH_MAX], hex[BACKUP_HASH_HEX];
+	uint64_t n;
+	int fd, rc;
 
 	if (backup_join(src, sizeof(src), r->stage, "host_key") < 0)
 		return ctl_fail("restore: path too long");
+	if ((fd = open(src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return errno == ENOENT ? 0 : ctl_fail("restore: %s: %s", src, strerror(errno));
 	if (access(dst, F_OK) == 0) {
 		printf("kept the host key already at %s\n", dst);
-		return unlink(src) == 0 || errno == ENOENT
-			   ? 0
-			   : ctl_fail("%s: %s", src, strerror(errno));
+		close(fd);
+		return 0;
 	}
 	if (snprintf(dir, sizeof(dir), "%s", dst) >= (int)sizeof(dir) ||
-	    mkdir_p(dirname(dir), 0700) < 0 || rename(src, dst) < 0)
+	    mkdir_p(dirname(dir), 0700) < 0) {
+		close(fd);
 		return ctl_fail("restore: host key %s: %s", dst, strerror(errno));
+	}
+	rc = backup_copy_file(fd, dst, 0600, UINT64_MAX, hex, &n);
+	close(fd);
+	if (rc < 0)
+		return ctl_fail("restore: host key %s: %s", dst, strerror(-rc));
+	if (snprintf(dir, sizeof(dir), "%s", dst) >= (int)sizeof(dir) ||
+	    fsync_dir(dirname(dir)) < 0 || backup_sync(dir) < 0)
+		return ctl_fail("restore: host key %s: sync: %s", dst, strerror(errno));
 	return 0;
 }
 
@@ -308,6 +321,8 @@ swap_in(struct restore *r)
 	const char *sd = r->c->cfg->state_dir;
 	char from[PATH_MAX], to[PATH_MAX];
 
+	if (place_host_key(r) != 0)
+		return 1;
 	for (size_t i = 0; i < sizeof(pieces) / sizeof(pieces[0]); i++) {
 		if (backup_join(from, sizeof(from), r->stage, pieces[i]) < 0 ||
 		    backup_join(to, sizeof(to), sd, pieces[i]) < 0)
@@ -315,11 +330,11 @@ swap_in(struct restore *r)
 		if (rename(from, to) < 0 && errno != ENOENT)
 			return ctl_fail("restore: %s: %s", to, strerror(errno));
 	}
-	if (place_host_key(r) != 0)
-		return 1;
+	/* The backup's own copies of the host key and the witness stay in the backup. */
 	if (backup_join(from, sizeof(from), r->stage, "witness") == 0)
-		(void)unlink(
-		    from); /* the backup's witness copy is for audit verify, from the backup */
+		(void)unlink(from);
+	if (backup_join(from, sizeof(from), r->stage, "host_key") == 0)
+		(void)unlink(from);
 	if (rmdir(r->stage) < 0)
 		return ctl_fail("restore: %s: %s", r->stage, strerror(errno));
 	if (fsync_dir(sd) < 0)

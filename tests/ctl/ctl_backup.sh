@@ -86,4 +86,13 @@ cmp -s "$T/old/host_ed25519" "$S/host_ed25519" || fail "host key differs"
 cmp -s "$T/old/secrets.key" "$S/secrets.key" || fail "secrets key differs"
 for d in projects staging run empty; do [ -d "$S/$d" ] || fail "no $d/ after restore"; done
 expect 0 --as adm transfer approve 2 --note ok
+
+# A host key configured outside state_dir (/etc/wsgate) is put back there, by copy.
+mv "$S" "$T/restored"
+sed -i "s#^host_key = .*#host_key = $T/etc/host_ed25519#" "$CONF"
+expect 0 restore "$T/bk"
+cmp -s "$T/old/host_ed25519" "$T/etc/host_ed25519" || fail "host key not put back outside"
+[ "$(stat -c %a "$T/etc/host_ed25519")" = 600 ] || fail "host key mode"
+[ -e "$S/host_key" ] || [ -e "$S/.restore" ] && fail "staging leftovers in state_dir"
+expect 0 audit verify
 echo "ok: backup and restore round trip; damaged backups refused"
