@@ -36,6 +36,14 @@ on_btrfs(int fd)
 #define SYS_quotactl_fd 443
 #endif
 
+/* QCMD() from <linux/quota.h> shifts a signed int past its top bit (undefined behaviour);
+ * the same value, computed unsigned. */
+static int
+quota_cmd(unsigned cmd, unsigned type)
+{
+	return (int)((cmd << 8) | (type & 0xffu));
+}
+
 static int
 quotactl_fd(int fd, int cmd, int id, void *addr)
 {
@@ -73,7 +81,7 @@ quota_probe(int dirfd, char *why, size_t whylen)
 	}
 	if (sf.f_type == BTRFS_SUPER_MAGIC)
 		return probe_btrfs(dirfd, why, whylen);
-	if (quotactl_fd(dirfd, QCMD(Q_GETINFO, PRJQUOTA), 0, &info) == 0)
+	if (quotactl_fd(dirfd, quota_cmd(Q_GETINFO, PRJQUOTA), 0, &info) == 0)
 		return QUOTA_PROJECT;
 	if (errno == ENOSYS)
 		why_set(why, whylen,
@@ -150,7 +158,7 @@ limit_project(int areafd, uint64_t bytes, char *why, size_t whylen)
 	q.dqb_bhardlimit = bytes / QUOTA_BLOCK;
 	q.dqb_bsoftlimit = q.dqb_bhardlimit;
 	q.dqb_valid = QIF_BLIMITS;
-	if (quotactl_fd(areafd, QCMD(Q_SETQUOTA, PRJQUOTA), (int)fx.fsx_projid, &q) < 0)
+	if (quotactl_fd(areafd, quota_cmd(Q_SETQUOTA, PRJQUOTA), (int)fx.fsx_projid, &q) < 0)
 		return why_set(why, whylen, "project quota: %s", strerror(errno));
 	return 0;
 }

@@ -65,6 +65,7 @@ try:
 	check(g.sftp(ana, "put %s /inbox/early.csv\n" % early).returncode == 0, "an early upload")
 	r = g.mux(ben, "cat > e.csv && airlock export /work/e.csv", stdin=PASS_TABLE)
 	eid = rid_from(r.stdout)
+	check(eid is not None, "an early export: %s" % (r.stdout.strip() or r.stderr.strip()))
 	check(g.mux(adm1, "transfer approve %d --note ok" % eid).returncode == 0,
 	      "an early export, approved and released")
 	before_ids = {q["id"] for q in g.jlist()}
