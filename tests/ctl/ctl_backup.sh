@@ -14,6 +14,11 @@ printf 'hello\n' >"$T/b.txt"
 expect 0 transfer import p1 remote "$T/a.csv"
 expect 0 transfer import p1 onsite "$T/b.txt"
 expect 0 --as adm transfer approve 1 --note ok
+# An admin's commands over SSH run as `wsgatectl --as ADMIN`: backup and restore (root writing
+# and replacing files anywhere) must never be reachable that way.
+expect_err 2 "accepted only with transfer and audit" --as adm backup "$T/bk-as"
+expect_err 2 "accepted only with transfer and audit" --as adm restore "$T/bk-as"
+[ -e "$T/bk-as" ] && fail "--as backup wrote something"
 expect 0 backup "$T/bk"
 grep -q '2 requests, 2 blobs' "$T/out" || fail "backup summary: $(cat "$T/out")"
 [ "$(stat -c %a "$T/bk")" = 700 ] || fail "backup dir mode $(stat -c %a "$T/bk")"
