@@ -10,6 +10,7 @@ Needs root, btrfs-progs and a loop device."""
 import os
 import subprocess
 import sys
+import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from e2elib import E2E, check, fresh_step, sha256_bytes, finish, fail
 import gwtest  # noqa: E402
@@ -41,6 +42,7 @@ try:
 	g.user("ana")
 	g.user("bob", project="p2")
 	g.user("cat")
+	g.user("adm1", role="admin", project=None)
 	g.extra_sandbox = "area_quota = %dM" % QUOTA_MB
 	g.write_conf()
 
@@ -95,6 +97,13 @@ try:
 	imp = g.imports("up.csv")
 	check(len(imp) == 1 and g.jshow(imp[0]["id"])["sha256"] == sha256_bytes(data),
 	      "and is queued as one import with its hash")
+	iid = imp[0]["id"]
+	r = g.ctl("--as", "adm1", "transfer", "approve", str(iid), "--note", "ok", check_rc=False)
+	check(r.returncode != 0 and "Disk quota exceeded" in r.stderr and
+	      g.jshow(iid)["state"] == "approved" and
+	      not os.path.exists(os.path.join(area, "imports", "up.csv")),
+	      "approving an import into the full area: recorded, delivery refused by the quota, "
+	      "nothing half-written (%s)" % r.stderr.strip()[-90:])
 	b = g.master_as("bob", "bob")
 	r = g.mux(b, "dd if=/dev/zero of=/work/b bs=1M count=20 conv=fsync && echo done")
 	check(r.returncode == 0 and "done" in r.stdout, "the other project's area takes 20M")
@@ -127,6 +136,16 @@ try:
 	r = g.mux(a, "rm -f /work/big /work/f*; sync; sleep 1; "
 	             "dd if=/dev/zero of=/work/again bs=1M count=10 conv=fsync && echo done")
 	check(r.returncode == 0 and "done" in r.stdout, "after deleting, ana writes again (control)")
+	g.stop()
+	g.start()  # the start-up scan delivers what was approved but not delivered
+	for _ in range(100):
+		if g.jshow(iid)["state"] == "released":
+			break
+		time.sleep(0.1)
+	with open(os.path.join(area, "imports", "up.csv"), "rb") as f:
+		got = f.read()
+	check(g.jshow(iid)["state"] == "released" and got == data,
+	      "with room again, the restart delivers the approved import, byte-identical")
 	finish()
 except SystemExit:
 	raise
