@@ -14,6 +14,12 @@ printf 'hello\n' >"$T/b.txt"
 expect 0 transfer import p1 remote "$T/a.csv"
 expect 0 transfer import p1 onsite "$T/b.txt"
 expect 0 --as adm transfer approve 1 --note ok
+# Session recordings (another module writes them under state_dir/recordings/): taken as they
+# are, folders and files, symlinks never.
+mkdir -p "$S/recordings/2026/12"
+printf '{"version": 2}\n[0.1, "o", "hi"]\n' >"$S/recordings/2026/12/7.cast"
+printf '{"version": 2}\n' >"$S/recordings/8.cast"
+ln -s /etc/shadow "$S/recordings/2026/evil.cast"
 # An admin's commands over SSH run as `wsgatectl --as ADMIN`: backup and restore (root writing
 # and replacing files anywhere) must never be reachable that way.
 expect_err 2 "accepted only with transfer and audit" --as adm backup "$T/bk-as"
@@ -69,6 +75,9 @@ timeout 20 "$WSGATECTL" -c "$CONF" restore "$T/bad" >"$T/out" 2>"$T/err"
 rc=$?; [ "$rc" = 1 ] && grep -q "cannot copy" "$T/err" ||
 	fail "a FIFO in place of a blob: rc $rc (124 = hung), $(cat "$T/err")"
 nonempty && fail "state left (fifo)"
+damaged; printf 'x' >>"$T/bad/recordings/8.cast"
+expect_err 1 "recordings/8.cast does not match MANIFEST" restore "$T/bad"
+nonempty && fail "state left (recording)"
 damaged; sed -i '/secrets.key$/d' "$T/bad/MANIFEST"
 expect_err 1 "lacks the database or the secrets key" restore "$T/bad"
 nonempty && fail "state left (no key)"
@@ -88,6 +97,10 @@ for f in "$T"/old/blobs/sha256/*/*; do
 	cmp -s "$f" "$S/blobs/sha256/${f#"$T"/old/blobs/sha256/}" || fail "blob $f differs"
 done
 cmp -s "$T/old/host_ed25519" "$S/host_ed25519" || fail "host key differs"
+cmp -s "$T/old/recordings/2026/12/7.cast" "$S/recordings/2026/12/7.cast" &&
+	cmp -s "$T/old/recordings/8.cast" "$S/recordings/8.cast" || fail "recordings not restored"
+[ -e "$S/recordings/2026/evil.cast" ] || [ -e "$T/bk/recordings/2026/evil.cast" ] &&
+	fail "a symlink in recordings/ was followed or copied"
 cmp -s "$T/old/secrets.key" "$S/secrets.key" || fail "secrets key differs"
 for d in projects staging run empty; do [ -d "$S/$d" ] || fail "no $d/ after restore"; done
 expect 0 --as adm transfer approve 2 --note ok
