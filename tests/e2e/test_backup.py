@@ -74,13 +74,21 @@ try:
 	           threading.Thread(target=exporter, args=(ben,))]
 	for t in threads:
 		t.start()
-	time.sleep(1.5)
+
+	def load_past(n):
+		"""Waits until both loops have done n operations (or a thread died)."""
+		while (counts["uploads"] < n or counts["exports"] < n) and \
+		      all(t.is_alive() for t in threads):
+			time.sleep(0.05)
+		return counts["uploads"] + counts["exports"]
+
+	load_past(10)
 	bk1 = os.path.join(g.dir, "bk1")
 	r1 = g.ctl("backup", bk1, check_rc=False)
-	time.sleep(1.5)
+	load_past(max(counts.values()) + 10)
 	bk2 = os.path.join(g.dir, "bk2")
 	r2 = g.ctl("backup", bk2, check_rc=False)
-	time.sleep(1.0)
+	load_past(max(counts.values()) + 5)
 	stop.set()
 	for t in threads:
 		t.join(120)

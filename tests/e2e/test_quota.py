@@ -133,7 +133,7 @@ try:
 	      os.path.exists(os.path.join(area, "esc")),
 	      "a subvolume inside the area cannot be made to escape the quota (%s)" %
 	      (r.stdout + r.stderr).strip().replace("\n", " | "))
-	r = g.mux(a, "rm -f /work/big /work/f*; sync; sleep 1; "
+	r = g.mux(a, "rm -f /work/big /work/f*; sync; "
 	             "dd if=/dev/zero of=/work/again bs=1M count=10 conv=fsync && echo done")
 	check(r.returncode == 0 and "done" in r.stdout, "after deleting, ana writes again (control)")
 	g.stop()
