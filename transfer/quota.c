@@ -69,11 +69,30 @@ probe_btrfs(int dirfd, char *why, size_t whylen)
 	return QUOTA_NONE;
 }
 
+/* The file system's name for the operator's line; its magic number otherwise. */
+static const char *
+fs_name(unsigned long type, char *buf, size_t len)
+{
+	switch (type) {
+	case EXT4_SUPER_MAGIC:
+		return "ext4";
+	case XFS_SUPER_MAGIC:
+		return "XFS";
+	case TMPFS_MAGIC:
+		return "tmpfs";
+	case OVERLAYFS_SUPER_MAGIC:
+		return "overlayfs";
+	}
+	snprintf(buf, len, "type 0x%lx", type);
+	return buf;
+}
+
 enum quota_backend
 quota_probe(int dirfd, char *why, size_t whylen)
 {
 	struct if_dqinfo info;
 	struct statfs sf;
+	char name[32];
 
 	if (fstatfs(dirfd, &sf) < 0) {
 		why_set(why, whylen, "statfs: %s", strerror(errno));
@@ -89,9 +108,9 @@ quota_probe(int dirfd, char *why, size_t whylen)
 			"quotas (CONFIG_QUOTA)");
 	else if (errno == ESRCH || errno == ENOENT || errno == EINVAL || errno == ENOTTY)
 		why_set(why, whylen,
-			"the work areas' file system (type 0x%lx) is neither btrfs with quotas "
-			"enabled nor XFS/ext4 mounted with project quotas (prjquota): %s",
-			(unsigned long)sf.f_type, strerror(errno));
+			"the work areas' file system (%s) is neither btrfs with quotas enabled "
+			"nor XFS/ext4 mounted with project quotas (prjquota): %s",
+			fs_name((unsigned long)sf.f_type, name, sizeof(name)), strerror(errno));
 	else
 		why_set(why, whylen, "project quotas: %s", strerror(errno));
 	return QUOTA_NONE;
