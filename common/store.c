@@ -131,8 +131,8 @@ open_dbs(struct store *st, int create, char *why, size_t whylen)
  * inherits the flag: LMDB then rewrites its pages in place, within the blocks store_startup
  * preallocated, instead of copying each write to new blocks that a full file system could not
  * give. A no-op on other file systems and on a directory that already has files. */
-static void
-db_dir_nocow(const char *path)
+void
+store_db_dir_nocow(const char *path)
 {
 	struct statfs sf;
 	int fd, flags;
@@ -174,7 +174,7 @@ store_open(const char *state_dir, int create, struct store **out, char *why, siz
 		goto fail;
 	}
 	if (create)
-		db_dir_nocow(path);
+		store_db_dir_nocow(path);
 	if ((rc = mdb_env_create(&st->env)) != 0 ||
 	    (rc = mdb_env_set_maxdbs(st->env, DB_COUNT)) != 0 ||
 	    (rc = mdb_env_set_mapsize(st->env, map_size())) != 0 ||

@@ -114,6 +114,11 @@ int store_startup(struct store *st, int reserve, int *stale, uint64_t *reserved,
  * still works, it only has no reserve), never stops the caller. */
 void store_startup_log(struct store *st, int reserve);
 
+/* On btrfs, marks the (still empty) database folder NOCOW so the data.mdb created in it next
+ * keeps its preallocated blocks (store_open does it at init; restore for the folder it fills).
+ * Best effort, no-op elsewhere. */
+void store_db_dir_nocow(const char *path);
+
 /* Writes a consistent copy of the database (one read transaction's view, free pages left out:
  * MDB_CP_COMPACT) to dir/data.mdb, which must not exist. Writers go on meanwhile. Returns 0 or
  * <0 (store codes). */

@@ -372,7 +372,7 @@ ctl_restore(struct ctl *c, int argc, char **argv)
 {
 	struct restore r = {.c = c, .dirfd = -1};
 	const char *sd = c->cfg->state_dir;
-	char why[256];
+	char why[256], path[PATH_MAX];
 	pid_t pid;
 	int rc, empty;
 
@@ -397,6 +397,13 @@ ctl_restore(struct ctl *c, int argc, char **argv)
 		rc = ctl_fail("restore: %s: %s", r.stage, strerror(errno));
 		goto out;
 	}
+	/* The database folder first, so that data.mdb is created NOCOW on btrfs (store.h). */
+	if (backup_join(path, sizeof(path), r.stage, "db") < 0 || mkdir(path, 0700) < 0) {
+		rc = ctl_fail("restore: %s/db: %s", r.stage, strerror(errno));
+		remove_tree(r.stage);
+		goto out;
+	}
+	store_db_dir_nocow(path);
 	if ((rc = read_manifest(&r)) != 0 || (rc = restore_blobs(&r)) != 0 ||
 	    (rc = verify_stage(&r)) != 0) {
 		remove_tree(r.stage);
