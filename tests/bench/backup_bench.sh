@@ -37,7 +37,7 @@ done
 echo "state: $N requests of $MIB MiB, $(du -sm "$T/state/blobs" | cut -f1) MiB of blobs," \
 	"$(ctl audit export | wc -l) audit records"
 
-: >"$T/ours" ; : >"$T/peer"; : >"$T/rours"; : >"$T/rpeer"
+: >"$T/ours" ; : >"$T/peer"; : >"$T/rours"; : >"$T/rpeer"; : >"$T/peerv"; : >"$T/rpeerv"
 for r in $(seq 1 "$ROUNDS"); do
 	sync; t0=$(now); ctl backup "$T/bk$r" >/dev/null; t1=$(now)
 	calc "$t1 - $t0" >>"$T/ours"
@@ -46,20 +46,28 @@ for r in $(seq 1 "$ROUNDS"); do
 	cp -a "$T/state/blobs" "$T/state/secrets.key" "$T/peer$r/"; sync -f "$T/peer$r/db"
 	t1=$(now)
 	calc "$t1 - $t0" >>"$T/peer"
+	# The same copy checked as ours is: every blob's SHA-256 against its name.
+	t0=$(now)
+	find "$T/peer$r/blobs" -type f -exec sha256sum {} + >/dev/null
+	t2=$(now)
+	echo "$(calc "$t2 - $t0") $(tail -n 1 "$T/peer")" | awk '{print $1 + $2}' >>"$T/peerv"
 	mv "$T/state" "$T/state.live"
 	sync; t0=$(now); ctl restore "$T/bk$r" >/dev/null; t1=$(now)
 	calc "$t1 - $t0" >>"$T/rours"
 	rm -rf "$T/state"
 	sync; t0=$(now); cp -a "$T/peer$r" "$T/state"; sync -f "$T/state/db"; t1=$(now)
 	calc "$t1 - $t0" >>"$T/rpeer"
+	t0=$(now); find "$T/state/blobs" -type f -exec sha256sum {} + >/dev/null; t2=$(now)
+	echo "$(calc "$t2 - $t0") $(tail -n 1 "$T/rpeer")" | awk '{print $1 + $2}' >>"$T/rpeerv"
 	rm -rf "$T/state" "$T/bk$r" "$T/peer$r"
 	mv "$T/state.live" "$T/state"
 done
 o=$(median <"$T/ours"); p=$(median <"$T/peer"); ro=$(median <"$T/rours"); rp=$(median <"$T/rpeer")
-printf 'backup:  wsgatectl %.2f s, mdb_copy -c + cp -a %.2f s, ratio %.2f (median of %d)\n' \
-	"$o" "$p" "$(calc "$o / $p")" "$ROUNDS"
-printf 'restore: wsgatectl %.2f s, cp -a %.2f s, ratio %.2f (median of %d)\n' \
-	"$ro" "$rp" "$(calc "$ro / $rp")" "$ROUNDS"
+pv=$(median <"$T/peerv"); rpv=$(median <"$T/rpeerv")
+printf 'backup:  wsgatectl %.2f s; mdb_copy -c + cp -a %.2f s (ratio %.2f); + sha256sum of the blobs %.2f s (ratio %.2f); median of %d\n' \
+	"$o" "$p" "$(calc "$o / $p")" "$pv" "$(calc "$o / $pv")" "$ROUNDS"
+printf 'restore: wsgatectl %.2f s; cp -a %.2f s (ratio %.2f); + sha256sum of the blobs %.2f s (ratio %.2f); median of %d\n' \
+	"$ro" "$rp" "$(calc "$ro / $rp")" "$rpv" "$(calc "$ro / $rpv")" "$ROUNDS"
 
 # The reserve: database pages used per write (a user lock and unlock, each with its audit
 # record), so how many such writes 64 MiB holds once the file system is full.
