@@ -1,14 +1,22 @@
 #include "common/store.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <linux/magic.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
 
 #include "common/codec.h"
 #include "common/fsutil.h"
+#include "common/log.h"
 #include "common/why.h"
 
 struct store {
@@ -122,6 +130,26 @@ open_dbs(struct store *st, int create, char *why, size_t whylen)
 	return 0;
 }
 
+/* On btrfs, the database directory is NOCOW (chattr +C), so data.mdb, created in it next,
+ * inherits the flag: LMDB then rewrites its pages in place, within the blocks store_startup
+ * preallocated, instead of copying each write to new blocks that a full file system could not
+ * give. A no-op on other file systems and on a directory that already has files. */
+void
+store_db_dir_nocow(const char *path)
+{
+	struct statfs sf;
+	int fd, flags;
+
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return;
+	if (fstatfs(fd, &sf) == 0 && sf.f_type == BTRFS_SUPER_MAGIC &&
+	    ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0 && !(flags & FS_NOCOW_FL)) {
+		flags |= FS_NOCOW_FL;
+		(void)ioctl(fd, FS_IOC_SETFLAGS, &flags);
+	}
+	close(fd);
+}
+
 int
 store_open(const char *state_dir, int create, struct store **out, char *why, size_t whylen)
 {
@@ -148,6 +176,8 @@ store_open(const char *state_dir, int create, struct store **out, char *why, siz
 		snprintf(why, whylen, "%s: %s", path, strerror(errno));
 		goto fail;
 	}
+	if (create)
+		store_db_dir_nocow(path);
 	if ((rc = mdb_env_create(&st->env)) != 0 ||
 	    (rc = mdb_env_set_maxdbs(st->env, DB_COUNT)) != 0 ||
 	    (rc = mdb_env_set_mapsize(st->env, map_size())) != 0 ||
@@ -328,6 +358,105 @@ store_count(struct store *st, MDB_txn *txn, enum store_db db, size_t *n)
 		return store_rc(rc);
 	*n = ms.ms_entries;
 	return 0;
+}
+
+static uint64_t
+reserve_size(void)
+{
+#ifdef WSGATE_TEST_HOOKS
+	/* Lets the state-file-system-full test run without the reserve (its control case). */
+	const char *s = getenv("WSGATE_STORE_RESERVE");
+
+	if (s && *s)
+		return strtoull(s, NULL, 10);
+#endif
+	return STORE_RESERVE;
+}
+
+/* fallocate mode 0 extends the file to used + reserve with real blocks; LMDB keeps its own map
+ * size and never shrinks the file, so the blocks stay the file's. EOPNOTSUPP (a file system
+ * without fallocate) leaves the database as it was. */
+static int
+store_preallocate(struct store *st, uint64_t *reserved)
+{
+	MDB_envinfo info;
+	MDB_stat ms;
+	mdb_filehandle_t fd;
+	uint64_t want;
+	int rc;
+
+	*reserved = 0;
+	if ((rc = mdb_env_info(st->env, &info)) != 0 || (rc = mdb_env_stat(st->env, &ms)) != 0 ||
+	    (rc = mdb_env_get_fd(st->env, &fd)) != 0)
+		return store_rc(rc);
+	want = ((uint64_t)info.me_last_pgno + 1) * ms.ms_psize + reserve_size();
+	if (want > info.me_mapsize)
+		want = info.me_mapsize;
+	/* fallocate, not posix_fallocate: glibc's fallback writes zeros, which is no reserve. */
+	if (fallocate(fd, 0, 0, (off_t)want) < 0)
+		return errno == EOPNOTSUPP ? 0 : -errno;
+	*reserved = want;
+	return fsync(fd) == 0 ? 0 : -errno;
+}
+
+/* The map does not grow by itself (STORE_MAP_SIZE, sparse): say so at start, well before a
+ * write is refused with MDB_MAP_FULL. */
+static void
+map_use_warn(struct store *st)
+{
+	MDB_envinfo info;
+	MDB_stat ms;
+	uint64_t used;
+
+	if (mdb_env_info(st->env, &info) != 0 || mdb_env_stat(st->env, &ms) != 0 ||
+	    info.me_mapsize == 0)
+		return;
+	used = ((uint64_t)info.me_last_pgno + 1) * ms.ms_psize;
+	if (used > info.me_mapsize / 4 * 3)
+		log_warn("lmdb: %s/db uses %" PRIu64 " MiB of its %zu MiB map; writes will be "
+			 "refused with MDB_MAP_FULL when it is full (docs/OPERATIONS.md)",
+			 st->state_dir, used >> 20, info.me_mapsize >> 20);
+}
+
+int
+store_startup(struct store *st, int reserve, int *stale, uint64_t *reserved, char *why,
+	      size_t whylen)
+{
+	int rc;
+
+	*stale = 0;
+	*reserved = 0;
+	if ((rc = mdb_reader_check(st->env, stale)) != 0) {
+		snprintf(why, whylen, "lmdb reader check: %s", store_strerror(store_rc(rc)));
+		return store_rc(rc);
+	}
+	if (reserve && (rc = store_preallocate(st, reserved)) < 0) {
+		snprintf(why, whylen, "%s/db: cannot preallocate the reserve: %s", st->state_dir,
+			 store_strerror(rc));
+		return rc;
+	}
+	if (reserve)
+		map_use_warn(st);
+	return 0;
+}
+
+void
+store_startup_log(struct store *st, int reserve)
+{
+	char why[512];
+	uint64_t reserved;
+	int stale;
+
+	if (store_startup(st, reserve, &stale, &reserved, why, sizeof(why)) < 0)
+		log_warn("%s", why);
+	if (stale > 0)
+		log_warn("lmdb: cleared %d reader slot(s) left by killed processes", stale);
+}
+
+int
+store_copy(struct store *st, const char *dir)
+{
+	return store_rc(mdb_env_copy2(st->env, dir, MDB_CP_COMPACT));
 }
 
 int

@@ -103,6 +103,36 @@ int store_each(struct store *st, MDB_txn *txn, enum store_db db, const void *fro
 /* The number of records in db: 0 or <0. */
 int store_count(struct store *st, MDB_txn *txn, enum store_db db, size_t *n);
 
+/*
+ * What a process that starts the service runs once after store_open (the daemon's start-up scan,
+ * wsgatectl):
+ *  - clears the reader slots of processes that died holding a read transaction (kill -9), which
+ *    would otherwise pin old pages forever and fill the reader table (mdb_reader_check);
+ *    *stale gets how many were cleared;
+ *  - with reserve set (the daemon's start, wsgatectl init), preallocates the database file to
+ *    its used size plus STORE_RESERVE (fallocate), so that commits write into blocks the file
+ *    already owns: a file system filled by anything else (an area without a quota, logs, a
+ *    stuck upload) cannot make a login's or a decision's commit fail with ENOSPC until that
+ *    headroom is used up. See docs/OPERATIONS.md.
+ * Returns 0 or <0 with why; a file system that cannot preallocate is not an error (*reserved 0).
+ */
+#define STORE_RESERVE (64ull << 20)
+int store_startup(struct store *st, int reserve, int *stale, uint64_t *reserved, char *why,
+		  size_t whylen);
+/* store_startup for entry points: logs what it cleared and any failure (a warning: the store
+ * still works, it only has no reserve), never stops the caller. */
+void store_startup_log(struct store *st, int reserve);
+
+/* On btrfs, marks the (still empty) database folder NOCOW so the data.mdb created in it next
+ * keeps its preallocated blocks (store_open does it at init; restore for the folder it fills).
+ * Best effort, no-op elsewhere. */
+void store_db_dir_nocow(const char *path);
+
+/* Writes a consistent copy of the database (one read transaction's view, free pages left out:
+ * MDB_CP_COMPACT) to dir/data.mdb, which must not exist. Writers go on meanwhile. Returns 0 or
+ * <0 (store codes). */
+int store_copy(struct store *st, const char *dir);
+
 /* Skips the fsync on commit, so a crash may lose recent commits: only for throwaway stores
  * (the fuzz targets). Returns 0 or <0. */
 int store_set_nosync(struct store *st);

@@ -34,6 +34,10 @@ int ctl_project(struct ctl *c, int argc, char **argv);	/* ctl/ctl_project.c */
 int ctl_audit(struct ctl *c, int argc, char **argv);	/* ctl/ctl_audit.c */
 int ctl_transfer(struct ctl *c, int argc, char **argv); /* ctl/ctl_transfer.c */
 int ctl_check(struct ctl *c, int argc, char **argv);	/* ctl/ctl_transfer.c */
+int ctl_backup(struct ctl *c, int argc, char **argv);	/* ctl/ctl_backup.c */
+int ctl_restore(struct ctl *c, int argc, char **argv);	/* ctl/ctl_restore.c */
+/* The folders init makes under state_dir (ctl/ctl_init.c), for restore: 0 or 1 (reported). */
+int ctl_init_dirs(const char *state_dir);
 
 /* transfer view and transfer drafts, called by ctl_transfer with argv at the subcommand. */
 int ctl_transfer_view(struct ctl *c, int argc, char **argv);   /* ctl/ctl_view.c */

@@ -115,6 +115,14 @@ make_state_dirs(const char *state_dir, int *created)
 	return 0;
 }
 
+int
+ctl_init_dirs(const char *state_dir)
+{
+	int created = 0;
+
+	return make_state_dirs(state_dir, &created);
+}
+
 static int
 make_secrets(const char *state_dir, int *created)
 {
@@ -202,7 +210,7 @@ make_store(struct ctl *c, int *created)
 		return ctl_fail("%s", why);
 	if (*created == 0) {
 		rc = 0;
-		goto out;
+		goto reserve;
 	}
 	if ((rc = store_begin(st, 0, &txn)) < 0) {
 		ctl_fail("state store: %s", store_strerror(rc));
@@ -219,6 +227,9 @@ make_store(struct ctl *c, int *created)
 		goto out;
 	}
 	rc = 0;
+reserve:
+	/* Last, after init's own writes, so that a second init finds nothing to grow. */
+	store_startup_log(st, 1);
 out:
 	store_close(st);
 	return rc;

@@ -24,6 +24,7 @@
 #include "common/utctime.h"
 #include "ctl/ctl.h"
 #include "policy/account.h"
+#include "transfer/area.h"
 
 struct command {
 	const char *name;
@@ -41,6 +42,8 @@ static const struct command commands[] = {
 	{"transfer", ctl_transfer, 1, 1},
 	{"check", ctl_check, 1, 0},
 	{"audit", ctl_audit, 1, 1},
+	{"backup", ctl_backup, 1, 0},
+	{"restore", ctl_restore, 0, 0},
 };
 /* clang-format on */
 
@@ -176,7 +179,8 @@ usage(FILE *f)
 		   "  user passwd|key|totp|lock|unlock|del|show NAME, user list\n"
 		   "  project add P [--max-accounts N], project list, project show P\n"
 		   "  transfer list|show|view|approve|reject|return|import|move|drafts ..., check FILE\n"
-		   "  audit list [--since TIME], audit verify, audit export\n");
+		   "  audit list [--since TIME], audit verify, audit export\n"
+		   "  backup DIR (while the daemon runs), restore DIR (daemon stopped)\n");
 }
 
 /* --as must name an existing admin: the gateway passes the authenticated account, and a typo
@@ -269,10 +273,14 @@ main(int argc, char **argv)
 		return ctl_usage("--as is accepted only with transfer and audit");
 	if (config_load(c.config_path, &c.cfg, why, sizeof(why)) < 0)
 		return ctl_fail("%s", why);
+	/* Deliveries from wsgatectl create areas too: with the same limit as the daemon's. */
+	area_set_quota(c.cfg->area_quota);
 	if (cmd->needs_store && store_open(c.cfg->state_dir, 0, &c.st, why, sizeof(why)) < 0) {
 		rc = ctl_fail("%s", why);
 		goto out;
 	}
+	if (cmd->needs_store)
+		store_startup_log(c.st, 0);
 	c.actor = "root";
 	if (as) {
 		if ((rc = check_actor(&c, as)) != 0)

@@ -69,7 +69,11 @@ for u in alice bob carol dave; do
 	[ "${role[$u]}" = admin ] || args+=(--project demo)
 	ctl "${args[@]}" >/dev/null
 	printf '%s-demo-pass\n' "$u" | ctl user passwd "$u" >/dev/null
-	secret[$u]=$(ctl user totp "$u" | secret_of)
+	# The enrolment as an operator hands it over: the otpauth:// URI and its QR code, kept
+	# (root only: it is the second factor) and shown below for an authenticator app to scan.
+	ctl user totp "$u" >"$demo/enrol-$u.txt"
+	chmod 0600 "$demo/enrol-$u.txt"
+	secret[$u]=$(secret_of <"$demo/enrol-$u.txt")
 done
 
 "$bin/wsgated" -c "$conf" -f >"$demo/wsgated.log" 2>&1 &
@@ -92,6 +96,13 @@ Project "demo". Accounts (password, TOTP secret for an authenticator app or oath
 EOT
 for u in alice bob carol dave; do
 	printf '  %-6s %-8s password %-16s totp %s\n' "$u" "${role[$u]}" "$u-demo-pass" "${secret[$u]}"
+done
+echo
+echo "Enrolment QR codes (scan with an authenticator app; also in $demo/enrol-NAME.txt):"
+for u in alice bob carol dave; do
+	echo
+	echo "== $u (${role[$u]})"
+	cat "$demo/enrol-$u.txt"
 done
 cat <<EOT
 

@@ -197,6 +197,18 @@ mon_kind_name(int kind)
 
 /* ---- authentication ---- */
 
+/* auth_decide, and a line for the operator when it could not decide at all (the store failed:
+ * a full map or disk): the client sees an ordinary failure, the log says why. */
+static int
+mon_auth_decide(struct monitor *m, const struct auth_request *req, struct auth_decision *dec)
+{
+	int rc = auth_decide(m->st, m->cfg, req, dec);
+
+	if (rc < 0)
+		log_err("%s: login could not be decided: %s", m->peer->text, dec->reason);
+	return rc;
+}
+
 static int
 mon_fail(struct monitor *m)
 {
@@ -229,7 +241,7 @@ mon_first_factor(struct monitor *m, struct rbuf *r, struct wbuf *reply, enum aut
 	req.secret = secret;
 	req.now = (uint64_t)time(NULL);
 	memset(&dec, 0, sizeof(dec));
-	if (auth_decide(m->st, m->cfg, &req, &dec) == 0 && dec.ok)
+	if (mon_auth_decide(m, &req, &dec) == 0 && dec.ok)
 		ok = 1;
 	OPENSSL_cleanse(secret, sizeof(secret));
 	account_wipe(&dec.acct);
@@ -270,7 +282,7 @@ mon_answer_auth_totp(struct monitor *m, struct rbuf *r, struct wbuf *reply, int 
 	req.secret = code;
 	req.now = (uint64_t)time(NULL);
 	memset(&m->dec, 0, sizeof(m->dec));
-	if (auth_decide(m->st, m->cfg, &req, &m->dec) == 0 && m->dec.ok)
+	if (mon_auth_decide(m, &req, &m->dec) == 0 && m->dec.ok)
 		ok = 1;
 	OPENSSL_cleanse(code, sizeof(code));
 	wbuf_put_u8(reply, (uint8_t)ok);
@@ -804,6 +816,7 @@ mon_sandbox_spec(struct monitor *m, struct mon_session *s, struct sandbox_spec *
 	if (rc != 0)
 		return why_set(why, whylen, "project %s: %s", m->dec.project,
 			       rc == STORE_NOTFOUND ? "not found" : store_strerror(rc));
+	area_set_quota(m->cfg->area_quota); /* the policy as it is now (SIGHUP) */
 	if (area_ensure(m->cfg->state_dir, m->dec.project, m->dec.area, b->proj.gid, area_why,
 			sizeof(area_why)) != 0 ||
 	    area_path(m->cfg->state_dir, m->dec.project, m->dec.area, b->work, sizeof(b->work)) != 0)

@@ -28,9 +28,11 @@
 #include "common/selfpipe.h"
 #include "gateway/gateway.h"
 #include "policy/config.h"
+#include "common/runlock.h"
 #include "common/store.h"
 #include "sandbox/sandbox.h"
 #include "transfer/airlock.h"
+#include "transfer/area.h"
 #include "transfer/blob.h"
 
 #define GW_MAX_CHILDREN 4096
@@ -234,6 +236,7 @@ gw_scan(void)
 			log_err("store: %s", why);
 			_exit(1);
 		}
+		store_startup_log(st, 1);
 		memset(&stats, 0, sizeof(stats));
 		if (airlock_scan_ex(st, &stats, why, sizeof(why)) != 0)
 			log_warn("airlock start-up scan: %s", why);
@@ -331,6 +334,8 @@ main(int argc, char **argv)
 	log_info("sandbox limits: %s", sandbox_limits_backend());
 	if (privsep_prepare(gw.cfg->state_dir, why, sizeof(why)) != 0)
 		fatal("%s", why);
+	if (area_quota_check(gw.cfg->state_dir, gw.cfg->area_quota, why, sizeof(why)) != 0)
+		fatal("%s", why);
 	if (access(gw.cfg->host_key, R_OK) != 0)
 		fatal_errno("host key %s", gw.cfg->host_key);
 	gw_scan();
@@ -338,6 +343,9 @@ main(int argc, char **argv)
 	gw_listen(gw.cfg);
 	if (!fg && daemon(0, 0) != 0)
 		fatal_errno("daemon");
+	/* After daemon(): a POSIX lock is the process's own and would not follow the fork. */
+	if (runlock_take(gw.cfg->state_dir, why, sizeof(why)) != 0) /* wsgatectl restore asks */
+		fatal("%s", why);
 	gw_loop();
 	return 0;
 }

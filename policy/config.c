@@ -92,6 +92,7 @@ static const struct config_key config_keys[] = {
 	{SECT_SANDBOX, "file_size_max", V_SIZE, CFG(file_size_max), KIB, 64 * TIB},
 	{SECT_SANDBOX, "cpu_time_max", V_DURATION, CFG(cpu_time_max), 1, 365 * DAY},
 	{SECT_SANDBOX, "tmp_size", V_SIZE, CFG(tmp_size), MIB, 64 * TIB},
+	{SECT_SANDBOX, "area_quota", V_SIZE, CFG(area_quota), MIB, 64 * TIB},
 	{SECT_SANDBOX, "exec_without_pty", V_PROGRAMS, 0, 0, 0},
 	{SECT_SANDBOX, "hide", V_HIDE, 0, 0, 0},
 	{SECT_SANDBOX, "output_budget", V_BUDGET, CFG(output_budget), 1, 64 * TIB},

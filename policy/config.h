@@ -64,6 +64,9 @@ struct config {
 	uint64_t file_size_max; /* bytes; default 10G */
 	uint64_t cpu_time_max;	/* seconds; default 12h */
 	uint64_t tmp_size;	/* bytes of the private /tmp; default 1G (wsgate extension) */
+	/* Bytes per project area, enforced by the file system (transfer/quota.h); 0 (the default,
+	 * key absent): no limit. */
+	uint64_t area_quota;
 	/* Programs a command without a pty may run (SPEC "The terminal is a display"); default
 	 * "airlock". exec_without_pty_any: the list was "*", the rule is off. */
 	char exec_without_pty[CONFIG_MAX_PROGRAMS][64];

@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <linux/btrfs.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -80,6 +81,13 @@ static const struct rule user_table[] = {
 	 * outside; here any program (an imported script) could type into the user's shell. */
 	DENY_IF("ioctl", EPERM, 1, M32, TIOCSTI, "TIOCSTI: CVE-2017-5226, mask CVE-2019-10063"),
 	DENY_IF("ioctl", EPERM, 1, M32, TIOCLINUX, "TIOCLINUX: console paste/selection injection"),
+	/* area_quota limits the area's btrfs subvolume (transfer/quota.c). Any user may create a
+	 * subvolume on btrfs, and one made inside the area has a quota group of its own, outside
+	 * the area's limit (e2e_quota writes past the quota that way without these rows). */
+	DENY_IF("ioctl", EPERM, 1, M32, BTRFS_IOC_SUBVOL_CREATE, "btrfs subvolume: escapes area_quota"),
+	DENY_IF("ioctl", EPERM, 1, M32, BTRFS_IOC_SUBVOL_CREATE_V2, "btrfs subvolume: escapes area_quota"),
+	DENY_IF("ioctl", EPERM, 1, M32, BTRFS_IOC_SNAP_CREATE, "btrfs snapshot: escapes area_quota"),
+	DENY_IF("ioctl", EPERM, 1, M32, BTRFS_IOC_SNAP_CREATE_V2, "btrfs snapshot: escapes area_quota"),
 	/* Reading or changing other processes' memory. */
 	DENY("ptrace", EPERM, "debug other processes; classic escape and info leak"),
 	DENY("process_vm_readv", EPERM, "read another process's memory"),

@@ -2,6 +2,7 @@
 #include "common/why.h"
 #include "transfer/area.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -19,6 +20,10 @@
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/names.h"
+#include "transfer/quota.h"
+
+/* area_quota in bytes (0: none), set once per process from the config (area_set_quota). */
+static uint64_t area_quota_bytes;
 
 /* The capabilities that let an fsuid read or search what its permission bits refuse. The kernel
  * clears them from the effective set when the fsuid leaves 0 (capabilities(7)), unless
@@ -140,15 +145,18 @@ area_path(const char *state_dir, const char *project, const char *area, char *ou
 	return n < 0 || (size_t)n >= outlen ? -ENAMETOOLONG : 0;
 }
 
-/* Makes name beneath dirfd a directory owned root:gid with exactly mode, not following links. */
+/* Makes name beneath dirfd a directory owned root:gid with exactly mode, not following links.
+ * own_quota: the directory is an area, which must be able to carry its own limit (quota.h). */
 static int
-ensure_dir(int dirfd, const char *name, gid_t gid, mode_t mode, int *out)
+ensure_dir(int dirfd, const char *name, gid_t gid, mode_t mode, int own_quota, int *out)
 {
 	struct stat sb;
-	int fd;
+	int fd, rc;
 
-	if (mkdirat(dirfd, name, mode & 0777) < 0 && errno != EEXIST)
-		return -errno;
+	rc = own_quota ? quota_mkdir(dirfd, name, mode & 0777)
+		       : (mkdirat(dirfd, name, mode & 0777) < 0 ? -errno : 0);
+	if (rc < 0 && rc != -EEXIST)
+		return rc;
 	if ((fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 		return -errno;
 	if (fstat(fd, &sb) < 0 ||
@@ -170,7 +178,7 @@ int
 area_ensure(const char *state_dir, const char *project, const char *area, gid_t gid, char *why,
 	    size_t whylen)
 {
-	char path[4096];
+	char path[4096], qwhy[256];
 	int top = -1, pfd = -1, afd = -1, rc;
 
 	if (!name_valid(project) || !name_valid(area))
@@ -180,10 +188,15 @@ area_ensure(const char *state_dir, const char *project, const char *area, gid_t 
 	    (top = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 		return why_set(why, whylen, "%s: %s", path, strerror(errno));
 	/* projects/<p> is root's: analysts reach their area only through the sandbox's bind. */
-	if ((rc = ensure_dir(top, project, 0, 0711, &pfd)) < 0 ||
-	    (rc = ensure_dir(pfd, area, gid, 02770, &afd)) < 0 ||
-	    (rc = ensure_dir(afd, "imports", gid, 02750, NULL)) < 0) {
+	if ((rc = ensure_dir(top, project, 0, 0711, 0, &pfd)) < 0 ||
+	    (rc = ensure_dir(pfd, area, gid, 02770, 1, &afd)) < 0 ||
+	    (rc = ensure_dir(afd, "imports", gid, 02750, 0, NULL)) < 0) {
 		snprintf(why, whylen, "area %s/%s: %s", project, area, strerror(-rc));
+		rc = -1;
+	} else if (area_quota_bytes && quota_limit(afd, area_quota_bytes, qwhy, sizeof(qwhy)) < 0) {
+		/* An area whose limit cannot be set is not used: the limit is what keeps one
+		 * analyst from filling the file system everyone's sessions and imports share. */
+		snprintf(why, whylen, "area %s/%s: area_quota: %s", project, area, qwhy);
 		rc = -1;
 	} else {
 		rc = 0;
@@ -215,4 +228,72 @@ area_open(const char *state_dir, const char *project, const char *area, int *dir
 		return fd;
 	*dirfd = fd;
 	return 0;
+}
+
+void
+area_set_quota(uint64_t bytes)
+{
+	area_quota_bytes = bytes;
+}
+
+/* Applies the limit to every area under projects/<p>/; the first that refuses stops the walk. */
+static int
+quota_walk_project(int pfd, const char *project, uint64_t bytes, char *why, size_t whylen)
+{
+	char qwhy[256];
+	struct dirent *de;
+	DIR *d;
+	int fd, rc = 0;
+
+	if (!(d = fdopendir(pfd))) {
+		close(pfd);
+		return why_set(why, whylen, "projects/%s: %s", project, strerror(errno));
+	}
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		if (!name_valid(de->d_name))
+			continue;
+		fd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			continue; /* not a directory: not an area */
+		if (quota_limit(fd, bytes, qwhy, sizeof(qwhy)) < 0)
+			rc = why_set(why, whylen, "area_quota: area %s/%s: %s", project, de->d_name,
+				     qwhy);
+		close(fd);
+	}
+	closedir(d);
+	return rc;
+}
+
+int
+area_quota_check(const char *state_dir, uint64_t bytes, char *why, size_t whylen)
+{
+	char path[4096], qwhy[256];
+	struct dirent *de;
+	DIR *d;
+	int top, pfd, rc = 0;
+
+	if (bytes == 0)
+		return 0;
+	snprintf(path, sizeof(path), "%s/projects", state_dir);
+	if (mkdir_p(path, 0700) < 0 ||
+	    (top = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return why_set(why, whylen, "area_quota: %s: %s", path, strerror(errno));
+	if (quota_probe(top, qwhy, sizeof(qwhy)) == QUOTA_NONE) {
+		close(top);
+		return why_set(why, whylen, "area_quota is set but cannot be enforced on %s: %s",
+			       path, qwhy);
+	}
+	if (!(d = fdopendir(top))) {
+		close(top);
+		return why_set(why, whylen, "%s: %s", path, strerror(errno));
+	}
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		if (!name_valid(de->d_name))
+			continue;
+		pfd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (pfd >= 0)
+			rc = quota_walk_project(pfd, de->d_name, bytes, why, whylen);
+	}
+	closedir(d);
+	return rc;
 }

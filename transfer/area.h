@@ -8,6 +8,7 @@
 #define WSGATE_AREA_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 int area_path(const char *state_dir, const char *project, const char *area, char *out,
@@ -15,6 +16,17 @@ int area_path(const char *state_dir, const char *project, const char *area, char
 /* Creates the area and its imports/ if missing, fixing owner and mode; returns 0 or <0 + why. */
 int area_ensure(const char *state_dir, const char *project, const char *area, gid_t gid, char *why,
 		size_t whylen);
+/*
+ * area_quota (transfer/quota.h). area_set_quota gives this process the configured limit (0: none):
+ * from then on area_ensure creates each new area so that it can carry a limit (a btrfs subvolume)
+ * and sets the limit on every call, so a changed area_quota reaches an area at its next session.
+ * area_quota_check runs at daemon start: it refuses a limit that the file system under
+ * state_dir/projects cannot enforce, and sets it on every existing area (refusing any that cannot
+ * take it). Returns 0 or -1 with a one-line reason.
+ */
+void area_set_quota(uint64_t bytes);
+int area_quota_check(const char *state_dir, uint64_t bytes, char *why, size_t whylen);
+
 /* Opens the area's root directory (O_PATH|O_DIRECTORY, no symlinks on the way). */
 int area_open(const char *state_dir, const char *project, const char *area, int *dirfd);
 

@@ -113,6 +113,7 @@ test_defaults(void **state)
 	assert_int_equal(cfg->file_size_max, 10ull << 30);
 	assert_int_equal(cfg->cpu_time_max, 12 * 3600);
 	assert_int_equal(cfg->tmp_size, 1ull << 30);
+	assert_int_equal(cfg->area_quota, 0); /* no limit unless configured */
 	assert_int_equal(cfg->nexport_types, 5);
 	assert_string_equal(cfg->export_types[0], "csv");
 	assert_string_equal(cfg->export_types[1], "tsv");
@@ -205,6 +206,21 @@ test_deploy_example(void **state)
 		fail_msg("%s", why);
 	assert_int_equal(cfg->nzones, 2);
 	config_free(cfg);
+}
+
+/* area_quota: a size of at least 1M; whether the file system can enforce it is decided at the
+ * daemon's start (tests/e2e/test_quota.py), not here. */
+static void
+test_area_quota(void **state)
+{
+	struct config *cfg = load_ok("[sandbox]\narea_quota = 20G\n");
+
+	(void)state;
+	assert_int_equal(cfg->area_quota, 20ull << 30);
+	config_free(cfg);
+	load_fail("[sandbox]\narea_quota = 512K\n", 2, "key 'area_quota'");
+	load_fail("[sandbox]\narea_quota = lots\n", 2, "key 'area_quota'");
+	load_fail("[gateway]\narea_quota = 1G\n", 2, "area_quota");
 }
 
 static void
@@ -963,6 +979,7 @@ main(void)
 	    cmocka_unit_test(test_facilities),	    cmocka_unit_test(test_cidr_parse),
 	    cmocka_unit_test(test_cidr_match),	    cmocka_unit_test(test_zone_for),
 	    cmocka_unit_test(test_egress_defaults), cmocka_unit_test(test_egress_keys),
+	    cmocka_unit_test(test_area_quota),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
