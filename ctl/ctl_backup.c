@@ -7,7 +7,7 @@
  *   3. the database: one read transaction's view (mdb_env_copy2, compacted), while writers go on;
  *   4. the blobs that copy references, hashed as they are copied (the quarantine only ever adds
  *      blobs while the daemon runs, bytes before records, so each is there);
- *   5. the secrets key, the host key, finished recordings;
+ *   5. the secrets key, the host key, finished recordings, import drafts;
  *   6. the copy's audit chain verified, and MANIFEST written last: a directory without MANIFEST
  *      is an unfinished backup and restore refuses it.
  * Work areas are not in the backup: they are the analysts' scratch space; what leaves or enters
@@ -254,6 +254,10 @@ ctl_backup(struct ctl *c, int argc, char **argv)
 		goto out;
 	(void)backup_join(src, sizeof(src), c->cfg->state_dir, "recordings"); /* shorter */
 	if ((rc = take_tree(&b, src, "recordings")) != 0)
+		goto out;
+	/* Import drafts (issue 13): waiting uploads an analyst has yet to submit. */
+	(void)backup_join(src, sizeof(src), c->cfg->state_dir, "drafts");
+	if ((rc = take_tree(&b, src, "drafts")) != 0)
 		goto out;
 	/* Everything durable before MANIFEST says the backup is whole. */
 	if ((rc = backup_sync(b.dir)) < 0) {

@@ -54,7 +54,7 @@ wanted(struct restore *r, const char *rel)
 	if (strcmp(rel, "secrets.key") == 0)
 		return r->have_key = 1;
 	return strcmp(rel, "host_key") == 0 || strcmp(rel, "witness") == 0 ||
-	       strncmp(rel, "recordings/", 11) == 0;
+	       strncmp(rel, "recordings/", 11) == 0 || strncmp(rel, "drafts/", 7) == 0;
 }
 
 /* Opens rel beneath the backup: no symlink or ".." on the way (the backup directory is not
@@ -317,7 +317,7 @@ place_host_key(struct restore *r)
 static int
 swap_in(struct restore *r)
 {
-	static const char *const pieces[] = {"db", "secrets.key", "blobs", "recordings"};
+	static const char *const pieces[] = {"db", "secrets.key", "blobs", "recordings", "drafts"};
 	const char *sd = r->c->cfg->state_dir;
 	char from[PATH_MAX], to[PATH_MAX];
 
