@@ -28,6 +28,7 @@ static const char *db_names[DB_COUNT] = {
 	[DB_REQUESTS] = "requests",
 	[DB_AUDIT] = "audit",
 	[DB_BUDGET] = "budget",
+	[DB_LEDGER] = "ledger",
 };
 /* clang-format on */
 

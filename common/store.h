@@ -46,6 +46,7 @@ enum store_db {
 	DB_REQUESTS,  /* u64 id (big-endian) -> airlock request (transfer/) */
 	DB_AUDIT,     /* u64 seq (big-endian) -> audit record (common/audit.c) */
 	DB_BUDGET,    /* user name, u32 UTC day -> bytes used today (policy/budget.c) */
+	DB_LEDGER,    /* project, table labels, request id -> released cells (transfer/ledger.c) */
 	DB_COUNT
 };
 

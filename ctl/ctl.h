@@ -33,7 +33,7 @@ int ctl_user(struct ctl *c, int argc, char **argv);	/* ctl/ctl_user.c */
 int ctl_project(struct ctl *c, int argc, char **argv);	/* ctl/ctl_project.c */
 int ctl_audit(struct ctl *c, int argc, char **argv);	/* ctl/ctl_audit.c */
 int ctl_transfer(struct ctl *c, int argc, char **argv); /* ctl/ctl_transfer.c */
-int ctl_check(struct ctl *c, int argc, char **argv);	/* ctl/ctl_transfer.c */
+int ctl_check(struct ctl *c, int argc, char **argv);	/* ctl/ctl_check.c */
 
 /* Helpers in ctl/wsgatectl.c. ctl_fail prints "wsgatectl: MESSAGE" and returns 1,
  * ctl_usage the same and returns 2. ctl_name shows a name from the command line safely: valid

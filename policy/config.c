@@ -101,6 +101,7 @@ static const struct config_key config_keys[] = {
 	{SECT_AIRLOCK, "min_cell_count", V_U32, CFG(min_cell_count), 1, 1000000},
 	{SECT_AIRLOCK, "facilities", V_FACILITIES, 0, 0, 0},
 	{SECT_AIRLOCK, "export_block_on_fail", V_BOOL, CFG(export_block_on_fail), 0, 1},
+	{SECT_AIRLOCK, "max_rows", V_U32, CFG(max_rows), 1, 1000000000},
 	{SECT_AIRLOCK, "import_require_checksum", V_BOOL, CFG(import_require_checksum), 0, 1},
 };
 /* clang-format on */
@@ -1227,6 +1228,7 @@ config_defaults(struct config *cfg)
 	cfg->export_max_size = 50 * MIB;
 	cfg->min_cell_count = 10;
 	cfg->export_block_on_fail = 0;
+	cfg->max_rows = 1000;
 	cfg->import_require_checksum = 1;
 }
 
