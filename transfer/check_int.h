@@ -150,6 +150,12 @@ int csv_scan(struct scan *sc, int fd, unsigned char delim, int sjis, char *why, 
 /* The converter, opened by check_prepare() (it loads a gconv module). */
 void *csv_sjis_converter(void);
 
+/* ---- check_job.c ---- */
+/* The parent's decoder of the confined checker's answer (hostile bytes). 0, or -1 if anything
+ * is out of bounds, unknown or inconsistent; cells->v may be allocated either way. */
+int check_answer_decode(const uint8_t *p, size_t n, struct check_report *rep,
+			struct check_cells *cells);
+
 /* ---- check_report.c ---- */
 void finding(struct scan *sc, int severity, const char *rule, uint32_t row, uint32_t col,
 	     const char *value, size_t vlen, const char *fmt, ...)

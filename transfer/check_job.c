@@ -199,8 +199,9 @@ field(struct rbuf *r, char *out, size_t cap)
 	check_printable(tmp, strlen(tmp), out, cap);
 }
 
-static int
-answer_decode(const uint8_t *p, size_t n, struct check_report *rep, struct check_cells *cells)
+int
+check_answer_decode(const uint8_t *p, size_t n, struct check_report *rep,
+		    struct check_cells *cells)
 {
 	struct rbuf r;
 	uint32_t i, ncells;
@@ -288,7 +289,7 @@ check_confined(const struct config *cfg, int fd, const char *name, struct check_
 	wbuf_free(&b);
 	if (rc < 0)
 		return -1;
-	if (rc == CONFINED_FAILED || answer_decode(out, outlen, rep, &tmp) < 0) {
+	if (rc == CONFINED_FAILED || check_answer_decode(out, outlen, rep, &tmp) < 0) {
 		log_warn("check of %s: %s", name,
 			 rc == CONFINED_FAILED ? why : "the checker's answer does not decode");
 		crashed(rep);

@@ -43,6 +43,10 @@ check_printable(const char *in, size_t len, char *out, size_t outlen)
 			out[i] = '?';
 }
 
+static void report_vadd(struct check_report *rep, int severity, const char *rule, uint32_t row,
+			uint32_t column, const char *header, const char *value, size_t vlen,
+			const char *fmt, va_list ap) __attribute__((format(printf, 9, 0)));
+
 static void
 report_vadd(struct check_report *rep, int severity, const char *rule, uint32_t row,
 	    uint32_t column, const char *header, const char *value, size_t vlen, const char *fmt,
