@@ -441,6 +441,7 @@ ledger_cells(struct scan *sc, char *why, size_t whylen)
 int
 rules_finish(struct scan *sc, char *why, size_t whylen)
 {
+	uint32_t max_rows;
 	unsigned i;
 
 	if (sc->ncols == 0)
@@ -450,10 +451,12 @@ rules_finish(struct scan *sc, char *why, size_t whylen)
 		column_finish(sc, i);
 	if (sc->header_ages && sc->header_ages->n >= 2)
 		age_judge(sc, sc->header_ages);
-	if (sc->row > 1 && sc->row - 1 > sc->cfg->max_rows)
+	/* 0: a configuration built by hand, not by config_load: the default */
+	max_rows = sc->cfg->max_rows ? sc->cfg->max_rows : 1000;
+	if (sc->row > 1 && sc->row - 1 > max_rows)
 		finding(sc, CHECK_WARN, "individual", 0, 0, NULL, 0,
 			"%u rows, more than max_rows (%u): possibly individual-level data",
-			sc->row - 1, sc->cfg->max_rows);
+			sc->row - 1, max_rows);
 	if (sc->cols_truncated)
 		finding(sc, CHECK_WARN, "size", 0, 0, NULL, 0, "columns beyond %u were not checked",
 			CHECK_MAX_COLUMNS);
