@@ -207,6 +207,27 @@ status_one(struct store *st, const struct airlock_actor *who, uint64_t id, struc
 	return 0;
 }
 
+/* The acknowledgement of an export: its id and the check report, the same text the reviewer
+ * gets (SPEC "The airlock"). */
+static void
+export_ack(struct store *st, uint64_t id, struct status_buf *sb)
+{
+	struct request *r = calloc(1, sizeof(*r));
+	MDB_txn *txn;
+	int rc = -1;
+
+	sb_add(sb, "export request %" PRIu64 " pending review\n", id);
+	if (r && store_begin(st, 1, &txn) == 0) {
+		rc = queue_get(st, txn, id, r);
+		store_abort(txn);
+	}
+	if (rc == 0) {
+		queue_display(r);
+		sb_add(sb, "%s", r->report);
+	}
+	free(r);
+}
+
 static int
 valid_text(const char *s)
 {
@@ -286,8 +307,8 @@ airlock_server_handle(struct store *st, const struct config *cfg, const struct a
 		if (airlock_export(st, cfg, &reader, path, reason, &id, why, sizeof(why)) < 0) {
 			rc = reply(client_fd, AIRLOCK_ST_REFUSED, why);
 		} else {
-			snprintf(msg, sizeof(msg), "export request %" PRIu64 " pending review", id);
-			rc = reply(client_fd, AIRLOCK_ST_OK, msg);
+			export_ack(st, id, &sb);
+			rc = reply(client_fd, AIRLOCK_ST_OK, sb.text ? sb.text : "");
 		}
 		break;
 	case AIRLOCK_OP_WITHDRAW:

@@ -196,6 +196,7 @@ compare_one(const MDB_val *key, const MDB_val *val, void *arg)
 	struct rbuf r;
 	uint64_t id, old, d;
 	size_t k, cells;
+	char now[24];
 
 	if (key->mv_size != cmp->plen + 8 || memcmp(key->mv_data, cmp->prefix, cmp->plen) != 0)
 		return 1; /* past this table's records */
@@ -217,8 +218,9 @@ compare_one(const MDB_val *key, const MDB_val *val, void *arg)
 		if (d < 1 || d >= cmp->min)
 			continue;
 		e = &t->e[t->at[k]];
+		snprintf(now, sizeof(now), "%llu", (unsigned long long)t->m[k]);
 		check_report_add(cmp->rep, CHECK_FAIL, "differencing_release", e->rown, e->coln, e->col,
-				 NULL,
+				 now,
 				 "differs by %llu from released request %llu (%llu there): the "
 				 "difference is a small count",
 				 (unsigned long long)d, (unsigned long long)id,
