@@ -16,7 +16,7 @@
 #include "common/why.h"
 #include "transfer/check_int.h"
 
-#define CSV_CHUNK 65536
+#define CSV_CHUNK (256 * 1024)
 
 static iconv_t sjis_cd = (iconv_t)-1;
 
@@ -94,7 +94,9 @@ csv_scan(struct scan *sc, int fd, unsigned char delim, int sjis, char *why, size
 	if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI) != 0)
 		return why_set(why, whylen, "csv: out of memory");
 	csv_set_delim(&p, delim);
-	csv_set_space_func(&p, only_space);
+	/* libcsv trims blanks and tabs around unquoted fields; in a TSV the tab is the delimiter */
+	if (delim == '\t')
+		csv_set_space_func(&p, only_space);
 	csv_set_realloc_func(&p, capped_realloc);
 	if (!(buf = malloc(CSV_CHUNK + 8)) || (sjis && !(conv = malloc(CSV_CHUNK * 3 + 16)))) {
 		why_set(why, whylen, "out of memory");

@@ -88,6 +88,7 @@ enum col_kind {
 enum col_kind columns_classify(const char *h, int *total);
 
 /* ---- check_rules.c ---- */
+#define AGE_MEMO 64 /* a power of two */
 #define SMALL_KEEP 8 /* small-count candidates kept per column until its kind is known */
 struct small_seen {
 	uint32_t row;
@@ -108,6 +109,7 @@ struct col {
 	uint64_t *distinct;
 	unsigned ndistinct, nsampled;
 	struct age_set *ages; /* COL_AGE */
+	struct small_seen *age_memo; /* COL_AGE: AGE_MEMO texts already judged (row = used) */
 };
 
 struct scan {
@@ -127,6 +129,7 @@ struct scan {
 	uint32_t row_supp_col;
 	char row_supp_text[24];
 	int row_total_int;
+	uint8_t facility_len[CONFIG_MAX_FACILITIES]; /* strlen of each configured facility */
 	struct col_row *rowst; /* ncols entries: the current row's cells (check_rules.c) */
 	/* the ledger's copy of a small table (check_rules.c) */
 	struct ledger_buf *lb;
@@ -139,7 +142,7 @@ void rules_row_end(struct scan *sc);
 /* After the last row: the rules that need whole columns, and the ledger's cells. */
 int rules_finish(struct scan *sc, char *why, size_t whylen);
 void rules_free(struct scan *sc);
-/* Facility names in the file name. */
+/* Facility names in the file name; called first (it measures the configured names). */
 void rules_file_name(struct scan *sc, const char *name);
 
 /* ---- check_csv.c ---- */

@@ -73,7 +73,7 @@ facility_names(struct scan *sc, const char *s, size_t len, uint32_t row, uint32_
 	size_t i, fl;
 
 	for (i = 0; i < cfg->nfacilities; i++) {
-		fl = strlen(cfg->facilities[i]);
+		fl = sc->facility_len[i];
 		if (fl == 0 || fl > len)
 			continue;
 		if (fl == len ? strncasecmp(s, cfg->facilities[i], len) == 0
@@ -88,6 +88,12 @@ facility_names(struct scan *sc, const char *s, size_t len, uint32_t row, uint32_
 void
 rules_file_name(struct scan *sc, const char *name)
 {
+	size_t i;
+
+	/* first: the lengths every cell's comparison uses */
+	for (i = 0; i < sc->cfg->nfacilities && i < CONFIG_MAX_FACILITIES; i++)
+		sc->facility_len[i] = (uint8_t)strnlen(sc->cfg->facilities[i],
+						       sizeof(sc->cfg->facilities[i]) - 1);
 	facility_names(sc, name, strlen(name), 0, 0, 1);
 }
 
@@ -112,8 +118,10 @@ header_field(struct scan *sc, struct col *c, const char *s, size_t len)
 		if (sc->header_ages)
 			age_add(sc->header_ages, &b, 0, sc->col, s, len);
 	}
-	if (c->kind == COL_AGE)
+	if (c->kind == COL_AGE) {
 		c->ages = calloc(1, sizeof(*c->ages));
+		c->age_memo = calloc(AGE_MEMO, sizeof(*c->age_memo));
+	}
 	if (c->total && !sc->total_col)
 		sc->total_col = (int)sc->col;
 	if (c->kind == COL_FACILITY)
@@ -159,6 +167,23 @@ remember(struct small_seen *k, uint32_t row, const char *s, size_t len)
 	check_printable(s, len, k->text, sizeof(k->text));
 }
 
+/* An age column repeats a few groups on every row: remember the texts already parsed. */
+static int
+age_seen_before(struct col *c, const char *s, size_t len)
+{
+	struct small_seen *slot;
+
+	if (len >= sizeof(slot->text) || !c->age_memo)
+		return 0;
+	slot = &c->age_memo[fnv1a(s, len) & (AGE_MEMO - 1)];
+	if (slot->row && strlen(slot->text) == len && memcmp(slot->text, s, len) == 0)
+		return 1;
+	memcpy(slot->text, s, len);
+	slot->text[len] = '\0';
+	slot->row = 1;
+	return 0;
+}
+
 static void
 data_field(struct scan *sc, struct col *c, const char *s, size_t len)
 {
@@ -193,6 +218,8 @@ data_field(struct scan *sc, struct col *c, const char *s, size_t len)
 	}
 	switch (c->kind) {
 	case COL_AGE:
+		if (age_seen_before(c, s, len))
+			break; /* the same group again: nothing new to judge */
 		switch (age_parse(s, len, &b)) {
 		case AGE_BAND:
 		case AGE_SINGLE:
@@ -240,14 +267,16 @@ rules_field(struct scan *sc, const char *s, size_t len)
 	len = value_trim(&s, len);
 	if (sc->row == 0) {
 		sc->ncols = sc->col;
-		ledger_keep(sc, s, len);
+		if (sc->lb && !sc->lb->overflow)
+			ledger_keep(sc, s, len);
 		header_field(sc, &sc->cols[sc->col - 1], s, len);
 		return;
 	}
 	if (sc->col > sc->ncols)
 		return; /* ragged row: a cell without a header has no rule to apply */
 	c = &sc->cols[sc->col - 1];
-	ledger_keep(sc, s, len);
+	if (sc->lb && !sc->lb->overflow)
+		ledger_keep(sc, s, len);
 	data_field(sc, c, s, len);
 }
 
@@ -487,6 +516,7 @@ rules_free(struct scan *sc)
 			free(sc->cols[i].small_kept);
 			free(sc->cols[i].distinct);
 			free(sc->cols[i].ages);
+			free(sc->cols[i].age_memo);
 		}
 	free(sc->cols);
 	sc->cols = NULL;

@@ -64,22 +64,33 @@ sep_at(const unsigned char *s, size_t len, char which)
 	return 0;
 }
 
+struct word {
+	const char *s;
+	uint8_t len;
+};
+#define W(x) {x, sizeof(x) - 1}
+
 /* clang-format off */
-static const char *const suppression_marks[] = {
-	"-", "*", "**", "***", "x", "X", "xx", "NA", "N/A", "n/a", "na",
-	"秘匿", "\xe2\x80\x94" /* — */, "\xe2\x80\x93" /* – */, "\xe2\x88\x92" /* − */,
-	"\xef\xbc\x8d" /* － */, "\xef\xbc\x8a" /* ＊ */, "\xc3\x97" /* × */,
+static const struct word suppression_marks[] = {
+	W("-"), W("*"), W("**"), W("***"), W("x"), W("X"), W("xx"), W("NA"), W("N/A"), W("n/a"),
+	W("na"), W("秘匿"), W("\xe2\x80\x94") /* — */, W("\xe2\x80\x93") /* – */,
+	W("\xe2\x88\x92") /* − */, W("\xef\xbc\x8d") /* － */, W("\xef\xbc\x8a") /* ＊ */,
+	W("\xc3\x97") /* × */,
 };
 /* clang-format on */
 
+/* Every cell of a table is asked, so the common answer (no) comes after a byte or two. */
 static int
 is_suppression(const unsigned char *s, size_t len)
 {
 	size_t i, k = 0;
 
-	for (i = 0; i < nitems(suppression_marks); i++)
-		if (strlen(suppression_marks[i]) == len && memcmp(s, suppression_marks[i], len) == 0)
-			return 1;
+	if (len <= 6 && (s[0] >= 0x80 || s[0] == '-' || s[0] == '*' || s[0] == 'x' ||
+			 s[0] == 'X' || s[0] == 'N' || s[0] == 'n'))
+		for (i = 0; i < nitems(suppression_marks); i++)
+			if (suppression_marks[i].len == len &&
+			    memcmp(s, suppression_marks[i].s, len) == 0)
+				return 1;
 	/* "<10", "< 10", "≤9", "＜10": a bound instead of the value */
 	if (len >= 2 && s[0] == '<')
 		k = 1;
@@ -240,27 +251,34 @@ value_is_exact_date(const char *s, size_t len)
 }
 
 /* clang-format off */
-static const char *const total_exact[] = {
-	"total", "totals", "subtotal", "sub-total", "sub total", "grand total", "all", "overall",
-	"合計", "計", "小計", "総数", "総計", "全体", "総合計",
+static const struct word total_exact[] = {
+	W("total"), W("totals"), W("subtotal"), W("sub-total"), W("sub total"), W("grand total"),
+	W("all"), W("overall"), W("合計"), W("計"), W("小計"), W("総数"), W("総計"), W("全体"),
+	W("総合計"),
 };
-static const char *const total_prefix[] = {"total ", "total(", "subtotal ", "合計", "小計",
-					   "総数", "総計"};
+static const struct word total_prefix[] = {W("total "), W("total("), W("subtotal "), W("合計"),
+					   W("小計"), W("総数"), W("総計")};
 /* clang-format on */
 
 int
 value_is_total(const char *s, size_t len)
 {
+	unsigned char c = len ? (unsigned char)s[0] | 0x20 : 0;
 	size_t i;
 
-	for (i = 0; i < nitems(total_exact); i++)
-		if (strlen(total_exact[i]) == len && strncasecmp(s, total_exact[i], len) == 0)
+	/* t(otal), s(ubtotal), a(ll), g(rand), o(verall), or a Japanese word */
+	if (len == 0 || ((unsigned char)s[0] < 0x80 && c != 't' && c != 's' && c != 'a' &&
+			 c != 'g' && c != 'o'))
+		return 0;
+	for (i = 0; len <= 11 && i < nitems(total_exact); i++)
+		if (total_exact[i].len == len && strncasecmp(s, total_exact[i].s, len) == 0)
 			return 1;
-	for (i = 0; i < nitems(total_prefix); i++) {
-		size_t n = strlen(total_prefix[i]);
-
-		if (len >= n && strncasecmp(s, total_prefix[i], n) == 0)
+	if (c != 't' && c != 's' && (unsigned char)s[0] < 0x80)
+		return 0;
+	for (i = 0; i < nitems(total_prefix); i++)
+		if (len >= total_prefix[i].len && ((unsigned char)s[0] | 0x20) ==
+						      ((unsigned char)total_prefix[i].s[0] | 0x20) &&
+		    strncasecmp(s, total_prefix[i].s, total_prefix[i].len) == 0)
 			return 1;
-	}
 	return 0;
 }
