@@ -201,7 +201,9 @@ data_field(struct scan *sc, struct col *c, const char *s, size_t len)
 	if (v.kind == VAL_SUPPRESSED) {
 		c->suppressed++;
 		rs->supp = 1;
-		check_printable(s, len, rs->text, sizeof(rs->text));
+		/* raw, made printable only if a finding quotes it */
+		memcpy(rs->text, s, len < sizeof(rs->text) ? len : sizeof(rs->text) - 1);
+		rs->text[len < sizeof(rs->text) ? len : sizeof(rs->text) - 1] = '\0';
 	} else if (v.kind == VAL_INT) {
 		rs->is_int = 1;
 		c->ints++;

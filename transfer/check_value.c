@@ -17,10 +17,14 @@ value_trim(const char **sp, size_t len)
 {
 	const char *s = *sp;
 
+	/* the common case: nothing to trim (the ideographic space ends in 0x80) */
+	if (len == 0 || ((unsigned char)s[0] > ' ' && (unsigned char)s[0] != 0xe3 &&
+			 (unsigned char)s[len - 1] > ' ' && (unsigned char)s[len - 1] != 0x80))
+		return len;
 	for (;;) {
 		if (len && (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')) {
 			s++, len--;
-		} else if (len >= 3 && memcmp(s, "\xe3\x80\x80", 3) == 0) {
+		} else if (len >= 3 && (unsigned char)*s == 0xe3 && memcmp(s, "\xe3\x80\x80", 3) == 0) {
 			s += 3, len -= 3; /* U+3000 ideographic space */
 		} else
 			break;
@@ -29,7 +33,8 @@ value_trim(const char **sp, size_t len)
 		if (len && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\r' ||
 			    s[len - 1] == '\n'))
 			len--;
-		else if (len >= 3 && memcmp(s + len - 3, "\xe3\x80\x80", 3) == 0)
+		else if (len >= 3 && (unsigned char)s[len - 3] == 0xe3 &&
+			 memcmp(s + len - 3, "\xe3\x80\x80", 3) == 0)
 			len -= 3;
 		else
 			break;
@@ -39,7 +44,7 @@ value_trim(const char **sp, size_t len)
 }
 
 /* One digit at s (ASCII or full-width U+FF10..U+FF19): its value and byte length, or -1. */
-static int
+static inline int
 digit_at(const unsigned char *s, size_t len, size_t *adv)
 {
 	if (len >= 1 && s[0] >= '0' && s[0] <= '9') {
@@ -136,7 +141,13 @@ value_parse(const char *cs, size_t len, struct value *v)
 		return;
 	}
 	for (; i < len; i += adv) {
-		if ((d = digit_at(s + i, len - i, &adv)) >= 0) {
+		if (s[i] >= '0' && s[i] <= '9') {
+			/* the common case, ASCII digits, without the full-width test */
+			d = s[i] - '0';
+			adv = 1;
+		} else
+			d = digit_at(s + i, len - i, &adv);
+		if (d >= 0) {
 			if (ndig == 0 && d == 0)
 				first_zero = 1;
 			if (n > COUNT_MAX) {
@@ -164,7 +175,11 @@ value_parse(const char *cs, size_t len, struct value *v)
 		goto text;
 	if (i < len && (adv = sep_at(s + i, len - i, '.'))) {
 		i += adv;
-		for (; i < len && (d = digit_at(s + i, len - i, &adv)) >= 0; i += adv) {
+		for (; i < len; i += adv) {
+			if (s[i] >= '0' && s[i] <= '9')
+				d = s[i] - '0', adv = 1;
+			else if ((d = digit_at(s + i, len - i, &adv)) < 0)
+				break;
 			any_fraction = 1;
 			if (d)
 				fraction_nonzero = 1;

@@ -64,24 +64,31 @@ BYTES=$(stat -c %s "$T/t.csv")
 cat "$T/t.csv" > /dev/null
 
 $PY - "$B/wsgatectl" "$CONF" "$T/t.csv" "$RUNS" "$BYTES" <<'EOP'
-import statistics, subprocess, sys, time
+import os, resource, statistics, subprocess, sys, time
 import pandas
 ctl, conf, path, runs, size = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
-c, p = [], []
+c, p, cc, pc = [], [], [], []
+def children_cpu():
+	u = resource.getrusage(resource.RUSAGE_CHILDREN)
+	return u.ru_utime + u.ru_stime
 for _ in range(runs):
-	t = time.perf_counter()
+	t, u = time.perf_counter(), children_cpu()
 	r = subprocess.run([ctl, "-c", conf, "check", path], capture_output=True, text=True)
 	c.append(time.perf_counter() - t)
+	cc.append(children_cpu() - u) # wsgatectl and the confined helper it waited for
 	if r.returncode not in (0, 1) or not r.stdout.startswith("result: "):
 		sys.exit("check failed: %s" % r.stderr)
-	t = time.perf_counter()
+	t, u = time.perf_counter(), time.process_time()
 	pandas.read_csv(path)
 	p.append(time.perf_counter() - t)
-mc, mp = statistics.median(c), statistics.median(p)
-print("file: %.1f MB, %d runs each, alternating, page cache warm" % (size / 1e6, runs))
-print("wsgatectl check: median %.3f s (min %.3f, max %.3f), %.0f MB/s" % (mc, min(c), max(c), size / 1e6 / mc))
-print("pandas.read_csv: median %.3f s (min %.3f, max %.3f), %.0f MB/s" % (mp, min(p), max(p), size / 1e6 / mp))
-print("ratio check/pandas: %.2f (goal <= 0.5)" % (mc / mp))
+	pc.append(time.process_time() - u)
+med = statistics.median
+print("file: %.1f MB, %d runs each, alternating, page cache warm, load average %.1f" %
+      (size / 1e6, runs, os.getloadavg()[0]))
+for name, w, cpu in (("wsgatectl check", c, cc), ("pandas.read_csv", p, pc)):
+	print("%-16s wall median %.3f s (min %.3f, max %.3f), CPU median %.3f s, %.0f MB/s wall" %
+	      (name + ":", med(w), min(w), max(w), med(cpu), size / 1e6 / med(w)))
+print("ratio check/pandas: wall %.2f, CPU %.2f (goal <= 0.5)" % (med(c) / med(p), med(cc) / med(pc)))
 print("verdict line: %s" % r.stdout.splitlines()[0])
-print("findings: %s" % (r.stdout.splitlines()[-1] if len(r.stdout.splitlines()) > 1 else "-"))
+print("last line: %s" % r.stdout.splitlines()[-1])
 EOP
