@@ -12,7 +12,6 @@
 
 #include "common/why.h"
 #include "transfer/check_int.h"
-#include "transfer/queue.h"
 
 static void
 lower(const char *in, char *out, size_t outlen)

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "policy/config.h"
+#include "transfer/check_result.h"
 
 #define CHECK_MAX_FINDINGS 100	/* listed; more are counted */
 #define CHECK_MAX_COLUMNS 1024	/* columns beyond are not checked (warn) */
@@ -42,7 +43,7 @@ struct check_finding {
 };
 
 struct check_report {
-	int result;	    /* CHECK_PASS, CHECK_WARN or CHECK_FAIL (transfer/queue.h) */
+	int result;	    /* CHECK_PASS, CHECK_WARN or CHECK_FAIL (check_result.h) */
 	unsigned nfindings; /* all findings; the first CHECK_MAX_FINDINGS are listed */
 	unsigned nlisted;
 	struct check_finding findings[CHECK_MAX_FINDINGS];

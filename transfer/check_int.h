@@ -19,7 +19,6 @@
 #include <stdint.h>
 
 #include "transfer/check.h"
-#include "transfer/queue.h" /* enum check_result */
 
 /* ---- check_type.c ---- */
 enum check_content { CONTENT_EMPTY, CONTENT_UTF8, CONTENT_SJIS, CONTENT_PDF, CONTENT_PNG,

@@ -8,7 +8,15 @@
 #include <string.h>
 
 #include "transfer/check_int.h"
-#include "transfer/queue.h"
+#include "transfer/safetext.h"
+
+const char *
+check_result_name(int result)
+{
+	static const char *const names[] = {"none", "pass", "warn", "fail"};
+
+	return result >= 0 && result <= CHECK_FAIL ? names[result] : "?";
+}
 
 void
 check_printable(const char *in, size_t len, char *out, size_t outlen)
@@ -135,22 +143,22 @@ check_report_text(const struct check_report *rep, char *out, size_t outlen)
 	if (outlen == 0)
 		return;
 	out[0] = '\0';
-	line(out, outlen, &len, "result: %s\n", queue_check_name(rep->result));
+	line(out, outlen, &len, "result: %s\n", check_result_name(rep->result));
 	for (i = 0; i < rep->nlisted && i < CHECK_MAX_FINDINGS; i++) {
 		const struct check_finding *f = &rep->findings[i];
 
 		if (f->row || f->column)
 			line(out, outlen, &len, "%s: row %u, column %u (\"%s\"%s%s%s): %s: %s\n",
-			     queue_check_name(f->severity), f->row, f->column, f->header,
+			     check_result_name(f->severity), f->row, f->column, f->header,
 			     f->value[0] ? ", \"" : "", f->value, f->value[0] ? "\"" : "", f->rule,
 			     f->message);
 		else if (strncmp(f->message, f->rule, strlen(f->rule)) == 0 &&
 			 f->message[strlen(f->rule)] == ' ')
 			/* the message names its rule already: "fail: checker crashed or ..." */
-			line(out, outlen, &len, "%s: %s\n", queue_check_name(f->severity),
+			line(out, outlen, &len, "%s: %s\n", check_result_name(f->severity),
 			     f->message);
 		else
-			line(out, outlen, &len, "%s: %s: %s\n", queue_check_name(f->severity),
+			line(out, outlen, &len, "%s: %s: %s\n", check_result_name(f->severity),
 			     f->rule, f->message);
 	}
 	if (rep->nfindings > rep->nlisted)
