@@ -41,6 +41,11 @@ void value_parse(const char *s, size_t len, struct value *v);
 int value_is_exact_date(const char *s, size_t len);
 /* total, subtotal, All, 合計, 計, 小計, 総数, 総計 ... */
 int value_is_total(const char *s, size_t len);
+/* The quick answer for the first byte: t(otal), s(ubtotal), a(ll), g(rand), o(verall), or a
+ * Japanese word. */
+#define VALUE_MAY_BE_TOTAL(c)                                                                     \
+	((unsigned char)(c) >= 0x80 || ((c) | 0x20) == 't' || ((c) | 0x20) == 's' ||              \
+	 ((c) | 0x20) == 'a' || ((c) | 0x20) == 'g' || ((c) | 0x20) == 'o')
 /* Trims ASCII blanks, CR and the ideographic space; returns the new length, *s moved. */
 size_t value_trim(const char **s, size_t len);
 
@@ -129,6 +134,7 @@ struct scan {
 	char row_supp_text[24];
 	int row_total_int;
 	uint8_t facility_len[CONFIG_MAX_FACILITIES]; /* strlen of each configured facility */
+	uint8_t facility_first[256];		     /* 1: a configured name starts with it */
 	struct col_row *rowst; /* ncols entries: the current row's cells (check_rules.c) */
 	/* the ledger's copy of a small table (check_rules.c) */
 	struct ledger_buf *lb;

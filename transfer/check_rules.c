@@ -90,10 +90,16 @@ rules_file_name(struct scan *sc, const char *name)
 {
 	size_t i;
 
-	/* first: the lengths every cell's comparison uses */
-	for (i = 0; i < sc->cfg->nfacilities && i < CONFIG_MAX_FACILITIES; i++)
+	/* first: the lengths and first bytes every cell's comparison uses */
+	for (i = 0; i < sc->cfg->nfacilities && i < CONFIG_MAX_FACILITIES; i++) {
+		unsigned char c = (unsigned char)sc->cfg->facilities[i][0];
+
 		sc->facility_len[i] = (uint8_t)strnlen(sc->cfg->facilities[i],
 						       sizeof(sc->cfg->facilities[i]) - 1);
+		sc->facility_first[c] = 1;
+		sc->facility_first[(unsigned char)tolower(c)] = 1;
+		sc->facility_first[(unsigned char)toupper(c)] = 1;
+	}
 	facility_names(sc, name, strlen(name), 0, 0, 1);
 }
 
@@ -184,20 +190,34 @@ age_seen_before(struct col *c, const char *s, size_t len)
 	return 0;
 }
 
+static void column_field(struct scan *sc, struct col *c, const char *s, size_t len);
+
 static void
 data_field(struct scan *sc, struct col *c, const char *s, size_t len)
 {
 	struct col_row *rs = &sc->rowst[sc->col - 1];
-	struct age_band b;
 	struct value v;
 
-	value_parse(s, len, &v);
-	if (sc->cfg->nfacilities && v.kind == VAL_TEXT)
+	if (len == 0)
+		return;
+	/* any cell, a number too: facility codes may be digits (a whole cell, so its first byte
+	 * must be one a configured name starts with) */
+	if (sc->facility_first[(unsigned char)s[0]])
 		facility_names(sc, s, len, sc->row, sc->col, 0);
-	if (v.kind == VAL_TEXT && value_is_total(s, len))
+	if (VALUE_MAY_BE_TOTAL(s[0]) && value_is_total(s, len))
 		sc->row_is_total = 1;
-	if (v.kind != VAL_EMPTY)
-		c->nonempty++;
+	if (c->kind != COL_COUNT && c->kind != COL_AGEBAND && c->kind != COL_UNKNOWN) {
+		/* not counts: only the column's own rule looks at the cell */
+		column_field(sc, c, s, len);
+		return;
+	}
+	value_parse(s, len, &v);
+	c->nonempty++;
+	if (c->kind == COL_UNKNOWN && (v.kind == VAL_TEXT || v.kind == VAL_NUMBER)) {
+		/* text or a fraction: a column of labels or measures, never of counts */
+		c->kind = COL_LABEL;
+		return;
+	}
 	if (v.kind == VAL_SUPPRESSED) {
 		c->suppressed++;
 		rs->supp = 1;
@@ -218,6 +238,14 @@ data_field(struct scan *sc, struct col *c, const char *s, size_t len)
 			c->small++;
 		}
 	}
+}
+
+/* The rule of a column that does not hold counts, on one non-empty cell. */
+static void
+column_field(struct scan *sc, struct col *c, const char *s, size_t len)
+{
+	struct age_band b;
+
 	switch (c->kind) {
 	case COL_AGE:
 		if (age_seen_before(c, s, len))
@@ -247,8 +275,7 @@ data_field(struct scan *sc, struct col *c, const char *s, size_t len)
 		}
 		break;
 	case COL_PATIENT:
-		if (v.kind != VAL_EMPTY)
-			distinct_add(c, s, len);
+		distinct_add(c, s, len);
 		break;
 	default:
 		break;
