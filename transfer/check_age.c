@@ -156,16 +156,12 @@ void
 age_judge(struct scan *sc, const struct age_set *set)
 {
 	char x[16], y[16];
-	unsigned i, j, from85 = 0;
+	unsigned i, j;
 
 	for (i = 0; i < set->n; i++) {
 		const struct age_seen *a = &set->v[i];
 		const char *t = a->text;
 
-		if (a->b.hi != AGE_OPEN && a->b.hi >= 85)
-			from85++;
-		else if (a->b.hi == AGE_OPEN)
-			from85++;
 		if (a->b.lo == a->b.hi)
 			finding(sc, CHECK_FAIL, "age_band", a->row, a->col, t, strlen(t),
 				"single age %u: use bands of 5 years or more", a->b.lo);
@@ -191,5 +187,4 @@ age_judge(struct scan *sc, const struct age_set *set)
 			break;
 		}
 	}
-	(void)from85;
 }

@@ -31,12 +31,6 @@ check_prepare(char *why, size_t whylen)
 	return 0;
 }
 
-void *
-csv_sjis_converter(void)
-{
-	return sjis_cd == (iconv_t)-1 ? NULL : sjis_cd;
-}
-
 static void
 on_field(void *s, size_t n, void *arg)
 {

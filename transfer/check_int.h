@@ -155,8 +155,6 @@ void rules_file_name(struct scan *sc, const char *name);
  * CP932 first. Returns 0, or -1 with why (read error, out of memory). A malformed table is a
  * finding, not an error. */
 int csv_scan(struct scan *sc, int fd, unsigned char delim, int sjis, char *why, size_t whylen);
-/* The converter, opened by check_prepare() (it loads a gconv module). */
-void *csv_sjis_converter(void);
 
 /* ---- check_job.c ---- */
 /* The parent's decoder of the confined checker's answer (hostile bytes). 0, or -1 if anything
