@@ -73,7 +73,8 @@ ctl_check(struct ctl *c, int argc, char **argv)
 	if (optind + 1 != argc)
 		return ctl_usage("usage: check FILE [--json] [--project P]");
 	if (project && !name_valid(project))
-		return ctl_usage("check: invalid project name %s", ctl_name(project, nb, sizeof(nb)));
+		return ctl_usage("check: invalid project name %s",
+				 ctl_name(project, nb, sizeof(nb)));
 	file = argv[optind];
 	name = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
 	fd = open(file, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);

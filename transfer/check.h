@@ -33,13 +33,13 @@
 #define CHECK_LABEL_MAX 160
 
 struct check_finding {
-	int severity;	     /* CHECK_WARN or CHECK_FAIL */
-	char rule[24];	     /* the SPEC's rule id: type, size, small_count, ... */
-	uint32_t row;	     /* 1-based data row (header is row 0); 0 = not a cell */
-	uint32_t column;     /* 1-based column; 0 = not a cell */
-	char header[64];     /* the column's header, as printable text */
-	char value[64];	     /* the cell, as printable text */
-	char message[160];   /* one line */
+	int severity;	   /* CHECK_WARN or CHECK_FAIL */
+	char rule[24];	   /* the SPEC's rule id: type, size, small_count, ... */
+	uint32_t row;	   /* 1-based data row (header is row 0); 0 = not a cell */
+	uint32_t column;   /* 1-based column; 0 = not a cell */
+	char header[64];   /* the column's header, as printable text */
+	char value[64];	   /* the cell, as printable text */
+	char message[160]; /* one line */
 };
 
 struct check_report {
@@ -53,7 +53,7 @@ struct check_cell {
 	char row[CHECK_LABEL_MAX]; /* the row's label cells joined with " | " */
 	char col[64];		   /* the column's header */
 	uint64_t value;
-	uint32_t rown, coln;	   /* where it is in this table (as in a finding) */
+	uint32_t rown, coln; /* where it is in this table (as in a finding) */
 };
 
 struct check_cells {

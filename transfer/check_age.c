@@ -35,8 +35,8 @@ number(const char *s, size_t len, size_t *i)
 		if (*i < len && u[*i] >= '0' && u[*i] <= '9') {
 			n = n * 10 + (u[*i] - '0');
 			*i += 1;
-		} else if (len - *i >= 3 && u[*i] == 0xef && u[*i + 1] == 0xbc && u[*i + 2] >= 0x90 &&
-			   u[*i + 2] <= 0x99) {
+		} else if (len - *i >= 3 && u[*i] == 0xef && u[*i + 1] == 0xbc &&
+			   u[*i + 2] >= 0x90 && u[*i + 2] <= 0x99) {
 			n = n * 10 + (u[*i + 2] - 0x90);
 			*i += 3;
 		} else
@@ -66,7 +66,8 @@ age_parse(const char *s, size_t len, struct age_band *b)
 	int a, c, ge = 0;
 	unsigned k;
 
-	if (lit(s, len, &i, "\xe2\x89\xa7") || lit(s, len, &i, "\xe2\x89\xa5") || lit(s, len, &i, ">="))
+	if (lit(s, len, &i, "\xe2\x89\xa7") || lit(s, len, &i, "\xe2\x89\xa5") ||
+	    lit(s, len, &i, ">="))
 		ge = 1; /* ≥85 */
 	if ((a = number(s, len, &i)) == -2)
 		return AGE_NONE; /* 2019: a year, a count */
@@ -120,8 +121,8 @@ age_parse(const char *s, size_t len, struct age_band *b)
 }
 
 void
-age_add(struct age_set *set, const struct age_band *b, uint32_t row, uint32_t col,
-	const char *text, size_t len)
+age_add(struct age_set *set, const struct age_band *b, uint32_t row, uint32_t col, const char *text,
+	size_t len)
 {
 	unsigned i;
 
@@ -181,9 +182,10 @@ age_judge(struct scan *sc, const struct age_set *set)
 				continue;
 			band_name(&a->b, x, sizeof(x));
 			band_name(&set->v[j].b, y, sizeof(y));
-			finding(sc, CHECK_FAIL, "age_band", a->row, a->col, t, strlen(t),
-				"band %s overlaps band %s (row %u): their difference is a narrow band",
-				x, y, set->v[j].row);
+			finding(
+			    sc, CHECK_FAIL, "age_band", a->row, a->col, t, strlen(t),
+			    "band %s overlaps band %s (row %u): their difference is a narrow band",
+			    x, y, set->v[j].row);
 			break;
 		}
 	}

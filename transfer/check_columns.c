@@ -166,8 +166,8 @@ has_token(const char *h, const char *word)
 	const char *p = h;
 
 	while ((p = strstr(p, word))) {
-		int before = p == h || !is_word_byte((unsigned char)p[-1]) ||
-			     (unsigned char)p[-1] >= 0x80;
+		int before =
+		    p == h || !is_word_byte((unsigned char)p[-1]) || (unsigned char)p[-1] >= 0x80;
 		int after = !is_word_byte((unsigned char)p[n]) || (unsigned char)p[n] >= 0x80;
 
 		if (before && after)

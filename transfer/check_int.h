@@ -21,8 +21,14 @@
 #include "transfer/check.h"
 
 /* ---- check_type.c ---- */
-enum check_content { CONTENT_EMPTY, CONTENT_UTF8, CONTENT_SJIS, CONTENT_PDF, CONTENT_PNG,
-		     CONTENT_BINARY };
+enum check_content {
+	CONTENT_EMPTY,
+	CONTENT_UTF8,
+	CONTENT_SJIS,
+	CONTENT_PDF,
+	CONTENT_PNG,
+	CONTENT_BINARY
+};
 /* Reads the whole file once: signatures, NUL bytes, UTF-8 validity. *bom is set when the text
  * starts with a UTF-8 byte order mark. Returns 0 or -1 (read error, why set). */
 int check_sniff(int fd, enum check_content *content, int *bom, char *why, size_t whylen);
@@ -43,8 +49,8 @@ int value_is_exact_date(const char *s, size_t len);
 int value_is_total(const char *s, size_t len);
 /* The quick answer for the first byte: t(otal), s(ubtotal), a(ll), g(rand), o(verall), or a
  * Japanese word. */
-#define VALUE_MAY_BE_TOTAL(c)                                                                     \
-	((unsigned char)(c) >= 0x80 || ((c) | 0x20) == 't' || ((c) | 0x20) == 's' ||              \
+#define VALUE_MAY_BE_TOTAL(c)                                                                      \
+	((unsigned char)(c) >= 0x80 || ((c) | 0x20) == 't' || ((c) | 0x20) == 's' ||               \
 	 ((c) | 0x20) == 'a' || ((c) | 0x20) == 'g' || ((c) | 0x20) == 'o')
 /* Trims ASCII blanks, CR and the ideographic space; returns the new length, *s moved. */
 size_t value_trim(const char **s, size_t len);
@@ -92,7 +98,7 @@ enum col_kind {
 enum col_kind columns_classify(const char *h, int *total);
 
 /* ---- check_rules.c ---- */
-#define AGE_MEMO 64 /* a power of two */
+#define AGE_MEMO 64  /* a power of two */
 #define SMALL_KEEP 8 /* small-count candidates kept per column until its kind is known */
 struct small_seen {
 	uint32_t row;
@@ -101,7 +107,7 @@ struct small_seen {
 struct col {
 	uint8_t kind, total;
 	uint8_t reported; /* a once-per-column finding was made */
-	char header[64]; /* as written, printable */
+	char header[64];  /* as written, printable */
 	uint64_t nonempty, ints, suppressed, years, rownums, leading_zero, small;
 	unsigned nsmall_kept;
 	struct small_seen *small_kept; /* malloc'd: SMALL_KEEP entries */
@@ -112,7 +118,7 @@ struct col {
 	/* individual: distinct values of a patient identifier column (a sample) */
 	uint64_t *distinct;
 	unsigned ndistinct, nsampled;
-	struct age_set *ages; /* COL_AGE */
+	struct age_set *ages;	     /* COL_AGE */
 	struct small_seen *age_memo; /* COL_AGE: AGE_MEMO texts already judged (row = used) */
 };
 
@@ -121,11 +127,11 @@ struct scan {
 	struct check_report *rep;
 	struct check_cells *cells;
 	struct col *cols;
-	unsigned ncols;	 /* header width */
-	uint32_t row;	 /* 0 = header, then 1-based data rows */
-	unsigned col;	 /* 1-based within the current row, after the field */
+	unsigned ncols; /* header width */
+	uint32_t row;	/* 0 = header, then 1-based data rows */
+	unsigned col;	/* 1-based within the current row, after the field */
 	int cols_truncated, rows_truncated;
-	int total_col;	 /* 1-based column of a total column, or 0 */
+	int total_col;		     /* 1-based column of a total column, or 0 */
 	struct age_set *header_ages; /* a wide table's bands */
 	/* the current row: is it a total row; the suppressed cells in count columns */
 	uint8_t row_is_total;

@@ -31,8 +31,16 @@
 
 /* The rule ids a finding may carry: anything else from the child is garbage. */
 static const char *const rule_ids[] = {
-	"type",		"size",	      "small_count",	    "age_band",		    "age_85",
-	"facility",	"individual", "differencing_total", "differencing_release", "checker",
+    "type",
+    "size",
+    "small_count",
+    "age_band",
+    "age_85",
+    "facility",
+    "individual",
+    "differencing_total",
+    "differencing_release",
+    "checker",
 };
 
 static void
@@ -200,8 +208,7 @@ field(struct rbuf *r, char *out, size_t cap)
 }
 
 int
-check_answer_decode(const uint8_t *p, size_t n, struct check_report *rep,
-		    struct check_cells *cells)
+check_answer_decode(const uint8_t *p, size_t n, struct check_report *rep, struct check_cells *cells)
 {
 	struct rbuf r;
 	uint32_t i, ncells;
@@ -228,7 +235,8 @@ check_answer_decode(const uint8_t *p, size_t n, struct check_report *rep,
 		field(&r, f->value, sizeof(f->value));
 		field(&r, f->message, sizeof(f->message));
 		if (!rbuf_ok(&r) || (f->severity != CHECK_WARN && f->severity != CHECK_FAIL) ||
-		    !known_rule(f->rule) || f->column > CHECK_MAX_COLUMNS || f->row > CHECK_MAX_ROWS)
+		    !known_rule(f->rule) || f->column > CHECK_MAX_COLUMNS ||
+		    f->row > CHECK_MAX_ROWS)
 			return -1;
 		if (f->severity > worst)
 			worst = f->severity;

@@ -56,9 +56,8 @@ static void report_vadd(struct check_report *rep, int severity, const char *rule
 			const char *fmt, va_list ap) __attribute__((format(printf, 9, 0)));
 
 static void
-report_vadd(struct check_report *rep, int severity, const char *rule, uint32_t row,
-	    uint32_t column, const char *header, const char *value, size_t vlen, const char *fmt,
-	    va_list ap)
+report_vadd(struct check_report *rep, int severity, const char *rule, uint32_t row, uint32_t column,
+	    const char *header, const char *value, size_t vlen, const char *fmt, va_list ap)
 {
 	struct check_finding *f;
 	char msg[sizeof(f->message)];
@@ -89,8 +88,8 @@ check_report_add(struct check_report *rep, int severity, const char *rule, uint3
 	va_list ap;
 
 	va_start(ap, fmt);
-	report_vadd(rep, severity, rule, row, column, header, value, value ? strlen(value) : 0,
-		    fmt, ap);
+	report_vadd(rep, severity, rule, row, column, header, value, value ? strlen(value) : 0, fmt,
+		    ap);
 	va_end(ap);
 }
 
@@ -108,8 +107,7 @@ finding(struct scan *sc, int severity, const char *rule, uint32_t row, uint32_t 
 	va_end(ap);
 }
 
-static void
-line(char *out, size_t outlen, size_t *len, const char *fmt, ...)
+static void line(char *out, size_t outlen, size_t *len, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 static void

@@ -61,7 +61,8 @@ ledger_keep(struct scan *sc, const char *s, size_t len)
 		lb->f = nf, lb->capf = cap;
 	}
 	memcpy(lb->arena + lb->used, s, len);
-	lb->f[lb->nf++] = (struct ledger_field){sc->row, sc->col, (uint32_t)lb->used, (uint32_t)len};
+	lb->f[lb->nf++] =
+	    (struct ledger_field){sc->row, sc->col, (uint32_t)lb->used, (uint32_t)len};
 	lb->used += len;
 }
 
@@ -94,8 +95,8 @@ rules_file_name(struct scan *sc, const char *name)
 	for (i = 0; i < sc->cfg->nfacilities && i < CONFIG_MAX_FACILITIES; i++) {
 		unsigned char c = (unsigned char)sc->cfg->facilities[i][0];
 
-		sc->facility_len[i] = (uint8_t)strnlen(sc->cfg->facilities[i],
-						       sizeof(sc->cfg->facilities[i]) - 1);
+		sc->facility_len[i] =
+		    (uint8_t)strnlen(sc->cfg->facilities[i], sizeof(sc->cfg->facilities[i]) - 1);
 		sc->facility_first[c] = 1;
 		sc->facility_first[(unsigned char)tolower(c)] = 1;
 		sc->facility_first[(unsigned char)toupper(c)] = 1;
@@ -407,10 +408,11 @@ column_finish(struct scan *sc, unsigned i)
 				sc->cfg->min_cell_count - 1);
 		}
 		if (c->total_seen && c->supp_body == 1)
-			finding(sc, CHECK_FAIL, "differencing_total", c->first_supp.row, i + 1,
-				c->first_supp.text, strlen(c->first_supp.text),
-				"the only suppressed cell of a column with a total: the total minus "
-				"the others recovers it");
+			finding(
+			    sc, CHECK_FAIL, "differencing_total", c->first_supp.row, i + 1,
+			    c->first_supp.text, strlen(c->first_supp.text),
+			    "the only suppressed cell of a column with a total: the total minus "
+			    "the others recovers it");
 	} else if (c->kind == COL_UNKNOWN)
 		c->kind = COL_LABEL;
 	if (c->ages)

@@ -17,7 +17,7 @@
 #define SNIFF_CHUNK 65536
 
 struct utf8_state {
-	unsigned need;	 /* continuation bytes still expected */
+	unsigned need;	      /* continuation bytes still expected */
 	unsigned char lo, hi; /* the range the next continuation byte must be in */
 };
 
@@ -117,7 +117,8 @@ sniff_pass(int fd, int which, unsigned char *buf, char *why, size_t whylen)
 		off += (uint64_t)n;
 		if (memchr(buf, '\0', (size_t)n))
 			return 2;
-		if (which == 0 ? !utf8_chunk(&u, buf, (size_t)n) : !sjis_chunk(&trail, buf, (size_t)n))
+		if (which == 0 ? !utf8_chunk(&u, buf, (size_t)n)
+			       : !sjis_chunk(&trail, buf, (size_t)n))
 			return 0;
 	}
 	return which == 0 ? u.need == 0 : !trail;
@@ -164,8 +165,8 @@ check_sniff(int fd, enum check_content *content, int *bom, char *why, size_t why
 const char *
 check_content_name(enum check_content c)
 {
-	static const char *const names[] = {"empty", "UTF-8 text", "Shift_JIS text", "PDF",
-					    "PNG", "binary data"};
+	static const char *const names[] = {"empty", "UTF-8 text", "Shift_JIS text",
+					    "PDF",   "PNG",	   "binary data"};
 
 	return (unsigned)c < sizeof(names) / sizeof(names[0]) ? names[c] : "?";
 }

@@ -24,7 +24,8 @@ value_trim(const char **sp, size_t len)
 	for (;;) {
 		if (len && (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')) {
 			s++, len--;
-		} else if (len >= 3 && (unsigned char)*s == 0xe3 && memcmp(s, "\xe3\x80\x80", 3) == 0) {
+		} else if (len >= 3 && (unsigned char)*s == 0xe3 &&
+			   memcmp(s, "\xe3\x80\x80", 3) == 0) {
 			s += 3, len -= 3; /* U+3000 ideographic space */
 		} else
 			break;
@@ -73,7 +74,10 @@ struct word {
 	const char *s;
 	uint8_t len;
 };
-#define W(x) {x, sizeof(x) - 1}
+#define W(x)                                                                                       \
+	{                                                                                          \
+		x, sizeof(x) - 1                                                                   \
+	}
 
 /* clang-format off */
 static const struct word suppression_marks[] = {
@@ -90,8 +94,8 @@ is_suppression(const unsigned char *s, size_t len)
 {
 	size_t i, k = 0;
 
-	if (len <= 6 && (s[0] >= 0x80 || s[0] == '-' || s[0] == '*' || s[0] == 'x' ||
-			 s[0] == 'X' || s[0] == 'N' || s[0] == 'n'))
+	if (len <= 6 && (s[0] >= 0x80 || s[0] == '-' || s[0] == '*' || s[0] == 'x' || s[0] == 'X' ||
+			 s[0] == 'N' || s[0] == 'n'))
 		for (i = 0; i < nitems(suppression_marks); i++)
 			if (suppression_marks[i].len == len &&
 			    memcmp(s, suppression_marks[i].s, len) == 0)
@@ -99,7 +103,8 @@ is_suppression(const unsigned char *s, size_t len)
 	/* "<10", "< 10", "≤9", "＜10": a bound instead of the value */
 	if (len >= 2 && s[0] == '<')
 		k = 1;
-	else if (len >= 4 && (memcmp(s, "\xe2\x89\xa4", 3) == 0 || memcmp(s, "\xef\xbc\x9c", 3) == 0))
+	else if (len >= 4 &&
+		 (memcmp(s, "\xe2\x89\xa4", 3) == 0 || memcmp(s, "\xef\xbc\x9c", 3) == 0))
 		k = 3;
 	if (!k)
 		return 0;
@@ -252,7 +257,8 @@ value_is_exact_date(const char *s, size_t len)
 		if (!take_digits(s, len, &i, 1, 2, &m))
 			return 0;
 		if (jp ? !take(s, len, &i, "月")
-		       : (!take(s, len, &i, "-") && !take(s, len, &i, "/") && !take(s, len, &i, ".")))
+		       : (!take(s, len, &i, "-") && !take(s, len, &i, "/") &&
+			  !take(s, len, &i, ".")))
 			return 0;
 		if (!take_digits(s, len, &i, 1, 2, &d))
 			return 0;
@@ -291,8 +297,8 @@ value_is_total(const char *s, size_t len)
 	if (c != 't' && c != 's' && (unsigned char)s[0] < 0x80)
 		return 0;
 	for (i = 0; i < nitems(total_prefix); i++)
-		if (len >= total_prefix[i].len && ((unsigned char)s[0] | 0x20) ==
-						      ((unsigned char)total_prefix[i].s[0] | 0x20) &&
+		if (len >= total_prefix[i].len &&
+		    ((unsigned char)s[0] | 0x20) == ((unsigned char)total_prefix[i].s[0] | 0x20) &&
 		    strncasecmp(s, total_prefix[i].s, total_prefix[i].len) == 0)
 			return 1;
 	return 0;

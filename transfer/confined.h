@@ -39,8 +39,8 @@ struct confined_job {
 };
 
 enum confined_status {
-	CONFINED_OK = 0,      /* the job exited 0; *out holds what it wrote */
-	CONFINED_FAILED = 1,  /* crashed, killed, timed out, exited non-zero or wrote too much */
+	CONFINED_OK = 0,     /* the job exited 0; *out holds what it wrote */
+	CONFINED_FAILED = 1, /* crashed, killed, timed out, exited non-zero or wrote too much */
 };
 
 /*

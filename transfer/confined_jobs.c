@@ -28,15 +28,13 @@ t_echo(int in, int out, const uint8_t *arg, size_t n)
 		   : -1;
 }
 
-static int __attribute__((noreturn))
-t_crash(int in, int out, const uint8_t *arg, size_t n)
+static int __attribute__((noreturn)) t_crash(int in, int out, const uint8_t *arg, size_t n)
 {
 	(void)in, (void)out, (void)arg, (void)n;
 	abort();
 }
 
-static int __attribute__((noreturn))
-t_hang(int in, int out, const uint8_t *arg, size_t n)
+static int __attribute__((noreturn)) t_hang(int in, int out, const uint8_t *arg, size_t n)
 {
 	volatile unsigned long spin = 0;
 

@@ -18,7 +18,7 @@
 #include "transfer/confined.h"
 
 #define CONFINED_MEMORY (1024ull << 20) /* RLIMIT_AS */
-#define CONFINED_CPU 120		 /* seconds of CPU; the parent's wall clock is shorter */
+#define CONFINED_CPU 120		/* seconds of CPU; the parent's wall clock is shorter */
 
 static int
 hexval(int c)

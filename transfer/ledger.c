@@ -34,8 +34,8 @@ struct table {
 	size_t n;
 	const char **rows, **cols; /* sorted, unique */
 	size_t nrows, ncols;
-	uint64_t *m;   /* nrows x ncols */
-	uint32_t *at;  /* nrows x ncols: the entry there, for a finding's row and column */
+	uint64_t *m;  /* nrows x ncols */
+	uint32_t *at; /* nrows x ncols: the entry there, for a finding's row and column */
 	uint8_t sig[32];
 };
 
@@ -219,12 +219,11 @@ compare_one(const MDB_val *key, const MDB_val *val, void *arg)
 			continue;
 		e = &t->e[t->at[k]];
 		snprintf(now, sizeof(now), "%llu", (unsigned long long)t->m[k]);
-		check_report_add(cmp->rep, CHECK_FAIL, "differencing_release", e->rown, e->coln, e->col,
-				 now,
-				 "differs by %llu from released request %llu (%llu there): the "
-				 "difference is a small count",
-				 (unsigned long long)d, (unsigned long long)id,
-				 (unsigned long long)old);
+		check_report_add(
+		    cmp->rep, CHECK_FAIL, "differencing_release", e->rown, e->coln, e->col, now,
+		    "differs by %llu from released request %llu (%llu there): the "
+		    "difference is a small count",
+		    (unsigned long long)d, (unsigned long long)id, (unsigned long long)old);
 	}
 	return 0;
 }

@@ -72,7 +72,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	if ((fd = memfd_create("fuzz", 0)) < 0)
 		return 0;
 	if (write(fd, data + 1, len - 1) == (ssize_t)(len - 1) &&
-	    check_fd(cfg, fd, data[0] & 1 ? "t.csv" : "t.tsv", &rep, &cells, why, sizeof(why)) == 0) {
+	    check_fd(cfg, fd, data[0] & 1 ? "t.csv" : "t.tsv", &rep, &cells, why, sizeof(why)) ==
+		0) {
 		check_report_text(&rep, text, sizeof(text));
 		check_cells_free(&cells);
 	}

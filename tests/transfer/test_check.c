@@ -88,7 +88,8 @@ fixture(char *line)
 	check_report_text(&rep, text, sizeof(text));
 	check_report_text(&rep2, text2, sizeof(text2));
 	if (strcmp(queue_check_name(rep.result), verdict) != 0 || strcmp(text, text2) != 0)
-		fail_msg("%s: want %s, got in-process:\n%sconfined:\n%s", file, verdict, text, text2);
+		fail_msg("%s: want %s, got in-process:\n%sconfined:\n%s", file, verdict, text,
+			 text2);
 	assert_int_equal(cells.n, cells2.n);
 	check_cells_free(&cells);
 	check_cells_free(&cells2);
@@ -111,8 +112,8 @@ fixture(char *line)
 			fail_msg("%s: bad expectation %s", file, e);
 		}
 		if (!has(&rep, rule, row, col))
-			fail_msg("%s: no %s finding at row %d, column %d:\n%s", file, rule, row, col,
-				 text);
+			fail_msg("%s: no %s finding at row %d, column %d:\n%s", file, rule, row,
+				 col, text);
 	}
 }
 
@@ -165,8 +166,9 @@ test_report(void **state)
 	assert_int_equal(RUN("t.csv", "group,n\na,12\n"), CHECK_PASS);
 	assert_string_equal(text, "result: pass\n");
 	assert_int_equal(RUN("t.csv", "group,n\na,3\n"), CHECK_FAIL);
-	assert_string_equal(text, "result: fail\nfail: row 1, column 2 (\"n\", \"3\"): small_count: "
-				  "a count between 1 and 9 (min_cell_count 10)\n");
+	assert_string_equal(text,
+			    "result: fail\nfail: row 1, column 2 (\"n\", \"3\"): small_count: "
+			    "a count between 1 and 9 (min_cell_count 10)\n");
 	assert_string_equal(rep.findings[0].header, "n");
 	assert_string_equal(rep.findings[0].value, "3");
 	/* more findings than are listed: all counted, the verdict first, the text bounded */
@@ -295,9 +297,9 @@ test_confined(void **state)
 	assert_int_equal(confined_run("test-exec", fd, "", 0, &lim, &out, &len, why, sizeof(why)),
 			 CONFINED_FAILED);
 	assert_non_null(strstr(why, "signal 31")); /* SIGSYS: killed by the filter */
-	assert_int_equal(confined_run("test-identity", fd, "", 0, &lim, &out, &len, why,
-				      sizeof(why)),
-			 CONFINED_OK);
+	assert_int_equal(
+	    confined_run("test-identity", fd, "", 0, &lim, &out, &len, why, sizeof(why)),
+	    CONFINED_OK);
 	assert_int_equal(len, sizeof(uint32_t) * 2);
 	if (getuid() == 0)
 		assert_memory_equal(out, "\x00\x03\x0d\x3e\x00\x03\x0d\x3e", 8); /* 199998 */
@@ -316,9 +318,9 @@ int
 main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_values),   cmocka_unit_test(test_fixtures),
-	    cmocka_unit_test(test_report),   cmocka_unit_test(test_size),
-	    cmocka_unit_test(test_cells),    cmocka_unit_test(test_confined),
+	    cmocka_unit_test(test_values), cmocka_unit_test(test_fixtures),
+	    cmocka_unit_test(test_report), cmocka_unit_test(test_size),
+	    cmocka_unit_test(test_cells),  cmocka_unit_test(test_confined),
 	};
 
 	if (argc != 2) {
