@@ -253,6 +253,12 @@ submit(struct store *st, const struct config *cfg, struct request *r, int src, i
 		}
 		if (export_check(st, cfg, r->s.project, bfd, r->s.name, rep, why, whylen) < 0)
 			goto out;
+		if (cfg->export_block_on_fail && rep->result == CHECK_FAIL) {
+			blob_hex(r->sha256, hex); /* the snapshot is an orphan: the scan removes it */
+			export_refused(st, r->s.requester, r->s.project, r->s.name, hex, rep, why,
+				       whylen);
+			goto out;
+		}
 		r->s.check = (uint8_t)rep->result;
 		check_report_text(rep, r->report, sizeof(r->report));
 	} else {

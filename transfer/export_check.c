@@ -3,9 +3,11 @@
  * needs the database, runs here in the parent over the cells the checker handed back.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/audit.h"
 #include "common/why.h"
 #include "transfer/export_check.h"
 #include "transfer/ledger.h"
@@ -49,4 +51,24 @@ out:
 	free(rep);
 	free(cfg);
 	return rc;
+}
+
+int
+export_refused(struct store *st, const char *requester, const char *project, const char *name,
+	       const char *sha256hex, const struct check_report *rep, char *why, size_t whylen)
+{
+	char qn[600], text[CHECK_REPORT_MAX];
+	int rc;
+
+	/* The refusal is a transfer event too: recorded, though nothing was queued. */
+	if ((rc = audit_log(st, requester, "transfer.blocked",
+			    "kind=export project=%s name=%s sha256=%s check=fail", project,
+			    audit_quote(name, qn, sizeof(qn)), sha256hex)) < 0)
+		return why_set(why, whylen, "store: cannot record the refusal: %s",
+			       store_strerror(rc));
+	check_report_text(rep, text, sizeof(text));
+	return why_set(why, whylen,
+		       "export refused: it fails the publication checks and export_block_on_fail "
+		       "is set; nothing was queued\n%s",
+		       text);
 }
