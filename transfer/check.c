@@ -58,6 +58,10 @@ type_rule(struct scan *sc, enum check_content content, const char *ext)
 	case CONTENT_EMPTY:
 		finding(sc, CHECK_WARN, "type", 0, 0, NULL, 0, "the file is empty");
 		return 0;
+	case CONTENT_UTF16:
+		finding(sc, CHECK_FAIL, "type", 0, 0, NULL, 0,
+			"UTF-16 text is not accepted: save it as UTF-8 (CSV UTF-8) or Shift_JIS");
+		return 0;
 	case CONTENT_BINARY:
 		finding(sc, CHECK_FAIL, "type", 0, 0, NULL, 0,
 			"the content is binary data, not text, PDF or PNG");

@@ -27,7 +27,8 @@ enum check_content {
 	CONTENT_SJIS,
 	CONTENT_PDF,
 	CONTENT_PNG,
-	CONTENT_BINARY
+	CONTENT_BINARY,
+	CONTENT_UTF16, /* Excel's "Unicode text": refused, with a hint */
 };
 /* Reads the whole file once: signatures, NUL bytes, UTF-8 validity. *bom is set when the text
  * starts with a UTF-8 byte order mark. Returns 0 or -1 (read error, why set). */

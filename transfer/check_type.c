@@ -148,6 +148,10 @@ check_sniff(int fd, enum check_content *content, int *bom, char *why, size_t why
 		*content = CONTENT_PNG;
 		return 0;
 	}
+	if (n >= 2 && (memcmp(buf, "\xff\xfe", 2) == 0 || memcmp(buf, "\xfe\xff", 2) == 0)) {
+		*content = CONTENT_UTF16;
+		return 0;
+	}
 	*bom = n >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0;
 	if ((rc = sniff_pass(fd, 0, buf, why, whylen)) < 0)
 		return -1;
@@ -165,8 +169,8 @@ check_sniff(int fd, enum check_content *content, int *bom, char *why, size_t why
 const char *
 check_content_name(enum check_content c)
 {
-	static const char *const names[] = {"empty", "UTF-8 text", "Shift_JIS text",
-					    "PDF",   "PNG",	   "binary data"};
+	static const char *const names[] = {"empty", "UTF-8 text",  "Shift_JIS text", "PDF",
+					    "PNG",   "binary data", "UTF-16 text"};
 
 	return (unsigned)c < sizeof(names) / sizeof(names[0]) ? names[c] : "?";
 }
