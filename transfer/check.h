@@ -50,7 +50,8 @@ struct check_report {
 };
 
 struct check_cell {
-	char row[CHECK_LABEL_MAX]; /* the row's label cells joined with " | " */
+	char row[CHECK_LABEL_MAX]; /* the row's label cells (not counts, not measures) joined with "
+				      | " */
 	char col[64];		   /* the column's header */
 	uint64_t value;
 	uint32_t rown, coln; /* where it is in this table (as in a finding) */

@@ -216,7 +216,7 @@ data_field(struct scan *sc, struct col *c, const char *s, size_t len)
 	c->nonempty++;
 	if (c->kind == COL_UNKNOWN && (v.kind == VAL_TEXT || v.kind == VAL_NUMBER)) {
 		/* text or a fraction: a column of labels or measures, never of counts */
-		c->kind = COL_LABEL;
+		c->kind = v.kind == VAL_NUMBER ? COL_MEASURE : COL_LABEL;
 		return;
 	}
 	if (v.kind == VAL_SUPPRESSED) {
@@ -424,7 +424,7 @@ column_finish(struct scan *sc, unsigned i)
 			c->nsampled);
 }
 
-/* The row's label: its non-count cells joined with " | ". */
+/* The row's label: its label cells (neither counts nor measures) joined with " | ". */
 static void
 row_label(struct scan *sc, const struct ledger_field *f, size_t n, char *out, size_t outlen)
 {
@@ -435,7 +435,9 @@ row_label(struct scan *sc, const struct ledger_field *f, size_t n, char *out, si
 		const struct col *c = &sc->cols[f[i].col - 1];
 		size_t l = f[i].len;
 
-		if (f[i].col > sc->ncols || c->kind == COL_COUNT)
+		/* counts are the cells; measures (a percentage, a mean) move with the counts, so
+		 * they would make a changed table look like another one */
+		if (f[i].col > sc->ncols || c->kind == COL_COUNT || c->kind == COL_MEASURE)
 			continue;
 		if (len && len + 3 < outlen) {
 			memcpy(out + len, " | ", 3);

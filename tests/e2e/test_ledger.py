@@ -1,7 +1,7 @@
 """e2e — publication checks over a real session (issue 12): the analyst's `airlock export` prints
 the report the reviewer gets; the release ledger catches differencing across releases: a table is
 exported, an admin approves it over SSH, then the same table with one cell changed by 3 (rows in
-another order) fails naming the released request; controls: the unchanged table, a change of 10
+another order, percentages recomputed) fails naming the released request; controls: the unchanged table, a change of 10
 or more, and the same change in another project pass. With test hooks, a checker that crashes
 gives `fail: checker crashed or timed out` and the gateway carries on."""
 import os
@@ -9,11 +9,14 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from e2elib import E2E, check, finish, fresh_step, rid_from
 
-TABLE = "age_group,sex,count\n20-24,F,30\n20-24,M,12\n25-29,F,31\n25-29,M,40\n85+,F,15\n85+,M,22\n"
-# the same labels, 25-29/F is 28 (31 - 3: three patients recovered by difference), rows shuffled
-SMALL = "age_group,sex,count\n85+,M,22\n20-24,M,12\n25-29,F,28\n20-24,F,30\n25-29,M,40\n85+,F,15\n"
+TABLE = ("age_group,sex,count,pct\n20-24,F,30,20.0\n20-24,M,12,8.0\n25-29,F,31,20.7\n"
+         "25-29,M,40,26.7\n85+,F,15,10.0\n85+,M,22,14.7\n")
+# the same labels, 25-29/F is 28 (31 - 3: three patients recovered by difference), rows
+# shuffled, the percentages recomputed (a measure moves with the counts: it is no label)
+SMALL = ("age_group,sex,count,pct\n85+,M,22,15.0\n20-24,M,12,8.2\n25-29,F,28,19.0\n"
+         "20-24,F,30,20.4\n25-29,M,40,27.2\n85+,F,15,10.2\n")
 # a change of 14: no small difference
-LARGE = TABLE.replace("25-29,F,31", "25-29,F,45")
+LARGE = TABLE.replace("25-29,F,31,20.7", "25-29,F,45,27.4")
 
 g = E2E(22320, "ledger", airlock="export_types = csv txt")
 try:
