@@ -424,11 +424,14 @@ column_finish(struct scan *sc, unsigned i)
 			c->nsampled);
 }
 
-/* The row's label: its label cells (neither counts nor measures) joined with " | ". */
-static void
+/* The row's label: its label cells (neither counts nor measures) joined with " | ". Returns 1
+ * for a total row, which the ledger leaves out: a total added or dropped must not make a
+ * changed table look like another one. */
+static int
 row_label(struct scan *sc, const struct ledger_field *f, size_t n, char *out, size_t outlen)
 {
 	size_t i, len = 0;
+	int total = 0;
 
 	out[0] = '\0';
 	for (i = 0; i < n; i++) {
@@ -448,7 +451,9 @@ row_label(struct scan *sc, const struct ledger_field *f, size_t n, char *out, si
 		memcpy(out + len, sc->lb->arena + f[i].off, l);
 		len += l;
 		out[len] = '\0';
+		total |= value_is_total(sc->lb->arena + f[i].off, f[i].len);
 	}
+	return total;
 }
 
 static int
@@ -471,7 +476,8 @@ ledger_cells(struct scan *sc, char *why, size_t whylen)
 	for (; i < lb->nf; i = j) {
 		for (j = i; j < lb->nf && lb->f[j].row == lb->f[i].row; j++)
 			;
-		row_label(sc, lb->f + i, j - i, label, sizeof(label));
+		if (row_label(sc, lb->f + i, j - i, label, sizeof(label)))
+			continue;
 		for (k = i; k < j; k++) {
 			const struct ledger_field *f = &lb->f[k];
 			struct check_cell *cell;
