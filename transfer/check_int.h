@@ -9,6 +9,7 @@
  *   check_age.c      age bands: parsing and the rules over a column's set of bands
  *   check_columns.c  what a column is, from its header (one table of patterns with reasons)
  *   check_rules.c    the table rules over the fields as they stream past, and at the end
+ *   check_cells.c    the ledger's copy of a small table, and its labelled count cells
  *   check_report.c   findings and the text rendering
  *   check_job.c      the confined run: the helper's side and the parent's
  */
@@ -143,7 +144,7 @@ struct scan {
 	uint8_t facility_len[CONFIG_MAX_FACILITIES]; /* strlen of each configured facility */
 	uint8_t facility_first[256];		     /* 1: a configured name starts with it */
 	struct col_row *rowst; /* ncols entries: the current row's cells (check_rules.c) */
-	/* the ledger's copy of a small table (check_rules.c) */
+	/* the ledger's copy of a small table (check_cells.c); NULL when not kept */
 	struct ledger_buf *lb;
 };
 
@@ -156,6 +157,14 @@ int rules_finish(struct scan *sc, char *why, size_t whylen);
 void rules_free(struct scan *sc);
 /* Facility names in the file name; called first (it measures the configured names). */
 void rules_file_name(struct scan *sc, const char *name);
+
+/* ---- check_cells.c: the ledger's copy of a small table ---- */
+void cells_init(struct scan *sc);
+/* One field (sc->row, sc->col); lets the copy go when the table is too large (sc->lb NULL). */
+void cells_keep(struct scan *sc, const char *s, size_t len);
+/* Fills sc->cells from the copy once the columns' kinds are final. 0, or -1 with why. */
+int cells_finish(struct scan *sc, char *why, size_t whylen);
+void cells_free(struct scan *sc);
 
 /* ---- check_csv.c ---- */
 /* Streams the table (delim ',' or '\t') through rules_field/rules_row_end. sjis: convert from

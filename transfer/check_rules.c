@@ -2,7 +2,7 @@
  * The table rules (SPEC "Publication checks"), applied to the fields as they stream past and,
  * for what needs a whole column, at the end. Per column we keep counters and a few remembered
  * cells, never the column itself, so a 48 MB table takes the memory of a small one; only a table
- * small enough to be a published one (LEDGER_MAX_BYTES) is also kept whole for the ledger.
+ * small enough to be a published one is also kept whole for the ledger (check_cells.c).
  *
  * Which columns hold counts: those whose header says so (check_columns.c), a wide table's age
  * band columns, and columns whose header says nothing but whose every cell is an integer or a
@@ -18,53 +18,11 @@
 
 #define DISTINCT_SAMPLE 4096 /* values of a patient-identifier column looked at */
 #define DISTINCT_SLOTS 8192  /* open addressing, a power of two */
-#define LEDGER_MAX_BYTES (1u << 20)
-#define LEDGER_MAX_FIELDS 200000u
-
-struct ledger_field {
-	uint32_t row, col, off, len;
-};
-
-struct ledger_buf {
-	int overflow;
-	char *arena;
-	size_t used;
-	struct ledger_field *f;
-	size_t nf, capf;
-};
-
 /* per-row state of one column, cleared at each row's end */
 struct col_row {
 	uint8_t supp, is_int;
 	char text[24];
 };
-
-static void
-ledger_keep(struct scan *sc, const char *s, size_t len)
-{
-	struct ledger_buf *lb = sc->lb;
-
-	if (!lb || lb->overflow)
-		return;
-	if (lb->used + len > LEDGER_MAX_BYTES || lb->nf >= LEDGER_MAX_FIELDS) {
-		lb->overflow = 1;
-		return;
-	}
-	if (lb->nf == lb->capf) {
-		size_t cap = lb->capf ? lb->capf * 2 : 1024;
-		struct ledger_field *nf = realloc(lb->f, cap * sizeof(*nf));
-
-		if (!nf) {
-			lb->overflow = 1;
-			return;
-		}
-		lb->f = nf, lb->capf = cap;
-	}
-	memcpy(lb->arena + lb->used, s, len);
-	lb->f[lb->nf++] =
-	    (struct ledger_field){sc->row, sc->col, (uint32_t)lb->used, (uint32_t)len};
-	lb->used += len;
-}
 
 static void
 facility_names(struct scan *sc, const char *s, size_t len, uint32_t row, uint32_t col,
@@ -297,16 +255,16 @@ rules_field(struct scan *sc, const char *s, size_t len)
 	len = value_trim(&s, len);
 	if (sc->row == 0) {
 		sc->ncols = sc->col;
-		if (sc->lb && !sc->lb->overflow)
-			ledger_keep(sc, s, len);
+		if (sc->lb)
+			cells_keep(sc, s, len);
 		header_field(sc, &sc->cols[sc->col - 1], s, len);
 		return;
 	}
 	if (sc->col > sc->ncols)
 		return; /* ragged row: a cell without a header has no rule to apply */
 	c = &sc->cols[sc->col - 1];
-	if (sc->lb && !sc->lb->overflow)
-		ledger_keep(sc, s, len);
+	if (sc->lb)
+		cells_keep(sc, s, len);
 	data_field(sc, c, s, len);
 }
 
@@ -424,88 +382,6 @@ column_finish(struct scan *sc, unsigned i)
 			c->nsampled);
 }
 
-/* The row's label: its label cells (neither counts nor measures) joined with " | ". Returns 1
- * for a total row, which the ledger leaves out: a total added or dropped must not make a
- * changed table look like another one. */
-static int
-row_label(struct scan *sc, const struct ledger_field *f, size_t n, char *out, size_t outlen)
-{
-	size_t i, len = 0;
-	int total = 0;
-
-	out[0] = '\0';
-	for (i = 0; i < n; i++) {
-		const struct col *c = &sc->cols[f[i].col - 1];
-		size_t l = f[i].len;
-
-		/* counts are the cells; measures (a percentage, a mean) move with the counts, so
-		 * they would make a changed table look like another one */
-		if (f[i].col > sc->ncols || c->kind == COL_COUNT || c->kind == COL_MEASURE)
-			continue;
-		if (len && len + 3 < outlen) {
-			memcpy(out + len, " | ", 3);
-			len += 3;
-		}
-		if (len + l >= outlen)
-			l = outlen - 1 - len;
-		memcpy(out + len, sc->lb->arena + f[i].off, l);
-		len += l;
-		out[len] = '\0';
-		total |= value_is_total(sc->lb->arena + f[i].off, f[i].len);
-	}
-	return total;
-}
-
-static int
-ledger_cells(struct scan *sc, char *why, size_t whylen)
-{
-	struct ledger_buf *lb = sc->lb;
-	struct check_cells *cells = sc->cells;
-	char label[CHECK_LABEL_MAX];
-	size_t i = 0, j, k;
-
-	if (!cells)
-		return 0;
-	cells->complete = 0;
-	if (!lb || lb->overflow || sc->rows_truncated || sc->cols_truncated)
-		return 0;
-	if (!(cells->v = calloc(CHECK_MAX_CELLS, sizeof(*cells->v))))
-		return why_set(why, whylen, "out of memory");
-	while (i < lb->nf && lb->f[i].row == 0)
-		i++;
-	for (; i < lb->nf; i = j) {
-		for (j = i; j < lb->nf && lb->f[j].row == lb->f[i].row; j++)
-			;
-		if (row_label(sc, lb->f + i, j - i, label, sizeof(label)))
-			continue;
-		for (k = i; k < j; k++) {
-			const struct ledger_field *f = &lb->f[k];
-			struct check_cell *cell;
-			struct value v;
-
-			if (f->col > sc->ncols || sc->cols[f->col - 1].kind != COL_COUNT)
-				continue;
-			value_parse(lb->arena + f->off, f->len, &v);
-			if (v.kind != VAL_INT)
-				continue;
-			if (cells->n == CHECK_MAX_CELLS) {
-				cells->n = 0;
-				return 0;
-			}
-			cell = &cells->v[cells->n++];
-			memcpy(cell->row, label, sizeof(cell->row));
-			check_printable(sc->cols[f->col - 1].header,
-					strlen(sc->cols[f->col - 1].header), cell->col,
-					sizeof(cell->col));
-			cell->value = v.n;
-			cell->rown = f->row;
-			cell->coln = f->col;
-		}
-	}
-	cells->complete = 1;
-	return 0;
-}
-
 int
 rules_finish(struct scan *sc, char *why, size_t whylen)
 {
@@ -531,7 +407,7 @@ rules_finish(struct scan *sc, char *why, size_t whylen)
 	if (sc->rows_truncated)
 		finding(sc, CHECK_WARN, "size", 0, 0, NULL, 0, "rows beyond %u were not checked",
 			CHECK_MAX_ROWS);
-	return ledger_cells(sc, why, whylen);
+	return cells_finish(sc, why, whylen);
 }
 
 int
@@ -539,9 +415,8 @@ rules_init(struct scan *sc)
 {
 	if (!(sc->cols = calloc(CHECK_MAX_COLUMNS, sizeof(*sc->cols))))
 		return -1;
-	if (sc->cells && (sc->lb = calloc(1, sizeof(*sc->lb))) &&
-	    !(sc->lb->arena = malloc(LEDGER_MAX_BYTES)))
-		sc->lb->overflow = 1;
+	if (sc->cells)
+		cells_init(sc);
 	return 0;
 }
 
@@ -563,10 +438,5 @@ rules_free(struct scan *sc)
 	sc->header_ages = NULL;
 	free(sc->rowst);
 	sc->rowst = NULL;
-	if (sc->lb) {
-		free(sc->lb->arena);
-		free(sc->lb->f);
-		free(sc->lb);
-		sc->lb = NULL;
-	}
+	cells_free(sc);
 }
