@@ -87,10 +87,13 @@ ctl_check(struct ctl *c, int argc, char **argv)
 		rc = ctl_fail("out of memory");
 		goto out;
 	}
+	if (project && !c->st) {
+		rc = ctl_fail("check --project: the state store is not open");
+		goto out;
+	}
 	if (check_confined(c->cfg, fd, name, rep, &cells, why, sizeof(why)) < 0 ||
-	    (project && c->st &&
-	     ledger_check(c->st, project, &cells, c->cfg->min_cell_count, rep, why, sizeof(why)) <
-		 0)) {
+	    (project && ledger_check(c->st, project, &cells, c->cfg->min_cell_count, rep, why,
+				     sizeof(why)) < 0)) {
 		rc = ctl_fail("%s: %s", ctl_name(file, nb, sizeof(nb)), why);
 		goto out;
 	}

@@ -16,7 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The confined jobs' identity: no account, no file, no group of its own. */
+/* The confined jobs' identity: below ACCOUNT_UID_BASE (200000) and beside the network
+ * worker's 199999, so never an account's or a project's; it owns no file. */
 #define CONFINED_UID 199998
 #define CONFINED_GID 199998
 #define CONFINED_PROGRAM "wsgate-confined"
