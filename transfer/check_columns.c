@@ -21,6 +21,14 @@ struct pattern {
 
 /* clang-format off */
 static const struct pattern patterns[] = {
+	/* A count with its share, the usual clinical table: "n (%)" cells are "12 (3.5)". */
+	{COL_COUNT, CONTAINS, "n (%)", "count and percentage"},
+	{COL_COUNT, CONTAINS, "n(%)", "count and percentage"},
+	{COL_COUNT, CONTAINS, "n, %", "count and percentage"},
+	{COL_COUNT, CONTAINS, "人数（%）", "count and percentage"},
+	{COL_COUNT, CONTAINS, "人数(%)", "count and percentage"},
+	{COL_COUNT, CONTAINS, "例数（%）", "count and percentage"},
+	{COL_COUNT, CONTAINS, "例数(%)", "count and percentage"},
 	/* Not counts, whatever their values: a mean of 3.0 or a rate of 4 is no small cell. */
 	{COL_MEASURE, TOKEN, "mean", "a mean"},
 	{COL_MEASURE, TOKEN, "average", "a mean"},

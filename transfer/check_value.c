@@ -122,6 +122,22 @@ is_suppression(const unsigned char *s, size_t len)
 	return 1;
 }
 
+/* After a count: " (1.2%)", "(1.2)", " (12.5 %)": a share in parentheses, nothing else. */
+static int
+count_with_share(const unsigned char *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && s[i] == ' ')
+		i++;
+	if (i == len || s[i] != '(' || s[len - 1] != ')')
+		return 0;
+	for (i++; i < len - 1; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == '%' || s[i] == ' '))
+			return 0;
+	return 1;
+}
+
 void
 value_parse(const char *cs, size_t len, struct value *v)
 {
@@ -191,6 +207,12 @@ value_parse(const char *cs, size_t len, struct value *v)
 		}
 		if (!any_fraction)
 			goto text;
+	}
+	if (i < len && !fraction_nonzero && !any_fraction && count_with_share(s + i, len - i)) {
+		/* "3 (1.2%)", "3 (1.2)": the count of an n (%) cell, its share after it */
+		v->kind = VAL_INT;
+		v->n = n;
+		return;
 	}
 	if (i < len) {
 		/* 12%, 3.5x, 12人: a number with a unit is not a bare count */
