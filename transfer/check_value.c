@@ -130,7 +130,12 @@ count_with_share(const unsigned char *s, size_t len)
 
 	while (i < len && s[i] == ' ')
 		i++;
-	if (i == len || s[i] != '(' || s[len - 1] != ')')
+	/* full-width parentheses （ ）, as Japanese tables write them, count as ASCII ones */
+	if (len - i >= 6 && memcmp(s + i, "\xef\xbc\x88", 3) == 0 &&
+	    memcmp(s + len - 3, "\xef\xbc\x89", 3) == 0) {
+		i += 2;
+		len -= 2;
+	} else if (i == len || s[i] != '(' || s[len - 1] != ')')
 		return 0;
 	for (i++; i < len - 1; i++)
 		if (!((s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == '%' || s[i] == ' '))

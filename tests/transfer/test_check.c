@@ -249,6 +249,12 @@ test_values(void **state)
 	assert_true(v.kind == VAL_INT && v.leading_zero);
 	value_parse("≤9", strlen("≤9"), &v);
 	assert_int_equal(v.kind, VAL_SUPPRESSED);
+	value_parse("3 (12.5%)", 9, &v);
+	assert_true(v.kind == VAL_INT && v.n == 3);
+	value_parse("3（12.5）", strlen("3（12.5）"), &v);
+	assert_true(v.kind == VAL_INT && v.n == 3);
+	value_parse("3 (a)", 5, &v);
+	assert_int_equal(v.kind, VAL_TEXT);
 	assert_true(value_is_exact_date("1950/3/2", 8));
 	assert_false(value_is_exact_date("1950-03", 7));
 	assert_int_equal(age_parse("20歳代", strlen("20歳代"), &b), AGE_BAND);
