@@ -39,6 +39,7 @@ static const char *db_names[DB_COUNT] = {
 	[DB_REVIEWS] = "reviews",
 	[DB_LINKS] = "links",
 	[DB_DRAFTS] = "drafts",
+	[DB_LEDGER] = "ledger",
 };
 /* clang-format on */
 

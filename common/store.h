@@ -49,6 +49,7 @@ enum store_db {
 	DB_REVIEWS,   /* u64 request id, reviewer name -> one review (transfer/review.c) */
 	DB_LINKS,     /* u64 request id -> u64 id of the returned request it replaces (review.c) */
 	DB_DRAFTS,    /* project, NUL, user, NUL, file name -> import draft (transfer/draft.c) */
+	DB_LEDGER,    /* project, table labels, request id -> released cells (transfer/ledger.c) */
 	DB_COUNT
 };
 

@@ -33,7 +33,7 @@ int ctl_user(struct ctl *c, int argc, char **argv);	/* ctl/ctl_user.c */
 int ctl_project(struct ctl *c, int argc, char **argv);	/* ctl/ctl_project.c */
 int ctl_audit(struct ctl *c, int argc, char **argv);	/* ctl/ctl_audit.c */
 int ctl_transfer(struct ctl *c, int argc, char **argv); /* ctl/ctl_transfer.c */
-int ctl_check(struct ctl *c, int argc, char **argv);	/* ctl/ctl_transfer.c */
+int ctl_check(struct ctl *c, int argc, char **argv);	/* ctl/ctl_check.c */
 int ctl_backup(struct ctl *c, int argc, char **argv);	/* ctl/ctl_backup.c */
 int ctl_restore(struct ctl *c, int argc, char **argv);	/* ctl/ctl_restore.c */
 /* The folders init makes under state_dir (ctl/ctl_init.c), for restore: 0 or 1 (reported). */

@@ -8,3 +8,4 @@ add_executable(wsgated
 	${CMAKE_CURRENT_SOURCE_DIR}/privsep.c)
 target_link_libraries(wsgated PRIVATE wsgate_sftp wsgate_transfer wsgate_sandbox wsgate_auth
 	wsgate_policy wsgate_common PkgConfig::LIBSSH PkgConfig::SECCOMP)
+add_dependencies(wsgated wsgate-confined)

@@ -102,6 +102,7 @@ static const struct config_key config_keys[] = {
 	{SECT_AIRLOCK, "min_cell_count", V_U32, CFG(min_cell_count), 1, 1000000},
 	{SECT_AIRLOCK, "facilities", V_FACILITIES, 0, 0, 0},
 	{SECT_AIRLOCK, "export_block_on_fail", V_BOOL, CFG(export_block_on_fail), 0, 1},
+	{SECT_AIRLOCK, "max_rows", V_U32, CFG(max_rows), 1, 1000000000},
 	{SECT_AIRLOCK, "import_require_checksum", V_BOOL, CFG(import_require_checksum), 0, 1},
 	{SECT_AIRLOCK, "reviews_required", V_U32, CFG(reviews_required), 1, 2},
 	{SECT_AIRLOCK, "import_max_size", V_SIZE, CFG(import_max_size), 1, 64 * TIB},
@@ -1231,6 +1232,7 @@ config_defaults(struct config *cfg)
 	cfg->export_max_size = 50 * MIB;
 	cfg->min_cell_count = 10;
 	cfg->export_block_on_fail = 0;
+	cfg->max_rows = 1000;
 	cfg->import_require_checksum = 1;
 	cfg->reviews_required = 1;
 	cfg->import_max_size = 4096 * MIB;

@@ -86,6 +86,9 @@ struct config {
 	char facilities[CONFIG_MAX_FACILITIES][128];
 	size_t nfacilities;
 	int export_block_on_fail; /* default 0 */
+	/* A table with more data rows than this is possibly individual-level: the `individual`
+	 * check warns (SPEC "Publication checks"). Default 1000. */
+	uint32_t max_rows;
 	/* An upload to /inbox/NAME is queued only if a NAME.sha256 declared its hash first: the one
 	 * way to tell an upload the client cut short (sftp's Ctrl-C still sends CLOSE) from a whole
 	 * one. Default 1 (wsgate extension; docs/sftp.md). */

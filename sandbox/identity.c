@@ -84,3 +84,9 @@ identity_drop(uid_t uid, gid_t gid, char *why, size_t whylen)
 		return why_set(why, whylen, "privileges still present after the drop");
 	return 0;
 }
+
+int
+sandbox_drop_identity(uid_t uid, gid_t gid, char *why, size_t whylen)
+{
+	return identity_drop(uid, gid, why, whylen);
+}

@@ -63,6 +63,7 @@ const char *sandbox_limits_backend(void);
 enum sandbox_filter {
 	SANDBOX_FILTER_USER,   /* the analyst's shell and commands: allow all but a deny table */
 	SANDBOX_FILTER_WORKER, /* the gateway's network worker: EPERM all but an allow table */
+	SANDBOX_FILTER_CONFINED, /* a parser of untrusted files (transfer/confined.h): less still */
 };
 /* Compiles a filter once, before the daemon forks, so that a table libseccomp refuses stops the
  * start rather than every connection and the forked processes load ready BPF. sandbox_init()
@@ -73,6 +74,11 @@ int sandbox_filter_prepare(enum sandbox_filter which, char *why, size_t whylen);
  * (in a test, say). Call it last in a privilege drop, after no_new_privs. Returns 0, or -1 with
  * a reason in why. */
 int sandbox_filter_load(enum sandbox_filter which, char *why, size_t whylen);
+
+/* The identity half of the privilege drop (sandbox/identity.c), for the other confined
+ * processes (transfer/confined_main.c): setgroups/setresgid/setresuid, every capability,
+ * no_new_privs, verified. Returns 0, or -1 with why. */
+int sandbox_drop_identity(uid_t uid, gid_t gid, char *why, size_t whylen);
 
 /* Starts the sandbox. Returns 0 or <0 with a reason in why. The caller owns the fds. Same as
  * sandbox_prepare + sandbox_go + sandbox_ready. */

@@ -1,5 +1,5 @@
 /*
- * The seccomp engine: two tables, one for each kind of confined process, compiled by the same
+ * The seccomp engine: three tables, one for each kind of confined process, compiled by the same
  * code with libseccomp, exported to BPF in memory once (sandbox_init, in the daemon before it
  * forks anything) and loaded with prctl() after no_new_privs.
  *
@@ -19,7 +19,10 @@
  * extend a compromised worker's reach kill it, and memory may be mapped or re-protected only
  * without PROT_EXEC (OpenSSH's SC_MMAP).
  *
- * In both, foreign ABIs (i386 via int 0x80, x32) reach a different syscall table; they kill the
+ * The confined filter (the parsers of untrusted files: the publication checker, the review
+ * viewer) is the tightest: an allowlist in which even read and write are tied to fd 0 and fd 1.
+ *
+ * In all three, foreign ABIs (i386 via int 0x80, x32) reach a different syscall table; they kill the
  * process.
  */
 #include <errno.h>
@@ -297,6 +300,68 @@ static const struct rule worker_table[] = {
 	KILL("io_uring_setup", "bypasses this filter"),
 };
 
+/*
+ * The confined parsers (transfer/confined.h): the publication checker and the review viewer,
+ * which read one untrusted file at fd 0 and write their answer to a pipe at fd 1. They run as
+ * their own uid, but a parser bug is the likeliest way in, so the table is an allowlist with
+ * the descriptors fixed: read only fd 0, write only fd 1. Nothing can be opened, so nothing else
+ * can be read. What would extend a compromised parser's reach kills it.
+ */
+static const struct rule confined_table[] = {
+	ALLOW_IF("read", 0, ~0ULL, 0, "the input file, fd 0 only"),
+	ALLOW_IF("pread64", 0, ~0ULL, 0, "the input file, fd 0 only"),
+	ALLOW_IF("lseek", 0, ~0ULL, 0, "the input file's size"),
+	ALLOW_IF("write", 0, ~0ULL, 1, "the answer, to the pipe at fd 1 only"),
+	ALLOW("fstat", "libc"),
+	ALLOW("newfstatat", "libc fstat"),
+	ALLOW("close", "libc"),
+	ALLOW("brk", "malloc"),
+	ALLOW_IF("mmap", 2, PROT_EXEC, 0, "malloc, read/write or no access"),
+	KILL_IF("mmap", 2, PROT_EXEC, PROT_EXEC, "no code mapped after the filter (W^X)"),
+	ALLOW_IF("mprotect", 2, PROT_EXEC, 0, "malloc arenas, guard pages"),
+	KILL_IF("mprotect", 2, PROT_EXEC, PROT_EXEC, "no data made executable (W^X)"),
+	DENY("pkey_mprotect", EPERM, "would bypass the rows above; unused"),
+	ALLOW("munmap", "malloc"),
+	ALLOW("mremap", "realloc (keeps the protection: cannot add PROT_EXEC)"),
+	ALLOW("madvise", "malloc trimming"),
+	ALLOW("futex", "libc locks"),
+	ALLOW("getrandom", "malloc's heap hardening"),
+	ALLOW("clock_gettime", "libc"),
+	ALLOW("rt_sigprocmask", "abort()"),
+	ALLOW("rt_sigreturn", "signal delivery"),
+	ALLOW("getpid", "abort()"),
+	ALLOW("gettid", "abort()"),
+	ALLOW("tgkill", "abort() on a failed assertion ends only this process"),
+	ALLOW("exit", "exit"),
+	ALLOW("exit_group", "exit"),
+	/* EPERM, the default, for open/openat: a library probing a file fails cleanly. */
+	KILL("execve", "no program runs in a parser"),
+	KILL("execveat", "no program runs in a parser"),
+	KILL("fork", "a parser starts nothing"),
+	KILL("vfork", "a parser starts nothing"),
+	KILL("clone", "a parser starts nothing"),
+	KILL("clone3", "unfilterable arguments (CVE-2021-41133 class)"),
+	KILL("socket", "no network"),
+	KILL("socketpair", "no new endpoints"),
+	KILL("connect", "no network"),
+	KILL("bind", "no network"),
+	KILL("ptrace", "no debugging of other processes"),
+	KILL("process_vm_readv", "no reading other processes"),
+	KILL("process_vm_writev", "no writing other processes"),
+	KILL("kill", "no signals to others"),
+	KILL("mount", "file system changes"),
+	KILL("unshare", "namespaces"),
+	KILL("setns", "namespaces"),
+	KILL("open_by_handle_at", "opens files past any root (shocker)"),
+	KILL("bpf", "kernel attack surface"),
+	KILL("perf_event_open", "kernel attack surface"),
+	KILL("userfaultfd", "kernel exploitation aid"),
+	KILL("keyctl", "kernel keyrings"),
+	KILL("add_key", "kernel keyrings"),
+	KILL("io_uring_setup", "bypasses this filter"),
+	KILL("memfd_create", "a file to map as code"),
+};
+
 /* The filters by kind: what a call no row names gets, and the rows. */
 static const struct filter {
 	const char *name;
@@ -306,6 +371,7 @@ static const struct filter {
 } filters[] = {
 	[SANDBOX_FILTER_USER] = {"user", SCMP_ACT_ALLOW, user_table, nitems(user_table)},
 	[SANDBOX_FILTER_WORKER] = {"worker", SCMP_ACT_ERRNO(EPERM), worker_table, nitems(worker_table)},
+	[SANDBOX_FILTER_CONFINED] = {"confined", SCMP_ACT_ERRNO(EPERM), confined_table, nitems(confined_table)},
 };
 /* clang-format on */
 

@@ -28,6 +28,8 @@
 #include "transfer/blob.h"
 #include "transfer/check.h"
 #include "transfer/draft.h"
+#include "transfer/export_check.h"
+#include "transfer/ledger.h"
 #include "transfer/queue.h"
 
 #define DELIVER_MAX_SUFFIX 10000 /* NAME.1 .. NAME.9999, then give up */
@@ -262,19 +264,18 @@ submit_more(struct store *st, const struct config *cfg, struct request *r, int s
 			why_set(why, whylen, "quarantine: %s", strerror(errno));
 			goto out;
 		}
-		if (check_fd(cfg, bfd, r->s.name, rep, why, whylen) < 0)
+		if (export_check(st, cfg, r->s.project, bfd, r->s.name, rep, why, whylen) < 0)
 			goto out;
-		r->s.check = (uint8_t)rep->result;
-		snprintf(r->report, sizeof(r->report), "%s", rep->text);
-		if (more && more->report)
-			snprintf(more->report, more->reportlen, "%s", rep->text);
-		/* SPEC: with export_block_on_fail a failing export is refused at submission. */
-		if (rep->result == CHECK_FAIL && cfg->export_block_on_fail) {
-			why_set(why, whylen,
-				"export refused: the publication checks failed and "
-				"export_block_on_fail is set; nothing was queued");
+		if (cfg->export_block_on_fail && rep->result == CHECK_FAIL) {
+			blob_hex(r->sha256, hex); /* the snapshot is an orphan: the scan removes it */
+			export_refused(st, r->s.requester, r->s.project, r->s.name, hex, rep, why,
+				       whylen);
 			goto out;
 		}
+		r->s.check = (uint8_t)rep->result;
+		check_report_text(rep, r->report, sizeof(r->report));
+		if (more && more->report)
+			snprintf(more->report, more->reportlen, "%s", r->report);
 	} else {
 		r->s.check = CHECK_NONE;
 		snprintf(r->report, sizeof(r->report),
@@ -705,7 +706,7 @@ out:
 /* Records the end of a delivery: approved -> released, or the refusal (state stays approved). */
 static int
 record_delivery(struct store *st, const char *actor, uint64_t id, int ok, const char *where,
-		char *why, size_t whylen)
+		const struct check_cells *cells, char *why, size_t whylen)
 {
 	struct request *r = request_new();
 	MDB_txn *txn = NULL;
@@ -727,7 +728,8 @@ record_delivery(struct store *st, const char *actor, uint64_t id, int ok, const 
 			goto out;
 		}
 		r->s.state = ST_RELEASED;
-		if ((rc = queue_update(st, txn, r)) < 0)
+		if ((rc = queue_update(st, txn, r)) < 0 ||
+		    (rc = ledger_record(st, txn, r->s.project, id, cells)) < 0)
 			goto dberr;
 	}
 	if ((rc = audit_append(st, txn, actor, ok ? event : "transfer.refuse",
@@ -752,9 +754,26 @@ out:
 	return ret;
 }
 
+/* The labelled cells of an export being released, from its verified snapshot. */
+static int
+release_cells(struct store *st, const struct request *r, struct check_cells *cells, char *why,
+	      size_t whylen)
+{
+	char path[PATH_MAX];
+	int fd, rc;
+
+	blob_path(store_state_dir(st), r->sha256, path, sizeof(path));
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return why_set(why, whylen, "quarantine: %s", strerror(errno));
+	rc = export_cells(fd, r->s.name, cells, why, whylen);
+	close(fd);
+	return rc;
+}
+
 int
 airlock_deliver(struct store *st, const char *actor, uint64_t id, char *why, size_t whylen)
 {
+	struct check_cells cells = {0, 0, NULL};
 	struct request *r = request_new();
 	char where[QUEUE_RELPATH_MAX + 64] = "outbox";
 	MDB_txn *txn;
@@ -789,7 +808,7 @@ airlock_deliver(struct store *st, const char *actor, uint64_t id, char *why, siz
 		rc = deliver_copy(st, r, where, sizeof(where), why, whylen);
 	transfer_crash_point("deliver.copied");
 	if (rc == -EBADMSG || (rc < 0 && r->s.kind == KIND_EXPORT)) {
-		if (record_delivery(st, actor, id, 0, NULL, why, whylen) == 0)
+		if (record_delivery(st, actor, id, 0, NULL, NULL, why, whylen) == 0)
 			why_set(why, whylen,
 				"request %" PRIu64 " approved but not released: its "
 				"quarantined bytes no longer match their SHA-256",
@@ -804,10 +823,14 @@ airlock_deliver(struct store *st, const char *actor, uint64_t id, char *why, siz
 			cause);
 		goto out;
 	}
-	if (record_delivery(st, actor, id, 1, where, why, whylen) < 0)
+	/* A released table goes into the ledger, in the transaction that releases it. */
+	if (r->s.kind == KIND_EXPORT && release_cells(st, r, &cells, why, whylen) < 0)
+		goto out;
+	if (record_delivery(st, actor, id, 1, where, &cells, why, whylen) < 0)
 		goto out;
 	ret = 0;
 out:
+	check_cells_free(&cells);
 	blob_unlock(lock);
 	free(r);
 	return ret;

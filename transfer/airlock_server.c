@@ -302,7 +302,8 @@ airlock_server_handle(struct store *st, const struct config *cfg, const struct a
 	socklen_t clen = sizeof(cred);
 	struct rbuf rd;
 	uint8_t hdr[4], *body = NULL;
-	char *path = NULL, reason[AIRLOCK_MAX_REASON + 1], why[1024], msg[1200];
+	/* why: room for a refusal with its check report (export_block_on_fail) */
+	char *path = NULL, reason[AIRLOCK_MAX_REASON + 1], why[QUEUE_REPORT_MAX + 256], msg[1200];
 	uint32_t len;
 	uint64_t id = 0, replaces = 0;
 	int64_t deadline = now_ms() + AIRLOCK_IO_TIMEOUT_MS;

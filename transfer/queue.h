@@ -13,6 +13,8 @@
 
 #include "common/names.h"
 #include "common/store.h"
+#include "transfer/check_result.h"
+#include "transfer/safetext.h"
 
 #define QUEUE_RECORD_VERSION 1
 #define QUEUE_REASON_MAX 1024
@@ -24,7 +26,6 @@
 enum req_kind { KIND_EXPORT = 1, KIND_IMPORT = 2, KIND_MOVE = 3 };
 enum req_state { ST_PENDING = 1, ST_APPROVED, ST_REJECTED, ST_WITHDRAWN, ST_RELEASED, ST_RETURNED };
 #define ST_LAST ST_RETURNED
-enum check_result { CHECK_NONE = 0, CHECK_PASS = 1, CHECK_WARN = 2, CHECK_FAIL = 3 };
 
 struct req_summary {
 	uint64_t id;
@@ -56,12 +57,7 @@ const char *queue_state_name(int state);
 int queue_state_parse(const char *s);
 const char *queue_check_name(int check);
 
-/*
- * Text from requesters (file names, reasons, notes, table headers) made safe for a reviewer's
- * terminal and for JSON: invalid UTF-8, C0 and C1 control characters (C1 includes the 8-bit
- * CSI, 0x9b) become '?'; newlines are kept only when keep_nl is set. Returns out.
- */
-const char *queue_safe_text(const char *in, char *out, size_t outlen, int keep_nl);
+/* queue_safe_text(): transfer/safetext.h */
 /* Applies queue_safe_text in place to every free-text field of a decoded record. */
 struct request;
 void queue_display(struct request *r);

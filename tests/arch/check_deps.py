@@ -19,6 +19,10 @@ SOURCE_DIRS = ["common", "policy", "auth", "sandbox", "transfer", "gateway", "ct
 WORKER = ["gateway/worker.[ch]", "gateway/session.c", "gateway/monitor_wrap.[ch]",
           "gateway/privsep.c", "gateway/sftp_*.[ch]"]
 
+# The files of wsgate-confined, the parsers of untrusted files (transfer/confined.h).
+CONFINED = ["transfer/check.[ch]", "transfer/check_*.[ch]", "transfer/confined*.[ch]",
+            "transfer/safetext.h"]
+
 # (files, forbidden include targets, why). Files are folder names or globs.
 RULES = [
     (["common"], r"^(policy|auth|sandbox|transfer|gateway|ctl)/",
@@ -36,6 +40,9 @@ RULES = [
      "the worker reaches the queue and the credentials only through the monitor"),
     (WORKER, r"^(common/store\.h|common/audit\.h|common/secrets\.h|lmdb\.h)$",
      "the worker never holds the database or the keys"),
+    (CONFINED, r"^(common/store\.h|common/audit\.h|common/secrets\.h|lmdb\.h|"
+     r"transfer/(queue|ledger|blob|airlock|export_check)\.h)$",
+     "the confined parsers of untrusted files never hold the database or the keys"),
     (["transfer/airlock_client.c"],
      r"^(common/store\.h|lmdb\.h|transfer/(airlock|queue|blob|check)\.h)$",
      "the airlock client runs in the sandbox: it only talks to its socket"),

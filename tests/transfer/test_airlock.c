@@ -404,7 +404,7 @@ test_transitions_via_api(void **state)
 static void
 test_block_on_fail(void **state)
 {
-	uint64_t id;
+	uint64_t id, id2, before;
 
 	(void)state;
 	put_file("small.csv", "a,n\nx,3\n");
@@ -415,6 +415,17 @@ test_block_on_fail(void **state)
 	assert_int_equal(airlock_decide(st, cfg, "adm", id, 1, "x", err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "export_block_on_fail"));
 	assert_int_equal(get(id)->s.state, ST_PENDING);
+	/* and at submission: refused with the findings, nothing queued, the refusal audited */
+	before = count_requests();
+	assert_int_equal(
+	    airlock_export(st, cfg, &alice, "small.csv", "", &id2, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "export refused"));
+	assert_non_null(strstr(err, "small_count"));
+	assert_int_equal(count_requests(), before);
+	put_file("fine.csv", "a,n\nx,12\n");
+	assert_int_equal(airlock_export(st, cfg, &alice, "fine.csv", "", &id2, err, sizeof(err)),
+			 0); /* control: a passing export is queued */
+	assert_int_equal(count_requests(), before + 1);
 	cfg->export_block_on_fail = 0;
 	assert_int_equal(airlock_decide(st, cfg, "adm", id, 1, "x", err, sizeof(err)), 0);
 }

@@ -75,4 +75,16 @@ ctl --json transfer list --state released | python3 -c 'import json,sys; d=json.
 [ "$(ctl transfer list --state withdrawn | tail -n +2 | awk '{print $1}')" = 3 ] || fail "list --state"
 ctl audit verify >/dev/null || fail "audit chain"
 ctl audit list | grep -q "transfer.release" || fail "audit release"
+# the release ledger (docs/checks.md): the released table with one count changed by 3 (15 -> 12,
+# rows in another order) fails against project p1's ledger, naming request 2; without a project,
+# or changed by 14, it passes
+printf 'sex,age_group,n\nF,85+,12\nM,40-44,12\n' > "$T/diff.csv"
+set +e
+ctl check --project p1 "$T/diff.csv" > "$T/diff.out"; rc=$?
+set -e
+[ "$rc" = 1 ] && grep -q 'row 1, column 3 ("n", "12"): differencing_release: .*released request 2' "$T/diff.out" ||
+	fail "ledger: rc $rc, $(cat "$T/diff.out")"
+ctl check "$T/diff.csv" | grep -q '^result: pass$' || fail "without --project: no ledger"
+printf 'sex,age_group,n\nF,85+,29\nM,40-44,12\n' > "$T/diff.csv"
+ctl check --project p1 "$T/diff.csv" | grep -q '^result: pass$' || fail "ledger: a change of 14 passes"
 echo PASS

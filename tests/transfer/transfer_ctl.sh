@@ -50,7 +50,12 @@ grep -q "symbolic links" "$T/err" || fail "symlink message: $(cat "$T/err")"
 # check FILE, text and JSON
 printf 'hospital,n\nH001,4\n' > "$T/t.csv"
 ctl check "$T/t.csv" | head -1 | grep -q '^result: fail$' || fail "check text"
-ctl check "$T/t.csv" --json | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["result"]=="fail" and d["findings"]==3, d'
+set +e; ctl check "$T/t.csv" >/dev/null 2>&1; rc=$?; set -e
+[ "$rc" = 1 ] || fail "check of a failing table exits $rc, want 1"
+ctl check "$T/t.csv" --json | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["result"]=="fail" and d["nfindings"]==3 and [(f["rule"],f["row"],f["column"]) for f in d["findings"]]==[("facility",0,1),("facility",1,1),("small_count",1,2)] and d["findings"][2]["value"]=="4" and d["findings"][2]["header"]=="n", d'
+printf 'group,n\na,12\n' > "$T/ok.csv"
+expect 0 ctl check "$T/ok.csv"
+expect 2 ctl check
 # list filters and show --json
 ctl --json transfer list --project p1 --state released | python3 -c 'import json,sys; d=json.load(sys.stdin); assert len(d)==2 and all(r["state"]=="released" for r in d), d'
 ctl --json transfer show "$id" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["to_area"]=="remote" and d["reviewer"]=="adm2" and d["path"]=="out/deep/r.txt", d'
