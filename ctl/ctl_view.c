@@ -2,7 +2,9 @@
  * wsgatectl transfer view ID [--mark ROW:COL]... [--width N] [--reverse|--plain]
  * (SPEC "The airlock": reviewers see what they decide). Prints the quarantined bytes of a
  * request through transfer/view.h, after blob_verify has checked they still hash to the
- * record's SHA-256: what is shown is what would be released.
+ * record's SHA-256: what is shown is what would be released. The cells the checker's findings
+ * name are marked, and both the checker and the renderer run in the confined child
+ * (transfer/confined.h), never in this root process.
  *
  * Marks: reverse video when stdout is a terminal (or --reverse), `‹value›!` otherwise (or
  * --plain). Width: the terminal's, else $COLUMNS, else 100; --width 0 puts every column on one
@@ -20,10 +22,14 @@
 #include "ctl/ctl.h"
 #include "transfer/blob.h"
 #include "transfer/queue.h"
+#include "transfer/check.h"
 #include "transfer/view.h"
+#include "transfer/view_job.h"
 
 #define VIEW_MAX_MARK_ARGS 256
 #define VIEW_DEFAULT_WIDTH 100
+_Static_assert(VIEW_JOB_MAX_MARKS >= VIEW_MAX_MARK_ARGS + CHECK_MAX_FINDINGS,
+	       "every --mark cell and every finding fits");
 
 static int
 parse_u32(const char *s, uint32_t *v)
@@ -145,10 +151,37 @@ parse_args(int argc, char **argv, uint64_t *id, struct view_mark *marks, size_t 
 	return nid == 1 ? 0 : view_usage();
 }
 
+/* The cells the checker's findings name, marked as --mark cells are; the checker runs confined,
+ * as at submission (its report may have been made by an older checker). A checker that cannot
+ * run leaves only the --mark cells, with a line saying so. */
+static void
+add_finding_marks(struct ctl *c, int fd, const char *name, struct view_mark *marks,
+		  size_t *nmarks)
+{
+	struct check_report *rep = calloc(1, sizeof(*rep));
+	char why[256];
+
+	if (rep == NULL || check_confined(c->cfg, fd, name, rep, NULL, why, sizeof(why)) < 0) {
+		fprintf(stderr, "wsgatectl: findings not marked: %s\n",
+			rep ? why : "out of memory");
+		free(rep);
+		return;
+	}
+	for (unsigned i = 0; i < rep->nlisted && *nmarks < VIEW_JOB_MAX_MARKS; i++) {
+		const struct check_finding *f = &rep->findings[i];
+
+		if (f->row == 0 && f->column == 0)
+			continue; /* about the whole file, not a cell */
+		marks[*nmarks].row = f->row;
+		marks[(*nmarks)++].column = f->column;
+	}
+	free(rep);
+}
+
 int
 ctl_transfer_view(struct ctl *c, int argc, char **argv)
 {
-	struct view_mark marks[VIEW_MAX_MARK_ARGS];
+	struct view_mark marks[VIEW_JOB_MAX_MARKS];
 	struct view_opts vo = {0};
 	struct request *r;
 	char why[512];
@@ -161,18 +194,14 @@ ctl_transfer_view(struct ctl *c, int argc, char **argv)
 	vo.terminal = force >= 0 ? force : isatty(STDOUT_FILENO);
 	if (!have_width)
 		vo.width = display_width(isatty(STDOUT_FILENO));
-	/*
-	 * TODO(lead): add the cells the checker's findings name (issue 12's struct check_finding
-	 * row/column, as view_mark) to marks here, and run view_render in the checker's confined
-	 * child (transfer/confined.c) instead of in this root process. Today's check_fd returns
-	 * only report text, so only --mark cells are marked.
-	 */
 	if (!(r = calloc(1, sizeof(*r))))
 		return ctl_fail("out of memory");
 	if ((rc = open_request(c, id, r, &fd)) != 0)
 		goto out;
+	add_finding_marks(c, fd, r->s.name, marks, &nmarks);
 	fflush(stdout);
-	if (view_render(fd, r->s.name, marks, nmarks, &vo, STDOUT_FILENO, why, sizeof(why)) < 0)
+	/* The bytes are parsed in the confined child, never here (root, the store, the keys). */
+	if (view_confined(fd, r->s.name, marks, nmarks, &vo, STDOUT_FILENO, why, sizeof(why)) < 0)
 		rc = ctl_fail("request %" PRIu64 ": %s", id, why);
 out:
 	if (fd >= 0)

@@ -11,6 +11,7 @@
 #include "common/nitems.h"
 #include "transfer/check.h"
 #include "transfer/confined.h"
+#include "transfer/view_job.h"
 
 int check_job_prepare(const uint8_t *arg, size_t arglen);
 int check_job_run(int in_fd, int out_fd, const uint8_t *arg, size_t arglen);
@@ -107,6 +108,7 @@ t_identity(int in, int out, const uint8_t *arg, size_t n)
 /* clang-format off */
 static const struct confined_job jobs[] = {
 	{"check", check_job_prepare, check_job_run}, /* publication checks (transfer/check.h) */
+	{"view", view_job_prepare, view_job_run},    /* transfer view (transfer/view_job.h) */
 #ifdef WSGATE_TEST_HOOKS
 	{"test-echo", NULL, t_echo},
 	{"test-crash", NULL, t_crash},

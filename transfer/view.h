@@ -1,9 +1,8 @@
 /*
  * What a reviewer sees of the bytes under review (SPEC "The airlock": `transfer view ID`).
  * A pure, bounded renderer: bytes read from an fd, a list of cells to mark and display options
- * in; text written to an fd out. It holds no store, no key and no path, so it can run in the
- * same unprivileged, confined child as the checker (TODO(lead): move the call there once
- * transfer/confined.c lands, issue 12).
+ * in; text written to an fd out. It holds no store, no key and no path, so it runs in the
+ * same unprivileged, confined child as the checker (the `view` job, transfer/view_job.h).
  *
  *   CSV/TSV (by the name's extension, content that is text): an aligned table with row numbers,
  *     column numbers and names; every marked cell in reverse video on a terminal, `‹value›!`

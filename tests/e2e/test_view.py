@@ -5,10 +5,8 @@
                          same bytes printed raw do retitle the pane: the control); an admin over
                          ssh (no pty there) gets `‹value›!`, or reverse video with --reverse;
                          a PNG import shows type, size and SHA-256 only.
-  test_view.py findings  the cell the checker's finding names is marked without --mark.
-                         Expected to fail (ctest WILL_FAIL) until the lead connects the
-                         checker's structured findings (issue 12) to transfer view: see
-                         TODO(lead) in ctl/ctl_view.c.
+  test_view.py findings  the cell the checker's finding names is marked without --mark (the
+                         checker and the renderer both run in wsgate-confined).
 """
 import os
 import re
@@ -80,7 +78,7 @@ try:
 		print("row 1 as shown: %r" % line)
 		check(REV.search(line) is not None and re.search(REV.pattern + "3", line),
 		      "the cell of the checker's finding (row 1, column 3) is in reverse video "
-		      "without --mark (needs the checker's findings connected: TODO(lead))")
+		      "without --mark")
 		finish()
 		sys.exit(0)
 
