@@ -48,6 +48,12 @@ struct attempt {
 	uint8_t pw_salt[16], pw_hash[32];
 	uint64_t pw_n;
 	uint32_t pw_r, pw_p;
+	/* The address was throttled or the account locked when the attempt began: no hash. */
+	int pw_refused_early;
+	/* The right password against a hash weaker than password_target: its new hash, made
+	 * before the write transaction like the check itself (upgrade.salt/pwhash/scrypt_*). */
+	int pw_upgrade;
+	struct account upgrade;
 };
 
 static const char *
@@ -214,6 +220,47 @@ precheck(struct store *st, MDB_txn *txn, const struct config *cfg, struct attemp
  * Exactly one scrypt runs per password step whatever the account (a dummy one when there is no
  * hash to check), so the time taken does not tell an unknown account from a wrong password.
  */
+/*
+ * SPEC "Limits under attack": a throttled address or a locked account is refused before any
+ * hashing, so guesses from there cost the gateway no CPU. The refusal still waits about as long
+ * as a hash (password_delay, a sleep in this connection's own monitor), so that it does not tell
+ * a locked account from an unknown one. The write transaction re-checks both and gives the
+ * audited reason.
+ */
+static int
+refused_before_hashing(struct store *st, MDB_txn *txn, struct attempt *at,
+		       const struct account *a, int have_acct)
+{
+	struct authstate *s = calloc(1, sizeof(*s));
+	uint64_t until, now = at->req->now;
+	int refused = 0;
+
+	if (s == NULL)
+		return 0;
+	if (at->aklen && authstate_get(st, txn, DB_ADDRSTATE, at->akey, at->aklen, s) == 0 &&
+	    lockout_locked(s, now, &until))
+		refused = 1;
+	if (!refused && have_acct &&
+	    (a->locked || (authstate_get(st, txn, DB_AUTHSTATE, at->user, strlen(at->user), s) ==
+			       0 &&
+			   lockout_locked(s, now, &until))))
+		refused = 1;
+	free(s);
+	return refused;
+}
+
+/* The right password on a weak hash: hash it again with today's parameters, still outside the
+ * writer lock. record_success stores it if the stored hash has not changed meanwhile. */
+static void
+prepare_upgrade(struct attempt *at, const struct account *a, const char *pw, size_t len)
+{
+	if (!at->pw_ok || !password_needs_upgrade(a))
+		return;
+	at->pw_upgrade =
+	    password_set(&at->upgrade, pw, len, password_target.n, password_target.r,
+			 password_target.p) == 0;
+}
+
 static void
 precompute_password(struct store *st, struct attempt *at)
 {
@@ -225,9 +272,15 @@ precompute_password(struct store *st, struct attempt *at)
 
 	if (a && len <= PASSWORD_MAX && at->login_valid && store_begin(st, 1, &txn) == 0) {
 		rc = account_get(st, txn, at->user, a);
+		at->pw_refused_early = refused_before_hashing(st, txn, at, a, rc == 0);
+		store_abort(txn);
+	} else if (a && at->aklen && store_begin(st, 1, &txn) == 0) {
+		at->pw_refused_early = refused_before_hashing(st, txn, at, a, 0);
 		store_abort(txn);
 	}
-	if (rc == 0 && a->has_password) {
+	if (at->pw_refused_early) {
+		password_delay();
+	} else if (rc == 0 && a->has_password) {
 		at->pw_checked = 1;
 		at->pw_ok = password_verify(a, pw, len) == 1;
 		memcpy(at->pw_salt, a->salt, sizeof(at->pw_salt));
@@ -235,6 +288,7 @@ precompute_password(struct store *st, struct attempt *at)
 		at->pw_n = a->scrypt_n;
 		at->pw_r = a->scrypt_r;
 		at->pw_p = a->scrypt_p;
+		prepare_upgrade(at, a, pw, len);
 	} else {
 		password_dummy(pw, len > PASSWORD_MAX ? PASSWORD_MAX : len);
 	}
@@ -255,6 +309,11 @@ check_password(struct attempt *at, struct auth_decision *out)
 	}
 	if (!a->has_password) {
 		snprintf(out->reason, sizeof(out->reason), "no password set");
+		return -1;
+	}
+	if (at->pw_refused_early) {
+		snprintf(out->reason, sizeof(out->reason),
+			 "locked or throttled when the attempt began");
 		return -1;
 	}
 	if (!at->pw_checked || at->pw_n != a->scrypt_n || at->pw_r != a->scrypt_r ||
@@ -399,12 +458,37 @@ record_failure(struct store *st, MDB_txn *txn, struct attempt *at, struct auth_d
 	return 0;
 }
 
+/* Stores the hash prepare_upgrade made; check_password has just seen that the stored one is
+ * still the hash the password was checked against. */
+static int
+record_upgrade(struct store *st, MDB_txn *txn, struct attempt *at, struct auth_decision *out)
+{
+	struct account *a = &out->acct;
+	uint64_t old_n = a->scrypt_n;
+	uint32_t old_r = a->scrypt_r, old_p = a->scrypt_p;
+	int rc;
+
+	memcpy(a->salt, at->upgrade.salt, sizeof(a->salt));
+	memcpy(a->pwhash, at->upgrade.pwhash, sizeof(a->pwhash));
+	a->scrypt_n = at->upgrade.scrypt_n;
+	a->scrypt_r = at->upgrade.scrypt_r;
+	a->scrypt_p = at->upgrade.scrypt_p;
+	if ((rc = account_put(st, txn, a)) < 0)
+		return rc;
+	return audit_append(st, txn, at->user, "login.rehash",
+			    "from=N%llu,r%u,p%u to=N%llu,r%u,p%u", (unsigned long long)old_n,
+			    old_r, old_p, (unsigned long long)a->scrypt_n, a->scrypt_r,
+			    a->scrypt_p);
+}
+
 /* A passed TOTP step completes the login: remember its time step, forget past failures. */
 static int
 record_success(struct store *st, MDB_txn *txn, struct attempt *at, struct auth_decision *out)
 {
 	int rc;
 
+	if (at->req->step == AUTH_STEP_PASSWORD && at->pw_upgrade)
+		return record_upgrade(st, txn, at, out);
 	if (at->req->step != AUTH_STEP_TOTP)
 		return 0;
 	lockout_clear(&at->ustate);

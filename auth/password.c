@@ -1,6 +1,8 @@
 #include "auth/password.h"
 
+#include <errno.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -15,6 +17,11 @@
 #define SCRYPT_MAX_R 32u
 #define SCRYPT_MAX_P 16u
 #define SCRYPT_MAXMEM (1100ull << 20)
+
+struct password_params password_target = {PASSWORD_SCRYPT_N, PASSWORD_SCRYPT_R,
+					   PASSWORD_SCRYPT_P};
+static unsigned long hash_count;
+static struct timespec hash_cost; /* one hash with password_target; 0 until calibrated */
 
 static int
 params_ok(uint64_t n, uint32_t r, uint32_t p)
@@ -38,6 +45,7 @@ scrypt(const char *pw, size_t len, const uint8_t *salt, size_t saltlen, uint64_t
 
 	if (!params_ok(n, r, p) || len > PASSWORD_MAX)
 		return -1;
+	hash_count++;
 	if ((kdf = EVP_KDF_fetch(NULL, "SCRYPT", NULL)) == NULL ||
 	    (ctx = EVP_KDF_CTX_new(kdf)) == NULL)
 		goto out;
@@ -108,7 +116,46 @@ password_dummy(const char *pw, size_t len)
 
 	if (len > PASSWORD_MAX)
 		len = PASSWORD_MAX;
-	(void)scrypt(pw ? pw : "", pw ? len : 0, salt, sizeof(salt), PASSWORD_SCRYPT_N,
-		     PASSWORD_SCRYPT_R, PASSWORD_SCRYPT_P, hash, sizeof(hash));
+	(void)scrypt(pw ? pw : "", pw ? len : 0, salt, sizeof(salt), password_target.n,
+		     password_target.r, password_target.p, hash, sizeof(hash));
 	OPENSSL_cleanse(hash, sizeof(hash));
+}
+
+int
+password_needs_upgrade(const struct account *a)
+{
+	const struct password_params *t = &password_target;
+
+	return a->has_password && (uint64_t)a->scrypt_n * a->scrypt_r * a->scrypt_p < t->n * t->r * t->p;
+}
+
+void
+password_calibrate(void)
+{
+	struct timespec t0, t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	password_dummy("calibration", 11);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	hash_cost.tv_sec = t1.tv_sec - t0.tv_sec;
+	hash_cost.tv_nsec = t1.tv_nsec - t0.tv_nsec;
+	if (hash_cost.tv_nsec < 0) {
+		hash_cost.tv_sec--;
+		hash_cost.tv_nsec += 1000000000L;
+	}
+}
+
+void
+password_delay(void)
+{
+	struct timespec left = hash_cost;
+
+	while (nanosleep(&left, &left) != 0 && errno == EINTR)
+		;
+}
+
+unsigned long
+password_hash_count(void)
+{
+	return hash_count;
 }

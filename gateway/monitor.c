@@ -37,6 +37,7 @@
 #include "common/why.h"
 #include "gateway/gateway.h"
 #include "gateway/monitor_proto.h"
+#include "gateway/slots.h"
 #include "policy/account.h"
 #include "policy/budget.h"
 #include "policy/cmdline.h"
@@ -270,6 +271,7 @@ mon_answer_auth_totp(struct monitor *m, struct rbuf *r, struct wbuf *reply, int 
 		return mon_fail(m);
 	}
 	m->state = ST_AUTHED;
+	slots_report_login(); /* the listener stops counting this as a login in progress */
 	m->next_recheck = 1; /* re-checked from the next pass on (mon_revoke_timers) */
 	m->who.user = m->dec.acct.name;
 	m->who.is_admin = m->dec.acct.role == ROLE_ADMIN;
@@ -1447,6 +1449,7 @@ monitor_run(const struct config *cfg, const char *exe_dir, int client_fd,
 		fatal_errno_f("fork");
 	if (pid == 0) {
 		close(sp[0]);
+		slots_close_report();
 		worker_run(cfg, client_fd, sp[1], peer);
 	}
 	close(sp[1]);
