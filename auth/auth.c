@@ -382,14 +382,18 @@ check_totp(struct store *st, struct attempt *at, struct auth_decision *out)
 		return -1;
 	}
 	/* RFC 6238 sect. 5.2: a verifier must not accept the second attempt of the same OTP.
-	 * Like pam_oath, steps only move forward: also refuse an older step of the window. */
-	if (step <= at->ustate.last_step) {
+	 * Like pam_oath, an older step of the window than an accepted one is refused too. The
+	 * steps accepted are a set, not a line (lockout.h): a clock set back does not lock
+	 * everyone out until it catches up, and a code is still accepted once. */
+	if ((rc = authstate_step_used(&at->ustate, step)) != 0) {
 		snprintf(out->reason, sizeof(out->reason),
-			 "totp code replayed (step %llu, last accepted %llu)",
-			 (unsigned long long)step, (unsigned long long)at->ustate.last_step);
+			 "totp code replayed (step %llu%s, last accepted %llu)",
+			 (unsigned long long)step,
+			 rc == 2 ? ", older than an accepted code of its window" : "",
+			 (unsigned long long)at->ustate.last_step);
 		return -1;
 	}
-	at->ustate.last_step = step;
+	authstate_step_accept(&at->ustate, step);
 	return 0;
 }
 

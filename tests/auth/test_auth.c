@@ -831,6 +831,104 @@ test_rehash(void **state)
 	account_wipe(&after);
 }
 
+/* The clock jumps forward and back (SPEC "Durability", issue 14 point 6): each code is accepted
+ * once, including a code accepted before a jump back that is inside the window again; a code
+ * of the corrected clock that was never used is accepted (not refused until the clock catches
+ * up with the jump). */
+static void
+test_clock_jumps(void **state)
+{
+	struct fixture *f = *state;
+	struct auth_decision d;
+	char code[7];
+
+	f->cfg->lockout_failures = 100; /* replays count as failures; keep lockout out of it */
+	code_at(T0, code);
+	assert_true(attempt(f, AUTH_STEP_TOTP, "alice", "127.0.0.1", code, T0 + 1, &d));
+	/* Forward an hour: that hour's code once. */
+	code_at(T0 + 3600, code);
+	assert_true(attempt(f, AUTH_STEP_TOTP, "alice", "127.0.0.1", code, T0 + 3601, &d));
+	assert_false(attempt(f, AUTH_STEP_TOTP, "alice", "127.0.0.1", code, T0 + 3602, &d));
+	assert_non_null(strstr(d.reason, "replayed"));
+	/* Back to 30 s before the first login: T0's code is in the window again, and used. */
+	code_at(T0, code);
+	assert_false(attempt(f, AUTH_STEP_TOTP, "alice", "127.0.0.1", code, T0 - 29, &d));
+	assert_non_null(strstr(d.reason, "replayed"));
+	/* Its neighbour, never used but older than T0's accepted code in the same window. */
+	code_at(T0 - 30, code);
+	assert_false(attempt(f, AUTH_STEP_TOTP, "alice", "127.0.0.1", code, T0 - 29, &d));
+	assert_non_null(strstr(d.reason, "older than an accepted code"));
+	/* Further back: a code never used, once. */
+	code_at(T0 - 600, code);
+	assert_true(attempt(f, AUTH_STEP_TOTP, "alice", "127.0.0.1", code, T0 - 599, &d));
+	assert_false(attempt(f, AUTH_STEP_TOTP, "alice", "127.0.0.1", code, T0 - 598, &d));
+	assert_non_null(strstr(d.reason, "replayed"));
+	/* Forward again past the hour: the hour's code is still used, the next step is not. */
+	code_at(T0 + 3600, code);
+	assert_false(attempt(f, AUTH_STEP_TOTP, "alice", "127.0.0.1", code, T0 + 3620, &d));
+	code_at(T0 + 3630, code);
+	assert_true(attempt(f, AUTH_STEP_TOTP, "alice", "127.0.0.1", code, T0 + 3631, &d));
+}
+
+/* More accepted steps than the set holds: the smallest go under the floor and stay refused;
+ * a record in the first format (only the last step) reads with its last step as the floor. */
+static void
+test_used_steps_bounded(void **state)
+{
+	struct authstate *s = calloc(1, sizeof(*s));
+	uint64_t base = 1000;
+
+	(void)state;
+	assert_non_null(s);
+	for (uint64_t i = 0; i < TOTP_USED_MAX + 8; i++) {
+		assert_int_equal(authstate_step_used(s, base + 10 * i), 0);
+		authstate_step_accept(s, base + 10 * i);
+		assert_int_equal(authstate_step_used(s, base + 10 * i), 1);
+	}
+	assert_int_equal(s->nused, TOTP_USED_MAX);
+	assert_int_equal(s->step_floor, base + 10 * 7);
+	assert_int_equal(s->last_step, base + 10 * (TOTP_USED_MAX + 7));
+	for (uint64_t i = 0; i < TOTP_USED_MAX + 8; i++)
+		assert_int_equal(authstate_step_used(s, base + 10 * i), 1);
+	assert_int_equal(authstate_step_used(s, base + 10 * 7 + 5), 0); /* above the floor */
+	assert_int_equal(authstate_step_used(s, base + 10 * 7 - 5), 1); /* below it */
+	assert_int_equal(authstate_step_used(s, base + 10 * 9 - 1), 2); /* neighbour of 1090 */
+	/* A step older than all of a full set is accepted once, and becomes the floor. */
+	authstate_step_accept(s, base + 10 * 7 + 5);
+	assert_int_equal(s->step_floor, base + 10 * 7 + 5);
+	assert_int_equal(authstate_step_used(s, base + 10 * 7 + 5), 1);
+	free(s);
+}
+
+static void
+test_authstate_v1(void **state)
+{
+	struct fixture *f = *state;
+	struct authstate *s = calloc(1, sizeof(*s));
+	struct auth_decision d;
+	uint8_t v1[1 + 8 + 8 + 4] = {1};
+	MDB_txn *txn;
+	char code[7];
+
+	assert_non_null(s);
+	/* format 1: last_step T0/30, not locked, no failures (big-endian as codec writes). */
+	for (int i = 0; i < 8; i++)
+		v1[1 + i] = (uint8_t)((T0 / 30) >> (56 - 8 * i));
+	assert_int_equal(store_begin(f->st, 0, &txn), 0);
+	assert_int_equal(store_put(f->st, txn, DB_AUTHSTATE, "alice", 5, v1, sizeof(v1), 0), 0);
+	assert_int_equal(store_commit(txn), 0);
+	assert_int_equal(store_begin(f->st, 1, &txn), 0);
+	assert_int_equal(authstate_get(f->st, txn, DB_AUTHSTATE, "alice", 5, s), 0);
+	store_abort(txn);
+	assert_int_equal(s->last_step, T0 / 30);
+	assert_int_equal(s->step_floor, T0 / 30);
+	code_at(T0 - 600, code);
+	assert_false(attempt(f, AUTH_STEP_TOTP, "alice", "127.0.0.1", code, T0 - 599, &d));
+	code_at(T0 + 30, code);
+	assert_true(attempt(f, AUTH_STEP_TOTP, "alice", "127.0.0.1", code, T0 + 31, &d));
+	free(s);
+}
+
 int
 main(void)
 {
@@ -855,6 +953,9 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_audit_records, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_refused_before_hashing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rehash, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_clock_jumps, setup, teardown),
+	    cmocka_unit_test(test_used_steps_bounded),
+	    cmocka_unit_test_setup_teardown(test_authstate_v1, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
