@@ -94,7 +94,7 @@ struct monitor {
 	pid_t worker;
 	int state;
 	unsigned failures;
-	time_t deadline;
+	time_t deadline; /* monotonic seconds: a wall-clock jump must not end or stretch a login */
 	char login[128];	  /* login that passed the first factor */
 	struct auth_decision dec; /* filled by the TOTP step */
 	struct airlock_actor who;
@@ -1359,7 +1359,7 @@ mon_loop(struct monitor *m)
 			mon_shutdown(m, 0);
 		if (selfpipe_caught(SIGHUP))
 			mon_reload(m);
-		if (m->state != ST_AUTHED && time(NULL) > m->deadline) {
+		if (m->state != ST_AUTHED && mon_now_ms() / 1000 > m->deadline) {
 			log_info("%s: login grace time over", m->peer->text);
 			mon_shutdown(m, 0);
 		}
@@ -1435,7 +1435,7 @@ monitor_run(const struct config *cfg, const char *exe_dir, int client_fd,
 	m->exe_dir = exe_dir;
 	m->peer = peer;
 	m->state = ST_PREAUTH;
-	m->deadline = time(NULL) + (time_t)cfg->login_grace_time + 2;
+	m->deadline = mon_now_ms() / 1000 + (time_t)cfg->login_grace_time + 2;
 	m->recheck_ms = MON_RECHECK_MS;
 	m->next_recheck = INT64_MAX; /* the first re-check is scheduled at login */
 #ifdef WSGATE_TEST_HOOKS

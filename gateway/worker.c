@@ -210,7 +210,7 @@ worker_loop(struct worker *w)
 			(void)session_revoked(w);
 		}
 		pending = session_reconcile(w);
-		now = time(NULL);
+		now = worker_clock();
 		if (w->state != WS_AUTHED && now > w->deadline)
 			break; /* login grace time */
 		if (w->state == WS_AUTHED && w->cfg->idle_timeout > 0 && !session_busy(w) &&
@@ -243,7 +243,7 @@ worker_run(const struct config *cfg, int client_fd, int mon_sock, const struct g
 	w->peer = peer;
 	w->mon = mon_sock;
 	w->state = WS_PREAUTH;
-	w->deadline = time(NULL) + (time_t)cfg->login_grace_time;
+	w->deadline = worker_clock() + (time_t)cfg->login_grace_time;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = worker_sig;
 	sigemptyset(&sa.sa_mask);
@@ -294,7 +294,7 @@ worker_run(const struct config *cfg, int client_fd, int mon_sock, const struct g
 	/* Nothing in the loop may wait on the network: writes are sized to the peer's window and
 	 * a non-blocking session never stalls sibling channels in a flush. */
 	ssh_set_blocking(w->ss, 0);
-	w->last_activity = time(NULL);
+	w->last_activity = worker_clock();
 	worker_loop(w);
 	worker_exit(w, 0);
 }
