@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdint.h>
@@ -32,6 +33,7 @@ struct slot {
 	int authed;
 	int64_t started_ms;
 	uint8_t src[9]; /* family byte, then 4 (IPv4) or 8 (IPv6 /64) address bytes */
+	char text[INET6_ADDRSTRLEN]; /* the peer, for logs */
 };
 
 static struct {
@@ -163,6 +165,12 @@ slots_add(pid_t pid, const struct sockaddr *sa)
 	s->pid = pid;
 	s->started_ms = slots_now_ms();
 	slots_source(sa, s->src);
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, s->text,
+			  sizeof(s->text));
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, s->text,
+			  sizeof(s->text));
 }
 
 void
@@ -195,8 +203,9 @@ slots_login(const struct config *cfg, pid_t pid)
 	/* Several connections may finish logging in while the last session slot goes; the ones
 	 * past it end here rather than exceed max_sessions. */
 	if (slots_authed() > cfg->max_sessions) {
-		log_warn("connection %ld: logged in with max_sessions (%u) reached, ended",
-			 (long)pid, cfg->max_sessions);
+		log_warn("connection from %s (%ld): logged in with max_sessions (%u) reached, "
+			 "ended",
+			 s->text, (long)pid, cfg->max_sessions);
 		if (kill(pid, SIGTERM) != 0 && errno != ESRCH)
 			log_warn_f("kill %ld: %s", (long)pid, strerror(errno));
 	}
@@ -274,8 +283,9 @@ slots_expire(const struct config *cfg)
 			continue;
 		waiting = 1;
 		if (now - s->started_ms >= limit) {
-			log_warn("connection %ld: still not logged in %llds after it started, ended",
-				 (long)s->pid, (long long)(now - s->started_ms) / 1000);
+			log_warn("connection from %s (%ld): still not logged in %llds after it "
+				 "started, ended",
+				 s->text, (long)s->pid, (long long)(now - s->started_ms) / 1000);
 			kill(s->pid, SIGTERM);
 			s->started_ms = now; /* once more after another whole period, not at once */
 		}
