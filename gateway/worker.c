@@ -145,11 +145,11 @@ worker_message(ssh_session ss, ssh_message msg, void *ud)
 	return 0;
 }
 
-/* The algorithms of SPEC "Login" (docs/gateway.md lists them). AES-CTR is there for the clients
- * without AEAD ciphers (Debian 12's python3-paramiko 2.12: Ansible, pysftp); it is only ever
- * paired with an encrypt-then-MAC, which is what Terrapin (CVE-2023-48795) cannot use in
- * practice, and libssh 0.10.6 adds kex-strict-s-v00@openssh.com to KEX on its own, so clients
- * that know strict KEX get it. */
+/* The algorithms of SPEC "Login" (docs/gateway.md lists them). AES-CTR is there for clients
+ * without AEAD ciphers (Debian 12's python3-paramiko 2.12: Ansible, pysftp), only ever with an
+ * encrypt-then-MAC MAC: Terrapin (CVE-2023-48795) is practical against chacha20-poly1305 and
+ * CBC with EtM, not CTR with EtM. libssh 0.10.6 adds kex-strict-s-v00@openssh.com (strict KEX,
+ * the Terrapin fix) to the KEX list on its own; every client that knows it gets it. */
 #define WORKER_KEX "curve25519-sha256,curve25519-sha256@libssh.org"
 #define WORKER_CIPHERS                                                                             \
 	"chacha20-poly1305@openssh.com,aes256-gcm@openssh.com,aes128-gcm@openssh.com,"             \
