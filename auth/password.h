@@ -40,8 +40,8 @@ void password_dummy(const char *pw, size_t len);
 /* Is the account's hash weaker than password_target (less memory x time: N*r*p)? Then the next
  * right password rehashes it. */
 int password_needs_upgrade(const struct account *a);
-/* Times one hash with password_target and keeps the figure for password_delay(). The listener
- * calls it once at start, so every connection process inherits it. */
+/* Times three hashes with password_target and keeps the median for password_delay(). The
+ * listener calls it once at start, so every connection process inherits it. */
 void password_calibrate(void);
 /* Sleeps about as long as one hash takes (0 before password_calibrate): a refusal that skips
  * hashing (throttled address, locked account) costs no CPU but looks no faster. */

@@ -46,7 +46,9 @@ try:
     shim = os.path.join(g.dir, "timeshift.so")
     subprocess.run(["cc", "-shared", "-fPIC", "-o", shim, os.path.join(HERE, "timeshift.c")],
                    check=True)
-    g.start(env=dict(os.environ, LD_PRELOAD=shim, WSGATE_TIME_FILE=clock))
+    # An ASan build (-DWSGATE_SANITIZE=ON) wants its runtime first; the shim only adds time().
+    asan = ":".join(x for x in (os.environ.get("ASAN_OPTIONS"), "verify_asan_link_order=0") if x)
+    g.start(env=dict(os.environ, LD_PRELOAD=shim, WSGATE_TIME_FILE=clock, ASAN_OPTIONS=asan))
     # Every phase sits 5 s into a step of its own, so no step changes under it.
     base = (int(time.time()) // 30 + 20) * 30 + 5
     set_clock(base - 600)
