@@ -8,7 +8,7 @@ import errno, sys, os, socket, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gwtest import Gateway, check, fresh_step
 
-GRACE = 20
+GRACE = 40  # long enough for three logins on a loaded machine
 g = Gateway(22360, name="preauth", zones={"office": ("127.0.0.0/24 ::1/128", "remote")},
             extra_gateway="max_sessions = 3\nmax_unauthenticated = 4\n"
             "max_unauthenticated_per_source = 2\nlogin_grace = %ds" % GRACE)
