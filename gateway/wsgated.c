@@ -337,13 +337,14 @@ main(int argc, char **argv)
 	if (access(gw.cfg->host_key, R_OK) != 0)
 		fatal_errno("host key %s", gw.cfg->host_key);
 	gw_scan();
-	/* Once here, so every connection process inherits how long one hash takes: a refusal
-	 * before hashing waits that long (auth.c, refused_before_hashing). */
-	password_calibrate();
 	gw_signals();
 	if (slots_init() != 0)
 		fatal_errno("login report socket");
 	gw_listen(gw.cfg);
+	/* Once, before the first fork, so every connection process inherits how long one hash
+	 * takes: a refusal before hashing waits that long (auth.c, refused_before_hashing).
+	 * After listen(): connections arriving meanwhile wait in the backlog. */
+	password_calibrate();
 	if (!fg && daemon(0, 0) != 0)
 		fatal_errno("daemon");
 	gw_loop();
