@@ -153,6 +153,12 @@ password_calibrate(void)
 	hash_cost.tv_nsec = (long)(ns[1] % 1000000000LL);
 }
 
+long
+password_cost_ms(void)
+{
+	return (long)hash_cost.tv_sec * 1000 + hash_cost.tv_nsec / 1000000;
+}
+
 void
 password_delay(void)
 {

@@ -43,6 +43,8 @@ int password_needs_upgrade(const struct account *a);
 /* Times three hashes with password_target and keeps the median for password_delay(). The
  * listener calls it once at start, so every connection process inherits it. */
 void password_calibrate(void);
+/* The figure password_calibrate() kept, in milliseconds (0 before). */
+long password_cost_ms(void);
 /* Sleeps about as long as one hash takes (0 before password_calibrate): a refusal that skips
  * hashing (throttled address, locked account) costs no CPU but looks no faster. */
 void password_delay(void);

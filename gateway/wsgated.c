@@ -345,6 +345,9 @@ main(int argc, char **argv)
 	 * takes: a refusal before hashing waits that long (auth.c, refused_before_hashing).
 	 * After listen(): connections arriving meanwhile wait in the backlog. */
 	password_calibrate();
+	log_info("one password hash takes %ld ms here (scrypt N=%llu r=%u p=%u)",
+		 password_cost_ms(), (unsigned long long)password_target.n, password_target.r,
+		 password_target.p);
 	if (!fg && daemon(0, 0) != 0)
 		fatal_errno("daemon");
 	gw_loop();
