@@ -228,8 +228,8 @@ precheck(struct store *st, MDB_txn *txn, const struct config *cfg, struct attemp
  * audited reason.
  */
 static int
-refused_before_hashing(struct store *st, MDB_txn *txn, struct attempt *at,
-		       const struct account *a, int have_acct)
+refused_before_hashing(struct store *st, MDB_txn *txn, struct attempt *at, const struct account *a,
+		       int have_acct)
 {
 	struct authstate *s = calloc(1, sizeof(*s));
 	uint64_t until, now = at->req->now;
@@ -241,9 +241,9 @@ refused_before_hashing(struct store *st, MDB_txn *txn, struct attempt *at,
 	    lockout_locked(s, now, &until))
 		refused = 1;
 	if (!refused && have_acct &&
-	    (a->locked || (authstate_get(st, txn, DB_AUTHSTATE, at->user, strlen(at->user), s) ==
-			       0 &&
-			   lockout_locked(s, now, &until))))
+	    (a->locked ||
+	     (authstate_get(st, txn, DB_AUTHSTATE, at->user, strlen(at->user), s) == 0 &&
+	      lockout_locked(s, now, &until))))
 		refused = 1;
 	free(s);
 	return refused;
@@ -256,9 +256,8 @@ prepare_upgrade(struct attempt *at, const struct account *a, const char *pw, siz
 {
 	if (!at->pw_ok || !password_needs_upgrade(a))
 		return;
-	at->pw_upgrade =
-	    password_set(&at->upgrade, pw, len, password_target.n, password_target.r,
-			 password_target.p) == 0;
+	at->pw_upgrade = password_set(&at->upgrade, pw, len, password_target.n, password_target.r,
+				      password_target.p) == 0;
 }
 
 static void
@@ -480,9 +479,8 @@ record_upgrade(struct store *st, MDB_txn *txn, struct attempt *at, struct auth_d
 	if ((rc = account_put(st, txn, a)) < 0)
 		return rc;
 	return audit_append(st, txn, at->user, "login.rehash",
-			    "from=N%llu,r%u,p%u to=N%llu,r%u,p%u", (unsigned long long)old_n,
-			    old_r, old_p, (unsigned long long)a->scrypt_n, a->scrypt_r,
-			    a->scrypt_p);
+			    "from=N%llu,r%u,p%u to=N%llu,r%u,p%u", (unsigned long long)old_n, old_r,
+			    old_p, (unsigned long long)a->scrypt_n, a->scrypt_r, a->scrypt_p);
 }
 
 /* A passed TOTP step completes the login: remember its time step, forget past failures. */

@@ -18,10 +18,9 @@
 #define SCRYPT_MAX_P 16u
 #define SCRYPT_MAXMEM (1100ull << 20)
 
-struct password_params password_target = {PASSWORD_SCRYPT_N, PASSWORD_SCRYPT_R,
-					   PASSWORD_SCRYPT_P};
+struct password_params password_target = {PASSWORD_SCRYPT_N, PASSWORD_SCRYPT_R, PASSWORD_SCRYPT_P};
 static unsigned long hash_count;
-static struct timespec hash_cost; /* one hash with password_target; 0 until calibrated */
+static struct timespec hash_cost; /* one hash with password_target (median of 3); 0 before */
 
 static int
 params_ok(uint64_t n, uint32_t r, uint32_t p)
@@ -126,7 +125,8 @@ password_needs_upgrade(const struct account *a)
 {
 	const struct password_params *t = &password_target;
 
-	return a->has_password && (uint64_t)a->scrypt_n * a->scrypt_r * a->scrypt_p < t->n * t->r * t->p;
+	return a->has_password &&
+	       (uint64_t)a->scrypt_n * a->scrypt_r * a->scrypt_p < t->n * t->r * t->p;
 }
 
 /* The median of three timed hashes: one run alone can land on a burst of other work. */
@@ -140,7 +140,8 @@ password_calibrate(void)
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		password_dummy("calibration", 11);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
-		ns[i] = (long long)(t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec);
+		ns[i] =
+		    (long long)(t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec);
 	}
 	for (int i = 0; i < 2; i++)
 		for (int j = 0; j < 2 - i; j++)

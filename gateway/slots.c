@@ -32,7 +32,7 @@ struct slot {
 	pid_t pid;
 	int authed;
 	int64_t started_ms;
-	uint8_t src[9]; /* family byte, then 4 (IPv4) or 8 (IPv6 /64) address bytes */
+	uint8_t src[9];		     /* family byte, then 4 (IPv4) or 8 (IPv6 /64) address bytes */
 	char text[INET6_ADDRSTRLEN]; /* the peer, for logs */
 };
 
@@ -272,8 +272,8 @@ slots_read_reports(const struct config *cfg)
 int
 slots_expire(const struct config *cfg)
 {
-	int64_t now = slots_now_ms(), limit = (int64_t)cfg->login_grace_time * 1000 +
-					     SLOTS_GRACE_MARGIN_MS;
+	int64_t now = slots_now_ms(),
+		limit = (int64_t)cfg->login_grace_time * 1000 + SLOTS_GRACE_MARGIN_MS;
 	int waiting = 0;
 
 	for (size_t i = 0; i < slots.n; i++) {

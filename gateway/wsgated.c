@@ -118,7 +118,8 @@ gw_reload(void)
 	 * it (SPEC "Revocation": a zone taken out of the config ends what it allowed). */
 	for (size_t i = 0; i < slots_count(); i++)
 		if (kill(slots_pid(i), SIGHUP) != 0 && errno != ESRCH)
-			log_warn("reload to connection %ld: %s", (long)slots_pid(i), strerror(errno));
+			log_warn("reload to connection %ld: %s", (long)slots_pid(i),
+				 strerror(errno));
 }
 
 static void

@@ -79,7 +79,8 @@ main(int argc, char **argv)
 		    store_commit(txn) < 0)
 			die("account");
 	}
-	/* As wsgated does at start: a refusal before hashing (the locked account) waits this long. */
+	/* As wsgated does at start: a refusal before hashing (the locked account) waits this long.
+	 */
 	password_calibrate();
 	printf("scrypt N=%u r=%u p=%u, %d rounds each\n", PASSWORD_SCRYPT_N, PASSWORD_SCRYPT_R,
 	       PASSWORD_SCRYPT_P, rounds);
