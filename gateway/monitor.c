@@ -94,7 +94,8 @@ struct monitor {
 	pid_t worker;
 	int state;
 	unsigned failures;
-	time_t deadline; /* monotonic seconds: a wall-clock jump must not end or stretch a login */
+	/* Monotonic seconds: a wall-clock jump must neither end nor stretch a login. */
+	time_t deadline;
 	char login[128];	  /* login that passed the first factor */
 	struct auth_decision dec; /* filled by the TOTP step */
 	struct airlock_actor who;
@@ -271,7 +272,8 @@ mon_answer_auth_totp(struct monitor *m, struct rbuf *r, struct wbuf *reply, int 
 		return mon_fail(m);
 	}
 	m->state = ST_AUTHED;
-	slots_report_login(); /* the listener stops counting this as a login in progress */
+	/* The listener stops counting this connection as a login in progress. */
+	slots_report_login();
 	m->next_recheck = 1; /* re-checked from the next pass on (mon_revoke_timers) */
 	m->who.user = m->dec.acct.name;
 	m->who.is_admin = m->dec.acct.role == ROLE_ADMIN;
