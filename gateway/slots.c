@@ -24,9 +24,6 @@
 #include "common/why.h"
 
 #define SLOTS_LOGIN_MSG 'L'
-/* The backstop acts this long after login_grace: the worker's alarm and the monitor's deadline
- * come first, and the listener must never race them. */
-#define SLOTS_GRACE_MARGIN_MS 10000
 
 struct slot {
 	pid_t pid;
@@ -270,10 +267,9 @@ slots_read_reports(const struct config *cfg)
 }
 
 int
-slots_expire(const struct config *cfg)
+slots_expire(const struct config *cfg, int64_t margin_ms)
 {
-	int64_t now = slots_now_ms(),
-		limit = (int64_t)cfg->login_grace_time * 1000 + SLOTS_GRACE_MARGIN_MS;
+	int64_t now = slots_now_ms(), limit = (int64_t)cfg->login_grace_time * 1000 + margin_ms;
 	int waiting = 0;
 
 	for (size_t i = 0; i < slots.n; i++) {

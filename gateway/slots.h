@@ -13,6 +13,7 @@
 #define WSGATE_SLOTS_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -38,10 +39,13 @@ size_t slots_unauthenticated(const struct sockaddr *sa);
 /* Reads every pending report. A login that takes the number of logged-in connections past
  * max_sessions is ended (SIGTERM to its monitor) and logged. */
 void slots_read_reports(const struct config *cfg);
-/* Ends (SIGTERM) connections still logging in past login_grace plus a margin: the worker and
- * the monitor enforce login_grace themselves; this is the listener's backstop. Returns the
- * poll timeout in ms until the next check is due, or -1 when nothing is logging in. */
-int slots_expire(const struct config *cfg);
+/* The backstop below acts this long after login_grace: the worker's alarm and the monitor's
+ * deadline come first, and the listener must never race them. */
+#define SLOTS_GRACE_MARGIN_MS 10000
+/* Ends (SIGTERM) connections still logging in margin_ms past login_grace: the worker and the
+ * monitor enforce login_grace themselves; this is the listener's backstop. Returns the poll
+ * timeout in ms until the next check is due, or -1 when nothing is logging in. */
+int slots_expire(const struct config *cfg, int64_t margin_ms);
 
 /* In a connection process right after fork: drops the listener's end. */
 void slots_child(void);

@@ -274,7 +274,7 @@ gw_loop(void)
 		if (selfpipe_caught(SIGHUP))
 			gw_reload();
 		gw_reap();
-		timeout = slots_expire(gw.cfg);
+		timeout = slots_expire(gw.cfg, SLOTS_GRACE_MARGIN_MS);
 		for (size_t i = 0; i < gw.nlfd; i++) {
 			pfd[n].fd = gw.lfd[i];
 			pfd[n++].events = POLLIN;

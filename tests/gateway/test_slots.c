@@ -182,6 +182,31 @@ test_foreign_reports(void **state)
 	end(a, 0);
 }
 
+/* The listener's backstop: a connection still logging in past login_grace (plus the margin,
+ * 0 here) is ended; one that logged in is not. */
+static void
+test_expire(void **state)
+{
+	pid_t idle, in;
+
+	(void)state;
+	empty();
+	cfg.max_sessions = 5;
+	cfg.login_grace_time = 1;
+	assert_int_equal(slots_expire(&cfg, 0), -1); /* nothing logging in: no timer */
+	idle = child(0);
+	slots_add(idle, SA("192.0.2.30"));
+	in = child(1);
+	slots_add(in, SA("192.0.2.31"));
+	read_reports();
+	assert_int_equal(slots_expire(&cfg, 0), 1000); /* not yet: check again in a second */
+	usleep(1100 * 1000);			       /* past login_grace on the monotonic clock */
+	assert_int_equal(slots_expire(&cfg, 0), 1000);
+	end(idle, SIGTERM);
+	assert_int_equal(slots_expire(&cfg, 0), -1);
+	end(in, 0); /* logged in: still running until killed here */
+}
+
 int
 main(void)
 {
@@ -189,6 +214,7 @@ main(void)
 	    cmocka_unit_test(test_caps),
 	    cmocka_unit_test(test_reports),
 	    cmocka_unit_test(test_foreign_reports),
+	    cmocka_unit_test(test_expire),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
