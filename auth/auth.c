@@ -6,9 +6,11 @@
  *
  * The checks run in a fixed order (address, account state, project, then the secret) and the
  * first one that fails gives the reason. The client only ever learns ok / not ok; the reason
- * goes to the audit log. A password step always costs one scrypt, whether or not the account
- * exists or was refused earlier, so the time taken says nothing either. That scrypt runs before
- * the write transaction (see precompute_password) so that the writer lock is never held for it.
+ * goes to the audit log. A password step costs one scrypt, whether or not the account exists or
+ * was refused earlier, so the time taken says nothing either; only a throttled address or a
+ * locked account is refused before any hashing, and waits as long instead (SPEC "Limits under
+ * attack"). That scrypt runs before the write transaction (see precompute_password) so that the
+ * writer lock is never held for it.
  */
 #include "auth/auth.h"
 
@@ -213,14 +215,6 @@ precheck(struct store *st, MDB_txn *txn, const struct config *cfg, struct attemp
 }
 
 /*
- * scrypt takes a tenth of a second or more; run inside the write transaction it would hold
- * LMDB's single writer lock that long and serialise every login and airlock write behind it.
- * So the hash is computed first, in a read transaction, against the stored hash as it was then,
- * and the write transaction only uses the result if the stored hash is still the same bytes.
- * Exactly one scrypt runs per password step whatever the account (a dummy one when there is no
- * hash to check), so the time taken does not tell an unknown account from a wrong password.
- */
-/*
  * SPEC "Limits under attack": a throttled address or a locked account is refused before any
  * hashing, so guesses from there cost the gateway no CPU. The refusal still waits about as long
  * as a hash (password_delay, a sleep in this connection's own monitor), so that it does not tell
@@ -260,6 +254,16 @@ prepare_upgrade(struct attempt *at, const struct account *a, const char *pw, siz
 				      password_target.p) == 0;
 }
 
+/*
+ * scrypt takes a third of a second or more; run inside the write transaction it would hold
+ * LMDB's single writer lock that long and serialise every login and airlock write behind it.
+ * So the hash is computed first, in a read transaction, against the stored hash as it was then,
+ * and the write transaction only uses the result if the stored hash is still the same bytes.
+ * Exactly one scrypt runs per password step whatever the account (a dummy one when there is no
+ * hash to check), so the time taken does not tell an unknown account from a wrong password; the
+ * exception is a refusal before hashing (above), which sleeps instead. A right password on a
+ * weak hash costs a second scrypt, its rehash.
+ */
 static void
 precompute_password(struct store *st, struct attempt *at)
 {
