@@ -6,9 +6,11 @@
  *
  * The checks run in a fixed order (address, account state, project, then the secret) and the
  * first one that fails gives the reason. The client only ever learns ok / not ok; the reason
- * goes to the audit log. A password step always costs one scrypt, whether or not the account
- * exists or was refused earlier, so the time taken says nothing either. That scrypt runs before
- * the write transaction (see precompute_password) so that the writer lock is never held for it.
+ * goes to the audit log. A password step costs one scrypt, whether or not the account exists or
+ * was refused earlier, so the time taken says nothing either; only a throttled address or a
+ * locked account is refused before any hashing, and waits as long instead (SPEC "Limits under
+ * attack"). That scrypt runs before the write transaction (see precompute_password) so that the
+ * writer lock is never held for it.
  */
 #include "auth/auth.h"
 
@@ -48,6 +50,12 @@ struct attempt {
 	uint8_t pw_salt[16], pw_hash[32];
 	uint64_t pw_n;
 	uint32_t pw_r, pw_p;
+	/* The address was throttled or the account locked when the attempt began: no hash. */
+	int pw_refused_early;
+	/* The right password against a hash weaker than password_target: its new hash, made
+	 * before the write transaction like the check itself (upgrade.salt/pwhash/scrypt_*). */
+	int pw_upgrade;
+	struct account upgrade;
 };
 
 static const char *
@@ -207,12 +215,54 @@ precheck(struct store *st, MDB_txn *txn, const struct config *cfg, struct attemp
 }
 
 /*
- * scrypt takes a tenth of a second or more; run inside the write transaction it would hold
+ * SPEC "Limits under attack": a throttled address or a locked account is refused before any
+ * hashing, so guesses from there cost the gateway no CPU. The refusal still waits about as long
+ * as a hash (password_delay, a sleep in this connection's own monitor), so that it does not tell
+ * a locked account from an unknown one. The write transaction re-checks both and gives the
+ * audited reason.
+ */
+static int
+refused_before_hashing(struct store *st, MDB_txn *txn, struct attempt *at, const struct account *a,
+		       int have_acct)
+{
+	struct authstate *s = calloc(1, sizeof(*s));
+	uint64_t until, now = at->req->now;
+	int refused = 0;
+
+	if (s == NULL)
+		return 0;
+	if (at->aklen && authstate_get(st, txn, DB_ADDRSTATE, at->akey, at->aklen, s) == 0 &&
+	    lockout_locked(s, now, &until))
+		refused = 1;
+	if (!refused && have_acct &&
+	    (a->locked ||
+	     (authstate_get(st, txn, DB_AUTHSTATE, at->user, strlen(at->user), s) == 0 &&
+	      lockout_locked(s, now, &until))))
+		refused = 1;
+	free(s);
+	return refused;
+}
+
+/* The right password on a weak hash: hash it again with today's parameters, still outside the
+ * writer lock. record_success stores it if the stored hash has not changed meanwhile. */
+static void
+prepare_upgrade(struct attempt *at, const struct account *a, const char *pw, size_t len)
+{
+	if (!at->pw_ok || !password_needs_upgrade(a))
+		return;
+	at->pw_upgrade = password_set(&at->upgrade, pw, len, password_target.n, password_target.r,
+				      password_target.p) == 0;
+}
+
+/*
+ * scrypt takes a third of a second or more; run inside the write transaction it would hold
  * LMDB's single writer lock that long and serialise every login and airlock write behind it.
  * So the hash is computed first, in a read transaction, against the stored hash as it was then,
  * and the write transaction only uses the result if the stored hash is still the same bytes.
  * Exactly one scrypt runs per password step whatever the account (a dummy one when there is no
- * hash to check), so the time taken does not tell an unknown account from a wrong password.
+ * hash to check), so the time taken does not tell an unknown account from a wrong password; the
+ * exception is a refusal before hashing (above), which sleeps instead. A right password on a
+ * weak hash costs a second scrypt, its rehash.
  */
 static void
 precompute_password(struct store *st, struct attempt *at)
@@ -225,9 +275,15 @@ precompute_password(struct store *st, struct attempt *at)
 
 	if (a && len <= PASSWORD_MAX && at->login_valid && store_begin(st, 1, &txn) == 0) {
 		rc = account_get(st, txn, at->user, a);
+		at->pw_refused_early = refused_before_hashing(st, txn, at, a, rc == 0);
+		store_abort(txn);
+	} else if (a && at->aklen && store_begin(st, 1, &txn) == 0) {
+		at->pw_refused_early = refused_before_hashing(st, txn, at, a, 0);
 		store_abort(txn);
 	}
-	if (rc == 0 && a->has_password) {
+	if (at->pw_refused_early) {
+		password_delay();
+	} else if (rc == 0 && a->has_password) {
 		at->pw_checked = 1;
 		at->pw_ok = password_verify(a, pw, len) == 1;
 		memcpy(at->pw_salt, a->salt, sizeof(at->pw_salt));
@@ -235,6 +291,7 @@ precompute_password(struct store *st, struct attempt *at)
 		at->pw_n = a->scrypt_n;
 		at->pw_r = a->scrypt_r;
 		at->pw_p = a->scrypt_p;
+		prepare_upgrade(at, a, pw, len);
 	} else {
 		password_dummy(pw, len > PASSWORD_MAX ? PASSWORD_MAX : len);
 	}
@@ -255,6 +312,11 @@ check_password(struct attempt *at, struct auth_decision *out)
 	}
 	if (!a->has_password) {
 		snprintf(out->reason, sizeof(out->reason), "no password set");
+		return -1;
+	}
+	if (at->pw_refused_early) {
+		snprintf(out->reason, sizeof(out->reason),
+			 "locked or throttled when the attempt began");
 		return -1;
 	}
 	if (!at->pw_checked || at->pw_n != a->scrypt_n || at->pw_r != a->scrypt_r ||
@@ -323,14 +385,18 @@ check_totp(struct store *st, struct attempt *at, struct auth_decision *out)
 		return -1;
 	}
 	/* RFC 6238 sect. 5.2: a verifier must not accept the second attempt of the same OTP.
-	 * Like pam_oath, steps only move forward: also refuse an older step of the window. */
-	if (step <= at->ustate.last_step) {
+	 * Like pam_oath, an older step of the window than an accepted one is refused too. The
+	 * steps accepted are a set, not a line (lockout.h): a clock set back does not lock
+	 * everyone out until it catches up, and a code is still accepted once. */
+	if ((rc = authstate_step_used(&at->ustate, step)) != 0) {
 		snprintf(out->reason, sizeof(out->reason),
-			 "totp code replayed (step %llu, last accepted %llu)",
-			 (unsigned long long)step, (unsigned long long)at->ustate.last_step);
+			 "totp code replayed (step %llu%s, last accepted %llu)",
+			 (unsigned long long)step,
+			 rc == 2 ? ", older than an accepted code of its window" : "",
+			 (unsigned long long)at->ustate.last_step);
 		return -1;
 	}
-	at->ustate.last_step = step;
+	authstate_step_accept(&at->ustate, step);
 	return 0;
 }
 
@@ -399,12 +465,36 @@ record_failure(struct store *st, MDB_txn *txn, struct attempt *at, struct auth_d
 	return 0;
 }
 
+/* Stores the hash prepare_upgrade made; check_password has just seen that the stored one is
+ * still the hash the password was checked against. */
+static int
+record_upgrade(struct store *st, MDB_txn *txn, struct attempt *at, struct auth_decision *out)
+{
+	struct account *a = &out->acct;
+	uint64_t old_n = a->scrypt_n;
+	uint32_t old_r = a->scrypt_r, old_p = a->scrypt_p;
+	int rc;
+
+	memcpy(a->salt, at->upgrade.salt, sizeof(a->salt));
+	memcpy(a->pwhash, at->upgrade.pwhash, sizeof(a->pwhash));
+	a->scrypt_n = at->upgrade.scrypt_n;
+	a->scrypt_r = at->upgrade.scrypt_r;
+	a->scrypt_p = at->upgrade.scrypt_p;
+	if ((rc = account_put(st, txn, a)) < 0)
+		return rc;
+	return audit_append(st, txn, at->user, "login.rehash",
+			    "from=N%llu,r%u,p%u to=N%llu,r%u,p%u", (unsigned long long)old_n, old_r,
+			    old_p, (unsigned long long)a->scrypt_n, a->scrypt_r, a->scrypt_p);
+}
+
 /* A passed TOTP step completes the login: remember its time step, forget past failures. */
 static int
 record_success(struct store *st, MDB_txn *txn, struct attempt *at, struct auth_decision *out)
 {
 	int rc;
 
+	if (at->req->step == AUTH_STEP_PASSWORD && at->pw_upgrade)
+		return record_upgrade(st, txn, at, out);
 	if (at->req->step != AUTH_STEP_TOTP)
 		return 0;
 	lockout_clear(&at->ustate);

@@ -9,7 +9,8 @@
 
 #include "common/codec.h"
 
-#define AUTHSTATE_FORMAT 1
+#define AUTHSTATE_FORMAT_V1 1 /* before the set of used TOTP steps; still read */
+#define AUTHSTATE_FORMAT 2
 
 int
 authstate_get(struct store *st, MDB_txn *txn, enum store_db db, const void *key, size_t klen,
@@ -17,6 +18,7 @@ authstate_get(struct store *st, MDB_txn *txn, enum store_db db, const void *key,
 {
 	MDB_val v;
 	struct rbuf r;
+	uint8_t format;
 	int rc;
 
 	memset(s, 0, sizeof(*s));
@@ -26,7 +28,8 @@ authstate_get(struct store *st, MDB_txn *txn, enum store_db db, const void *key,
 	if (rc < 0)
 		return rc;
 	rbuf_init(&r, v.mv_data, v.mv_size);
-	if (rbuf_u8(&r) != AUTHSTATE_FORMAT)
+	format = rbuf_u8(&r);
+	if (format != AUTHSTATE_FORMAT_V1 && format != AUTHSTATE_FORMAT)
 		goto bad;
 	s->last_step = rbuf_u64(&r);
 	s->locked_until = rbuf_u64(&r);
@@ -35,6 +38,17 @@ authstate_get(struct store *st, MDB_txn *txn, enum store_db db, const void *key,
 		goto bad;
 	for (uint32_t i = 0; i < s->nfail; i++)
 		s->fail[i] = rbuf_u64(&r);
+	if (format == AUTHSTATE_FORMAT_V1) {
+		/* Only the last step was kept: everything up to it counts as used. */
+		s->step_floor = s->last_step;
+	} else {
+		s->step_floor = rbuf_u64(&r);
+		s->nused = rbuf_u32(&r);
+		if (s->nused > TOTP_USED_MAX)
+			goto bad;
+		for (uint32_t i = 0; i < s->nused; i++)
+			s->used[i] = rbuf_u64(&r);
+	}
 	if (!rbuf_done(&r))
 		goto bad;
 	return 0;
@@ -50,7 +64,7 @@ authstate_put(struct store *st, MDB_txn *txn, enum store_db db, const void *key,
 	struct wbuf b;
 	int rc = -ENOMEM;
 
-	if (s->nfail > LOCKOUT_MAX_TIMES)
+	if (s->nfail > LOCKOUT_MAX_TIMES || s->nused > TOTP_USED_MAX)
 		return -EINVAL;
 	wbuf_init(&b);
 	wbuf_put_u8(&b, AUTHSTATE_FORMAT);
@@ -59,10 +73,54 @@ authstate_put(struct store *st, MDB_txn *txn, enum store_db db, const void *key,
 	wbuf_put_u32(&b, s->nfail);
 	for (uint32_t i = 0; i < s->nfail; i++)
 		wbuf_put_u64(&b, s->fail[i]);
+	wbuf_put_u64(&b, s->step_floor);
+	wbuf_put_u32(&b, s->nused);
+	for (uint32_t i = 0; i < s->nused; i++)
+		wbuf_put_u64(&b, s->used[i]);
 	if (!b.err)
 		rc = store_put(st, txn, db, key, klen, b.data, b.len, 0);
 	wbuf_free(&b);
 	return rc;
+}
+
+int
+authstate_step_used(const struct authstate *s, uint64_t step)
+{
+	int newer = 0;
+
+	if (step <= s->step_floor)
+		return 1;
+	for (uint32_t i = 0; i < s->nused; i++) {
+		if (s->used[i] == step)
+			return 1;
+		if (s->used[i] > step && s->used[i] - step <= TOTP_NEIGHBOUR)
+			newer = 1;
+	}
+	return newer ? 2 : 0;
+}
+
+void
+authstate_step_accept(struct authstate *s, uint64_t step)
+{
+	uint32_t min = 0;
+
+	if (step > s->last_step)
+		s->last_step = step;
+	if (s->nused < TOTP_USED_MAX) {
+		s->used[s->nused++] = step;
+		return;
+	}
+	/* Full: the smallest of the set and the new step goes under the floor. */
+	for (uint32_t i = 1; i < s->nused; i++)
+		if (s->used[i] < s->used[min])
+			min = i;
+	if (step < s->used[min]) {
+		s->step_floor = step;
+		return;
+	}
+	if (s->used[min] > s->step_floor)
+		s->step_floor = s->used[min];
+	s->used[min] = step;
 }
 
 int

@@ -16,11 +16,24 @@
 #define LOCKOUT_MAX_TIMES 256 /* timestamps kept per record; a larger limit is capped to this */
 #define LOCKOUT_ADDR_FACTOR 4 /* an address is throttled after 4 x lockout_failures */
 
+#define TOTP_USED_MAX 32 /* accepted TOTP steps remembered per account */
+/* A code is also refused when a code at most this many steps newer was accepted: both were
+ * valid at once (window 1 either side), and pam_oath refuses the older one too. */
+#define TOTP_NEIGHBOUR 2
+
 struct authstate {
-	uint64_t last_step;    /* last accepted TOTP time step (accounts only) */
+	uint64_t last_step;    /* largest accepted TOTP time step (accounts only) */
 	uint64_t locked_until; /* epoch seconds; 0 = not locked */
 	uint32_t nfail;
 	uint64_t fail[LOCKOUT_MAX_TIMES]; /* oldest first */
+	/* The TOTP_USED_MAX largest accepted steps, and below them a floor: every step up to the
+	 * floor counts as used (it was accepted, or is older than one that was and was forgotten).
+	 * A set and not only the last step, so that a clock set back after running fast (NTP
+	 * correcting a jump forward) does not refuse every code until it catches up, while no
+	 * code is ever accepted twice. */
+	uint64_t step_floor;
+	uint32_t nused;
+	uint64_t used[TOTP_USED_MAX];
 };
 
 struct lockout_policy {
@@ -34,6 +47,12 @@ int authstate_get(struct store *st, MDB_txn *txn, enum store_db db, const void *
 		  struct authstate *s);
 int authstate_put(struct store *st, MDB_txn *txn, enum store_db db, const void *key, size_t klen,
 		  const struct authstate *s);
+
+/* May a code of this time step be accepted? 0 yes; 1 it was (or counts as) accepted already;
+ * 2 a code at most TOTP_NEIGHBOUR steps newer was accepted. */
+int authstate_step_used(const struct authstate *s, uint64_t step);
+/* Records an accepted step (last_step, the set, the floor). */
+void authstate_step_accept(struct authstate *s, uint64_t step);
 
 /* Is the record locked at now? *until gets the end of the lock. */
 int lockout_locked(const struct authstate *s, uint64_t now, uint64_t *until);

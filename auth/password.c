@@ -1,6 +1,8 @@
 #include "auth/password.h"
 
+#include <errno.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -15,6 +17,10 @@
 #define SCRYPT_MAX_R 32u
 #define SCRYPT_MAX_P 16u
 #define SCRYPT_MAXMEM (1100ull << 20)
+
+struct password_params password_target = {PASSWORD_SCRYPT_N, PASSWORD_SCRYPT_R, PASSWORD_SCRYPT_P};
+static unsigned long hash_count;
+static struct timespec hash_cost; /* one hash with password_target (median of 3); 0 before */
 
 static int
 params_ok(uint64_t n, uint32_t r, uint32_t p)
@@ -38,6 +44,7 @@ scrypt(const char *pw, size_t len, const uint8_t *salt, size_t saltlen, uint64_t
 
 	if (!params_ok(n, r, p) || len > PASSWORD_MAX)
 		return -1;
+	hash_count++;
 	if ((kdf = EVP_KDF_fetch(NULL, "SCRYPT", NULL)) == NULL ||
 	    (ctx = EVP_KDF_CTX_new(kdf)) == NULL)
 		goto out;
@@ -108,7 +115,62 @@ password_dummy(const char *pw, size_t len)
 
 	if (len > PASSWORD_MAX)
 		len = PASSWORD_MAX;
-	(void)scrypt(pw ? pw : "", pw ? len : 0, salt, sizeof(salt), PASSWORD_SCRYPT_N,
-		     PASSWORD_SCRYPT_R, PASSWORD_SCRYPT_P, hash, sizeof(hash));
+	(void)scrypt(pw ? pw : "", pw ? len : 0, salt, sizeof(salt), password_target.n,
+		     password_target.r, password_target.p, hash, sizeof(hash));
 	OPENSSL_cleanse(hash, sizeof(hash));
+}
+
+int
+password_needs_upgrade(const struct account *a)
+{
+	const struct password_params *t = &password_target;
+
+	return a->has_password &&
+	       (uint64_t)a->scrypt_n * a->scrypt_r * a->scrypt_p < t->n * t->r * t->p;
+}
+
+/* The median of three timed hashes: one run alone can land on a burst of other work. */
+void
+password_calibrate(void)
+{
+	struct timespec t0, t1;
+	long long ns[3], tmp;
+
+	for (int i = 0; i < 3; i++) {
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		password_dummy("calibration", 11);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		ns[i] =
+		    (long long)(t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec);
+	}
+	for (int i = 0; i < 2; i++)
+		for (int j = 0; j < 2 - i; j++)
+			if (ns[j] > ns[j + 1]) {
+				tmp = ns[j];
+				ns[j] = ns[j + 1];
+				ns[j + 1] = tmp;
+			}
+	hash_cost.tv_sec = (time_t)(ns[1] / 1000000000LL);
+	hash_cost.tv_nsec = (long)(ns[1] % 1000000000LL);
+}
+
+long
+password_cost_ms(void)
+{
+	return (long)hash_cost.tv_sec * 1000 + hash_cost.tv_nsec / 1000000;
+}
+
+void
+password_delay(void)
+{
+	struct timespec left = hash_cost;
+
+	while (nanosleep(&left, &left) != 0 && errno == EINTR)
+		;
+}
+
+unsigned long
+password_hash_count(void)
+{
+	return hash_count;
 }

@@ -7,7 +7,7 @@ packages=(
 	libssh-dev liblmdb-dev lmdb-utils libseccomp-dev liboath-dev libinih-dev libjansson-dev
 	libqrencode-dev libcmocka-dev libcsv-dev libssl-dev
 	openssh-client openssh-server openssh-sftp-server oathtool expect bubblewrap rsync
-	python3 python3-pexpect iproute2 procps util-linux e2fsprogs xfsprogs btrfs-progs lftp hyperfine
+	python3 python3-pexpect python3-paramiko iproute2 procps util-linux e2fsprogs xfsprogs btrfs-progs lftp hyperfine
 )
 
 missing=()

@@ -37,6 +37,7 @@
 #include "common/why.h"
 #include "gateway/gateway.h"
 #include "gateway/monitor_proto.h"
+#include "gateway/slots.h"
 #include "policy/account.h"
 #include "policy/budget.h"
 #include "policy/cmdline.h"
@@ -99,6 +100,7 @@ struct monitor {
 	pid_t worker;
 	int state;
 	unsigned failures;
+	/* Monotonic seconds: a wall-clock jump must neither end nor stretch a login. */
 	time_t deadline;
 	char login[128];	  /* login that passed the first factor */
 	struct auth_decision dec; /* filled by the TOTP step */
@@ -291,6 +293,8 @@ mon_answer_auth_totp(struct monitor *m, struct rbuf *r, struct wbuf *reply, int 
 		return mon_fail(m);
 	}
 	m->state = ST_AUTHED;
+	/* The listener stops counting this connection as a login in progress. */
+	slots_report_login();
 	m->next_recheck = 1; /* re-checked from the next pass on (mon_revoke_timers) */
 	m->who.user = m->dec.acct.name;
 	m->who.is_admin = m->dec.acct.role == ROLE_ADMIN;
@@ -1571,7 +1575,7 @@ mon_loop(struct monitor *m)
 			mon_shutdown(m, 0);
 		if (selfpipe_caught(SIGHUP))
 			mon_reload(m);
-		if (m->state != ST_AUTHED && time(NULL) > m->deadline) {
+		if (m->state != ST_AUTHED && mon_now_ms() / 1000 > m->deadline) {
 			log_info("%s: login grace time over", m->peer->text);
 			mon_shutdown(m, 0);
 		}
@@ -1655,7 +1659,7 @@ monitor_run(const struct config *cfg, const char *exe_dir, int client_fd,
 	m->exe_dir = exe_dir;
 	m->peer = peer;
 	m->state = ST_PREAUTH;
-	m->deadline = time(NULL) + (time_t)cfg->login_grace_time + 2;
+	m->deadline = mon_now_ms() / 1000 + (time_t)cfg->login_grace_time + 2;
 	m->recheck_ms = MON_RECHECK_MS;
 	m->next_recheck = INT64_MAX; /* the first re-check is scheduled at login */
 	m->spare.proc.pid = -1;
@@ -1671,6 +1675,7 @@ monitor_run(const struct config *cfg, const char *exe_dir, int client_fd,
 		fatal_errno_f("fork");
 	if (pid == 0) {
 		close(sp[0]);
+		slots_close_report();
 		worker_run(cfg, client_fd, sp[1], peer);
 	}
 	close(sp[1]);

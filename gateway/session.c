@@ -496,7 +496,7 @@ session_data(ssh_session ss, ssh_channel ch, void *data, uint32_t len, int is_st
 
 	if (is_stderr || c->kind == 0)
 		return (int)len;
-	c->w->last_activity = time(NULL);
+	c->w->last_activity = worker_clock();
 	room = SESSION_IB_CAP - c->ib_len;
 	n = len < room ? len : room;
 	/* Past the input budget the client's bytes go nowhere. (With the buffer full, n is 0 and
@@ -541,7 +541,7 @@ session_write(struct wchan *c, const uint8_t *p, size_t n, int is_err)
 	c->w->in_write = 0;
 	if (w < 0)
 		return -1;
-	c->w->last_activity = time(NULL);
+	c->w->last_activity = worker_clock();
 	if ((size_t)w < n) {
 		if (c->ob == NULL && (c->ob = malloc(SESSION_OB_CAP)) == NULL)
 			return -1;
@@ -690,7 +690,7 @@ session_open(ssh_session ss, void *ud)
 	ssh_callbacks_init(&c->cb);
 	ssh_set_channel_callbacks(c->ch, &c->cb);
 	w->chans[slot] = c;
-	w->last_activity = time(NULL);
+	w->last_activity = worker_clock();
 	return c->ch;
 }
 
@@ -807,7 +807,7 @@ session_sftp_output(struct wchan *c)
 		if (n <= 0)
 			return;
 		sftp_srv_output_done(c->sftp, (size_t)n);
-		c->w->last_activity = time(NULL);
+		c->w->last_activity = worker_clock();
 		session_drain_input(c);
 	}
 }

@@ -145,9 +145,15 @@ worker_message(ssh_session ss, ssh_message msg, void *ud)
 	return 0;
 }
 
-/* The algorithms of SPEC "Login" (docs/gateway.md lists them). */
+/* The algorithms of SPEC "Login" (docs/gateway.md lists them). AES-CTR is there for clients
+ * without AEAD ciphers (Debian 12's python3-paramiko 2.12: Ansible, pysftp), only ever with an
+ * encrypt-then-MAC MAC: Terrapin (CVE-2023-48795) is practical against chacha20-poly1305 and
+ * CBC with EtM, not CTR with EtM. libssh 0.10.6 adds kex-strict-s-v00@openssh.com (strict KEX,
+ * the Terrapin fix) to the KEX list on its own; every client that knows it gets it. */
 #define WORKER_KEX "curve25519-sha256,curve25519-sha256@libssh.org"
-#define WORKER_CIPHERS "chacha20-poly1305@openssh.com,aes256-gcm@openssh.com,aes128-gcm@openssh.com"
+#define WORKER_CIPHERS                                                                             \
+	"chacha20-poly1305@openssh.com,aes256-gcm@openssh.com,aes128-gcm@openssh.com,"             \
+	"aes256-ctr,aes192-ctr,aes128-ctr"
 #define WORKER_MACS "hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com"
 #define WORKER_USER_KEYS "ssh-ed25519,ecdsa-sha2-nistp256,rsa-sha2-512,rsa-sha2-256"
 
@@ -204,7 +210,7 @@ worker_loop(struct worker *w)
 			(void)session_revoked(w);
 		}
 		pending = session_reconcile(w);
-		now = time(NULL);
+		now = worker_clock();
 		if (w->state != WS_AUTHED && now > w->deadline)
 			break; /* login grace time */
 		if (w->state == WS_AUTHED && w->cfg->idle_timeout > 0 && !session_busy(w) &&
@@ -237,7 +243,7 @@ worker_run(const struct config *cfg, int client_fd, int mon_sock, const struct g
 	w->peer = peer;
 	w->mon = mon_sock;
 	w->state = WS_PREAUTH;
-	w->deadline = time(NULL) + (time_t)cfg->login_grace_time;
+	w->deadline = worker_clock() + (time_t)cfg->login_grace_time;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = worker_sig;
 	sigemptyset(&sa.sa_mask);
@@ -288,7 +294,7 @@ worker_run(const struct config *cfg, int client_fd, int mon_sock, const struct g
 	/* Nothing in the loop may wait on the network: writes are sized to the peer's window and
 	 * a non-blocking session never stalls sibling channels in a flush. */
 	ssh_set_blocking(w->ss, 0);
-	w->last_activity = time(NULL);
+	w->last_activity = worker_clock();
 	worker_loop(w);
 	worker_exit(w, 0);
 }

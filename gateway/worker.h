@@ -55,4 +55,15 @@ void session_close_all(struct worker *w);
  * every channel is closed with one `wsgate: ` line. Returns 1 if revoked. */
 int session_revoked(struct worker *w);
 
+/* Seconds on the monotonic clock, for the login grace and idle time: setting the wall clock
+ * (NTP stepping it, an operator's mistake) must neither end every session nor stretch a login. */
+static inline time_t
+worker_clock(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
 #endif

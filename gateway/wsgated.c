@@ -23,10 +23,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "auth/password.h"
 #include "common/log.h"
 #include "common/nitems.h"
 #include "common/selfpipe.h"
 #include "gateway/gateway.h"
+#include "gateway/slots.h"
 #include "policy/config.h"
 #include "common/runlock.h"
 #include "common/store.h"
@@ -35,14 +37,10 @@
 #include "transfer/area.h"
 #include "transfer/blob.h"
 
-#define GW_MAX_CHILDREN 4096
-
 static struct {
 	struct config *cfg;
 	int lfd[CONFIG_MAX_LISTEN];
 	size_t nlfd;
-	pid_t kids[GW_MAX_CHILDREN];
-	size_t nkids;
 	char exe_dir[PATH_MAX];
 } gw;
 
@@ -97,11 +95,7 @@ gw_reap(void)
 	int ws;
 
 	while ((pid = waitpid(-1, &ws, WNOHANG)) > 0) {
-		for (size_t i = 0; i < gw.nkids; i++)
-			if (gw.kids[i] == pid) {
-				gw.kids[i] = gw.kids[--gw.nkids];
-				break;
-			}
+		slots_remove(pid);
 		if (WIFSIGNALED(ws))
 			log_warn("connection process %ld killed by signal %d", (long)pid,
 				 WTERMSIG(ws));
@@ -124,15 +118,17 @@ gw_reload(void)
 	log_info("reloaded %s", gw.cfg->path);
 	/* Each connection's monitor reads the file again itself and re-checks its login against
 	 * it (SPEC "Revocation": a zone taken out of the config ends what it allowed). */
-	for (size_t i = 0; i < gw.nkids; i++)
-		if (kill(gw.kids[i], SIGHUP) != 0 && errno != ESRCH)
-			log_warn("reload to connection %ld: %s", (long)gw.kids[i], strerror(errno));
+	for (size_t i = 0; i < slots_count(); i++)
+		if (kill(slots_pid(i), SIGHUP) != 0 && errno != ESRCH)
+			log_warn("reload to connection %ld: %s", (long)slots_pid(i),
+				 strerror(errno));
 }
 
 static void
 gw_accept(int lfd)
 {
 	struct gw_peer peer;
+	char why[128];
 	pid_t pid;
 	int fd;
 
@@ -153,9 +149,9 @@ gw_accept(int lfd)
 		close(fd);
 		return;
 	}
-	if (gw.nkids >= gw.cfg->max_sessions || gw.nkids >= GW_MAX_CHILDREN) {
-		log_warn("connection from %s: max_sessions (%u) reached, closed", peer.text,
-			 gw.cfg->max_sessions);
+	/* SPEC "Limits under attack": logins in progress are capped apart from sessions. */
+	if (slots_admit(gw.cfg, (const struct sockaddr *)&peer.ss, why, sizeof(why)) != 0) {
+		log_warn("connection from %s: %s, closed", peer.text, why);
 		close(fd);
 		return;
 	}
@@ -180,13 +176,14 @@ gw_accept(int lfd)
 		for (size_t i = 0; i < gw.nlfd; i++)
 			close(gw.lfd[i]);
 		selfpipe_close();
+		slots_child();
 		signal(SIGHUP, SIG_IGN);
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGINT, SIG_DFL);
 		signal(SIGCHLD, SIG_DFL);
 		monitor_run(gw.cfg, gw.exe_dir, fd, &peer);
 	}
-	gw.kids[gw.nkids++] = pid;
+	slots_add(pid, (const struct sockaddr *)&peer.ss);
 	close(fd);
 }
 
@@ -197,16 +194,16 @@ gw_shutdown(void)
 {
 	time_t until = time(NULL) + 10;
 
-	log_info("terminating: %zu connection(s)", gw.nkids);
+	log_info("terminating: %zu connection(s)", slots_count());
 	for (size_t i = 0; i < gw.nlfd; i++)
 		close(gw.lfd[i]);
-	for (size_t i = 0; i < gw.nkids; i++)
-		kill(gw.kids[i], SIGTERM);
-	while (gw.nkids > 0) {
+	for (size_t i = 0; i < slots_count(); i++)
+		kill(slots_pid(i), SIGTERM);
+	while (slots_count() > 0) {
 		gw_reap();
 		if (time(NULL) >= until) {
-			for (size_t i = 0; i < gw.nkids; i++)
-				kill(gw.kids[i], SIGKILL);
+			for (size_t i = 0; i < slots_count(); i++)
+				kill(slots_pid(i), SIGKILL);
 			until = time(NULL) + 60;
 		}
 		poll(NULL, 0, 20);
@@ -269,30 +266,37 @@ gw_signals(void)
 static void
 gw_loop(void)
 {
-	struct pollfd pfd[CONFIG_MAX_LISTEN + 1];
+	struct pollfd pfd[CONFIG_MAX_LISTEN + 2];
 
 	for (;;) {
 		size_t n = 0;
+		int timeout;
 
 		if (selfpipe_caught(SIGTERM) || selfpipe_caught(SIGINT))
 			gw_shutdown();
 		if (selfpipe_caught(SIGHUP))
 			gw_reload();
 		gw_reap();
+		timeout = slots_expire(gw.cfg, SLOTS_GRACE_MARGIN_MS);
 		for (size_t i = 0; i < gw.nlfd; i++) {
 			pfd[n].fd = gw.lfd[i];
 			pfd[n++].events = POLLIN;
 		}
+		pfd[n].fd = slots_fd();
+		pfd[n++].events = POLLIN;
 		pfd[n].fd = selfpipe_fd();
 		pfd[n++].events = POLLIN;
-		if (poll(pfd, n, -1) < 0) {
+		if (poll(pfd, n, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			fatal_errno("poll");
 		}
 		if (pfd[n - 1].revents & POLLIN)
 			selfpipe_drain();
-		for (size_t i = 0; i + 1 < n; i++)
+		/* Logins first: a connection that just logged in frees its place for the next. */
+		if (pfd[n - 2].revents & POLLIN)
+			slots_read_reports(gw.cfg);
+		for (size_t i = 0; i + 2 < n; i++)
 			if (pfd[i].revents & POLLIN)
 				gw_accept(pfd[i].fd);
 	}
@@ -340,7 +344,16 @@ main(int argc, char **argv)
 		fatal_errno("host key %s", gw.cfg->host_key);
 	gw_scan();
 	gw_signals();
+	if (slots_init() != 0)
+		fatal_errno("login report socket");
 	gw_listen(gw.cfg);
+	/* Once, before the first fork, so every connection process inherits how long one hash
+	 * takes: a refusal before hashing waits that long (auth.c, refused_before_hashing).
+	 * After listen(): connections arriving meanwhile wait in the backlog. */
+	password_calibrate();
+	log_info("one password hash takes %ld ms here (scrypt N=%llu r=%u p=%u)",
+		 password_cost_ms(), (unsigned long long)password_target.n, password_target.r,
+		 password_target.p);
 	if (!fg && daemon(0, 0) != 0)
 		fatal_errno("daemon");
 	/* After daemon(): a POSIX lock is the process's own and would not follow the fork. */

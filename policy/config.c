@@ -83,6 +83,10 @@ static const struct config_key config_keys[] = {
 	{SECT_GATEWAY, "lockout_failures", V_U32, CFG(lockout_failures), 1, 1000},
 	{SECT_GATEWAY, "lockout_window", V_DURATION, CFG(lockout_window), 1, 30 * DAY},
 	{SECT_GATEWAY, "lockout_time", V_DURATION, CFG(lockout_time), 1, 365 * DAY},
+	{SECT_GATEWAY, "max_unauthenticated", V_U32, CFG(max_unauthenticated), 1, 100000},
+	{SECT_GATEWAY, "max_unauthenticated_per_source", V_U32, CFG(max_unauthenticated_per_source), 1, 100000},
+	{SECT_GATEWAY, "login_grace", V_DURATION, CFG(login_grace_time), 1, HOUR},
+	/* The name before SPEC "Limits under attack" named it; same setting, either name, once. */
 	{SECT_GATEWAY, "login_grace_time", V_DURATION, CFG(login_grace_time), 1, HOUR},
 	{SECT_GATEWAY, "max_auth_tries", V_U32, CFG(max_auth_tries), 1, 100},
 	{SECT_ZONE, "networks", V_NETWORKS, 0, 0, 0},
@@ -948,6 +952,20 @@ strip_comment(const char *value, char *buf, size_t cap)
 	return buf;
 }
 
+/* Another name of the same setting (login_grace / login_grace_time) already given in this
+ * section: its index, or -1. */
+static int
+key_alias_seen(const struct parse *p, int ki)
+{
+	for (size_t j = 0; j < NKEYS; j++)
+		if ((int)j != ki && (p->keys_seen & (1ull << j)) &&
+		    config_keys[j].sect == config_keys[ki].sect &&
+		    config_keys[j].type == config_keys[ki].type && !key_is_list(&config_keys[ki]) &&
+		    config_keys[j].off == config_keys[ki].off)
+			return (int)j;
+	return -1;
+}
+
 static int
 config_handler(void *user, const char *section, const char *name, const char *value)
 {
@@ -987,6 +1005,11 @@ config_handler(void *user, const char *section, const char *name, const char *va
 	}
 	if (p->keys_seen & (1ull << ki)) {
 		fail(p, "key '%s': duplicate key", name);
+		return 0;
+	}
+	if (key_alias_seen(p, ki) >= 0) {
+		fail(p, "key '%s': duplicate key (also given as '%s')", name,
+		     config_keys[key_alias_seen(p, ki)].name);
 		return 0;
 	}
 	p->keys_seen |= 1ull << ki;
@@ -1212,6 +1235,8 @@ config_defaults(struct config *cfg)
 	cfg->lockout_failures = 5;
 	cfg->lockout_window = 15 * MINUTE;
 	cfg->lockout_time = 15 * MINUTE;
+	cfg->max_unauthenticated = 50;
+	cfg->max_unauthenticated_per_source = 5;
 	cfg->login_grace_time = 60;
 	cfg->max_auth_tries = 6;
 	cfg->memory_max = 4096 * MIB;

@@ -53,7 +53,11 @@ struct config {
 	uint32_t lockout_failures; /* default 5 */
 	uint64_t lockout_window;   /* seconds; default 15m */
 	uint64_t lockout_time;	   /* seconds; default 15m */
-	uint64_t login_grace_time; /* seconds; default 60s (wsgate extension) */
+	/* SPEC "Limits under attack": connections not yet logged in, counted apart from
+	 * max_sessions so that they never crowd out working sessions. */
+	uint32_t max_unauthenticated;		 /* all sources together; default 50 */
+	uint32_t max_unauthenticated_per_source; /* per address (IPv6: per /64); default 5 */
+	uint64_t login_grace_time; /* seconds, key login_grace (or login_grace_time); default 60s */
 	uint32_t max_auth_tries;   /* per connection; default 6 (wsgate extension) */
 	/* [zone NAME] */
 	struct zone zones[CONFIG_MAX_ZONES];

@@ -109,6 +109,11 @@ setup(void **state)
 	assert_int_equal(store_open(f->dir, 1, &f->st, why, sizeof(why)), 0);
 	f->cfg = calloc(1, sizeof(*f->cfg));
 	assert_non_null(f->cfg);
+	/* New and dummy hashes as cheap as the test accounts', so that nothing is rehashed
+	 * unless a test raises the target (test_rehash). */
+	password_target.n = TEST_N;
+	password_target.r = 8;
+	password_target.p = 1;
 	f->cfg->lockout_failures = 3;
 	f->cfg->lockout_window = 900;
 	f->cfg->lockout_time = 600;
@@ -712,6 +717,218 @@ test_lockout_unit(void **state)
 	free(s);
 }
 
+/* SPEC "Limits under attack": a throttled address or a locked account is refused before any
+ * hashing; everything else still costs exactly one scrypt, unknown accounts included. */
+static void
+test_refused_before_hashing(void **state)
+{
+	struct fixture *f = *state;
+	struct auth_decision d;
+	unsigned long n0;
+
+	/* Controls: the right password, a wrong one, and an unknown account: one hash each. */
+	n0 = password_hash_count();
+	assert_true(attempt(f, AUTH_STEP_PASSWORD, "alice", "127.0.0.1", "pw", T0, &d));
+	assert_int_equal(password_hash_count(), n0 + 1);
+	assert_false(attempt(f, AUTH_STEP_PASSWORD, "mallory", "127.0.0.1", "pw", T0, &d));
+	assert_int_equal(password_hash_count(), n0 + 2);
+	for (int i = 0; i < 3; i++)
+		assert_false(attempt(f, AUTH_STEP_PASSWORD, "alice", "127.0.0.1", "bad", T0, &d));
+	assert_int_equal(password_hash_count(), n0 + 5);
+	/* alice is locked out now: the right password is refused without a hash. */
+	n0 = password_hash_count();
+	assert_false(attempt(f, AUTH_STEP_PASSWORD, "alice", "127.0.0.1", "pw", T0 + 1, &d));
+	assert_non_null(strstr(d.reason, "locked out"));
+	assert_int_equal(password_hash_count(), n0);
+	/* An administrator's lock too. */
+	set_account(f, "root1", admin_lock, NULL);
+	assert_false(attempt(f, AUTH_STEP_PASSWORD, "root1", "127.0.0.1", "pw", T0, &d));
+	assert_string_equal(d.reason, "account locked by an administrator");
+	assert_int_equal(password_hash_count(), n0);
+	/* A throttled address (4 x 3 failures; TOTP guesses hash nothing), for any account,
+	 * known or not; another address still hashes. */
+	for (int i = 0; i < 12; i++)
+		assert_false(
+		    attempt(f, AUTH_STEP_TOTP, "nobody", "127.0.6.1", "123456", T0 + 2, &d));
+	n0 = password_hash_count();
+	assert_false(attempt(f, AUTH_STEP_PASSWORD, "bob+p1", "127.0.6.1", "pw", T0 + 3, &d));
+	assert_non_null(strstr(d.reason, "address throttled"));
+	assert_false(attempt(f, AUTH_STEP_PASSWORD, "nobody", "127.0.6.1", "pw", T0 + 3, &d));
+	assert_false(attempt(f, AUTH_STEP_PASSWORD, "x y", "127.0.6.1", "pw", T0 + 3, &d));
+	assert_int_equal(password_hash_count(), n0);
+	assert_true(attempt(f, AUTH_STEP_PASSWORD, "bob+p1", "127.0.6.2", "pw", T0 + 3, &d));
+	assert_int_equal(password_hash_count(), n0 + 1);
+}
+
+struct rehash_scan {
+	int rehashed;
+};
+
+static int
+scan_rehash(const struct audit_record *r, void *arg)
+{
+	struct rehash_scan *s = arg;
+
+	if (strcmp(r->event, "login.rehash") == 0 && strcmp(r->actor, "alice") == 0 &&
+	    strstr(r->detail, "from=N1024,r8,p1 to=N2048,r8,p2"))
+		s->rehashed++;
+	return 0;
+}
+
+static struct account
+get_account(struct fixture *f, const char *name)
+{
+	struct account a;
+	MDB_txn *txn;
+
+	assert_int_equal(store_begin(f->st, 1, &txn), 0);
+	assert_int_equal(account_get(f->st, txn, name, &a), 0);
+	store_abort(txn);
+	return a;
+}
+
+/* A hash weaker than the target is replaced at the next right password, once; a wrong password
+ * or a TOTP step never touches it. */
+static void
+test_rehash(void **state)
+{
+	struct fixture *f = *state;
+	struct auth_decision d;
+	struct rehash_scan s = {0};
+	struct account before = get_account(f, "alice"), after;
+	uint64_t n;
+	char why[256], code[7];
+
+	password_target.n = 2048;
+	password_target.p = 2;
+	assert_true(password_needs_upgrade(&before));
+	assert_false(attempt(f, AUTH_STEP_PASSWORD, "alice", "127.0.0.1", "bad", T0, &d));
+	code_at(T0, code);
+	assert_true(attempt(f, AUTH_STEP_TOTP, "alice", "127.0.0.1", code, T0, &d));
+	after = get_account(f, "alice");
+	assert_int_equal(after.scrypt_n, 1024);
+	assert_int_equal(after.scrypt_p, 1);
+	assert_true(attempt(f, AUTH_STEP_PASSWORD, "alice", "127.0.0.1", "pw", T0 + 1, &d));
+	after = get_account(f, "alice");
+	assert_int_equal(after.scrypt_n, 2048);
+	assert_int_equal(after.scrypt_r, 8);
+	assert_int_equal(after.scrypt_p, 2);
+	assert_false(password_needs_upgrade(&after));
+	assert_memory_not_equal(after.salt, before.salt, sizeof(before.salt));
+	/* The new hash takes the same password and no other; nothing is rehashed again. */
+	assert_int_equal(password_verify(&after, "pw", 2), 1);
+	assert_int_equal(password_verify(&after, "pX", 2), 0);
+	assert_true(attempt(f, AUTH_STEP_PASSWORD, "alice", "127.0.0.1", "pw", T0 + 2, &d));
+	assert_false(attempt(f, AUTH_STEP_PASSWORD, "alice", "127.0.0.1", "px", T0 + 3, &d));
+	assert_int_equal(audit_foreach(f->st, 0, scan_rehash, &s), 0);
+	assert_int_equal(s.rehashed, 1);
+	assert_int_equal(audit_verify(f->st, &n, why, sizeof(why)), 0);
+	/* A stronger hash than the target is left as it is. */
+	password_target.n = 1024;
+	password_target.p = 1;
+	assert_false(password_needs_upgrade(&after));
+	account_wipe(&before);
+	account_wipe(&after);
+}
+
+/* The clock jumps forward and back (SPEC "Durability", issue 14 point 6): each code is accepted
+ * once, including a code accepted before a jump back that is inside the window again; a code
+ * of the corrected clock that was never used is accepted (not refused until the clock catches
+ * up with the jump). */
+static void
+test_clock_jumps(void **state)
+{
+	struct fixture *f = *state;
+	struct auth_decision d;
+	char code[7];
+
+	f->cfg->lockout_failures = 100; /* replays count as failures; keep lockout out of it */
+	code_at(T0, code);
+	assert_true(attempt(f, AUTH_STEP_TOTP, "alice", "127.0.0.1", code, T0 + 1, &d));
+	/* Forward an hour: that hour's code once. */
+	code_at(T0 + 3600, code);
+	assert_true(attempt(f, AUTH_STEP_TOTP, "alice", "127.0.0.1", code, T0 + 3601, &d));
+	assert_false(attempt(f, AUTH_STEP_TOTP, "alice", "127.0.0.1", code, T0 + 3602, &d));
+	assert_non_null(strstr(d.reason, "replayed"));
+	/* Back to 30 s before the first login: T0's code is in the window again, and used. */
+	code_at(T0, code);
+	assert_false(attempt(f, AUTH_STEP_TOTP, "alice", "127.0.0.1", code, T0 - 29, &d));
+	assert_non_null(strstr(d.reason, "replayed"));
+	/* Its neighbour, never used but older than T0's accepted code in the same window. */
+	code_at(T0 - 30, code);
+	assert_false(attempt(f, AUTH_STEP_TOTP, "alice", "127.0.0.1", code, T0 - 29, &d));
+	assert_non_null(strstr(d.reason, "older than an accepted code"));
+	/* Further back: a code never used, once. */
+	code_at(T0 - 600, code);
+	assert_true(attempt(f, AUTH_STEP_TOTP, "alice", "127.0.0.1", code, T0 - 599, &d));
+	assert_false(attempt(f, AUTH_STEP_TOTP, "alice", "127.0.0.1", code, T0 - 598, &d));
+	assert_non_null(strstr(d.reason, "replayed"));
+	/* Forward again past the hour: the hour's code is still used, the next step is not. */
+	code_at(T0 + 3600, code);
+	assert_false(attempt(f, AUTH_STEP_TOTP, "alice", "127.0.0.1", code, T0 + 3620, &d));
+	code_at(T0 + 3630, code);
+	assert_true(attempt(f, AUTH_STEP_TOTP, "alice", "127.0.0.1", code, T0 + 3631, &d));
+}
+
+/* More accepted steps than the set holds: the smallest go under the floor and stay refused;
+ * a record in the first format (only the last step) reads with its last step as the floor. */
+static void
+test_used_steps_bounded(void **state)
+{
+	struct authstate *s = calloc(1, sizeof(*s));
+	uint64_t base = 1000;
+
+	(void)state;
+	assert_non_null(s);
+	for (uint64_t i = 0; i < TOTP_USED_MAX + 8; i++) {
+		assert_int_equal(authstate_step_used(s, base + 10 * i), 0);
+		authstate_step_accept(s, base + 10 * i);
+		assert_int_equal(authstate_step_used(s, base + 10 * i), 1);
+	}
+	assert_int_equal(s->nused, TOTP_USED_MAX);
+	assert_int_equal(s->step_floor, base + 10 * 7);
+	assert_int_equal(s->last_step, base + 10 * (TOTP_USED_MAX + 7));
+	for (uint64_t i = 0; i < TOTP_USED_MAX + 8; i++)
+		assert_int_equal(authstate_step_used(s, base + 10 * i), 1);
+	assert_int_equal(authstate_step_used(s, base + 10 * 7 + 5), 0); /* above the floor */
+	assert_int_equal(authstate_step_used(s, base + 10 * 7 - 5), 1); /* below it */
+	assert_int_equal(authstate_step_used(s, base + 10 * 9 - 1), 2); /* neighbour of 1090 */
+	/* A step older than all of a full set is accepted once, and becomes the floor. */
+	authstate_step_accept(s, base + 10 * 7 + 5);
+	assert_int_equal(s->step_floor, base + 10 * 7 + 5);
+	assert_int_equal(authstate_step_used(s, base + 10 * 7 + 5), 1);
+	free(s);
+}
+
+static void
+test_authstate_v1(void **state)
+{
+	struct fixture *f = *state;
+	struct authstate *s = calloc(1, sizeof(*s));
+	struct auth_decision d;
+	uint8_t v1[1 + 8 + 8 + 4] = {1};
+	MDB_txn *txn;
+	char code[7];
+
+	assert_non_null(s);
+	/* format 1: last_step T0/30, not locked, no failures (big-endian as codec writes). */
+	for (int i = 0; i < 8; i++)
+		v1[1 + i] = (uint8_t)((T0 / 30) >> (56 - 8 * i));
+	assert_int_equal(store_begin(f->st, 0, &txn), 0);
+	assert_int_equal(store_put(f->st, txn, DB_AUTHSTATE, "alice", 5, v1, sizeof(v1), 0), 0);
+	assert_int_equal(store_commit(txn), 0);
+	assert_int_equal(store_begin(f->st, 1, &txn), 0);
+	assert_int_equal(authstate_get(f->st, txn, DB_AUTHSTATE, "alice", 5, s), 0);
+	store_abort(txn);
+	assert_int_equal(s->last_step, T0 / 30);
+	assert_int_equal(s->step_floor, T0 / 30);
+	code_at(T0 - 600, code);
+	assert_false(attempt(f, AUTH_STEP_TOTP, "alice", "127.0.0.1", code, T0 - 599, &d));
+	code_at(T0 + 30, code);
+	assert_true(attempt(f, AUTH_STEP_TOTP, "alice", "127.0.0.1", code, T0 + 31, &d));
+	free(s);
+}
+
 int
 main(void)
 {
@@ -734,6 +951,11 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_swapped_seed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pubkey_and_unknown, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_audit_records, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_refused_before_hashing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rehash, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_clock_jumps, setup, teardown),
+	    cmocka_unit_test(test_used_steps_bounded),
+	    cmocka_unit_test_setup_teardown(test_authstate_v1, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -78,7 +78,10 @@ class Gateway:
              "host_key = %s/host_ed25519" % self.state,
              "idle_timeout = 30m", "max_sessions = 100",
              "lockout_failures = 50", "lockout_window = 15m", "lockout_time = 15m",
-             "login_grace_time = 30s"]
+             "login_grace = 30s",
+             # Scenarios open many connections at once from 127.0.0.1; the pre-auth caps
+             # have their own test (test_preauth.py), which sets them low.
+             "max_unauthenticated = 200", "max_unauthenticated_per_source = 200"]
         for line in (self.extra if extra is None else extra).splitlines():
             line = line.strip()
             if not line:

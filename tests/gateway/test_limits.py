@@ -1,11 +1,11 @@
-"""Limits libssh lacks: max_auth_tries per connection, login_grace_time; plus account lockout
+"""Limits libssh lacks: max_auth_tries per connection, login_grace; plus account lockout
 after lockout_failures, and idle_timeout."""
 import sys, os, socket, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gwtest import Gateway, check, fresh_step, pexpect, totp
 
 g = Gateway(22213, name="limits", extra_gateway="lockout_failures = 3\nmax_auth_tries = 3\n"
-            "login_grace_time = 4s\nidle_timeout = 4s")
+            "login_grace = 4s\nidle_timeout = 4s")
 try:
     g.init()
     for u in ("la", "lb", "lc", "ld", "le"):
@@ -38,7 +38,7 @@ try:
         pass
     took = time.time() - t0
     s.close()
-    check(took < 12, "login_grace_time closes a connection that never logs in")
+    check(took < 12, "login_grace closes a connection that never logs in")
 
     c = g.spawn("lc", None, tty=True)
     c.expect(["\\$ ", "# "])

@@ -488,6 +488,40 @@ test_durations(void **state)
 	load_fail("[gateway]\nlockout_time = 1y\n", 2, "key 'lockout_time'");
 }
 
+/* SPEC "Limits under attack": the pre-authentication caps and login_grace, which is also
+ * accepted under its older name login_grace_time, but only one of the two. */
+static void
+test_preauth_limits(void **state)
+{
+	struct config *cfg;
+
+	cfg = load_ok("[gateway]\n");
+	assert_int_equal(cfg->max_unauthenticated, 50);
+	assert_int_equal(cfg->max_unauthenticated_per_source, 5);
+	assert_int_equal(cfg->login_grace_time, 60);
+	config_free(cfg);
+	cfg = load_ok("[gateway]\nmax_unauthenticated = 7\nmax_unauthenticated_per_source = 2\n"
+		      "login_grace = 45s\n");
+	assert_int_equal(cfg->max_unauthenticated, 7);
+	assert_int_equal(cfg->max_unauthenticated_per_source, 2);
+	assert_int_equal(cfg->login_grace_time, 45);
+	config_free(cfg);
+	cfg = load_ok("[gateway]\nlogin_grace_time = 2m\n");
+	assert_int_equal(cfg->login_grace_time, 120);
+	config_free(cfg);
+	load_fail("[gateway]\nlogin_grace = 30s\nlogin_grace_time = 30s\n", 3,
+		  "key 'login_grace_time': duplicate key (also given as 'login_grace')");
+	load_fail("[gateway]\nlogin_grace_time = 30s\nlogin_grace = 30s\n", 3,
+		  "key 'login_grace': duplicate key (also given as 'login_grace_time')");
+	load_fail("[gateway]\nlogin_grace = 0s\n", 2, "key 'login_grace'");
+	load_fail("[gateway]\nlogin_grace = 2h\n", 2, "key 'login_grace'");
+	load_fail("[gateway]\nmax_unauthenticated = 0\n", 2, "key 'max_unauthenticated'");
+	load_fail("[gateway]\nmax_unauthenticated_per_source = 0\n", 2,
+		  "key 'max_unauthenticated_per_source'");
+	load_fail("[gateway]\nmax_unauthenticated = many\n", 2, "key 'max_unauthenticated'");
+	load_fail("[sandbox]\nmax_unauthenticated = 5\n", 2, "unknown key in [sandbox]");
+}
+
 static void
 test_sizes(void **state)
 {
@@ -980,6 +1014,7 @@ main(void)
 	    cmocka_unit_test(test_cidr_match),	    cmocka_unit_test(test_zone_for),
 	    cmocka_unit_test(test_egress_defaults), cmocka_unit_test(test_egress_keys),
 	    cmocka_unit_test(test_area_quota),
+	    cmocka_unit_test(test_preauth_limits),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
