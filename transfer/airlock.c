@@ -266,6 +266,10 @@ submit_more(struct store *st, const struct config *cfg, struct request *r, int s
 		}
 		if (export_check(st, cfg, r->s.project, bfd, r->s.name, rep, why, whylen) < 0)
 			goto out;
+		check_report_text(rep, r->report, sizeof(r->report));
+		/* The analyst sees the report at once, also with a refusal (issue 13). */
+		if (more && more->report)
+			snprintf(more->report, more->reportlen, "%s", r->report);
 		if (cfg->export_block_on_fail && rep->result == CHECK_FAIL) {
 			blob_hex(r->sha256, hex); /* the snapshot is an orphan: the scan removes it */
 			export_refused(st, r->s.requester, r->s.project, r->s.name, hex, rep, why,
@@ -273,9 +277,6 @@ submit_more(struct store *st, const struct config *cfg, struct request *r, int s
 			goto out;
 		}
 		r->s.check = (uint8_t)rep->result;
-		check_report_text(rep, r->report, sizeof(r->report));
-		if (more && more->report)
-			snprintf(more->report, more->reportlen, "%s", r->report);
 	} else {
 		r->s.check = CHECK_NONE;
 		snprintf(r->report, sizeof(r->report),

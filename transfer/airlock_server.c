@@ -275,7 +275,7 @@ export_and_report(struct store *st, const struct config *cfg, const struct airlo
 	else if (ok)
 		sb_add(sb, "export request %" PRIu64 " pending review\n", id);
 	else
-		sb_add(sb, "%s\n", why);
+		sb_add(sb, "%.*s\n", (int)strcspn(why, "\n"), why); /* the report follows whole */
 	if (report[0])
 		sb_add(sb, "check report:\n%s", report);
 	rc = reply(client_fd, ok ? AIRLOCK_ST_OK : AIRLOCK_ST_REFUSED, sb->text);
