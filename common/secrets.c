@@ -67,7 +67,8 @@ secrets_load(const char *path, struct secrets *s)
 		goto out;
 	}
 	if (derive(master, "wsgate seal v1", s->seal_key) < 0 ||
-	    derive(master, "wsgate audit v1", s->audit_key) < 0)
+	    derive(master, "wsgate audit v1", s->audit_key) < 0 ||
+	    derive(master, "wsgate request v1", s->request_key) < 0)
 		goto out;
 	rc = 0;
 out:

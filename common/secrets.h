@@ -15,6 +15,7 @@
 struct secrets {
 	uint8_t seal_key[SECRETS_KEY_LEN];  /* AES-256-GCM for secrets at rest (TOTP seeds) */
 	uint8_t audit_key[SECRETS_KEY_LEN]; /* HMAC-SHA-256 chain of the audit log */
+	uint8_t request_key[SECRETS_KEY_LEN]; /* HMAC-SHA-256 of airlock request records */
 };
 
 /* Creates the key file with O_EXCL; returns 0, 1 if it already exists, <0 on error. */

@@ -68,6 +68,17 @@ int store_begin(struct store *st, int rdonly, MDB_txn **txn);
 int store_commit(MDB_txn *txn);
 void store_abort(MDB_txn *txn);
 
+/*
+ * One hook per store, called after every store_commit (STORE_HOOK_COMMITTED, or
+ * STORE_HOOK_ABORTED when the commit failed), every store_abort (STORE_HOOK_ABORTED) and at
+ * store_close (STORE_HOOK_CLOSE, txn NULL). txn is already freed: compare the pointer, never use
+ * it. The audit log uses it to tell syslog and its witness file about records only once they are
+ * durable (common/audit.c).
+ */
+enum { STORE_HOOK_COMMITTED, STORE_HOOK_ABORTED, STORE_HOOK_CLOSE };
+typedef void store_commit_hook(void *arg, MDB_txn *txn, int what);
+void store_set_commit_hook(struct store *st, store_commit_hook *fn, void *arg);
+
 /* Thin wrappers. store_get: 0, STORE_NOTFOUND or <0 (MDB_CORRUPTED, MDB_PAGE_NOTFOUND).
  * store_put: 0, STORE_EXISTS (with MDB_NOOVERWRITE) or <0 (MDB_MAP_FULL, MDB_TXN_FULL,
  * -EACCES in a read-only transaction). store_del: 0, STORE_NOTFOUND or <0 (as store_put). */

@@ -34,6 +34,9 @@ int ctl_project(struct ctl *c, int argc, char **argv);	/* ctl/ctl_project.c */
 int ctl_audit(struct ctl *c, int argc, char **argv);	/* ctl/ctl_audit.c */
 int ctl_transfer(struct ctl *c, int argc, char **argv); /* ctl/ctl_transfer.c */
 int ctl_check(struct ctl *c, int argc, char **argv);	/* ctl/ctl_transfer.c */
+/* audit recordings and audit replay (ctl/ctl_recording.c); user and speed may be NULL. */
+int ctl_recordings(struct ctl *c, const char *user, uint64_t since);
+int ctl_replay(struct ctl *c, const char *id, const char *speed);
 
 /* Helpers in ctl/wsgatectl.c. ctl_fail prints "wsgatectl: MESSAGE" and returns 1,
  * ctl_usage the same and returns 2. ctl_name shows a name from the command line safely: valid

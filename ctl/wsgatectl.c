@@ -273,11 +273,17 @@ main(int argc, char **argv)
 		rc = ctl_fail("%s", why);
 		goto out;
 	}
+	if (c.st && audit_attach(c.st, c.cfg->audit_witness, why, sizeof(why)) < 0) {
+		rc = ctl_fail("%s", why);
+		goto out;
+	}
 	c.actor = "root";
+	audit_set_context("root", "", "", "");
 	if (as) {
 		if ((rc = check_actor(&c, as)) != 0)
 			goto out;
 		c.actor = as;
+		audit_set_context("admin", "", "", "");
 	}
 	rc = cmd->fn(&c, argc - optind, argv + optind);
 out:

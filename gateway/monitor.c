@@ -37,6 +37,7 @@
 #include "common/why.h"
 #include "gateway/gateway.h"
 #include "gateway/monitor_proto.h"
+#include "gateway/monitor_rec.h"
 #include "policy/account.h"
 #include "policy/budget.h"
 #include "policy/cmdline.h"
@@ -75,6 +76,9 @@ struct mon_session {
 	char rundir[4200];
 	char sock[4300];
 	time_t started;
+	struct monitor_rec rec; /* its recording ([audit] record), copied from the worker's pipe */
+	int ended;		/* the process ended (end_status) but the recording is still open */
+	int end_status;
 };
 
 struct mon_upload {
@@ -301,6 +305,7 @@ mon_session_alloc(struct monitor *m)
 			s->airlock_fd = -1;
 			s->pid = -1;
 			s->proc.pid = -1;
+			s->rec.rd = -1;
 			s->started = time(NULL);
 			return s;
 		}
@@ -321,7 +326,10 @@ mon_airlock_close(struct mon_session *s)
 	}
 }
 
-/* The session's process ended: pass its wait status to the worker and record the end. */
+static void mon_session_audit_end(struct monitor *m, struct mon_session *s);
+
+/* The session's process ended: pass its wait status to the worker and record the end, once the
+ * worker has also closed the recording (its last output comes after the process ended). */
 static void
 mon_session_end(struct monitor *m, struct mon_session *s, int wstatus)
 {
@@ -335,12 +343,33 @@ mon_session_end(struct monitor *m, struct mon_session *s, int wstatus)
 		s->status_wr = -1;
 	}
 	mon_airlock_close(s);
-	if (audit_log(m->st, m->dec.acct.name, "session.end", "kind=%s %s=%d seconds=%lld",
+	s->ended = 1;
+	s->end_status = wstatus;
+	if (s->rec.rd < 0)
+		mon_session_audit_end(m, s);
+}
+
+static void
+mon_session_audit_end(struct monitor *m, struct mon_session *s)
+{
+	char rec[200];
+	int wstatus = s->end_status;
+
+	monitor_rec_end(&s->rec, rec, sizeof(rec));
+	if (audit_log(m->st, m->dec.acct.name, "session.end", "kind=%s %s=%d seconds=%lld%s",
 		      mon_kind_name(s->kind), WIFSIGNALED(wstatus) ? "signal" : "status",
 		      WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : WEXITSTATUS(wstatus),
-		      (long long)(time(NULL) - s->started)) != 0)
+		      (long long)(time(NULL) - s->started), rec) != 0)
 		log_err("audit session.end for %s failed", m->dec.acct.name);
 	s->used = 0;
+}
+
+/* Copies the worker's recording lines; a recording that reached its end closes its session. */
+static void
+mon_rec_pump(struct monitor *m, struct mon_session *s)
+{
+	if (s->used && s->rec.rd >= 0 && monitor_rec_pump(&s->rec) == 1 && s->ended)
+		mon_session_audit_end(m, s);
 }
 
 static void
@@ -485,7 +514,7 @@ mon_reap(struct monitor *m)
 		struct mon_session *s = &m->sess[i];
 		int ws = 0;
 
-		if (!s->used || s->kind == MON_SK_SFTP)
+		if (!s->used || s->kind == MON_SK_SFTP || s->ended)
 			continue;
 		if (s->is_sandbox) {
 			if (sandbox_reap(&s->proc, &ws, WNOHANG) == 1)
@@ -845,17 +874,23 @@ perr0:
 
 /* session.start and, for a command, exec: one transaction, one fsync (a ControlMaster runs many
  * short commands). */
-static void
-mon_audit_start(struct monitor *m, const struct mon_start *ss, const char *qcmd)
+static uint64_t
+mon_audit_start(struct monitor *m, const struct mon_start *ss, const char *qcmd, int recorded)
 {
+	uint64_t rec_id = 0;
 	MDB_txn *txn;
 	int rc;
 
 	if ((rc = store_begin(m->st, 0, &txn)) == 0) {
-		rc = audit_append(m->st, txn, m->dec.acct.name, "session.start",
-				  "kind=%s project=%s area=%s addr=%s pty=%d",
-				  mon_kind_name(ss->kind), m->dec.project[0] ? m->dec.project : "-",
-				  m->dec.area[0] ? m->dec.area : "-", m->peer->text, ss->use_pty);
+		if (recorded && (rc = store_bump(m->st, txn, "next_recording_id", &rec_id)) != 0)
+			rec_id = 0;
+		if (rc == 0)
+			rc = audit_append(m->st, txn, m->dec.acct.name, "session.start",
+					  "kind=%s project=%s area=%s addr=%s pty=%d recording=%llu",
+					  mon_kind_name(ss->kind),
+					  m->dec.project[0] ? m->dec.project : "-",
+					  m->dec.area[0] ? m->dec.area : "-", m->peer->text,
+					  ss->use_pty, (unsigned long long)rec_id);
 		if (rc == 0 && (ss->kind == MON_SK_EXEC || ss->kind == MON_SK_ADMIN))
 			rc = audit_append(m->st, txn, m->dec.acct.name, "exec", "command=%s", qcmd);
 		if (rc == 0)
@@ -863,8 +898,47 @@ mon_audit_start(struct monitor *m, const struct mon_start *ss, const char *qcmd)
 		else
 			store_abort(txn);
 	}
-	if (rc != 0)
+	if (rc != 0) {
 		log_err_f("audit of %s's session start: %s", m->dec.acct.name, store_strerror(rc));
+		return 0;
+	}
+	return rec_id;
+}
+
+/* [audit] record: the shell and exec channels (admin commands included) of the listed roles. */
+static int
+mon_recorded(const struct monitor *m, const struct mon_start *ss)
+{
+	return ss->kind != MON_SK_SFTP && (m->cfg->audit_record & (1u << m->dec.acct.role));
+}
+
+/* Creates the session's recording and passes the pipe's write end as the last descriptor. */
+static int
+mon_rec_begin(struct monitor *m, struct mon_session *s, const struct mon_start *ss, uint64_t id,
+	      const char *cmd, int *fds, int *nfds, char *why, size_t whylen)
+{
+	struct recording_header h = {
+	    .id = id,
+	    .timestamp = (uint64_t)time(NULL),
+	    .cols = ss->cols,
+	    .rows = ss->rows,
+	    .user = m->dec.acct.name,
+	    .role = role_name(m->dec.acct.role),
+	    .project = m->dec.project,
+	    .area = m->dec.area,
+	    .addr = m->peer->text,
+	    .kind = mon_kind_name(ss->kind),
+	    .command = cmd,
+	    .term = ss->term,
+	};
+	int wr;
+
+	if (id == 0)
+		return why_set(why, whylen, "no recording id (audit log unwritable)");
+	if (monitor_rec_begin(&s->rec, m->cfg->state_dir, &h, &wr, why, whylen) < 0)
+		return -1;
+	fds[(*nfds)++] = wr;
+	return 0;
 }
 
 static int
@@ -875,6 +949,7 @@ mon_answer_session_start(struct monitor *m, struct rbuf *r, struct wbuf *reply, 
 	char why[256] = "", say[MON_MAX_SAY] = "", q[2048], cmd[8192];
 	int st[2] = {-1, -1};
 	int rc = -1, ok = 0;
+	uint64_t rec_id;
 
 	if ((ss = calloc(1, sizeof(*ss))) == NULL)
 		return -1;
@@ -917,7 +992,13 @@ mon_answer_session_start(struct monitor *m, struct rbuf *r, struct wbuf *reply, 
 		st[0] = -1;
 	}
 	ok = 1;
-	mon_audit_start(m, ss, audit_quote(cmd, q, sizeof(q)));
+	rec_id = mon_audit_start(m, ss, audit_quote(cmd, q, sizeof(q)), mon_recorded(m, ss));
+	/* A session that must be recorded and cannot be does not run. */
+	if (mon_recorded(m, ss) &&
+	    mon_rec_begin(m, s, ss, rec_id, cmd, fds, nfds, why, sizeof(why)) != 0) {
+		ok = 0;
+		goto refuse;
+	}
 	if (ss->kind == MON_SK_SFTP)
 		s->used = 0; /* served inside the worker; nothing to track here */
 refuse:
@@ -939,6 +1020,7 @@ refuse:
 		if (s != NULL) {
 			mon_session_kill(s);
 			mon_airlock_close(s);
+			monitor_rec_discard(&s->rec);
 			if (s->status_wr >= 0)
 				close(s->status_wr);
 			/* A started process is reaped by mon_reap once it dies. */
@@ -954,6 +1036,8 @@ refuse:
 	wbuf_put_u8(reply, (uint8_t)ok);
 	if (!ok)
 		wbuf_put_str(reply, say);
+	else
+		wbuf_put_u8(reply, (uint8_t)(s != NULL && s->rec.id != 0)); /* a recording fd last */
 out:
 	mon_start_free(ss);
 	free(ss);
@@ -1313,8 +1397,10 @@ mon_shutdown(struct monitor *m, int code)
 		int busy = 0;
 
 		mon_reap(m);
-		for (int i = 0; i < MON_MAX_SESSIONS; i++)
+		for (int i = 0; i < MON_MAX_SESSIONS; i++) {
+			mon_rec_pump(m, &m->sess[i]);
 			busy |= m->sess[i].used;
+		}
 		if (!busy)
 			break;
 		mon_shutdown_wait(m, 20);
@@ -1330,6 +1416,20 @@ mon_shutdown(struct monitor *m, int code)
 			}
 			mon_shutdown_wait(m, 20);
 		}
+	}
+	/* The worker is gone: what its pipes still hold is the end of each recording. */
+	for (int i = 0; i < MON_MAX_SESSIONS; i++) {
+		struct mon_session *s = &m->sess[i];
+
+		/* Bounded: a descendant that still holds the write end must not hold us here. */
+		for (int k = 0; k < 20 && s->used && s->rec.rd >= 0; k++) {
+			struct pollfd p = {s->rec.rd, POLLIN, 0};
+
+			if (poll(&p, 1, 100) > 0)
+				(void)monitor_rec_pump(&s->rec);
+		}
+		if (s->used && s->rec.id)
+			mon_session_audit_end(m, s);
 	}
 	for (int i = 0; i < MON_MAX_UPLOADS; i++)
 		if (m->up[i].used)
@@ -1377,6 +1477,11 @@ mon_loop(struct monitor *m)
 				pfd[n].events = POLLIN;
 				map[n++] = s;
 			}
+			if (s->rec.rd >= 0) {
+				pfd[n].fd = s->rec.rd;
+				pfd[n].events = POLLIN;
+				map[n++] = s;
+			}
 			if (s->status_wr >= 0) {
 				/* POLLERR here: the worker closed its end, the channel is gone. */
 				pfd[n].fd = s->status_wr;
@@ -1402,6 +1507,8 @@ mon_loop(struct monitor *m)
 				continue;
 			if (pfd[i].fd == s->airlock_fd && (pfd[i].revents & POLLIN))
 				mon_airlock_serve(m, s);
+			else if (pfd[i].fd == s->rec.rd)
+				mon_rec_pump(m, s);
 			else if (pfd[i].fd == s->status_wr &&
 				 (pfd[i].revents & (POLLERR | POLLHUP))) {
 				close(s->status_wr);

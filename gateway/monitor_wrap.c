@@ -146,7 +146,7 @@ mm_session_start(int mon, const struct mm_session_request *rq, struct mm_session
 {
 	struct mm_reply rep;
 	struct wbuf req;
-	int ok;
+	int ok, recorded;
 
 	wbuf_init(&req);
 	wbuf_put_u8(&req, MON_SESSION_START);
@@ -158,7 +158,7 @@ mm_session_start(int mon, const struct mm_session_request *rq, struct mm_session
 	wbuf_put_u32(&req, rq->cols);
 	wbuf_put_u32(&req, rq->rows);
 	mm_put_strings(&req, rq->env, rq->nenv);
-	fds->in = fds->out = fds->err = fds->status = -1;
+	fds->in = fds->out = fds->err = fds->status = fds->rec = -1;
 	if (msglen > 0)
 		msg[0] = '\0';
 	if (req.err || req.len > MON_MAX_MSG) {
@@ -178,7 +178,10 @@ mm_session_start(int mon, const struct mm_session_request *rq, struct mm_session
 			snprintf(msg, msglen, "%s", said);
 		return -1;
 	}
-	mm_reply_done(&rep, mm_session_nfds(rq));
+	recorded = rbuf_u8(&rep.r) == 1;
+	mm_reply_done(&rep, mm_session_nfds(rq) + recorded);
+	if (recorded && rep.nfds > 0)
+		fds->rec = rep.fds[--rep.nfds]; /* always the last one */
 	if (rep.nfds == 2) {
 		fds->in = fds->out = rep.fds[0];
 		fds->status = rep.fds[1];

@@ -43,6 +43,7 @@ struct mm_session_request {
  * in == out == the pty master. */
 struct mm_session_fds {
 	int in, out, err, status;
+	int rec; /* the recording pipe's write end, or -1 (monitor_proto.h) */
 };
 
 /* Returns 0 and the descriptors, or -1 if the session is refused; msg then holds the line the

@@ -87,6 +87,9 @@ struct config {
 	 * way to tell an upload the client cut short (sftp's Ctrl-C still sends CLOSE) from a whole
 	 * one. Default 1 (wsgate extension; docs/sftp.md). */
 	int import_require_checksum;
+	/* [audit] */
+	unsigned audit_record;	 /* bit 1 << enum role per recorded role; default analyst admin */
+	char audit_witness[4096]; /* append-only witness file outside state_dir; "" = none */
 };
 
 /* Loads and validates path. Returns 0, or -1 with a one-line error in why:
