@@ -308,9 +308,10 @@ ctl_audit(struct ctl *c, int argc, char **argv)
 	if (o.witness && strcmp(c->actor, "root") != 0)
 		return ctl_fail("audit verify: --witness is for local root; over SSH the configured "
 				"witness is checked");
-	if (strcmp(sub, "replay") == 0 ? optind != argc - 1 : optind != argc)
-		return ctl_usage("audit %s: unexpected or missing argument",
-				 ctl_name(sub, nb, sizeof(nb)));
+	if (strcmp(sub, "replay") == 0 && optind >= argc)
+		return ctl_usage("audit replay: missing recording id");
+	if (optind != argc - (strcmp(sub, "replay") == 0))
+		return ctl_usage("audit %s: unexpected argument", ctl_name(sub, nb, sizeof(nb)));
 	if (o.since && ctl_parse_since(o.since, (uint64_t)time(NULL), &since) < 0)
 		return ctl_fail("audit: --since %s: want epoch seconds, YYYY-MM-DD or a duration "
 				"like 1h",
