@@ -274,6 +274,7 @@ mon_answer_auth_totp(struct monitor *m, struct rbuf *r, struct wbuf *reply, int 
 		return mon_fail(m);
 	}
 	m->state = ST_AUTHED;
+	audit_set_context(role_name(m->dec.acct.role), m->dec.project, m->dec.area, NULL);
 	m->next_recheck = 1; /* re-checked from the next pass on (mon_revoke_timers) */
 	m->who.user = m->dec.acct.name;
 	m->who.is_admin = m->dec.acct.role == ROLE_ADMIN;
@@ -1568,6 +1569,12 @@ monitor_run(const struct config *cfg, const char *exe_dir, int client_fd,
 		waitpid(pid, NULL, 0);
 		_exit(1);
 	}
+	/* The listener checked the witness at start-up; if it broke since, syslog still hears. */
+	if (audit_attach(m->st, cfg->audit_witness, why, sizeof(why)) != 0) {
+		log_err("%s: %s", peer->text, why);
+		(void)audit_attach(m->st, NULL, why, sizeof(why));
+	}
+	audit_set_context("", "", "", peer->text);
 	if (selfpipe_init(mon_signals, nitems(mon_signals)) != 0)
 		fatal_errno_f("signals");
 	signal(SIGPIPE, SIG_IGN);

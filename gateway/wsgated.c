@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/audit.h"
 #include "common/log.h"
 #include "common/nitems.h"
 #include "common/selfpipe.h"
@@ -232,6 +233,11 @@ gw_scan(void)
 	if (pid == 0) {
 		if (store_open(gw.cfg->state_dir, 0, &st, why, sizeof(why)) != 0) {
 			log_err("store: %s", why);
+			_exit(1);
+		}
+		/* A witness that cannot be opened is a broken config: say so before serving. */
+		if (audit_attach(st, gw.cfg->audit_witness, why, sizeof(why)) != 0) {
+			log_err("%s", why);
 			_exit(1);
 		}
 		memset(&stats, 0, sizeof(stats));
