@@ -125,6 +125,7 @@ static int mon_answer_outbox_open(struct monitor *, struct rbuf *, struct wbuf *
 static int mon_answer_upload_begin(struct monitor *, struct rbuf *, struct wbuf *, int *, int *);
 static int mon_answer_upload_commit(struct monitor *, struct rbuf *, struct wbuf *, int *, int *);
 static int mon_answer_upload_abort(struct monitor *, struct rbuf *, struct wbuf *, int *, int *);
+static int mon_answer_sftp_note(struct monitor *, struct rbuf *, struct wbuf *, int *, int *);
 static int mon_answer_budget(struct monitor *, struct rbuf *, struct wbuf *, int *, int *);
 static int mon_answer_revoked(struct monitor *, struct rbuf *, struct wbuf *, int *, int *);
 
@@ -160,6 +161,7 @@ static const struct mon_entry mon_dispatch[] = {
 	ANSWER(UPLOAD_BEGIN, upload_begin, ST_AUTHED, "analysts only; an anonymous file in quarantine, not a path"),
 	ANSWER(UPLOAD_COMMIT, upload_commit, ST_AUTHED, "this connection's token; monitor hashes, queues pending"),
 	ANSWER(UPLOAD_ABORT, upload_abort, ST_AUTHED, "this connection's token; closing the staging fd drops it"),
+	ANSWER(SFTP_NOTE, sftp_note, ST_AUTHED, "only appends an audit record, strings bounded and quoted; changes nothing"),
 	ANSWER(BUDGET, budget, ST_AUTHED | ST_CLOSING, "debits the session's own account; never grants past today's balance"),
 	ANSWER(REVOKED, revoked, ST_AUTHED | ST_CLOSING, "tells only whether this login was revoked and why; no data"),
 };
@@ -1101,6 +1103,19 @@ mon_answer_outbox_list(struct monitor *m, struct rbuf *r, struct wbuf *reply, in
 	return 0;
 }
 
+/* sftp.open (a download from /outbox) and sftp.upload (to /inbox): the monitor's own view. */
+static void
+mon_audit_sftp(struct monitor *m, const char *event, const char *phase, uint64_t id,
+	       const char *name, const char *result)
+{
+	char qn[600], qr[700];
+
+	if (audit_log(m->st, m->dec.acct.name, event, "%s%s id=%llu name=%s result=%s",
+		      phase[0] ? "phase=" : "", phase, (unsigned long long)id,
+		      audit_quote(name, qn, sizeof(qn)), audit_quote(result, qr, sizeof(qr))) != 0)
+		log_err("audit %s for %s failed", event, m->dec.acct.name);
+}
+
 static int
 mon_answer_outbox_open(struct monitor *m, struct rbuf *r, struct wbuf *reply, int *fds, int *nfds)
 {
@@ -1118,12 +1133,40 @@ mon_answer_outbox_open(struct monitor *m, struct rbuf *r, struct wbuf *reply, in
 	}
 	if (airlock_outbox_open(m->st, m->dec.project, id, name, &fd, &size, why, sizeof(why)) !=
 	    0) {
+		mon_audit_sftp(m, "sftp.open", "", id, name, why[0] ? why : "refused");
 		wbuf_put_u8(reply, 0);
 		return 0;
 	}
+	mon_audit_sftp(m, "sftp.open", "", id, name, "ok");
 	fds[(*nfds)++] = fd;
 	wbuf_put_u8(reply, 1);
 	wbuf_put_u64(reply, size);
+	return 0;
+}
+
+/* SFTP operations that change names, as the worker's engine decided them. The worker is not
+ * trusted to report everything (it is the side that parses the network), so this is a record of
+ * attempts, beside the ones the monitor sees itself (sftp.open, sftp.upload). */
+static int
+mon_answer_sftp_note(struct monitor *m, struct rbuf *r, struct wbuf *reply, int *fds, int *nfds)
+{
+	char op[16], path[1024], path2[1024], q1[40], q2[1100], q3[1100];
+	uint8_t allowed;
+
+	(void)fds;
+	(void)nfds;
+	rbuf_str(r, op, sizeof(op));
+	rbuf_str(r, path, sizeof(path));
+	rbuf_str(r, path2, sizeof(path2));
+	allowed = rbuf_u8(r);
+	if (!rbuf_done(r) || allowed > 1 || !mon_sftp_allowed(m))
+		return -1;
+	if (audit_log(m->st, m->dec.acct.name, allowed ? "sftp.rename" : "sftp.refused",
+		      "op=%s path=%s%s%s", audit_quote(op, q1, sizeof(q1)),
+		      audit_quote(path, q2, sizeof(q2)), path2[0] ? " to=" : "",
+		      path2[0] ? audit_quote(path2, q3, sizeof(q3)) : "") != 0)
+		log_err("audit sftp note for %s failed", m->dec.acct.name);
+	wbuf_put_u8(reply, 1);
 	return 0;
 }
 
@@ -1194,6 +1237,7 @@ mon_answer_upload_commit(struct monitor *m, struct rbuf *r, struct wbuf *reply, 
 		snprintf(msg, sizeof(msg), "%s", why);
 		wbuf_put_u8(reply, 0);
 	}
+	mon_audit_sftp(m, "sftp.upload", "commit", id, name, msg);
 	close(u->fd);
 	u->used = 0;
 	wbuf_put_str(reply, msg);
@@ -1210,6 +1254,7 @@ mon_answer_upload_abort(struct monitor *m, struct rbuf *r, struct wbuf *reply, i
 	if (!rbuf_done(r) || (u = mon_upload_find(m, token)) == NULL)
 		return -1;
 	/* The staging file is anonymous or swept by airlock_scan: closing drops it. */
+	mon_audit_sftp(m, "sftp.upload", "abort", 0, "", "cut short");
 	close(u->fd);
 	u->used = 0;
 	wbuf_put_u8(reply, 1);

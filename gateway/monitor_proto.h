@@ -41,6 +41,7 @@ enum mon_type {
 	MON_UPLOAD_ABORT,      /* u64 token                                -> u8 ok */
 	MON_BUDGET,            /* u8 dir (0 out, 1 in), u64 unused, u64 want -> u64 granted, str line */
 	MON_REVOKED,           /* (nothing)                                -> u8 revoked, str why (SPEC "Revocation") */
+	MON_SFTP_NOTE,         /* str op, str path, str path2, u8 allowed  -> u8 1 (an SFTP name change, for the audit log) */
 	MON_TYPE_MAX,
 	MON_REPLY = 100
 };

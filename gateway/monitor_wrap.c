@@ -298,6 +298,23 @@ mm_upload_abort(int mon, uint64_t token)
 	mm_reply_done(&rep, 0);
 }
 
+void
+mm_sftp_note(int mon, const char *op, const char *path, const char *path2, int allowed)
+{
+	struct mm_reply rep;
+	struct wbuf req;
+
+	wbuf_init(&req);
+	wbuf_put_u8(&req, MON_SFTP_NOTE);
+	wbuf_put_str(&req, op);
+	wbuf_put_str(&req, path);
+	wbuf_put_str(&req, path2);
+	wbuf_put_u8(&req, (uint8_t)(allowed != 0));
+	mm_request(mon, &req, &rep, "sftp_note");
+	rbuf_u8(&rep.r);
+	mm_reply_done(&rep, 0);
+}
+
 uint64_t
 mm_budget(int mon, int dir, uint64_t unused, uint64_t want, char *line, size_t linelen)
 {

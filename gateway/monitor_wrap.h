@@ -69,6 +69,8 @@ int mm_upload_begin(int mon, const char *name, int *fd, uint64_t *token);
 int mm_upload_commit(int mon, uint64_t token, const char *name, const char *reason,
 		     const char *sha256, char *msg, size_t msglen);
 void mm_upload_abort(int mon, uint64_t token);
+/* Tells the audit log about an SFTP operation that changes names (sftp_server.h note). */
+void mm_sftp_note(int mon, const char *op, const char *path, const char *path2, int allowed);
 
 /* Gives back `unused` bytes of an earlier allowance of dir (0 output, 1 input) and asks for up to
  * `want` more. Returns what was granted (UINT64_MAX: no budget); when it is less than want,

@@ -133,6 +133,14 @@ session_be_upload_abort(void *arg, uint64_t token)
 	mm_upload_abort(c->w->mon, token);
 }
 
+static void
+session_be_note(void *arg, const char *op, const char *path, const char *path2, int allowed)
+{
+	struct wchan *c = arg;
+
+	mm_sftp_note(c->w->mon, op, path, path2, allowed);
+}
+
 /* ---- starting a session ---- */
 
 /* Splits an admin command into words without a shell: blanks separate, '...' is literal, "..."
@@ -210,6 +218,7 @@ session_start_sftp(struct wchan *c)
 	c->be.outbox_open = session_be_outbox_open;
 	c->be.upload_begin = session_be_upload_begin;
 	c->be.upload_commit = session_be_upload_commit;
+	c->be.note = session_be_note;
 	c->be.upload_abort = session_be_upload_abort;
 	c->sftp = sftp_srv_new(&c->be);
 }

@@ -36,6 +36,9 @@ struct sftp_backend {
 	int (*upload_commit)(void *arg, uint64_t token, const char *name, const char *reason,
 			     const char *sha256, char *msg, size_t msglen);
 	void (*upload_abort)(void *arg, uint64_t token);
+	/* Optional (may be NULL): an operation that changes names, told to the audit log as the
+	 * engine decided it (op "remove", "rmdir", "mkdir", "rename"; path2 "" unless a rename). */
+	void (*note)(void *arg, const char *op, const char *path, const char *path2, int allowed);
 	/* The engine owns every fd these return and closes it; an upload's fd is closed before
 	 * upload_commit or upload_abort, so the backend must hold its own reference. */
 };
