@@ -349,6 +349,32 @@ test_context_fields_recorded(void **state)
 	assert_int_equal(verify(f->st), 0);
 }
 
+/* One process, two stores with their own keys, opened in turn (wsgatectl init then a command):
+ * each log is MACed with its own key. */
+static void
+test_two_stores_two_keys(void **state)
+{
+	struct fixture *f = *state;
+	char dir2[64], key[128], why[256];
+	struct store *b;
+
+	snprintf(dir2, sizeof(dir2), "/tmp/wsgate-audit2-XXXXXX");
+	assert_non_null(mkdtemp(dir2));
+	snprintf(key, sizeof(key), "%s/secrets.key", dir2);
+	assert_int_equal(secrets_create(key), 0);
+	store_close(f->st);
+	assert_int_equal(store_open(dir2, 1, &b, why, sizeof(why)), 0);
+	assert_int_equal(audit_log(b, "bob", "test.event", "store=b"), 0);
+	assert_int_equal(verify(b), 0);
+	store_close(b);
+	assert_int_equal(store_open(f->dir, 0, &f->st, why, sizeof(why)), 0);
+	assert_int_equal(verify(f->st), 0);
+	assert_int_equal(audit_log(f->st, "alice", "test.event", "store=a"), 0);
+	assert_int_equal(verify(f->st), 0);
+	snprintf(key, sizeof(key), "rm -rf %s", dir2);
+	assert_int_equal(system(key), 0);
+}
+
 static void
 test_quote_escapes_controls(void **state)
 {
@@ -379,6 +405,7 @@ main(void)
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_witness_lines_are_strict, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_context_fields_recorded, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_two_stores_two_keys, setup, teardown),
 	    cmocka_unit_test(test_quote_escapes_controls),
 	};
 
