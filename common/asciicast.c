@@ -50,7 +50,12 @@ asciicast_quote(const uint8_t *p, size_t n, char *out, size_t cap)
 
 		if (o + 8 > cap)
 			return 0;
-		if (len == 0 || p[i] < 0x20 || p[i] == 0x7f) {
+		if (p[i] == '\n' || p[i] == '\r' || p[i] == '\t') {
+			/* the commonest controls of a terminal, in their short forms */
+			out[o++] = '\\';
+			out[o++] = p[i] == '\n' ? 'n' : p[i] == '\r' ? 'r' : 't';
+			i++;
+		} else if (len == 0 || p[i] < 0x20 || p[i] == 0x7f) {
 			/* a control character, or a byte that is not UTF-8 (\udcXX) */
 			memcpy(out + o, len == 0 ? "\\udc" : "\\u00", 4);
 			out[o + 4] = hex[p[i] >> 4];
