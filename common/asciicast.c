@@ -46,8 +46,22 @@ asciicast_quote(const uint8_t *p, size_t n, char *out, size_t cap)
 		return 0;
 	out[o++] = '"';
 	while (i < n) {
-		size_t len = utf8_len(p + i, n - i);
+		size_t len, run = 0;
 
+		/* Fast path: a run of printable ASCII other than '"' and '\\' goes as it is (most of
+		 * what a terminal shows). */
+		while (i + run < n && p[i + run] >= 0x20 && p[i + run] < 0x7f && p[i + run] != '"' &&
+		       p[i + run] != '\\')
+			run++;
+		if (run) {
+			if (o + run + 8 > cap)
+				return 0;
+			memcpy(out + o, p + i, run);
+			o += run;
+			i += run;
+			continue;
+		}
+		len = utf8_len(p + i, n - i);
 		if (o + 8 > cap)
 			return 0;
 		if (p[i] == '\n' || p[i] == '\r' || p[i] == '\t') {

@@ -30,6 +30,10 @@ monitor_rec_begin(struct monitor_rec *r, const char *state_dir, const struct rec
 		r->id = 0;
 		return -1;
 	}
+	/* A larger pipe lets the worker run ahead while the monitor waits for the CPU: the worker's
+	 * end blocks when it is full, and that would stall the session. Best effort (the default is
+	 * 64K; /proc/sys/fs/pipe-max-size caps it). */
+	(void)fcntl(p[0], F_SETPIPE_SZ, 1 << 20);
 	r->rd = p[0];
 	*worker_wr = p[1];
 	return 0;
