@@ -17,7 +17,7 @@ SOURCE_DIRS = ["common", "policy", "auth", "sandbox", "transfer", "gateway", "ct
 
 # The files that run in the unprivileged network worker.
 WORKER = ["gateway/worker.[ch]", "gateway/session.c", "gateway/monitor_wrap.[ch]",
-          "gateway/privsep.c", "gateway/sftp_*.[ch]"]
+          "gateway/privsep.c", "gateway/sftp_*.[ch]", "gateway/recorder.[ch]"]
 
 # (files, forbidden include targets, why). Files are folder names or globs.
 RULES = [
