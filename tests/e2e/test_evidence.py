@@ -32,7 +32,7 @@ try:
 	good = rid_from(r.stdout + r.stderr)
 	r = g.mux(ana, "cat > u.csv && airlock export /work/u.csv --reason y", stdin=PASS_TABLE)
 	forged = rid_from(r.stdout + r.stderr)
-	check(good and forged, "two exports queued (%s, %s)" % (good, forged))
+	check(good and forged, "two exports queued (%s, %s): %s" % (good, forged, r.stdout + r.stderr))
 	r = g.mux(adm, "transfer approve %d --note ok" % good)
 	check(r.returncode == 0, "control: the first is approved and released")
 
