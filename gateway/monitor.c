@@ -346,6 +346,8 @@ mon_session_end(struct monitor *m, struct mon_session *s, int wstatus)
 		s->status_wr = -1;
 	}
 	mon_airlock_close(s);
+	/* Reaped: the pid may be reused by now, and the slot lives on until the recording ends. */
+	s->pid = -1;
 	s->ended = 1;
 	s->end_status = wstatus;
 	if (s->rec.rd < 0)
