@@ -48,10 +48,10 @@ asciicast_quote(const uint8_t *p, size_t n, char *out, size_t cap)
 	while (i < n) {
 		size_t len, run = 0;
 
-		/* Fast path: a run of printable ASCII other than '"' and '\\' goes as it is (most of
-		 * what a terminal shows). */
-		while (i + run < n && p[i + run] >= 0x20 && p[i + run] < 0x7f && p[i + run] != '"' &&
-		       p[i + run] != '\\')
+		/* Fast path: a run of printable ASCII other than '"' and '\\' goes as it is (most
+		 * of what a terminal shows). */
+		while (i + run < n && p[i + run] >= 0x20 && p[i + run] < 0x7f &&
+		       p[i + run] != '"' && p[i + run] != '\\')
 			run++;
 		if (run) {
 			if (o + run + 8 > cap)

@@ -335,9 +335,10 @@ verify_walk(struct store *st, MDB_txn *txn, uint64_t *count, char *why, size_t w
 
 	if ((rc = read_head(st, txn, &head_seq, head_mac)) < 0) {
 		if (rc == STORE_BADRECORD)
-			return why_set(why, whylen,
-				       "audit head: its tag does not verify (the head was rewritten, "
-				       "e.g. to hide deleted records)");
+			return why_set(
+			    why, whylen,
+			    "audit head: its tag does not verify (the head was rewritten, "
+			    "e.g. to hide deleted records)");
 		snprintf(why, whylen, "audit head record: %s", store_strerror(rc));
 		return rc;
 	}

@@ -1,9 +1,10 @@
 /*
  * The tamper-evident audit log (SPEC "Audit"). Records live in DB_AUDIT keyed by a sequence
  * number; each carries mac = HMAC-SHA-256(audit_key, prev_mac || seq || body), body being every
- * field below. meta["audit_head"] holds the last (seq, mac) and its own tag, HMAC-SHA-256(audit_key,
- * "wsgate audit head v1" || seq || mac): a change, deletion, insertion or reordering breaks the
- * chain; deleting the newest records needs a new head, and forging one needs the key.
+ * field below. meta["audit_head"] holds the last (seq, mac) and its own tag,
+ * HMAC-SHA-256(audit_key, "wsgate audit head v1" || seq || mac): a change, deletion, insertion or
+ * reordering breaks the chain; deleting the newest records needs a new head, and forging one needs
+ * the key.
  *
  * What the key cannot stop is a rollback: a copy of state_dir taken earlier is a valid log. So
  * once a transaction that appended records has committed, each record's (seq, mac) also goes to

@@ -181,7 +181,8 @@ parse_line(const char *line, struct witness_entry *e)
 	const char *sp = strchr(line, ' ');
 	char *end;
 
-	if (!sp || sp == line || sp - line > 20 || strspn(line, "0123456789") != (size_t)(sp - line))
+	if (!sp || sp == line || sp - line > 20 ||
+	    strspn(line, "0123456789") != (size_t)(sp - line))
 		return -1;
 	errno = 0;
 	e->seq = strtoull(line, &end, 10);

@@ -90,11 +90,13 @@ check_schema(struct store *st, MDB_txn *txn, int create, char *why, size_t whyle
 	ver = rbuf_u32(&r);
 	/* Version 1 stores (before issue 11) have audit records without the context fields and
 	 * request records without a MAC: every request would read as tampered. wsgate was not
-	 * released with them, so there is no migration; say so rather than fail record by record. */
+	 * released with them, so there is no migration; say so rather than fail record by record.
+	 */
 	if (rbuf_done(&r) && ver == 1)
-		return why_set(why, whylen,
-			       "state store schema version 1 predates authenticated audit heads and "
-			       "request MACs; there is no migration: initialise a new state_dir");
+		return why_set(
+		    why, whylen,
+		    "state store schema version 1 predates authenticated audit heads and "
+		    "request MACs; there is no migration: initialise a new state_dir");
 	if (!rbuf_done(&r) || ver > STORE_SCHEMA_VERSION || ver == 0)
 		return why_set(why, whylen,
 			       "state store schema version %u is not supported (want %u)", ver,

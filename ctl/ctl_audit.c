@@ -129,8 +129,8 @@ record_json(const struct audit_record *r)
 	return json_pack("{s:I, s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "seq",
 			 (json_int_t)r->seq, "time", (json_int_t)r->time, "nsec",
 			 (json_int_t)r->nsec, "date", t, "actor", c.actor, "event", c.event,
-			 "detail", c.detail, "role", c.role, "project", c.project, "area",
-			 c.area, "addr", c.addr, "mac", mac);
+			 "detail", c.detail, "role", c.role, "project", c.project, "area", c.area,
+			 "addr", c.addr, "mac", mac);
 }
 
 static int
@@ -302,12 +302,13 @@ ctl_audit(struct ctl *c, int argc, char **argv)
 	list = strcmp(sub, "list") == 0 || strcmp(sub, "export") == 0;
 	filters = o.since || o.user || o.event;
 	if ((o.witness && strcmp(sub, "verify") != 0) || (o.speed && strcmp(sub, "replay") != 0) ||
-	    (filters && !list && strcmp(sub, "recordings") != 0) ||
-	    (o.event && !list))
-		return ctl_usage("audit %s: option not accepted here", ctl_name(sub, nb, sizeof(nb)));
+	    (filters && !list && strcmp(sub, "recordings") != 0) || (o.event && !list))
+		return ctl_usage("audit %s: option not accepted here",
+				 ctl_name(sub, nb, sizeof(nb)));
 	if (o.witness && strcmp(c->actor, "root") != 0)
-		return ctl_fail("audit verify: --witness is for local root; over SSH the configured "
-				"witness is checked");
+		return ctl_fail(
+		    "audit verify: --witness is for local root; over SSH the configured "
+		    "witness is checked");
 	if (strcmp(sub, "replay") == 0 && optind >= argc)
 		return ctl_usage("audit replay: missing recording id");
 	if (optind != argc - (strcmp(sub, "replay") == 0))
@@ -319,8 +320,11 @@ ctl_audit(struct ctl *c, int argc, char **argv)
 	if (list) {
 		if ((rc = note_reader(c, sub)) != 0)
 			return rc;
-		return audit_walk(c, strcmp(sub, "export") == 0 ? 2 : c->json ? 1 : 0, since, o.user,
-				  o.event);
+		return audit_walk(c,
+				  strcmp(sub, "export") == 0 ? 2
+				  : c->json		     ? 1
+							     : 0,
+				  since, o.user, o.event);
 	}
 	if (strcmp(sub, "verify") == 0)
 		return audit_verify_cmd(c, o.witness);

@@ -244,7 +244,8 @@ play(FILE *f, uint64_t id, double speed)
 		if (len == 0 || (line[len - 1] != '\n' && !feof(f)))
 			return ctl_fail("recording %" PRIu64 ": line %u too long", id, lineno);
 		if (asciicast_parse_event(line, len, &t, &code, data, sizeof(data), &n) < 0)
-			return ctl_fail("recording %" PRIu64 ": line %u is not an event", id, lineno);
+			return ctl_fail("recording %" PRIu64 ": line %u is not an event", id,
+					lineno);
 		if (code != 'o')
 			continue;
 		if (t > prev)
@@ -303,8 +304,9 @@ ctl_replay(struct ctl *c, const char *idarg, const char *speedarg)
 				id);
 	}
 	if (!e->ended)
-		fprintf(stderr, "wsgatectl: recording %" PRIu64 " has no session.end record (still "
-				"running, or cut short): played unverified\n",
+		fprintf(stderr,
+			"wsgatectl: recording %" PRIu64 " has no session.end record (still "
+			"running, or cut short): played unverified\n",
 			id);
 	free(l.v);
 	if ((f = fdopen(fd, "r")) == NULL) {

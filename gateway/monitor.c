@@ -890,12 +890,12 @@ mon_audit_start(struct monitor *m, const struct mon_start *ss, const char *qcmd,
 		if (recorded && (rc = store_bump(m->st, txn, "next_recording_id", &rec_id)) != 0)
 			rec_id = 0;
 		if (rc == 0)
-			rc = audit_append(m->st, txn, m->dec.acct.name, "session.start",
-					  "kind=%s project=%s area=%s addr=%s pty=%d recording=%llu",
-					  mon_kind_name(ss->kind),
-					  m->dec.project[0] ? m->dec.project : "-",
-					  m->dec.area[0] ? m->dec.area : "-", m->peer->text,
-					  ss->use_pty, (unsigned long long)rec_id);
+			rc = audit_append(
+			    m->st, txn, m->dec.acct.name, "session.start",
+			    "kind=%s project=%s area=%s addr=%s pty=%d recording=%llu",
+			    mon_kind_name(ss->kind), m->dec.project[0] ? m->dec.project : "-",
+			    m->dec.area[0] ? m->dec.area : "-", m->peer->text, ss->use_pty,
+			    (unsigned long long)rec_id);
 		if (rc == 0 && (ss->kind == MON_SK_EXEC || ss->kind == MON_SK_ADMIN))
 			rc = audit_append(m->st, txn, m->dec.acct.name, "exec", "command=%s", qcmd);
 		if (rc == 0)
@@ -1042,7 +1042,8 @@ refuse:
 	if (!ok)
 		wbuf_put_str(reply, say);
 	else
-		wbuf_put_u8(reply, (uint8_t)(s != NULL && s->rec.id != 0)); /* a recording fd last */
+		wbuf_put_u8(reply,
+			    (uint8_t)(s != NULL && s->rec.id != 0)); /* a recording fd last */
 out:
 	mon_start_free(ss);
 	free(ss);

@@ -1432,9 +1432,10 @@ config_load(const char *path, struct config **out, char *why, size_t whylen)
 	if (p.failed)
 		goto out;
 	if (config_witness_outside(cfg) < 0) {
-		snprintf(why, whylen, "%s: [audit] witness %s is inside state_dir %s; it must be "
-			 "outside, or a rollback of the state takes it along", path, cfg->audit_witness,
-			 cfg->state_dir);
+		snprintf(why, whylen,
+			 "%s: [audit] witness %s is inside state_dir %s; it must be "
+			 "outside, or a rollback of the state takes it along",
+			 path, cfg->audit_witness, cfg->state_dir);
 		goto out;
 	}
 	if (!p.host_key_set && snprintf(cfg->host_key, sizeof(cfg->host_key), "%s/host_ed25519",

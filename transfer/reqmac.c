@@ -23,8 +23,8 @@ reqmac_seal(const struct secrets *s, uint64_t id, const void *record, size_t len
 	wbuf_put_raw(&b, label, sizeof(label) - 1);
 	wbuf_put_u64(&b, id);
 	wbuf_put_raw(&b, record, len);
-	if (!b.err && HMAC(EVP_sha256(), s->request_key, sizeof(s->request_key), b.data, b.len,
-			   tag, &n) &&
+	if (!b.err &&
+	    HMAC(EVP_sha256(), s->request_key, sizeof(s->request_key), b.data, b.len, tag, &n) &&
 	    n == REQMAC_LEN)
 		rc = 0;
 	wbuf_free(&b);

@@ -295,7 +295,8 @@ test_witness_catches_rollback_of_head_and_records(void **state)
 	assert_int_equal(seen, 3);
 	delete_from(f->st, 6, 8);
 	head_put(f->st, old_head, n);
-	assert_int_equal(audit_verify(f->st, &cnt, why, sizeof(why)), 0); /* the key alone: fooled */
+	assert_int_equal(audit_verify(f->st, &cnt, why, sizeof(why)),
+			 0); /* the key alone: fooled */
 	assert_int_not_equal(audit_verify_witness(f->st, wpath, &cnt, &seen, why, sizeof(why)), 0);
 	assert_non_null(strstr(why, "audit record 6: in the witness"));
 	unlink(wpath);

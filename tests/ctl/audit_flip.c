@@ -121,7 +121,8 @@ truncate_to(struct store *st, MDB_txn *txn, uint64_t seq)
 	for (uint64_t q = seq + 1; q <= last; q++)
 		if ((rc = del_seq(st, txn, q)) != 0)
 			return rc;
-	if ((rc = store_get(st, txn, DB_META, "audit_head", 10, &h)) != 0 || h.mv_size > sizeof(head))
+	if ((rc = store_get(st, txn, DB_META, "audit_head", 10, &h)) != 0 ||
+	    h.mv_size > sizeof(head))
 		return rc ? rc : STORE_BADRECORD;
 	memcpy(head, h.mv_data, h.mv_size);
 	store_u64_key(seq, key);

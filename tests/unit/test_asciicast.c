@@ -45,8 +45,8 @@ test_text_and_controls(void **state)
 static void
 test_any_bytes(void **state)
 {
-	static const uint8_t odd[] = {0xff, 0x80, 0xe6, 0x97, 0xc0, 0xaf, 0xed, 0xa0, 0x80, 0xf4, 0x90,
-				      0x80, 0x80, 0xe6};
+	static const uint8_t odd[] = {0xff, 0x80, 0xe6, 0x97, 0xc0, 0xaf, 0xed,
+				      0xa0, 0x80, 0xf4, 0x90, 0x80, 0x80, 0xe6};
 	uint8_t *rnd = malloc(ASCIICAST_DATA_MAX);
 
 	(void)state;
@@ -61,7 +61,8 @@ test_any_bytes(void **state)
 	}
 	memset(rnd, 0xff, ASCIICAST_DATA_MAX); /* the worst case fits the buffer */
 	roundtrip(rnd, ASCIICAST_DATA_MAX, 'o');
-	assert_int_equal(asciicast_event(0, 'o', rnd, ASCIICAST_DATA_MAX + 1, line, sizeof(line)), 0);
+	assert_int_equal(asciicast_event(0, 'o', rnd, ASCIICAST_DATA_MAX + 1, line, sizeof(line)),
+			 0);
 	free(rnd);
 }
 
@@ -75,10 +76,10 @@ test_malformed_refused(void **state)
 	    "[-1, \"o\", \"x\"]",
 	    "[nan, \"o\", \"x\"]",
 	    "[1.0, \"oo\", \"x\"]",
-	    "[1.0, \"o\", \"\\ud800\"]",      /* a high surrogate alone */
-	    "[1.0, \"o\", \"\\udc10\"]",      /* a low surrogate that escapes no byte */
+	    "[1.0, \"o\", \"\\ud800\"]", /* a high surrogate alone */
+	    "[1.0, \"o\", \"\\udc10\"]", /* a low surrogate that escapes no byte */
 	    "[1.0, \"o\", \"\\u12\"]",
-	    "[1.0, \"o\", \"a\x01b\"]",       /* a raw control character */
+	    "[1.0, \"o\", \"a\x01b\"]", /* a raw control character */
 	    "[1.0, \"o\", \"\\q\"]",
 	    "{\"version\": 2}",
 	};
@@ -88,9 +89,9 @@ test_malformed_refused(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_int_equal(asciicast_parse_event(bad[i], strlen(bad[i]), &t, &c, back,
-						       sizeof(back), &n),
-				 -1);
+		assert_int_equal(
+		    asciicast_parse_event(bad[i], strlen(bad[i]), &t, &c, back, sizeof(back), &n),
+		    -1);
 	/* and a surrogate pair is a character */
 	assert_int_equal(asciicast_parse_event("[0, \"o\", \"\\ud83d\\ude00\"]", 24, &t, &c, back,
 					       sizeof(back), &n),
