@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -154,6 +155,20 @@ audit_attach(struct store *st, const char *witness, char *why, size_t whylen)
 	    (fd = open(witness, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY,
 		       0600)) < 0)
 		return why_set(why, whylen, "audit witness %s: %s", witness, strerror(errno));
+	/* The witness is evidence only if nobody else could have written it: a regular file of
+	 * ours that no group or other may write (as config files and secrets.key are checked). */
+	if (fd >= 0) {
+		struct stat sb;
+
+		if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_uid != geteuid() ||
+		    (sb.st_mode & 022)) {
+			close(fd);
+			return why_set(why, whylen,
+				       "audit witness %s: not a regular file of ours that only we "
+				       "may write",
+				       witness);
+		}
+	}
 	sink.st = st;
 	sink.fd = fd;
 	sink.synced = time(NULL);

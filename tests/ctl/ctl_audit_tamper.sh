@@ -67,6 +67,10 @@ rm -rf "$T/state" && cp -a "$T/state.at6" "$T/state" && rm -rf "$T/state/db" &&
 	cp -a "$T/db.good" "$T/state/db" || fail "restore"
 head -n 8 "$W" >"$T/w8" && cat "$T/w8" >"$W"
 expect 0 audit verify
+# A witness others may write is no evidence: refused.
+chmod 0666 "$W"
+expect_err 1 "only we may write" audit list
+chmod 0600 "$W"
 # A witness line that is not one: the file and line are named.
 printf 'garbage\n' >"$T/bad.witness"
 expect_err 1 "bad.witness:1" audit verify --witness "$T/bad.witness"
