@@ -79,6 +79,8 @@ struct mon_session {
 	struct monitor_rec rec; /* its recording ([audit] record), copied from the worker's pipe */
 	int ended;		/* the process ended (end_status) but the recording is still open */
 	int end_status;
+	int bytes_known; /* MON_SESSION_BYTES came: the worker's totals, each way */
+	uint64_t bytes_out, bytes_in;
 };
 
 struct mon_upload {
@@ -126,6 +128,7 @@ static int mon_answer_upload_begin(struct monitor *, struct rbuf *, struct wbuf 
 static int mon_answer_upload_commit(struct monitor *, struct rbuf *, struct wbuf *, int *, int *);
 static int mon_answer_upload_abort(struct monitor *, struct rbuf *, struct wbuf *, int *, int *);
 static int mon_answer_sftp_note(struct monitor *, struct rbuf *, struct wbuf *, int *, int *);
+static int mon_answer_session_bytes(struct monitor *, struct rbuf *, struct wbuf *, int *, int *);
 static int mon_answer_budget(struct monitor *, struct rbuf *, struct wbuf *, int *, int *);
 static int mon_answer_revoked(struct monitor *, struct rbuf *, struct wbuf *, int *, int *);
 
@@ -162,6 +165,7 @@ static const struct mon_entry mon_dispatch[] = {
 	ANSWER(UPLOAD_COMMIT, upload_commit, ST_AUTHED, "this connection's token; monitor hashes, queues pending"),
 	ANSWER(UPLOAD_ABORT, upload_abort, ST_AUTHED, "this connection's token; closing the staging fd drops it"),
 	ANSWER(SFTP_NOTE, sftp_note, ST_AUTHED, "only appends an audit record, strings bounded and quoted; changes nothing"),
+	ANSWER(SESSION_BYTES, session_bytes, ST_AUTHED | ST_CLOSING, "numbers for this connection's own recorded session's end; changes nothing else"),
 	ANSWER(BUDGET, budget, ST_AUTHED | ST_CLOSING, "debits the session's own account; never grants past today's balance"),
 	ANSWER(REVOKED, revoked, ST_AUTHED | ST_CLOSING, "tells only whether this login was revoked and why; no data"),
 };
@@ -357,14 +361,17 @@ mon_session_end(struct monitor *m, struct mon_session *s, int wstatus)
 static void
 mon_session_audit_end(struct monitor *m, struct mon_session *s)
 {
-	char rec[200];
+	char rec[200], bytes[64] = "";
 	int wstatus = s->end_status;
 
 	monitor_rec_end(&s->rec, rec, sizeof(rec));
-	if (audit_log(m->st, m->dec.acct.name, "session.end", "kind=%s %s=%d seconds=%lld%s",
+	if (s->bytes_known)
+		snprintf(bytes, sizeof(bytes), " out=%llu in=%llu", (unsigned long long)s->bytes_out,
+			 (unsigned long long)s->bytes_in);
+	if (audit_log(m->st, m->dec.acct.name, "session.end", "kind=%s %s=%d seconds=%lld%s%s",
 		      mon_kind_name(s->kind), WIFSIGNALED(wstatus) ? "signal" : "status",
 		      WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : WEXITSTATUS(wstatus),
-		      (long long)(time(NULL) - s->started), rec) != 0)
+		      (long long)(time(NULL) - s->started), bytes, rec) != 0)
 		log_err("audit session.end for %s failed", m->dec.acct.name);
 	s->used = 0;
 }
@@ -1042,8 +1049,7 @@ refuse:
 	if (!ok)
 		wbuf_put_str(reply, say);
 	else
-		wbuf_put_u8(reply,
-			    (uint8_t)(s != NULL && s->rec.id != 0)); /* a recording fd last */
+		wbuf_put_u64(reply, s != NULL ? s->rec.id : 0); /* with an id, its fd comes last */
 out:
 	mon_start_free(ss);
 	free(ss);
@@ -1103,6 +1109,32 @@ mon_answer_outbox_list(struct monitor *m, struct rbuf *r, struct wbuf *reply, in
 	wbuf_put_u32(reply, c.n);
 	wbuf_put_raw(reply, body.data, body.len);
 	wbuf_free(&body);
+	return 0;
+}
+
+/* A recorded channel's totals, each way, as the worker counted them while it recorded them; kept
+ * for its session.end. An id that is not one of this connection's open recordings is ignored. */
+static int
+mon_answer_session_bytes(struct monitor *m, struct rbuf *r, struct wbuf *reply, int *fds,
+			 int *nfds)
+{
+	uint64_t id = rbuf_u64(r), out = rbuf_u64(r), in = rbuf_u64(r);
+	int known = 0;
+
+	(void)fds;
+	(void)nfds;
+	if (!rbuf_done(r))
+		return -1;
+	for (int i = 0; id != 0 && i < MON_MAX_SESSIONS; i++) {
+		struct mon_session *s = &m->sess[i];
+
+		if (s->used && s->rec.id == id) {
+			s->bytes_out = out;
+			s->bytes_in = in;
+			s->bytes_known = known = 1;
+		}
+	}
+	wbuf_put_u8(reply, (uint8_t)known);
 	return 0;
 }
 

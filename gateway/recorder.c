@@ -10,6 +10,7 @@ void
 recorder_start(struct recorder *r, int fd)
 {
 	r->fd = fd;
+	r->bytes[0] = r->bytes[1] = 0;
 	clock_gettime(CLOCK_MONOTONIC, &r->t0);
 }
 
@@ -31,6 +32,7 @@ recorder_event(struct recorder *r, char code, const uint8_t *p, size_t n)
 	if (r->fd < 0 || n == 0)
 		return 0;
 	t = recorder_seconds(r);
+	r->bytes[code == 'i'] += n;
 	/* Flushed per event: one write(2) per relayed chunk, nothing held back in the worker, so a
 	 * crash loses nothing that reached the client (docs/audit.md has the cost). */
 	while (n > 0) {

@@ -12,6 +12,7 @@
 struct recorder {
 	int fd; /* the pipe's write end, or -1: not recorded */
 	struct timespec t0;
+	uint64_t bytes[2]; /* recorded so far: [0] output ('o'), [1] input ('i') */
 };
 
 void recorder_start(struct recorder *r, int fd);

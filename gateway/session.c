@@ -61,6 +61,7 @@ struct wchan {
 	int budget_spent;
 	int revoke; /* the login was revoked: say why on stderr and close (session_revoked) */
 	struct recorder rec; /* [audit] record: what passed, each way, as it passed */
+	uint64_t rec_id;     /* its id, for MON_SESSION_BYTES */
 };
 
 enum { SESSION_OUT, SESSION_IN }; /* as the monitor's budget directions */
@@ -284,6 +285,7 @@ session_start(struct wchan *c, int kind, const char *command)
 	c->err_fd = fds.err;
 	c->status_fd = fds.status;
 	recorder_start(&c->rec, fds.rec);
+	c->rec_id = fds.rec_id;
 	if (c->err_fd < 0)
 		c->err_eof = 1; /* a pty has one stream for both */
 	session_nonblock(c->in_fd);
@@ -742,6 +744,10 @@ session_free(struct worker *w, int slot)
 		close(c->out_fd);
 	if (c->err_fd >= 0)
 		close(c->err_fd);
+	/* The totals first, then the end of the recording: the monitor writes session.end with both
+	 * once it sees the pipe's end. */
+	if (c->rec.fd >= 0 && c->rec_id != 0)
+		mm_session_bytes(c->w->mon, c->rec_id, c->rec.bytes[0], c->rec.bytes[1]);
 	recorder_close(&c->rec); /* the monitor then closes the file and hashes it */
 	if (c->sftp != NULL)
 		sftp_srv_free(c->sftp);

@@ -116,6 +116,11 @@ try:
 	check(sorted(o2) == sorted(b"typed-input\nerr\n"),
 	      "stderr is in the 'o' events too (%r)" % o2)
 	end = end_record(first["id"])
+	check(end is not None and " out=%d in=0 " % len(r.stdout) in end["detail"],
+	      "session.end has the bytes each way: %s" % (end and end["detail"]))
+	end2 = end_record(recs[1]["id"])
+	check(end2 is not None and " out=16 in=12 " in end2["detail"],
+	      "and for the channel that read input: %s" % (end2 and end2["detail"]))
 	check(end is not None and "sha256=%s" % sha256_file(path) in end["detail"] and
 	      "bytes=%d" % st.st_size in end["detail"] and first["sha256"] == sha256_file(path),
 	      "session.end holds the file's SHA-256 and size: %s" % (end and end["detail"]))

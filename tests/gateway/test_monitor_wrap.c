@@ -141,8 +141,10 @@ call_session_pty_recorded(int mon)
 
 	if (mm_session_start(mon, &rq, &fds, say, sizeof(say)) != 0)
 		return 10;
-	return fds.in == fds.out && fds.status >= 0 && fds.rec >= 0 && fds.rec != fds.status ? 0
-											      : 11;
+	return fds.in == fds.out && fds.status >= 0 && fds.rec >= 0 && fds.rec != fds.status &&
+		       fds.rec_id == 7
+		   ? 0
+		   : 11;
 }
 
 static int
@@ -223,7 +225,8 @@ static void
 test_well_formed_replies_decode(void **state)
 {
 	static const uint8_t ok[] = {1};
-	static const uint8_t started[] = {1, 0}, recorded[] = {1, 1};
+	static const uint8_t started[] = {1, 0, 0, 0, 0, 0, 0, 0, 0};
+	static const uint8_t recorded[] = {1, 0, 0, 0, 0, 0, 0, 0, 7};
 	static const uint8_t size42[] = {1, 0, 0, 0, 0, 0, 0, 0, 42};
 	struct wbuf b;
 	struct answer a;
@@ -367,7 +370,7 @@ test_trailing_or_short_reply_ends_worker(void **state)
 static void
 test_wrong_descriptor_count_ends_worker(void **state)
 {
-	static const uint8_t started[] = {1, 0};
+	static const uint8_t started[] = {1, 0, 0, 0, 0, 0, 0, 0, 0};
 	static const uint8_t size42[] = {1, 0, 0, 0, 0, 0, 0, 0, 42};
 	struct answer a = {0, started, sizeof(started), 4, MON_SESSION_START};
 
