@@ -8,8 +8,6 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/core_names.h>
-#include <openssl/params.h>
 
 #include "common/audit_witness.h"
 #include "common/codec.h"
@@ -57,50 +55,12 @@ encode_body(const struct audit_record *r, struct wbuf *b)
 	wbuf_put_str(b, r->detail);
 }
 
-/*
- * HMAC-SHA-256 with the audit key over up to three pieces. OpenSSL 3's one-shot HMAC() fetches
- * the algorithm and sets the key on every call; the log verifies a record in a few microseconds
- * only if that is done once: one keyed context per process, copied per MAC.
- */
+/* HMAC-SHA-256 with the audit key over up to three pieces (secrets_hmac). */
 static int
 audit_hmac(const struct store *st, const void *a, size_t an, const void *b, size_t bn,
 	   const void *c, size_t cn, uint8_t *out)
 {
-	static EVP_MAC *alg;
-	static EVP_MAC_CTX *keyed;
-	static uint8_t keyed_with[SECRETS_KEY_LEN]; /* the key in keyed (a store may be reopened) */
-	const struct secrets *sec = store_secrets(st);
-	EVP_MAC_CTX *ctx;
-	size_t len = 0;
-	int rc = -1;
-
-	if (keyed == NULL || CRYPTO_memcmp(keyed_with, sec->audit_key, SECRETS_KEY_LEN) != 0) {
-		char digest[] = "SHA256";
-		OSSL_PARAM params[] = {
-		    OSSL_PARAM_construct_utf8_string("digest", digest, 0),
-		    OSSL_PARAM_construct_end(),
-		};
-
-		EVP_MAC_CTX_free(keyed);
-		keyed = NULL;
-		OPENSSL_cleanse(keyed_with, sizeof(keyed_with));
-		if ((alg == NULL && (alg = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL) ||
-		    (keyed = EVP_MAC_CTX_new(alg)) == NULL ||
-		    EVP_MAC_init(keyed, sec->audit_key, sizeof(sec->audit_key), params) != 1) {
-			EVP_MAC_CTX_free(keyed);
-			keyed = NULL;
-			return -1;
-		}
-		memcpy(keyed_with, sec->audit_key, SECRETS_KEY_LEN);
-	}
-	if ((ctx = EVP_MAC_CTX_dup(keyed)) == NULL)
-		return -1;
-	if (EVP_MAC_update(ctx, a, an) == 1 && (bn == 0 || EVP_MAC_update(ctx, b, bn) == 1) &&
-	    (cn == 0 || EVP_MAC_update(ctx, c, cn) == 1) &&
-	    EVP_MAC_final(ctx, out, &len, AUDIT_MAC_LEN) == 1 && len == AUDIT_MAC_LEN)
-		rc = 0;
-	EVP_MAC_CTX_free(ctx);
-	return rc;
+	return secrets_hmac(store_secrets(st)->audit_key, a, an, b, bn, c, cn, out);
 }
 
 /* A record's MAC: HMAC(prev || seq || body), body being exactly the bytes stored before the

@@ -4,10 +4,8 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
-#include "common/codec.h"
+#include "common/store.h"
 
 static const char label[] = "wsgate request v1";
 
@@ -15,20 +13,11 @@ int
 reqmac_seal(const struct secrets *s, uint64_t id, const void *record, size_t len,
 	    uint8_t tag[REQMAC_LEN])
 {
-	unsigned int n = REQMAC_LEN;
-	struct wbuf b;
-	int rc = -1;
+	uint8_t idb[8];
 
-	wbuf_init(&b);
-	wbuf_put_raw(&b, label, sizeof(label) - 1);
-	wbuf_put_u64(&b, id);
-	wbuf_put_raw(&b, record, len);
-	if (!b.err &&
-	    HMAC(EVP_sha256(), s->request_key, sizeof(s->request_key), b.data, b.len, tag, &n) &&
-	    n == REQMAC_LEN)
-		rc = 0;
-	wbuf_free(&b);
-	return rc;
+	store_u64_key(id, idb);
+	return secrets_hmac(s->request_key, label, sizeof(label) - 1, idb, sizeof(idb), record, len,
+			    tag);
 }
 
 int
