@@ -334,9 +334,17 @@ ctl_audit(struct ctl *c, int argc, char **argv)
 		return ctl_recordings(c, o.user, since);
 	}
 	if (strcmp(sub, "replay") == 0) {
-		if ((rc = note_reader(c, sub)) != 0)
+		char what[48];
+		const char *id = argv[optind];
+
+		/* Which recording was watched is part of the record (digits only, or usage). */
+		if (strlen(id) > 20 || strspn(id, "0123456789") != strlen(id) || !*id)
+			return ctl_usage("audit replay: %s is not a recording id",
+					 ctl_name(id, nb, sizeof(nb)));
+		snprintf(what, sizeof(what), "replay id=%s", id);
+		if ((rc = note_reader(c, what)) != 0)
 			return rc;
-		return ctl_replay(c, argv[optind], o.speed);
+		return ctl_replay(c, id, o.speed);
 	}
 	return ctl_usage("audit: unknown subcommand %s", ctl_name(sub, nb, sizeof(nb)));
 }

@@ -169,14 +169,26 @@ ctl_format_time(uint64_t t, char *out, size_t outlen)
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: wsgatectl -c CONFIG [--json] [--as ADMIN] COMMAND ...\n"
+	fprintf(f, "usage: wsgatectl -c CONFIG [--json] [--as ADMIN [--from ADDRESS]] COMMAND ...\n"
 		   "  init\n"
 		   "  user add NAME --role analyst|stats|admin [--project P]... [--zone Z]... "
 		   "[--expires YYYY-MM-DD]\n"
 		   "  user passwd|key|totp|lock|unlock|del|show NAME, user list\n"
 		   "  project add P [--max-accounts N], project list, project show P\n"
 		   "  transfer list|show|approve|reject|import|move ..., check FILE\n"
-		   "  audit list [--since TIME], audit verify, audit export\n");
+		   "  audit list|export [--since TIME] [--user U] [--event E], audit verify "
+		   "[--witness FILE]\n"
+		   "  audit recordings [--user U] [--since TIME], audit replay ID [--speed N]\n");
+}
+
+/* An address as the gateway writes it ("192.0.2.7", "2001:db8::1", "[::1]:22"): what goes into
+ * every audit record of the command, so nothing else. */
+static int
+address_text_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 0 && n < 64 && strspn(s, "0123456789abcdefABCDEF.:[]%") == n;
 }
 
 /* --as must name an existing admin: the gateway passes the authenticated account, and a typo
@@ -227,12 +239,13 @@ main(int argc, char **argv)
 	    {"config", required_argument, NULL, 'c'},
 	    {"json", no_argument, NULL, 'j'},
 	    {"as", required_argument, NULL, 'a'},
+	    {"from", required_argument, NULL, 'f'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct ctl c = {0};
 	const struct command *cmd;
-	const char *as = NULL;
+	const char *as = NULL, *from = NULL;
 	char why[1024], nb[CTL_NAMEBUF];
 	int ch, rc = 1;
 
@@ -251,6 +264,9 @@ main(int argc, char **argv)
 		case 'a':
 			as = optarg;
 			break;
+		case 'f':
+			from = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -267,6 +283,9 @@ main(int argc, char **argv)
 				 ctl_name(argv[optind], nb, sizeof(nb)));
 	if (as && !cmd->as_allowed)
 		return ctl_usage("--as is accepted only with transfer and audit");
+	if (from && (!as || !address_text_ok(from)))
+		return ctl_usage("--from ADDRESS goes with --as (the gateway passes the admin's "
+				 "address)");
 	if (config_load(c.config_path, &c.cfg, why, sizeof(why)) < 0)
 		return ctl_fail("%s", why);
 	if (cmd->needs_store && store_open(c.cfg->state_dir, 0, &c.st, why, sizeof(why)) < 0) {
@@ -283,7 +302,7 @@ main(int argc, char **argv)
 		if ((rc = check_actor(&c, as)) != 0)
 			goto out;
 		c.actor = as;
-		audit_set_context("admin", "", "", "");
+		audit_set_context("admin", "", "", from ? from : "");
 	}
 	rc = cmd->fn(&c, argc - optind, argv + optind);
 out:

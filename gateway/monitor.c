@@ -836,6 +836,8 @@ mon_start_admin(struct monitor *m, struct mon_session *s, struct mon_start *ss, 
 	argv[k++] = (char *)m->cfg->path;
 	argv[k++] = "--as";
 	argv[k++] = m->dec.acct.name;
+	argv[k++] = "--from"; /* the admin's address, for the audit records of the command */
+	argv[k++] = (char *)m->peer->text;
 	for (int i = 0; i < ss->argc; i++)
 		argv[k++] = ss->argv[i];
 	argv[k] = NULL;

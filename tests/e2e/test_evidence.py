@@ -72,6 +72,11 @@ try:
 	          "in.csv" in e["detail"] for e in ev), "an upload to /inbox is audited")
 	check(any(e["event"] == "sftp.refused" and "op=rename" in e["detail"] for e in ev),
 	      "a refused rename is audited: %s" % [e["detail"] for e in ev])
+	ap = [e for e in events("--user", "adm1", "--event", "transfer.approve")]
+	check(ap and ap[0]["role"] == "admin" and ap[0]["addr"].startswith("127.0.0.1"),
+	      "an admin's decision over SSH carries the admin's role and address: %s" % ap)
+	r = g.ctl("--from", "127.0.0.1", "audit", "list", check_rc=False)
+	check(r.returncode == 2, "--from only goes with --as")
 	lst = g.ctl("audit", "list", "--event", "sftp.open").stdout.splitlines()
 	check(lst and all(" sftp.open " in l for l in lst), "audit list --event (text)")
 	check(g.ctl("audit", "verify").returncode == 0, "the audit log verifies")
