@@ -926,6 +926,18 @@ mon_recorded(const struct monitor *m, const struct mon_start *ss)
 	return ss->kind != MON_SK_SFTP && (m->cfg->audit_record & (1u << m->dec.acct.role));
 }
 
+/* The most a recording may take: what both daily budgets let through, at the encoding's worst
+ * (6 bytes per byte, "\udcXX"), plus room for the header and the framing. No cap without budgets. */
+static uint64_t
+mon_rec_cap(const struct monitor *m)
+{
+	uint64_t out = budget_limit(m->cfg, BUDGET_OUT), in = budget_limit(m->cfg, BUDGET_IN);
+
+	if (out == CONFIG_BUDGET_NONE || in == CONFIG_BUDGET_NONE)
+		return 0;
+	return 8 * (out + in) + (16 << 20);
+}
+
 /* Creates the session's recording and passes the pipe's write end as the last descriptor. */
 static int
 mon_rec_begin(struct monitor *m, struct mon_session *s, const struct mon_start *ss, uint64_t id,
@@ -949,7 +961,7 @@ mon_rec_begin(struct monitor *m, struct mon_session *s, const struct mon_start *
 
 	if (id == 0)
 		return why_set(why, whylen, "no recording id (audit log unwritable)");
-	if (monitor_rec_begin(&s->rec, m->cfg->state_dir, &h, &wr, why, whylen) < 0)
+	if (monitor_rec_begin(&s->rec, m->cfg->state_dir, &h, mon_rec_cap(m), &wr, why, whylen) < 0)
 		return -1;
 	fds[(*nfds)++] = wr;
 	return 0;

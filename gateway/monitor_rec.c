@@ -12,12 +12,13 @@
 
 int
 monitor_rec_begin(struct monitor_rec *r, const char *state_dir, const struct recording_header *h,
-		  int *worker_wr, char *why, size_t whylen)
+		  uint64_t cap, int *worker_wr, char *why, size_t whylen)
 {
 	int p[2];
 
 	r->id = h->id;
 	r->rd = -1;
+	r->cap = cap;
 	if (recording_create(state_dir, h, &r->file, why, whylen) < 0) {
 		r->id = 0;
 		return -1;
@@ -49,6 +50,12 @@ monitor_rec_pump(struct monitor_rec *r)
 		return 1;
 	for (int i = 0; i < 16; i++) { /* bounded: the loop has other work */
 		n = read(r->rd, buf, sizeof(buf));
+		if (n > 0 && r->cap && r->file.bytes + (uint64_t)n > r->cap) {
+			log_err_f("recording %llu: larger than %llu bytes; the channel is ended",
+				  (unsigned long long)r->id, (unsigned long long)r->cap);
+			r->file.failed = 3;
+			n = 0; /* as if the worker had closed it: the worker's next write fails */
+		}
 		if (n > 0) {
 			if (recording_write(&r->file, buf, (size_t)n) < 0 && r->file.failed == 1) {
 				log_err_f("recording %llu: %s", (unsigned long long)r->id,
