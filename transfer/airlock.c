@@ -1033,7 +1033,6 @@ refs_visit(const MDB_val *k, const MDB_val *v, void *arg)
 	struct refs_walk *w = arg;
 	struct refs *rf = w->rf;
 	struct request *r = w->r;
-
 	MDB_val body;
 
 	/* A record we cannot read might reference any blob: keep everything. */
