@@ -7,7 +7,9 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/params.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
@@ -67,7 +69,8 @@ secrets_load(const char *path, struct secrets *s)
 		goto out;
 	}
 	if (derive(master, "wsgate seal v1", s->seal_key) < 0 ||
-	    derive(master, "wsgate audit v1", s->audit_key) < 0)
+	    derive(master, "wsgate audit v1", s->audit_key) < 0 ||
+	    derive(master, "wsgate request v1", s->request_key) < 0)
 		goto out;
 	rc = 0;
 out:
@@ -135,4 +138,58 @@ secrets_open(const struct secrets *s, const void *aad, size_t aadlen, const uint
 out:
 	EVP_CIPHER_CTX_free(ctx);
 	return rc;
+}
+
+/* A few keyed HMAC contexts (the audit key, the request key), each keyed once. */
+#define HMAC_CACHE 4
+static struct {
+	EVP_MAC_CTX *ctx;
+	uint8_t key[SECRETS_KEY_LEN];
+} hmac_cache[HMAC_CACHE];
+
+static EVP_MAC_CTX *
+keyed_ctx(const uint8_t *key)
+{
+	static EVP_MAC *alg;
+	static unsigned next;
+	char digest[] = "SHA256";
+	OSSL_PARAM params[] = {
+	    OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+	    OSSL_PARAM_construct_end(),
+	};
+	unsigned i;
+
+	for (i = 0; i < HMAC_CACHE; i++)
+		if (hmac_cache[i].ctx && CRYPTO_memcmp(hmac_cache[i].key, key, SECRETS_KEY_LEN) == 0)
+			return hmac_cache[i].ctx;
+	if (alg == NULL && (alg = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL)
+		return NULL;
+	i = next++ % HMAC_CACHE; /* a store reopened with another key replaces the oldest */
+	EVP_MAC_CTX_free(hmac_cache[i].ctx);
+	OPENSSL_cleanse(hmac_cache[i].key, SECRETS_KEY_LEN);
+	if ((hmac_cache[i].ctx = EVP_MAC_CTX_new(alg)) == NULL ||
+	    EVP_MAC_init(hmac_cache[i].ctx, key, SECRETS_KEY_LEN, params) != 1) {
+		EVP_MAC_CTX_free(hmac_cache[i].ctx);
+		hmac_cache[i].ctx = NULL;
+		return NULL;
+	}
+	memcpy(hmac_cache[i].key, key, SECRETS_KEY_LEN);
+	return hmac_cache[i].ctx;
+}
+
+int
+secrets_hmac(const uint8_t *key, const void *a, size_t an, const void *b, size_t bn,
+	     const void *c, size_t cn, uint8_t out[32])
+{
+	EVP_MAC_CTX *ctx = keyed_ctx(key);
+	size_t len = 0;
+
+	/* Initialising with no key restarts the MAC under the key it already holds. */
+	if (ctx == NULL || EVP_MAC_init(ctx, NULL, 0, NULL) != 1)
+		return -1;
+	if (EVP_MAC_update(ctx, a, an) == 1 && (bn == 0 || EVP_MAC_update(ctx, b, bn) == 1) &&
+	    (cn == 0 || EVP_MAC_update(ctx, c, cn) == 1) && EVP_MAC_final(ctx, out, &len, 32) == 1 &&
+	    len == 32)
+		return 0;
+	return -1;
 }

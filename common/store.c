@@ -24,6 +24,8 @@ struct store {
 	MDB_dbi dbi[DB_COUNT];
 	struct secrets secrets;
 	char state_dir[4096];
+	store_commit_hook *hook; /* store_set_commit_hook */
+	void *hook_arg;
 };
 
 /* clang-format off */
@@ -98,6 +100,15 @@ check_schema(struct store *st, MDB_txn *txn, int create, char *why, size_t whyle
 	}
 	rbuf_init(&r, v.mv_data, v.mv_size);
 	ver = rbuf_u32(&r);
+	/* Version 1 stores (before issue 11) have audit records without the context fields and
+	 * request records without a MAC: every request would read as tampered. wsgate was not
+	 * released with them, so there is no migration; say so rather than fail record by record.
+	 */
+	if (rbuf_done(&r) && ver == 1)
+		return why_set(
+		    why, whylen,
+		    "state store schema version 1 predates authenticated audit heads and "
+		    "request MACs; there is no migration: initialise a new state_dir");
 	if (!rbuf_done(&r) || ver > STORE_SCHEMA_VERSION || ver == 0)
 		return why_set(why, whylen,
 			       "state store schema version %u is not supported (want %u)", ver,
@@ -183,6 +194,7 @@ store_open(const char *state_dir, int create, struct store **out, char *why, siz
 	    (rc = mdb_env_set_maxdbs(st->env, DB_COUNT)) != 0 ||
 	    (rc = mdb_env_set_mapsize(st->env, map_size())) != 0 ||
 	    (rc = mdb_env_set_maxreaders(st->env, 1024)) != 0 ||
+	    (rc = mdb_env_set_userctx(st->env, st)) != 0 ||
 	    (rc = mdb_env_open(st->env, path, MDB_NOTLS, 0600)) != 0) {
 		snprintf(why, whylen, "%s: %s", path, store_strerror(store_rc(rc)));
 		goto fail;
@@ -201,6 +213,8 @@ store_close(struct store *st)
 {
 	if (!st)
 		return;
+	if (st->hook)
+		st->hook(st->hook_arg, NULL, STORE_HOOK_CLOSE);
 	if (st->env)
 		mdb_env_close(st->env);
 	secrets_wipe(&st->secrets);
@@ -235,11 +249,29 @@ store_begin(struct store *st, int rdonly, MDB_txn **txn)
 	return rc == 0 ? 0 : txn_fail(rc);
 }
 
+void
+store_set_commit_hook(struct store *st, store_commit_hook *fn, void *arg)
+{
+	st->hook = fn;
+	st->hook_arg = arg;
+}
+
+/* The store a transaction belongs to (store_open put it in the environment's user context). */
+static struct store *
+txn_store(MDB_txn *txn)
+{
+	return mdb_env_get_userctx(mdb_txn_env(txn));
+}
+
 int
 store_commit(MDB_txn *txn)
 {
+	struct store *st = txn_store(txn);
 	int rc = mdb_txn_commit(txn);
 
+	/* txn is freed now; the hook only compares the pointer with the ones it noted. */
+	if (st && st->hook)
+		st->hook(st->hook_arg, txn, rc == 0 ? STORE_HOOK_COMMITTED : STORE_HOOK_ABORTED);
 	return rc == 0 ? 0 : txn_fail(rc);
 }
 
@@ -250,12 +282,12 @@ store_commit_nosync(struct store *st, MDB_txn *txn)
 
 	/* The flag is this process's handle's own, and the monitor is single-threaded. */
 	if ((rc = mdb_env_set_flags(st->env, MDB_NOSYNC, 1)) != 0) {
-		mdb_txn_abort(txn);
+		store_abort(txn);
 		return txn_fail(rc);
 	}
-	rc = mdb_txn_commit(txn);
+	rc = store_commit(txn); /* the commit hook (the audit witness) runs as for any commit */
 	(void)mdb_env_set_flags(st->env, MDB_NOSYNC, 0);
-	return rc == 0 ? 0 : txn_fail(rc);
+	return rc;
 }
 
 int
@@ -269,8 +301,14 @@ store_sync(struct store *st)
 void
 store_abort(MDB_txn *txn)
 {
-	if (txn)
-		mdb_txn_abort(txn);
+	struct store *st;
+
+	if (!txn)
+		return;
+	st = txn_store(txn);
+	mdb_txn_abort(txn);
+	if (st && st->hook)
+		st->hook(st->hook_arg, txn, STORE_HOOK_ABORTED);
 }
 
 int

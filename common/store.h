@@ -31,7 +31,9 @@
 
 #include "common/secrets.h"
 
-#define STORE_SCHEMA_VERSION 1
+/* 2: audit records carry role, project, area, address and nanoseconds, the audit head its own
+ * tag, and request records a MAC (issue 11; docs/audit.md). */
+#define STORE_SCHEMA_VERSION 2
 
 #define STORE_NOTFOUND 1	   /* store_get, store_del: no such key */
 #define STORE_EXISTS 2		   /* store_put with MDB_NOOVERWRITE found the key */
@@ -77,6 +79,17 @@ void store_abort(MDB_txn *txn);
 int store_commit_nosync(struct store *st, MDB_txn *txn);
 /* Flushes every commit so far to disk. Returns 0 or <0 (-EIO, ...). */
 int store_sync(struct store *st);
+
+/*
+ * One hook per store, called after every store_commit (STORE_HOOK_COMMITTED, or
+ * STORE_HOOK_ABORTED when the commit failed), every store_abort (STORE_HOOK_ABORTED) and at
+ * store_close (STORE_HOOK_CLOSE, txn NULL). txn is already freed: compare the pointer, never use
+ * it. The audit log uses it to tell syslog and its witness file about records only once they are
+ * durable (common/audit.c).
+ */
+enum { STORE_HOOK_COMMITTED, STORE_HOOK_ABORTED, STORE_HOOK_CLOSE };
+typedef void store_commit_hook(void *arg, MDB_txn *txn, int what);
+void store_set_commit_hook(struct store *st, store_commit_hook *fn, void *arg);
 
 /* Thin wrappers. store_get: 0, STORE_NOTFOUND or <0 (MDB_CORRUPTED, MDB_PAGE_NOTFOUND).
  * store_put: 0, STORE_EXISTS (with MDB_NOOVERWRITE) or <0 (MDB_MAP_FULL, MDB_TXN_FULL,

@@ -52,6 +52,9 @@ int ctl_print_awaiting(struct ctl *c, uint64_t id, int json);
 void ctl_review_show(struct ctl *c, const struct request *r, json_t *j);
 /* A request id: decimal, 1 .. 2^64 - 1; 0 or -1. (ctl/ctl_transfer.c) */
 int ctl_parse_id(const char *s, uint64_t *id);
+/* audit recordings and audit replay (ctl/ctl_recording.c); user and speed may be NULL. */
+int ctl_recordings(struct ctl *c, const char *user, uint64_t since);
+int ctl_replay(struct ctl *c, const char *id, const char *speed);
 
 /* Helpers in ctl/wsgatectl.c. ctl_fail prints "wsgatectl: MESSAGE" and returns 1,
  * ctl_usage the same and returns 2. ctl_name shows a name from the command line safely: valid

@@ -208,6 +208,11 @@ make_store(struct ctl *c, int *created)
 		(*created)++;
 	if (store_open(c->cfg->state_dir, 1, &st, why, sizeof(why)) < 0)
 		return ctl_fail("%s", why);
+	if (audit_attach(st, c->cfg->audit_witness, why, sizeof(why)) < 0) {
+		ctl_fail("%s", why);
+		goto out;
+	}
+	audit_set_context("root", "", "", "");
 	if (*created == 0) {
 		rc = 0;
 		goto reserve;

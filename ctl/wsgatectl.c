@@ -172,15 +172,27 @@ ctl_format_time(uint64_t t, char *out, size_t outlen)
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: wsgatectl -c CONFIG [--json] [--as ADMIN] COMMAND ...\n"
+	fprintf(f, "usage: wsgatectl -c CONFIG [--json] [--as ADMIN [--from ADDRESS]] COMMAND ...\n"
 		   "  init\n"
 		   "  user add NAME --role analyst|stats|admin [--project P]... [--zone Z]... "
 		   "[--expires YYYY-MM-DD]\n"
 		   "  user passwd|key|totp|lock|unlock|del|show NAME, user list\n"
 		   "  project add P [--max-accounts N], project list, project show P\n"
 		   "  transfer list|show|view|approve|reject|return|import|move|drafts ..., check FILE\n"
-		   "  audit list [--since TIME], audit verify, audit export\n"
+		   "  audit list|export [--since TIME] [--user U] [--event E], audit verify "
+		   "[--witness FILE]\n"
+		   "  audit recordings [--user U] [--since TIME], audit replay ID [--speed N]\n"
 		   "  backup DIR (while the daemon runs), restore DIR (daemon stopped)\n");
+}
+
+/* An address as the gateway writes it ("192.0.2.7", "2001:db8::1", "[::1]:22"): what goes into
+ * every audit record of the command, so nothing else. */
+static int
+address_text_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 0 && n < 64 && strspn(s, "0123456789abcdefABCDEF.:[]%") == n;
 }
 
 /* --as must name an existing admin: the gateway passes the authenticated account, and a typo
@@ -231,12 +243,13 @@ main(int argc, char **argv)
 	    {"config", required_argument, NULL, 'c'},
 	    {"json", no_argument, NULL, 'j'},
 	    {"as", required_argument, NULL, 'a'},
+	    {"from", required_argument, NULL, 'f'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct ctl c = {0};
 	const struct command *cmd;
-	const char *as = NULL;
+	const char *as = NULL, *from = NULL;
 	char why[1024], nb[CTL_NAMEBUF];
 	int ch, rc = 1;
 
@@ -255,6 +268,9 @@ main(int argc, char **argv)
 		case 'a':
 			as = optarg;
 			break;
+		case 'f':
+			from = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -271,6 +287,9 @@ main(int argc, char **argv)
 				 ctl_name(argv[optind], nb, sizeof(nb)));
 	if (as && !cmd->as_allowed)
 		return ctl_usage("--as is accepted only with transfer and audit");
+	if (from && (!as || !address_text_ok(from)))
+		return ctl_usage("--from ADDRESS goes with --as (the gateway passes the admin's "
+				 "address)");
 	if (config_load(c.config_path, &c.cfg, why, sizeof(why)) < 0)
 		return ctl_fail("%s", why);
 	/* Deliveries from wsgatectl create areas too: with the same limit as the daemon's. */
@@ -281,11 +300,17 @@ main(int argc, char **argv)
 	}
 	if (cmd->needs_store)
 		store_startup_log(c.st, 0);
+	if (c.st && audit_attach(c.st, c.cfg->audit_witness, why, sizeof(why)) < 0) {
+		rc = ctl_fail("%s", why);
+		goto out;
+	}
 	c.actor = "root";
+	audit_set_context("root", "", "", "");
 	if (as) {
 		if ((rc = check_actor(&c, as)) != 0)
 			goto out;
 		c.actor = as;
+		audit_set_context("admin", "", "", from ? from : "");
 	}
 	rc = cmd->fn(&c, argc - optind, argv + optind);
 out:

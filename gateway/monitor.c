@@ -37,6 +37,7 @@
 #include "common/why.h"
 #include "gateway/gateway.h"
 #include "gateway/monitor_proto.h"
+#include "gateway/monitor_rec.h"
 #include "gateway/slots.h"
 #include "policy/account.h"
 #include "policy/budget.h"
@@ -73,7 +74,6 @@ struct mon_session {
 	int kind;
 	int is_sandbox;
 	int use_pty;
-	int reported; /* the wait status went to the worker */
 	struct sandbox_proc proc;
 	pid_t pid;	/* admin command */
 	int status_wr;	/* the worker reads the wait status here; its close means "end it" */
@@ -81,6 +81,13 @@ struct mon_session {
 	char rundir[4200];
 	char sock[4300];
 	time_t started;
+	struct monitor_rec rec; /* its recording ([audit] record), copied from the worker's pipe */
+	int ended;	 /* the command ended: end_status went to the worker */
+	int end_status;
+	int reaped;	 /* its process is reaped (a sandbox's init may outlive the report) */
+	int audited;	 /* session.end is recorded (after the recording closed) */
+	int bytes_known; /* MON_SESSION_BYTES came: the worker's totals, each way */
+	uint64_t bytes_out, bytes_in;
 };
 
 struct mon_upload {
@@ -132,6 +139,8 @@ static int mon_answer_outbox_open(struct monitor *, struct rbuf *, struct wbuf *
 static int mon_answer_upload_begin(struct monitor *, struct rbuf *, struct wbuf *, int *, int *);
 static int mon_answer_upload_commit(struct monitor *, struct rbuf *, struct wbuf *, int *, int *);
 static int mon_answer_upload_abort(struct monitor *, struct rbuf *, struct wbuf *, int *, int *);
+static int mon_answer_sftp_note(struct monitor *, struct rbuf *, struct wbuf *, int *, int *);
+static int mon_answer_session_bytes(struct monitor *, struct rbuf *, struct wbuf *, int *, int *);
 static int mon_answer_budget(struct monitor *, struct rbuf *, struct wbuf *, int *, int *);
 static int mon_answer_revoked(struct monitor *, struct rbuf *, struct wbuf *, int *, int *);
 
@@ -167,6 +176,8 @@ static const struct mon_entry mon_dispatch[] = {
 	ANSWER(UPLOAD_BEGIN, upload_begin, ST_AUTHED, "analysts only; an anonymous file in quarantine, not a path"),
 	ANSWER(UPLOAD_COMMIT, upload_commit, ST_AUTHED, "this connection's token; monitor hashes, queues pending"),
 	ANSWER(UPLOAD_ABORT, upload_abort, ST_AUTHED, "this connection's token; closing the staging fd drops it"),
+	ANSWER(SFTP_NOTE, sftp_note, ST_AUTHED, "only appends an audit record, strings bounded and quoted; changes nothing"),
+	ANSWER(SESSION_BYTES, session_bytes, ST_AUTHED | ST_CLOSING, "numbers for this connection's own recorded session's end; changes nothing else"),
 	ANSWER(BUDGET, budget, ST_AUTHED | ST_CLOSING, "debits the session's own account; never grants past today's balance"),
 	ANSWER(REVOKED, revoked, ST_AUTHED | ST_CLOSING, "tells only whether this login was revoked and why; no data"),
 };
@@ -295,6 +306,7 @@ mon_answer_auth_totp(struct monitor *m, struct rbuf *r, struct wbuf *reply, int 
 	m->state = ST_AUTHED;
 	/* The listener stops counting this connection as a login in progress. */
 	slots_report_login();
+	audit_set_context(role_name(m->dec.acct.role), m->dec.project, m->dec.area, NULL);
 	m->next_recheck = 1; /* re-checked from the next pass on (mon_revoke_timers) */
 	m->who.user = m->dec.acct.name;
 	m->who.is_admin = m->dec.acct.role == ROLE_ADMIN;
@@ -329,6 +341,7 @@ mon_session_alloc(struct monitor *m)
 			s->airlock_fd = -1;
 			s->pid = -1;
 			s->proc.pid = -1;
+			s->rec.rd = -1;
 			s->started = time(NULL);
 			return s;
 		}
@@ -349,32 +362,7 @@ mon_airlock_close(struct mon_session *s)
 	}
 }
 
-/*
- * session.end, committed without its fsync: the client has its exit status already and nothing
- * waits for this record but the disk. It is visible at once and survives a kill -9 of any
- * process; the next session start's fsync, the monitor's timer (MON_SYNC_MS) or its exit makes
- * it survive a power cut too. A ControlMaster running short commands then pays one fsync per
- * command, not two.
- */
-static void
-mon_audit_end(struct monitor *m, const struct mon_session *s, int wstatus)
-{
-	MDB_txn *txn;
-	int rc;
-
-	if ((rc = store_begin(m->st, 0, &txn)) == 0) {
-		rc = audit_append(m->st, txn, m->dec.acct.name, "session.end",
-				  "kind=%s %s=%d seconds=%lld", mon_kind_name(s->kind),
-				  WIFSIGNALED(wstatus) ? "signal" : "status",
-				  WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : WEXITSTATUS(wstatus),
-				  (long long)(time(NULL) - s->started));
-		rc = rc == 0 ? store_commit_nosync(m->st, txn) : (store_abort(txn), rc);
-	}
-	if (rc != 0)
-		log_err_f("audit session.end for %s: %s", m->dec.acct.name, store_strerror(rc));
-	else if (m->sync_due == 0)
-		m->sync_due = mon_now_ms() + MON_SYNC_MS;
-}
+static void mon_session_audit_end(struct monitor *m, struct mon_session *s);
 
 /* The commits made without their fsync reach the disk. */
 static void
@@ -387,17 +375,19 @@ mon_sync(struct monitor *m)
 		log_err_f("%s: audit sync: %s", m->peer->text, store_strerror(rc));
 }
 
-/* The session's command ended: its wait status to the worker, the end on the record. A sandbox
- * reports before its init has exited, while the kernel still tears its namespaces down: the
- * client need not wait for that (mon_reap frees the slot once it is done). */
+/*
+ * The session's command ended: its wait status to the worker at once. A sandbox reports before
+ * its init has exited, while the kernel still tears its namespaces down: the client need not
+ * wait for that. The end is recorded once the worker has also closed the recording (its last
+ * output comes after the command ended); the slot is free once that and the reaping are done.
+ */
 static void
 mon_session_report(struct monitor *m, struct mon_session *s, int wstatus)
 {
 	uint8_t b[MON_STATUS_LEN];
 
-	if (s->reported)
+	if (s->ended)
 		return;
-	s->reported = 1;
 
 	codec_be32_put(b, (uint32_t)wstatus); /* read by mm_status_read() in the worker */
 	if (s->status_wr >= 0) {
@@ -407,16 +397,72 @@ mon_session_report(struct monitor *m, struct mon_session *s, int wstatus)
 		s->status_wr = -1;
 	}
 	mon_airlock_close(s);
-	mon_audit_end(m, s, wstatus);
+	s->ended = 1;
+	s->end_status = wstatus;
+	if (s->rec.rd < 0)
+		mon_session_audit_end(m, s);
 	if (s->is_sandbox && !s->use_pty)
 		mon_spare_build(m);
 }
 
+/* The slot is free once its process is reaped and its end is on the record. */
+static void
+mon_session_release(struct mon_session *s)
+{
+	if (s->reaped && s->audited)
+		s->used = 0;
+}
+
+/* The session's process was reaped (a sandbox's init, or an admin's wsgatectl). */
 static void
 mon_session_end(struct monitor *m, struct mon_session *s, int wstatus)
 {
 	mon_session_report(m, s, wstatus);
-	s->used = 0;
+	s->pid = -1; /* the pid may be reused by now */
+	s->reaped = 1;
+	mon_session_release(s);
+}
+
+/*
+ * session.end, committed without its fsync: the client has its exit status already and nothing
+ * waits for this record but the disk. It is visible at once and survives a kill -9 of any
+ * process; the next session start's fsync, the monitor's timer (MON_SYNC_MS) or its exit makes
+ * it survive a power cut too. A ControlMaster running short commands then pays one fsync per
+ * command, not two.
+ */
+static void
+mon_session_audit_end(struct monitor *m, struct mon_session *s)
+{
+	char rec[200], bytes[64] = "";
+	int wstatus = s->end_status, rc;
+	MDB_txn *txn;
+
+	monitor_rec_end(&s->rec, rec, sizeof(rec));
+	if (s->bytes_known)
+		snprintf(bytes, sizeof(bytes), " out=%llu in=%llu", (unsigned long long)s->bytes_out,
+			 (unsigned long long)s->bytes_in);
+	if ((rc = store_begin(m->st, 0, &txn)) == 0) {
+		rc = audit_append(m->st, txn, m->dec.acct.name, "session.end",
+				  "kind=%s %s=%d seconds=%lld%s%s", mon_kind_name(s->kind),
+				  WIFSIGNALED(wstatus) ? "signal" : "status",
+				  WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : WEXITSTATUS(wstatus),
+				  (long long)(time(NULL) - s->started), bytes, rec);
+		rc = rc == 0 ? store_commit_nosync(m->st, txn) : (store_abort(txn), rc);
+	}
+	if (rc != 0)
+		log_err_f("audit session.end for %s: %s", m->dec.acct.name, store_strerror(rc));
+	else if (m->sync_due == 0)
+		m->sync_due = mon_now_ms() + MON_SYNC_MS;
+	s->audited = 1;
+	mon_session_release(s);
+}
+
+/* Copies the worker's recording lines; a recording that reached its end closes its session. */
+static void
+mon_rec_pump(struct monitor *m, struct mon_session *s)
+{
+	if (s->used && s->rec.rd >= 0 && monitor_rec_pump(&s->rec) == 1 && s->ended)
+		mon_session_audit_end(m, s);
 }
 
 static void
@@ -563,10 +609,10 @@ mon_reap(struct monitor *m)
 		struct mon_session *s = &m->sess[i];
 		int ws = 0;
 
-		if (!s->used || s->kind == MON_SK_SFTP)
+		if (!s->used || s->kind == MON_SK_SFTP || s->ended)
 			continue;
 		if (s->is_sandbox) {
-			if (!s->reported && sandbox_status(&s->proc, &ws) == 1)
+			if (!s->ended && sandbox_status(&s->proc, &ws) == 1)
 				mon_session_report(m, s, ws);
 			if (sandbox_reap(&s->proc, &ws, WNOHANG) == 1)
 				mon_session_end(m, s, ws);
@@ -795,7 +841,11 @@ mon_start_command(const struct mon_start *ss, char *cmd, size_t cmdlen)
 	}
 }
 
-static void mon_audit_start(struct monitor *m, const struct mon_start *ss, const char *qcmd);
+static uint64_t mon_audit_start(struct monitor *m, const struct mon_start *ss, const char *qcmd,
+			       int recorded);
+static int mon_recorded(const struct monitor *m, const struct mon_start *ss);
+static int mon_rec_begin(struct monitor *m, struct mon_session *s, const struct mon_start *ss,
+			 uint64_t id, const char *cmd, int *wr, char *why, size_t whylen);
 
 /* Buffers behind a sandbox_spec's strings. */
 struct mon_spec_buf {
@@ -901,12 +951,13 @@ mon_spare_take(struct monitor *m, struct mon_session *s, const struct mon_start 
 /* Sends the command to the sandbox (the spare, or one built now) once its start is on the record;
  * the fsync and sandbox_ready follow in mon_answer_session_start. */
 static int
-mon_start_sandbox(struct monitor *m, struct mon_session *s, struct mon_start *ss, const char *qcmd,
-		  int *fds, int *nfds, char *why, size_t whylen)
+mon_start_sandbox(struct monitor *m, struct mon_session *s, struct mon_start *ss, const char *cmd,
+		  const char *qcmd, int *rec_wr, int *fds, int *nfds, char *why, size_t whylen)
 {
 	struct sandbox_spec spec;
 	struct mon_spec_buf *b;
 	char *argv[2] = {ss->command, NULL};
+	uint64_t rec_id;
 	int spare, rc = -1;
 
 	if ((b = calloc(1, sizeof(*b))) == NULL)
@@ -922,8 +973,11 @@ mon_start_sandbox(struct monitor *m, struct mon_session *s, struct mon_start *ss
 	spec.ws.ws_row = (unsigned short)ss->rows;
 	if (!spare && sandbox_prepare(&spec, &s->proc, why, whylen) != 0)
 		goto out;
-	mon_audit_start(m, ss, qcmd);
-	if (sandbox_go(&s->proc, &spec, why, whylen) != 0)
+	rec_id = mon_audit_start(m, ss, qcmd, mon_recorded(m, ss));
+	/* A session that must be recorded and cannot be does not run. */
+	if ((mon_recorded(m, ss) &&
+	     mon_rec_begin(m, s, ss, rec_id, cmd, rec_wr, why, whylen) != 0) ||
+	    sandbox_go(&s->proc, &spec, why, whylen) != 0)
 		goto out;
 	s->is_sandbox = 1;
 	s->use_pty = ss->use_pty;
@@ -968,6 +1022,8 @@ mon_start_admin(struct monitor *m, struct mon_session *s, struct mon_start *ss, 
 	argv[k++] = (char *)m->cfg->path;
 	argv[k++] = "--as";
 	argv[k++] = m->dec.acct.name;
+	argv[k++] = "--from"; /* the admin's address, for the audit records of the command */
+	argv[k++] = (char *)m->peer->text;
 	for (int i = 0; i < ss->argc; i++)
 		argv[k++] = ss->argv[i];
 	argv[k] = NULL;
@@ -1018,18 +1074,24 @@ perr0:
 
 /* session.start and, for a command, exec: one transaction (a ControlMaster runs many short
  * commands). Committed without its fsync: mon_answer_session_start syncs while the sandbox
- * starts, and before the worker hears of the session. */
-static void
-mon_audit_start(struct monitor *m, const struct mon_start *ss, const char *qcmd)
+ * starts, and before the worker hears of the session. Returns the recording's id (0: none). */
+static uint64_t
+mon_audit_start(struct monitor *m, const struct mon_start *ss, const char *qcmd, int recorded)
 {
+	uint64_t rec_id = 0;
 	MDB_txn *txn;
 	int rc;
 
 	if ((rc = store_begin(m->st, 0, &txn)) == 0) {
-		rc = audit_append(m->st, txn, m->dec.acct.name, "session.start",
-				  "kind=%s project=%s area=%s addr=%s pty=%d",
-				  mon_kind_name(ss->kind), m->dec.project[0] ? m->dec.project : "-",
-				  m->dec.area[0] ? m->dec.area : "-", m->peer->text, ss->use_pty);
+		if (recorded && (rc = store_bump(m->st, txn, "next_recording_id", &rec_id)) != 0)
+			rec_id = 0;
+		if (rc == 0)
+			rc = audit_append(
+			    m->st, txn, m->dec.acct.name, "session.start",
+			    "kind=%s project=%s area=%s addr=%s pty=%d recording=%llu",
+			    mon_kind_name(ss->kind), m->dec.project[0] ? m->dec.project : "-",
+			    m->dec.area[0] ? m->dec.area : "-", m->peer->text, ss->use_pty,
+			    (unsigned long long)rec_id);
 		if (rc == 0 && (ss->kind == MON_SK_EXEC || ss->kind == MON_SK_ADMIN))
 			rc = audit_append(m->st, txn, m->dec.acct.name, "exec", "command=%s", qcmd);
 		if (rc == 0)
@@ -1037,8 +1099,58 @@ mon_audit_start(struct monitor *m, const struct mon_start *ss, const char *qcmd)
 		else
 			store_abort(txn);
 	}
-	if (rc != 0)
+	if (rc != 0) {
 		log_err_f("audit of %s's session start: %s", m->dec.acct.name, store_strerror(rc));
+		return 0;
+	}
+	return rec_id;
+}
+
+/* [audit] record: the shell and exec channels (admin commands included) of the listed roles. */
+static int
+mon_recorded(const struct monitor *m, const struct mon_start *ss)
+{
+	return ss->kind != MON_SK_SFTP && (m->cfg->audit_record & (1u << m->dec.acct.role));
+}
+
+/* The most a recording may take: what both daily budgets let through, at the encoding's worst
+ * (6 bytes per byte, "\udcXX"), plus room for the header and the framing. No cap without budgets. */
+static uint64_t
+mon_rec_cap(const struct monitor *m)
+{
+	uint64_t out = budget_limit(m->cfg, BUDGET_OUT), in = budget_limit(m->cfg, BUDGET_IN);
+
+	if (out == CONFIG_BUDGET_NONE || in == CONFIG_BUDGET_NONE)
+		return 0;
+	return 8 * (out + in) + (16 << 20);
+}
+
+/* Creates the session's recording; *wr gets the pipe's write end, passed to the worker last. */
+static int
+mon_rec_begin(struct monitor *m, struct mon_session *s, const struct mon_start *ss, uint64_t id,
+	      const char *cmd, int *wr, char *why, size_t whylen)
+{
+	struct recording_header h = {
+	    .id = id,
+	    .timestamp = (uint64_t)time(NULL),
+	    .cols = ss->cols,
+	    .rows = ss->rows,
+	    .user = m->dec.acct.name,
+	    .role = role_name(m->dec.acct.role),
+	    .project = m->dec.project,
+	    .area = m->dec.area,
+	    .addr = m->peer->text,
+	    .kind = mon_kind_name(ss->kind),
+	    .command = cmd,
+	    .term = ss->term,
+	};
+
+	if (id == 0)
+		return why_set(why, whylen, "no recording id (audit log unwritable)");
+	return monitor_rec_begin(&s->rec, m->cfg->state_dir, &h, mon_rec_cap(m), wr, why, whylen) <
+		       0
+		   ? -1
+		   : 0;
 }
 
 static int
@@ -1048,7 +1160,8 @@ mon_answer_session_start(struct monitor *m, struct rbuf *r, struct wbuf *reply, 
 	struct mon_session *s = NULL;
 	char why[256] = "", say[MON_MAX_SAY] = "", q[2048], cmd[8192];
 	int st[2] = {-1, -1};
-	int rc = -1, ok = 0;
+	int rc = -1, ok = 0, rec_wr = -1;
+	uint64_t rec_id = 0;
 
 	if ((ss = calloc(1, sizeof(*ss))) == NULL)
 		return -1;
@@ -1077,15 +1190,16 @@ mon_answer_session_start(struct monitor *m, struct rbuf *r, struct wbuf *reply, 
 		goto refuse;
 	}
 	s->kind = ss->kind;
+	audit_quote(cmd, q, sizeof(q));
 	if (ss->kind != MON_SK_SFTP) {
 		if (pipe2(st, O_CLOEXEC) != 0) {
 			snprintf(why, sizeof(why), "pipe: %s", strerror(errno));
 			goto refuse;
 		}
-		audit_quote(cmd, q, sizeof(q));
 		if (ss->kind == MON_SK_ADMIN
 			? mon_start_admin(m, s, ss, fds, nfds, why, sizeof(why)) != 0
-			: mon_start_sandbox(m, s, ss, q, fds, nfds, why, sizeof(why)) != 0)
+			: mon_start_sandbox(m, s, ss, cmd, q, &rec_wr, fds, nfds, why,
+					    sizeof(why)) != 0)
 			goto refuse;
 		s->status_wr = st[1];
 		st[1] = -1;
@@ -1093,8 +1207,18 @@ mon_answer_session_start(struct monitor *m, struct rbuf *r, struct wbuf *reply, 
 		st[0] = -1;
 	}
 	ok = 1;
-	if (!s->is_sandbox)
-		mon_audit_start(m, ss, audit_quote(cmd, q, sizeof(q)));
+	if (!s->is_sandbox) {
+		rec_id = mon_audit_start(m, ss, q, mon_recorded(m, ss));
+		if (mon_recorded(m, ss) &&
+		    mon_rec_begin(m, s, ss, rec_id, cmd, &rec_wr, why, sizeof(why)) != 0) {
+			ok = 0;
+			goto refuse;
+		}
+	}
+	if (rec_wr >= 0) {
+		fds[(*nfds)++] = rec_wr; /* the recording's pipe comes last */
+		rec_wr = -1;
+	}
 	/* The start is on disk before the worker hears of it; the fsync runs while the sandbox's
 	 * init starts. A start that then fails is recorded as refused too. */
 	mon_sync(m);
@@ -1123,6 +1247,7 @@ refuse:
 		if (s != NULL) {
 			mon_session_kill(s);
 			mon_airlock_close(s);
+			monitor_rec_discard(&s->rec);
 			if (s->status_wr >= 0)
 				close(s->status_wr);
 			/* A started process is reaped by mon_reap once it dies. */
@@ -1131,6 +1256,8 @@ refuse:
 			s->status_wr = -1;
 		}
 	}
+	if (rec_wr >= 0)
+		close(rec_wr);
 	if (st[0] >= 0)
 		close(st[0]);
 	if (st[1] >= 0)
@@ -1138,6 +1265,8 @@ refuse:
 	wbuf_put_u8(reply, (uint8_t)ok);
 	if (!ok)
 		wbuf_put_str(reply, say);
+	else
+		wbuf_put_u64(reply, s != NULL ? s->rec.id : 0); /* with an id, its fd comes last */
 out:
 	mon_start_free(ss);
 	free(ss);
@@ -1200,6 +1329,45 @@ mon_answer_outbox_list(struct monitor *m, struct rbuf *r, struct wbuf *reply, in
 	return 0;
 }
 
+/* A recorded channel's totals, each way, as the worker counted them while it recorded them; kept
+ * for its session.end. An id that is not one of this connection's open recordings is ignored. */
+static int
+mon_answer_session_bytes(struct monitor *m, struct rbuf *r, struct wbuf *reply, int *fds,
+			 int *nfds)
+{
+	uint64_t id = rbuf_u64(r), out = rbuf_u64(r), in = rbuf_u64(r);
+	int known = 0;
+
+	(void)fds;
+	(void)nfds;
+	if (!rbuf_done(r))
+		return -1;
+	for (int i = 0; id != 0 && i < MON_MAX_SESSIONS; i++) {
+		struct mon_session *s = &m->sess[i];
+
+		if (s->used && s->rec.id == id) {
+			s->bytes_out = out;
+			s->bytes_in = in;
+			s->bytes_known = known = 1;
+		}
+	}
+	wbuf_put_u8(reply, (uint8_t)known);
+	return 0;
+}
+
+/* sftp.open (a download from /outbox) and sftp.upload (to /inbox): the monitor's own view. */
+static void
+mon_audit_sftp(struct monitor *m, const char *event, const char *phase, uint64_t id,
+	       const char *name, const char *result)
+{
+	char qn[600], qr[700];
+
+	if (audit_log(m->st, m->dec.acct.name, event, "%s%s id=%llu name=%s result=%s",
+		      phase[0] ? "phase=" : "", phase, (unsigned long long)id,
+		      audit_quote(name, qn, sizeof(qn)), audit_quote(result, qr, sizeof(qr))) != 0)
+		log_err("audit %s for %s failed", event, m->dec.acct.name);
+}
+
 static int
 mon_answer_outbox_open(struct monitor *m, struct rbuf *r, struct wbuf *reply, int *fds, int *nfds)
 {
@@ -1217,12 +1385,40 @@ mon_answer_outbox_open(struct monitor *m, struct rbuf *r, struct wbuf *reply, in
 	}
 	if (airlock_outbox_open(m->st, m->dec.project, id, name, &fd, &size, why, sizeof(why)) !=
 	    0) {
+		mon_audit_sftp(m, "sftp.open", "", id, name, why[0] ? why : "refused");
 		wbuf_put_u8(reply, 0);
 		return 0;
 	}
+	mon_audit_sftp(m, "sftp.open", "", id, name, "ok");
 	fds[(*nfds)++] = fd;
 	wbuf_put_u8(reply, 1);
 	wbuf_put_u64(reply, size);
+	return 0;
+}
+
+/* SFTP operations that change names, as the worker's engine decided them. The worker is not
+ * trusted to report everything (it is the side that parses the network), so this is a record of
+ * attempts, beside the ones the monitor sees itself (sftp.open, sftp.upload). */
+static int
+mon_answer_sftp_note(struct monitor *m, struct rbuf *r, struct wbuf *reply, int *fds, int *nfds)
+{
+	char op[16], path[1024], path2[1024], q1[40], q2[1100], q3[1100];
+	uint8_t allowed;
+
+	(void)fds;
+	(void)nfds;
+	rbuf_str(r, op, sizeof(op));
+	rbuf_str(r, path, sizeof(path));
+	rbuf_str(r, path2, sizeof(path2));
+	allowed = rbuf_u8(r);
+	if (!rbuf_done(r) || allowed > 1 || !mon_sftp_allowed(m))
+		return -1;
+	if (audit_log(m->st, m->dec.acct.name, allowed ? "sftp.rename" : "sftp.refused",
+		      "op=%s path=%s%s%s", audit_quote(op, q1, sizeof(q1)),
+		      audit_quote(path, q2, sizeof(q2)), path2[0] ? " to=" : "",
+		      path2[0] ? audit_quote(path2, q3, sizeof(q3)) : "") != 0)
+		log_err("audit sftp note for %s failed", m->dec.acct.name);
+	wbuf_put_u8(reply, 1);
 	return 0;
 }
 
@@ -1295,6 +1491,8 @@ mon_answer_upload_commit(struct monitor *m, struct rbuf *r, struct wbuf *reply, 
 		wbuf_put_u8(reply, 0);
 		(void)draft_note_refusal(m->st, &m->who, name, why);
 	}
+	/* msg names the import request, or the draft the upload became. */
+	mon_audit_sftp(m, "sftp.upload", "commit", 0, name, msg);
 	close(u->fd);
 	u->used = 0;
 	wbuf_put_str(reply, msg);
@@ -1329,6 +1527,7 @@ mon_answer_upload_abort(struct monitor *m, struct rbuf *r, struct wbuf *reply, i
 		return -1;
 	mon_note_aborted(m, u);
 	/* The staging file is anonymous or swept by airlock_scan: closing drops it. */
+	mon_audit_sftp(m, "sftp.upload", "abort", 0, "", "cut short");
 	close(u->fd);
 	u->used = 0;
 	wbuf_put_u8(reply, 1);
@@ -1518,8 +1717,10 @@ mon_shutdown(struct monitor *m, int code)
 		int busy = 0;
 
 		mon_reap(m);
-		for (int i = 0; i < MON_MAX_SESSIONS; i++)
+		for (int i = 0; i < MON_MAX_SESSIONS; i++) {
+			mon_rec_pump(m, &m->sess[i]);
 			busy |= m->sess[i].used;
+		}
 		if (!busy)
 			break;
 		mon_shutdown_wait(m, 20);
@@ -1535,6 +1736,20 @@ mon_shutdown(struct monitor *m, int code)
 			}
 			mon_shutdown_wait(m, 20);
 		}
+	}
+	/* The worker is gone: what its pipes still hold is the end of each recording. */
+	for (int i = 0; i < MON_MAX_SESSIONS; i++) {
+		struct mon_session *s = &m->sess[i];
+
+		/* Bounded: a descendant that still holds the write end must not hold us here. */
+		for (int k = 0; k < 20 && s->used && s->rec.rd >= 0; k++) {
+			struct pollfd p = {s->rec.rd, POLLIN, 0};
+
+			if (poll(&p, 1, 100) > 0)
+				(void)monitor_rec_pump(&s->rec);
+		}
+		if (s->used && s->rec.id)
+			mon_session_audit_end(m, s);
 	}
 	for (int i = 0; i < MON_MAX_UPLOADS; i++)
 		if (m->up[i].used)
@@ -1565,8 +1780,8 @@ mon_poll_ms(const struct monitor *m)
 static void
 mon_loop(struct monitor *m)
 {
-	struct pollfd pfd[2 + 3 * MON_MAX_SESSIONS];
-	struct mon_session *map[2 + 3 * MON_MAX_SESSIONS];
+	struct pollfd pfd[2 + 4 * MON_MAX_SESSIONS];
+	struct mon_session *map[2 + 4 * MON_MAX_SESSIONS];
 
 	for (;;) {
 		int n = 0, ws;
@@ -1595,9 +1810,14 @@ mon_loop(struct monitor *m)
 				pfd[n].events = POLLIN;
 				map[n++] = s;
 			}
-			if (s->is_sandbox && !s->reported && s->proc.status_fd >= 0) {
+			if (s->is_sandbox && !s->ended && s->proc.status_fd >= 0) {
 				/* init's 'S': the command ended (served by mon_reap). */
 				pfd[n].fd = s->proc.status_fd;
+				pfd[n].events = POLLIN;
+				map[n++] = s;
+			}
+			if (s->rec.rd >= 0) {
+				pfd[n].fd = s->rec.rd;
 				pfd[n].events = POLLIN;
 				map[n++] = s;
 			}
@@ -1628,6 +1848,8 @@ mon_loop(struct monitor *m)
 				continue;
 			if (pfd[i].fd == s->airlock_fd && (pfd[i].revents & POLLIN))
 				mon_airlock_serve(m, s);
+			else if (pfd[i].fd == s->rec.rd)
+				mon_rec_pump(m, s);
 			else if (pfd[i].fd == s->status_wr &&
 				 (pfd[i].revents & (POLLERR | POLLHUP))) {
 				close(s->status_wr);
@@ -1690,6 +1912,12 @@ monitor_run(const struct config *cfg, const char *exe_dir, int client_fd,
 		waitpid(pid, NULL, 0);
 		_exit(1);
 	}
+	/* The listener checked the witness at start-up; if it broke since, syslog still hears. */
+	if (audit_attach(m->st, cfg->audit_witness, why, sizeof(why)) != 0) {
+		log_err("%s: %s", peer->text, why);
+		(void)audit_attach(m->st, NULL, why, sizeof(why));
+	}
+	audit_set_context("", "", "", peer->text);
 	if (selfpipe_init(mon_signals, nitems(mon_signals)) != 0)
 		fatal_errno_f("signals");
 	signal(SIGPIPE, SIG_IGN);

@@ -24,7 +24,7 @@
 #include "common/codec.h"
 
 #define MON_MAX_MSG 65536 /* payload bytes, type included */
-#define MON_MAX_FDS 4
+#define MON_MAX_FDS 5
 
 /* clang-format off */
 enum mon_type {
@@ -32,7 +32,7 @@ enum mon_type {
 	MON_AUTH_PUBKEY,       /* str login, str "type base64" (verified)  -> u8 ok */
 	MON_AUTH_TOTP,         /* str code                                 -> u8 ok [u8 role, str user, str project, str area] */
 	MON_SESSION_START,     /* u8 kind, str command, u32 n, n * str word, u8 pty, str term,
-	                        * u32 cols, u32 rows, u32 n, n * str env   -> u8 1 + fds (below), or
+	                        * u32 cols, u32 rows, u32 n, n * str env   -> u8 1, u64 recording + fds (below), or
 	                        *                                             u8 0, str say (below) */
 	MON_OUTBOX_LIST,       /* (nothing)                                -> u8 ok, u32 n, n * (u64 id, str name, u64 size, u64 mtime) */
 	MON_OUTBOX_OPEN,       /* u64 id, str name                         -> u8 ok [u64 size + 1 fd] */
@@ -41,6 +41,8 @@ enum mon_type {
 	MON_UPLOAD_ABORT,      /* u64 token                                -> u8 ok */
 	MON_BUDGET,            /* u8 dir (0 out, 1 in), u64 unused, u64 want -> u64 granted, str line */
 	MON_REVOKED,           /* (nothing)                                -> u8 revoked, str why (SPEC "Revocation") */
+	MON_SFTP_NOTE,         /* str op, str path, str path2, u8 allowed  -> u8 1 (an SFTP name change, for the audit log) */
+	MON_SESSION_BYTES,     /* u64 recording, u64 out, u64 in           -> u8 known (a recorded channel's totals) */
 	MON_TYPE_MAX,
 	MON_REPLY = 100
 };
@@ -51,6 +53,11 @@ enum mon_type {
  *   shell/exec with a pty: pty master, status
  *   exec without a pty, admin: stdin, stdout, stderr, status
  *   sftp: none (the SFTP engine runs in the worker)
+ * An accepted start's reply is u8 1, u64 recording: the recording's id, or 0. With an id, one
+ * more descriptor comes last: the write end of the recording pipe ([audit] record;
+ * common/recording.h), where the worker writes asciicast event lines of what it relays. Before
+ * closing that pipe the worker sends MON_SESSION_BYTES with the bytes it relayed each way, for
+ * session.end (as trusted as the recording itself: both are the worker's account).
  * The status descriptor is a pipe: the monitor writes the process's wait status there once, as
  * MON_STATUS_LEN bytes (u32 big-endian); the worker closing its end means "end the session".
  */

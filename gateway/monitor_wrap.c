@@ -158,7 +158,8 @@ mm_session_start(int mon, const struct mm_session_request *rq, struct mm_session
 	wbuf_put_u32(&req, rq->cols);
 	wbuf_put_u32(&req, rq->rows);
 	mm_put_strings(&req, rq->env, rq->nenv);
-	fds->in = fds->out = fds->err = fds->status = -1;
+	fds->in = fds->out = fds->err = fds->status = fds->rec = -1;
+	fds->rec_id = 0;
 	if (msglen > 0)
 		msg[0] = '\0';
 	if (req.err || req.len > MON_MAX_MSG) {
@@ -178,7 +179,10 @@ mm_session_start(int mon, const struct mm_session_request *rq, struct mm_session
 			snprintf(msg, msglen, "%s", said);
 		return -1;
 	}
-	mm_reply_done(&rep, mm_session_nfds(rq));
+	fds->rec_id = rbuf_u64(&rep.r);
+	mm_reply_done(&rep, mm_session_nfds(rq) + (fds->rec_id != 0));
+	if (fds->rec_id != 0 && rep.nfds > 0)
+		fds->rec = rep.fds[--rep.nfds]; /* always the last one */
 	if (rep.nfds == 2) {
 		fds->in = fds->out = rep.fds[0];
 		fds->status = rep.fds[1];
@@ -291,6 +295,39 @@ mm_upload_abort(int mon, uint64_t token)
 	wbuf_put_u8(&req, MON_UPLOAD_ABORT);
 	wbuf_put_u64(&req, token);
 	mm_request(mon, &req, &rep, "upload_abort");
+	rbuf_u8(&rep.r);
+	mm_reply_done(&rep, 0);
+}
+
+void
+mm_session_bytes(int mon, uint64_t rec_id, uint64_t out, uint64_t in)
+{
+	struct mm_reply rep;
+	struct wbuf req;
+
+	wbuf_init(&req);
+	wbuf_put_u8(&req, MON_SESSION_BYTES);
+	wbuf_put_u64(&req, rec_id);
+	wbuf_put_u64(&req, out);
+	wbuf_put_u64(&req, in);
+	mm_request(mon, &req, &rep, "session_bytes");
+	rbuf_u8(&rep.r);
+	mm_reply_done(&rep, 0);
+}
+
+void
+mm_sftp_note(int mon, const char *op, const char *path, const char *path2, int allowed)
+{
+	struct mm_reply rep;
+	struct wbuf req;
+
+	wbuf_init(&req);
+	wbuf_put_u8(&req, MON_SFTP_NOTE);
+	wbuf_put_str(&req, op);
+	wbuf_put_str(&req, path);
+	wbuf_put_str(&req, path2);
+	wbuf_put_u8(&req, (uint8_t)(allowed != 0));
+	mm_request(mon, &req, &rep, "sftp_note");
 	rbuf_u8(&rep.r);
 	mm_reply_done(&rep, 0);
 }

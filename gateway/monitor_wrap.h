@@ -43,6 +43,8 @@ struct mm_session_request {
  * in == out == the pty master. */
 struct mm_session_fds {
 	int in, out, err, status;
+	int rec;	 /* the recording pipe's write end, or -1 (monitor_proto.h) */
+	uint64_t rec_id; /* its recording id, or 0 */
 };
 
 /* Returns 0 and the descriptors, or -1 if the session is refused; msg then holds the line the
@@ -68,6 +70,10 @@ int mm_upload_begin(int mon, const char *name, int *fd, uint64_t *token);
 int mm_upload_commit(int mon, uint64_t token, const char *name, const char *reason,
 		     const char *sha256, char *msg, size_t msglen);
 void mm_upload_abort(int mon, uint64_t token);
+/* A recorded channel's byte totals, sent before its recording pipe is closed. */
+void mm_session_bytes(int mon, uint64_t rec_id, uint64_t out, uint64_t in);
+/* Tells the audit log about an SFTP operation that changes names (sftp_server.h note). */
+void mm_sftp_note(int mon, const char *op, const char *path, const char *path2, int allowed);
 
 /* Gives back `unused` bytes of an earlier allowance of dir (0 output, 1 input) and asks for up to
  * `want` more. Returns what was granted (UINT64_MAX: no budget); when it is less than want,

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "common/envname.h"
+#include "gateway/recorder.h"
 #include "gateway/sftp_server.h"
 #include "gateway/worker.h"
 #include "policy/role.h"
@@ -59,6 +60,8 @@ struct wchan {
 	uint64_t allow[2];
 	int budget_spent;
 	int revoke; /* the login was revoked: say why on stderr and close (session_revoked) */
+	struct recorder rec; /* [audit] record: what passed, each way, as it passed */
+	uint64_t rec_id;     /* its id, for MON_SESSION_BYTES */
 };
 
 enum { SESSION_OUT, SESSION_IN }; /* as the monitor's budget directions */
@@ -129,6 +132,14 @@ session_be_upload_abort(void *arg, uint64_t token)
 	struct wchan *c = arg;
 
 	mm_upload_abort(c->w->mon, token);
+}
+
+static void
+session_be_note(void *arg, const char *op, const char *path, const char *path2, int allowed)
+{
+	struct wchan *c = arg;
+
+	mm_sftp_note(c->w->mon, op, path, path2, allowed);
 }
 
 /* ---- starting a session ---- */
@@ -211,6 +222,7 @@ session_start_sftp(struct wchan *c)
 	c->be.outbox_open = session_be_outbox_open;
 	c->be.upload_begin = session_be_upload_begin;
 	c->be.upload_commit = session_be_upload_commit;
+	c->be.note = session_be_note;
 	c->be.upload_abort = session_be_upload_abort;
 	c->sftp = sftp_srv_new(&c->be);
 }
@@ -275,6 +287,8 @@ session_start(struct wchan *c, int kind, const char *command)
 	c->out_fd = fds.out;
 	c->err_fd = fds.err;
 	c->status_fd = fds.status;
+	recorder_start(&c->rec, fds.rec);
+	c->rec_id = fds.rec_id;
 	if (c->err_fd < 0)
 		c->err_eof = 1; /* a pty has one stream for both */
 	session_nonblock(c->in_fd);
@@ -504,6 +518,8 @@ session_data(ssh_session ss, ssh_channel ch, void *data, uint32_t len, int is_st
 	if (n > 0 && c->budgeted && (n = session_budget_cap(c, SESSION_IN, n)) == 0)
 		return c->budget_spent ? (int)len : 0;
 	session_budget_used(c, SESSION_IN, n);
+	if (recorder_event(&c->rec, 'i', data, n) < 0)
+		c->out_eof = c->err_eof = c->client_eof = 1; /* no recording, no session */
 	memcpy(c->ib + c->ib_len, data, n);
 	c->ib_len += n;
 	if (n < len)
@@ -611,7 +627,10 @@ session_fd_out(socket_t fd, int revents, void *ud)
 		if (session_budget_cap(c, SESSION_OUT, (size_t)n) < (size_t)n)
 			return 0; /* the budget is spent: the byte goes nowhere, the channel ends */
 		session_budget_used(c, SESSION_OUT, (size_t)n);
-		if (session_write(c, buf, (size_t)n, is_err) != 0)
+		/* Recorded as it leaves: exactly what the budget let pass (SPEC "The terminal is a
+		 * display"). */
+		if (recorder_event(&c->rec, 'o', buf, (size_t)n) < 0 ||
+		    session_write(c, buf, (size_t)n, is_err) != 0)
 			c->out_eof = c->err_eof = 1; /* the channel is gone: stop reading */
 		return 0;
 	}
@@ -676,6 +695,7 @@ session_open(ssh_session ss, void *ud)
 	}
 	c->w = w;
 	c->in_fd = c->out_fd = c->err_fd = c->status_fd = -1;
+	c->rec.fd = -1;
 	c->cb.userdata = c;
 	c->cb.channel_data_function = session_data;
 	c->cb.channel_eof_function = session_eof;
@@ -727,6 +747,11 @@ session_free(struct worker *w, int slot)
 		close(c->out_fd);
 	if (c->err_fd >= 0)
 		close(c->err_fd);
+	/* The totals first, then the end of the recording: the monitor writes session.end with both
+	 * once it sees the pipe's end. */
+	if (c->rec.fd >= 0 && c->rec_id != 0)
+		mm_session_bytes(c->w->mon, c->rec_id, c->rec.bytes[0], c->rec.bytes[1]);
+	recorder_close(&c->rec); /* the monitor then closes the file and hashes it */
 	if (c->sftp != NULL)
 		sftp_srv_free(c->sftp);
 	for (int i = 0; i < c->nenv; i++)
@@ -779,6 +804,8 @@ session_pull_stalled(struct wchan *c)
 	avail = ssh_channel_read_nonblocking(c->ch, c->ib + c->ib_len, (uint32_t)avail, 0);
 	if (avail > 0) {
 		session_budget_used(c, SESSION_IN, (size_t)avail);
+		if (recorder_event(&c->rec, 'i', c->ib + c->ib_len, (size_t)avail) < 0)
+			c->out_eof = c->err_eof = c->client_eof = 1;
 		c->ib_len += (size_t)avail;
 		session_drain_input(c);
 	}

@@ -375,12 +375,20 @@ sftp_node_attr(struct sftp_srv *s, const struct sftp_node *nd, struct sftp_attr 
 	return -1;
 }
 
+static void
+sftp_note(struct sftp_srv *s, const char *op, const char *path, const char *path2, int allowed)
+{
+	if (s->be.note)
+		s->be.note(s->be.arg, op, path, path2, allowed);
+}
+
 /* Why a path-changing request is refused, in the words the user will see. */
 static int
-sftp_deny(struct sftp_srv *s, uint32_t id, const char *path, const char *what)
+sftp_deny(struct sftp_srv *s, uint32_t id, const char *path, const char *op, const char *what)
 {
 	struct sftp_node nd;
 
+	sftp_note(s, op, path, "", 0);
 	sftp_lookup(s, path, &nd);
 	if (nd.area == A_INBOX)
 		return sftp_status(s, id, SSH_FX_PERMISSION_DENIED,
@@ -684,7 +692,7 @@ sftp_do_setstat(struct sftp_srv *s, uint32_t id, struct rbuf *r)
 	/* What was just queued (WinSCP sets the time after its rename): a no-op, like FSETSTAT. */
 	if (nd.kind == N_INBOX_FILE && sftp_upload_just_queued(s->uploads, nd.name))
 		return sftp_status(s, id, SSH_FX_OK, "ok");
-	return sftp_deny(s, id, path, "changing attributes");
+	return sftp_deny(s, id, path, "setstat", "changing attributes");
 }
 
 static int
@@ -860,7 +868,7 @@ sftp_do_remove(struct sftp_srv *s, uint32_t id, struct rbuf *r)
 
 	if (bad < 0 || !rbuf_done(r))
 		return -1;
-	return sftp_deny(s, id, path, "removing files");
+	return sftp_deny(s, id, path, "remove", "removing files");
 }
 
 static int
@@ -872,7 +880,7 @@ sftp_do_mkdir(struct sftp_srv *s, uint32_t id, struct rbuf *r)
 	sftp_skip_attrs(r);
 	if (bad < 0 || !rbuf_done(r))
 		return -1;
-	return sftp_deny(s, id, path, "creating directories");
+	return sftp_deny(s, id, path, "mkdir", "creating directories");
 }
 
 static int
@@ -883,7 +891,7 @@ sftp_do_rmdir(struct sftp_srv *s, uint32_t id, struct rbuf *r)
 
 	if (bad < 0 || !rbuf_done(r))
 		return -1;
-	return sftp_deny(s, id, path, "removing directories");
+	return sftp_deny(s, id, path, "rmdir", "removing directories");
 }
 
 /* RENAME, SYMLINK: two paths. */
@@ -903,9 +911,12 @@ sftp_do_rename(struct sftp_srv *s, uint32_t id, struct rbuf *r)
 		sftp_lookup(s, a, &from);
 		sftp_lookup(s, b, &to);
 		if (from.kind == N_INBOX_FILE && to.kind == N_INBOX_FILE &&
-		    sftp_upload_rename(s->uploads, from.name, to.name, &ans) == 0)
+		    sftp_upload_rename(s->uploads, from.name, to.name, &ans) == 0) {
+			sftp_note(s, "rename", a, b, 1);
 			return sftp_reply_answer(s, id, &ans);
+		}
 	}
+	sftp_note(s, "rename", bad1 ? "" : a, bad2 ? "" : b, 0);
 	return sftp_status(s, id, SSH_FX_PERMISSION_DENIED,
 			   "renaming is not allowed (except /inbox/NAME.filepart to /inbox/NAME)");
 }

@@ -38,6 +38,9 @@ struct sftp_backend {
 	void (*upload_abort)(void *arg, uint64_t token);
 	/* [airlock] import_max_size: a write past it fails the upload at once; 0 = no limit. */
 	uint64_t import_max_size;
+	/* Optional (may be NULL): an operation that changes names, told to the audit log as the
+	 * engine decided it (op "remove", "rmdir", "mkdir", "rename"; path2 "" unless a rename). */
+	void (*note)(void *arg, const char *op, const char *path, const char *path2, int allowed);
 	/* The engine owns every fd these return and closes it; an upload's fd is closed before
 	 * upload_commit or upload_abort, so the backend must hold its own reference. */
 };

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "auth/password.h"
+#include "common/audit.h"
 #include "common/log.h"
 #include "common/nitems.h"
 #include "common/selfpipe.h"
@@ -234,6 +235,11 @@ gw_scan(void)
 			_exit(1);
 		}
 		store_startup_log(st, 1);
+		/* A witness that cannot be opened is a broken config: say so before serving. */
+		if (audit_attach(st, gw.cfg->audit_witness, why, sizeof(why)) != 0) {
+			log_err("%s", why);
+			_exit(1);
+		}
 		memset(&stats, 0, sizeof(stats));
 		if (airlock_scan_ex(st, &stats, why, sizeof(why)) != 0)
 			log_warn("airlock start-up scan: %s", why);

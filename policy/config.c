@@ -28,6 +28,7 @@
 #include "common/names.h"
 #include "common/nitems.h"
 #include "common/units.h"
+#include "policy/role.h"
 
 /* A policy file is a page of text; anything bigger is a mistake or an attack. */
 #define CONFIG_FILE_MAX (1u << 20)
@@ -41,7 +42,7 @@
 #define HOUR (60ull * MINUTE)
 #define DAY (24ull * HOUR)
 
-enum sect { SECT_NONE, SECT_GATEWAY, SECT_ZONE, SECT_SANDBOX, SECT_AIRLOCK };
+enum sect { SECT_NONE, SECT_GATEWAY, SECT_ZONE, SECT_SANDBOX, SECT_AIRLOCK, SECT_AUDIT };
 
 enum line_kind { LINE_OTHER, LINE_KEY, LINE_CONT };
 
@@ -58,7 +59,9 @@ enum vtype {
 	V_FACILITIES, /* list */
 	V_PROGRAMS,   /* list: exec_without_pty */
 	V_HIDE,	      /* list: absolute paths */
-	V_BUDGET      /* uint64_t bytes, or "none" */
+	V_BUDGET,     /* uint64_t bytes, or "none" */
+	V_ROLES,      /* unsigned bit mask of 1 << enum role: [audit] record */
+	V_WITNESS     /* char[4096]: an absolute path, or "none" (empty) */
 };
 
 struct config_key {
@@ -111,12 +114,14 @@ static const struct config_key config_keys[] = {
 	{SECT_AIRLOCK, "reviews_required", V_U32, CFG(reviews_required), 1, 2},
 	{SECT_AIRLOCK, "import_max_size", V_SIZE, CFG(import_max_size), 1, 64 * TIB},
 	{SECT_AIRLOCK, "import_draft_ttl", V_DURATION, CFG(import_draft_ttl), 60, 365 * DAY},
+	{SECT_AUDIT, "record", V_ROLES, CFG(audit_record), 0, 0},
+	{SECT_AUDIT, "witness", V_WITNESS, CFG(audit_witness), 0, 0},
 };
 /* clang-format on */
 #define NKEYS (nitems(config_keys))
 _Static_assert(NKEYS <= 64, "keys_seen is a 64-bit mask over config_keys");
 
-static const char *const sect_names[] = {"", "gateway", "zone", "sandbox", "airlock"};
+static const char *const sect_names[] = {"", "gateway", "zone", "sandbox", "airlock", "audit"};
 
 struct parse {
 	struct config *cfg;
@@ -838,6 +843,48 @@ val_facilities(struct parse *p, const struct config_key *k, void *field, const c
 	return 0;
 }
 
+/* [audit] record: the roles whose shell and exec channels are recorded, or "none". */
+static int
+val_roles(struct parse *p, const struct config_key *k, void *field, const char *v, char *why)
+{
+	char tok[16];
+	unsigned mask = 0;
+	enum role r;
+
+	(void)p;
+	(void)k;
+	if (strcmp(v, "none") == 0) {
+		*(unsigned *)field = 0;
+		return 0;
+	}
+	for (int got; (got = next_token(&v, tok, sizeof(tok))) != 0;) {
+		if (got < 0 || role_parse(tok, &r) < 0) {
+			snprintf(why, WHY_MAX, "want roles (analyst, stats, admin) or none");
+			return -1;
+		}
+		mask |= 1u << r;
+	}
+	if (mask == 0) {
+		snprintf(why, WHY_MAX, "want roles (analyst, stats, admin) or none");
+		return -1;
+	}
+	*(unsigned *)field = mask;
+	return 0;
+}
+
+/* [audit] witness: "none", or a canonical absolute path that is checked against state_dir when
+ * the file is read to its end (config_witness_outside): a witness inside state_dir would be
+ * rolled back with it. */
+static int
+val_witness(struct parse *p, const struct config_key *k, void *field, const char *v, char *why)
+{
+	if (strcmp(v, "none") == 0) {
+		((char *)field)[0] = '\0';
+		return 0;
+	}
+	return val_path(p, k, field, v, why);
+}
+
 /* clang-format off */
 static const value_fn value_fns[] = {
 	[V_DURATION] = val_duration,
@@ -853,6 +900,8 @@ static const value_fn value_fns[] = {
 	[V_PROGRAMS] = val_programs,
 	[V_HIDE] = val_hide,
 	[V_BUDGET] = val_budget,
+	[V_ROLES] = val_roles,
+	[V_WITNESS] = val_witness,
 };
 /* clang-format on */
 
@@ -1058,6 +1107,8 @@ section_begin(struct parse *p, const char *text)
 		s = SECT_SANDBOX;
 	else if (strcmp(text, "airlock") == 0)
 		s = SECT_AIRLOCK;
+	else if (strcmp(text, "audit") == 0)
+		s = SECT_AUDIT;
 	else if (strncmp(text, "zone", 4) == 0 && is_blank(text[4]))
 		s = SECT_ZONE;
 	else {
@@ -1262,6 +1313,24 @@ config_defaults(struct config *cfg)
 	cfg->reviews_required = 1;
 	cfg->import_max_size = 4096 * MIB;
 	cfg->import_draft_ttl = 24 * HOUR;
+	cfg->audit_record = 1u << ROLE_ANALYST | 1u << ROLE_ADMIN;
+	cfg->audit_witness[0] = '\0';
+}
+
+/* The witness exists to outlive a rollback of state_dir, so it must not be inside it. */
+static int
+config_witness_outside(const struct config *cfg)
+{
+	size_t n = strlen(cfg->state_dir);
+
+	if (cfg->audit_witness[0] == '\0')
+		return 0;
+	while (n > 1 && cfg->state_dir[n - 1] == '/')
+		n--;
+	if (strncmp(cfg->audit_witness, cfg->state_dir, n) == 0 &&
+	    (cfg->audit_witness[n] == '/' || cfg->audit_witness[n] == '\0'))
+		return -1;
+	return 0;
 }
 
 /* Reads the whole file (a regular file, at most CONFIG_FILE_MAX bytes) into a NUL-terminated
@@ -1396,6 +1465,13 @@ config_load(const char *path, struct config **out, char *why, size_t whylen)
 	section_end(&p);
 	if (p.failed)
 		goto out;
+	if (config_witness_outside(cfg) < 0) {
+		snprintf(why, whylen,
+			 "%s: [audit] witness %s is inside state_dir %s; it must be "
+			 "outside, or a rollback of the state takes it along",
+			 path, cfg->audit_witness, cfg->state_dir);
+		goto out;
+	}
 	if (!p.host_key_set && snprintf(cfg->host_key, sizeof(cfg->host_key), "%s/host_ed25519",
 					cfg->state_dir) >= (int)sizeof(cfg->host_key)) {
 		snprintf(why, whylen, "%s: state_dir too long", path);

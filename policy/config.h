@@ -102,6 +102,9 @@ struct config {
 	uint32_t reviews_required;
 	uint64_t import_max_size;  /* bytes; an upload is cut off past it; default 4G */
 	uint64_t import_draft_ttl; /* seconds an upload without a sidecar waits; default 24h */
+	/* [audit] */
+	unsigned audit_record;	 /* bit 1 << enum role per recorded role; default analyst admin */
+	char audit_witness[4096]; /* append-only witness file outside state_dir; "" = none */
 };
 
 /* Loads and validates path. Returns 0, or -1 with a one-line error in why:

@@ -1043,6 +1043,7 @@ hash_cmp(const void *a, const void *b)
 struct refs_walk {
 	struct refs *rf;
 	struct request *r;
+	struct store *st;
 };
 
 static int
@@ -1051,10 +1052,11 @@ refs_visit(const MDB_val *k, const MDB_val *v, void *arg)
 	struct refs_walk *w = arg;
 	struct refs *rf = w->rf;
 	struct request *r = w->r;
+	MDB_val body;
 
-	(void)k;
 	/* A record we cannot read might reference any blob: keep everything. */
-	if (queue_decode(v->mv_data, v->mv_size, r) < 0)
+	if (queue_open_record(w->st, k, v, &body) != 0 ||
+	    queue_decode(body.mv_data, body.mv_size, r) < 0)
 		return STORE_BADRECORD;
 	if (rf->n == rf->cap) {
 		size_t cap = rf->cap ? rf->cap * 2 : 1024;
@@ -1085,7 +1087,7 @@ refs_visit(const MDB_val *k, const MDB_val *v, void *arg)
 static int
 refs_collect(struct store *st, struct refs *rf)
 {
-	struct refs_walk w = {rf, request_new()};
+	struct refs_walk w = {rf, request_new(), st};
 	MDB_txn *txn;
 	int rc;
 

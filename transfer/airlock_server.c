@@ -124,6 +124,7 @@ fmt_time(uint64_t t, char *out, size_t outlen)
 struct status_walk {
 	const struct airlock_actor *who;
 	struct status_buf *sb;
+	struct store *st;
 };
 
 static int
@@ -133,9 +134,10 @@ status_visit(const MDB_val *k, const MDB_val *v, void *arg)
 	struct status_buf *sb = w->sb;
 	struct req_summary s;
 	char t[32];
+	MDB_val body;
 
-	(void)k;
-	if (queue_decode_summary(v->mv_data, v->mv_size, &s) < 0 ||
+	if (queue_open_record(w->st, k, v, &body) != 0 ||
+	    queue_decode_summary(body.mv_data, body.mv_size, &s) < 0 ||
 	    strcmp(s.project, w->who->project) != 0)
 		return 0;
 	if (sb->len > TEXT_MAX - 600) {
@@ -156,7 +158,7 @@ status_visit(const MDB_val *k, const MDB_val *v, void *arg)
 static int
 status_all(struct store *st, const struct airlock_actor *who, struct status_buf *sb)
 {
-	struct status_walk w = {who, sb};
+	struct status_walk w = {who, sb, st};
 	MDB_txn *txn;
 	int rc;
 

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "common/codec.h"
+#include "common/log.h"
+#include "transfer/reqmac.h"
 
 /*
  * The only allowed transitions (SPEC "The airlock"). Each row names the audit event that
@@ -238,16 +240,34 @@ queue_decode(const void *data, size_t len, struct request *r)
 }
 
 int
+queue_open_record(struct store *st, const MDB_val *k, const MDB_val *v, MDB_val *body)
+{
+	uint64_t id = k->mv_size == 8 ? store_key_u64(k) : 0;
+
+	if (id == 0 ||
+	    reqmac_verify(store_secrets(st), id, v->mv_data, v->mv_size, &body->mv_size) < 0) {
+		log_err("request %llu: its record does not verify (changed outside wsgate); it is "
+			"not listed, decided or delivered",
+			(unsigned long long)id);
+		return STORE_BADRECORD;
+	}
+	body->mv_data = v->mv_data;
+	return 0;
+}
+
+int
 queue_get(struct store *st, MDB_txn *txn, uint64_t id, struct request *r)
 {
 	uint8_t key[8];
-	MDB_val v;
+	MDB_val k = {8, key}, v, body;
 	int rc;
 
 	store_u64_key(id, key);
 	if ((rc = store_get(st, txn, DB_REQUESTS, key, sizeof(key), &v)) != 0)
 		return rc;
-	if (queue_decode(v.mv_data, v.mv_size, r) < 0 || r->s.id != id)
+	if ((rc = queue_open_record(st, &k, &v, &body)) != 0)
+		return rc;
+	if (queue_decode(body.mv_data, body.mv_size, r) < 0 || r->s.id != id)
 		return STORE_BADRECORD;
 	return 0;
 }
@@ -259,8 +279,21 @@ put(struct store *st, MDB_txn *txn, const struct request *r, unsigned flags)
 	size_t len = 0;
 	int rc;
 
+	uint8_t *sealed;
+
 	if (queue_encode(r, &data, &len) < 0)
 		return -EINVAL;
+	/* record || tag (reqmac.h) */
+	if ((sealed = realloc(data, len + REQMAC_LEN)) == NULL) {
+		free(data);
+		return -ENOMEM;
+	}
+	data = sealed;
+	if (reqmac_seal(store_secrets(st), r->s.id, data, len, data + len) < 0) {
+		free(data);
+		return -ENOMEM;
+	}
+	len += REQMAC_LEN;
 	store_u64_key(r->s.id, key);
 	rc = store_put(st, txn, DB_REQUESTS, key, sizeof(key), data, len, flags);
 	free(data);
@@ -287,6 +320,7 @@ queue_update(struct store *st, MDB_txn *txn, const struct request *r)
 }
 
 struct queue_walk {
+	struct store *st;
 	int (*fn)(const struct req_summary *s, const MDB_val *rec, void *arg);
 	void *arg;
 };
@@ -296,17 +330,22 @@ queue_visit(const MDB_val *k, const MDB_val *v, void *arg)
 {
 	struct queue_walk *w = arg;
 	struct req_summary s;
+	MDB_val body;
 
-	if (queue_decode_summary(v->mv_data, v->mv_size, &s) < 0 || s.id != store_key_u64(k))
+	/* A record that does not verify is left out (and named in the log): a forged "released"
+	 * must never reach /outbox or a listing. */
+	if (queue_open_record(w->st, k, v, &body) != 0)
+		return 0;
+	if (queue_decode_summary(body.mv_data, body.mv_size, &s) < 0 || s.id != store_key_u64(k))
 		return STORE_BADRECORD;
-	return w->fn(&s, v, w->arg);
+	return w->fn(&s, &body, w->arg);
 }
 
 int
 queue_foreach(struct store *st, MDB_txn *txn,
 	      int (*fn)(const struct req_summary *s, const MDB_val *rec, void *arg), void *arg)
 {
-	struct queue_walk w = {fn, arg};
+	struct queue_walk w = {st, fn, arg};
 
 	return store_each(st, txn, DB_REQUESTS, NULL, 0, 0, queue_visit, &w);
 }

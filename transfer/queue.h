@@ -73,7 +73,15 @@ int queue_decode(const void *data, size_t len, struct request *r);
 /* Decodes only the summary prefix (fast path for listings). */
 int queue_decode_summary(const void *data, size_t len, struct req_summary *s);
 
-/* Read in the caller's transaction: 0, STORE_NOTFOUND or <0. */
+/*
+ * Every stored record carries a MAC (transfer/reqmac.h). queue_open_record checks the value v
+ * stored under key k and gives the encoded record in body: 0, or STORE_BADRECORD (logged, naming
+ * the request) when it does not verify. queue_get and queue_foreach call it; code that walks
+ * DB_REQUESTS itself must too. queue_foreach skips a record that does not verify.
+ */
+int queue_open_record(struct store *st, const MDB_val *k, const MDB_val *v, MDB_val *body);
+
+/* Read in the caller's transaction: 0, STORE_NOTFOUND or <0 (STORE_BADRECORD: no MAC match). */
 int queue_get(struct store *st, MDB_txn *txn, uint64_t id, struct request *r);
 /* Allocates the next id (monotonic, never reused) and inserts the record. */
 int queue_insert(struct store *st, MDB_txn *txn, struct request *r);

@@ -17,7 +17,7 @@ SOURCE_DIRS = ["common", "policy", "auth", "sandbox", "transfer", "gateway", "ct
 
 # The files that run in the unprivileged network worker.
 WORKER = ["gateway/worker.[ch]", "gateway/session.c", "gateway/monitor_wrap.[ch]",
-          "gateway/privsep.c", "gateway/sftp_*.[ch]"]
+          "gateway/privsep.c", "gateway/sftp_*.[ch]", "gateway/recorder.[ch]"]
 
 # The files of wsgate-confined, the parsers of untrusted files (transfer/confined.h).
 CONFINED = ["transfer/check.[ch]", "transfer/check_*.[ch]", "transfer/confined*.[ch]",

@@ -145,7 +145,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const uint8_t init[] = {0, 0, 0, 5, SSH_FXP_INIT, 0, 0, 0, 3};
-	struct sftp_backend be = {&fz, 1, 0, fz_list, fz_open, fz_begin, fz_commit, fz_abort, 0};
+	struct sftp_backend be = {&fz, 1, 0, fz_list, fz_open, fz_begin, fz_commit, fz_abort, 0, NULL};
 	struct sftp_srv *s;
 	size_t off = 0;
 	int stuck = 0, lowest;

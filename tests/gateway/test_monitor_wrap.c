@@ -133,6 +133,21 @@ call_session_pty(int mon)
 }
 
 static int
+call_session_pty_recorded(int mon)
+{
+	struct mm_session_request rq = {.kind = MON_SK_SHELL, .use_pty = 1, .term = "xterm"};
+	struct mm_session_fds fds;
+	char say[MON_MAX_SAY];
+
+	if (mm_session_start(mon, &rq, &fds, say, sizeof(say)) != 0)
+		return 10;
+	return fds.in == fds.out && fds.status >= 0 && fds.rec >= 0 && fds.rec != fds.status &&
+		       fds.rec_id == 7
+		   ? 0
+		   : 11;
+}
+
+static int
 call_session_exec(int mon)
 {
 	struct mm_session_request rq = {.kind = MON_SK_EXEC, .command = "true", .term = ""};
@@ -210,6 +225,8 @@ static void
 test_well_formed_replies_decode(void **state)
 {
 	static const uint8_t ok[] = {1};
+	static const uint8_t started[] = {1, 0, 0, 0, 0, 0, 0, 0, 0};
+	static const uint8_t recorded[] = {1, 0, 0, 0, 0, 0, 0, 0, 7};
 	static const uint8_t size42[] = {1, 0, 0, 0, 0, 0, 0, 0, 42};
 	struct wbuf b;
 	struct answer a;
@@ -239,12 +256,19 @@ test_well_formed_replies_decode(void **state)
 	assert_int_equal(worker_exit_status(call_outbox_open, &a), 0);
 
 	a.expect_type = MON_SESSION_START;
-	a.body = ok;
-	a.body_len = sizeof(ok);
+	a.body = started;
+	a.body_len = sizeof(started);
 	a.nfds = 2;
 	assert_int_equal(worker_exit_status(call_session_pty, &a), 0);
 	a.nfds = 4;
 	assert_int_equal(worker_exit_status(call_session_exec, &a), 0);
+	/* A recorded session: one more descriptor, the recording pipe, last. */
+	a.body = recorded;
+	a.body_len = sizeof(recorded);
+	a.nfds = 3;
+	assert_int_equal(worker_exit_status(call_session_pty_recorded, &a), 0);
+	a.nfds = 2; /* recorded, but the pipe is missing */
+	assert_int_equal(worker_exit_status(call_session_pty_recorded, &a), 1);
 
 	wbuf_init(&b);
 	wbuf_put_u8(&b, 1);
@@ -346,9 +370,9 @@ test_trailing_or_short_reply_ends_worker(void **state)
 static void
 test_wrong_descriptor_count_ends_worker(void **state)
 {
-	static const uint8_t ok[] = {1};
+	static const uint8_t started[] = {1, 0, 0, 0, 0, 0, 0, 0, 0};
 	static const uint8_t size42[] = {1, 0, 0, 0, 0, 0, 0, 0, 42};
-	struct answer a = {0, ok, sizeof(ok), 4, MON_SESSION_START};
+	struct answer a = {0, started, sizeof(started), 4, MON_SESSION_START};
 
 	/* A pty session carries exactly two: four is as wrong as none. */
 	assert_int_equal(worker_exit_status(call_session_pty, &a), 1);

@@ -19,6 +19,7 @@
 
 #include "common/nitems.h"
 #include "policy/config.h"
+#include "policy/role.h"
 
 static char tmpdir[] = "/tmp/wsgate-test-config.XXXXXX";
 static char conf[4096];
@@ -957,6 +958,44 @@ test_egress_defaults(void **state)
 	config_free(cfg);
 }
 
+/* [audit]: record roles and the witness outside state_dir (issue 11). */
+static void
+test_audit_keys(void **state)
+{
+	struct config *cfg;
+	struct config *none = (struct config *)0x1;
+	char why[512];
+
+	(void)state;
+	cfg = load_ok("[gateway]\nstate_dir = /srv/ws\n");
+	assert_int_equal(cfg->audit_record, 1u << ROLE_ANALYST | 1u << ROLE_ADMIN);
+	assert_string_equal(cfg->audit_witness, "");
+	config_free(cfg);
+	cfg = load_ok("[gateway]\nstate_dir = /srv/ws\n[audit]\nrecord = stats\n"
+		      "witness = /srv/ws-log/audit.witness\n");
+	assert_int_equal(cfg->audit_record, 1u << ROLE_STATS);
+	assert_string_equal(cfg->audit_witness, "/srv/ws-log/audit.witness");
+	config_free(cfg);
+	cfg = load_ok("[audit]\nrecord = none\nwitness = none\n");
+	assert_int_equal(cfg->audit_record, 0);
+	assert_string_equal(cfg->audit_witness, "");
+	config_free(cfg);
+	load_fail("[audit]\nrecord = analyst root\n", 2, "want roles");
+	load_fail("[audit]\nrecord = none analyst\n", 2, "want roles");
+	load_fail("[audit]\nwitness = audit.witness\n", 2, "absolute");
+	load_fail("[audit]\nwitness = /var/log/../x\n", 2, "canonical");
+	/* inside state_dir: refused whatever the order of the sections */
+	assert_int_equal(load_text("[audit]\nwitness = /srv/ws/w\n[gateway]\nstate_dir = /srv/ws\n",
+				   &none, why, sizeof(why)),
+			 -1);
+	assert_non_null(strstr(why, "inside state_dir"));
+	assert_int_equal(load_text("[gateway]\nstate_dir = /srv/ws\n[audit]\nwitness = /srv/ws\n",
+				   &none, why, sizeof(why)),
+			 -1);
+	cfg = load_ok("[gateway]\nstate_dir = /srv/ws\n[audit]\nwitness = /srv/wsx\n");
+	config_free(cfg);
+}
+
 static void
 test_egress_keys(void **state)
 {
@@ -1015,6 +1054,7 @@ main(void)
 	    cmocka_unit_test(test_egress_defaults), cmocka_unit_test(test_egress_keys),
 	    cmocka_unit_test(test_area_quota),
 	    cmocka_unit_test(test_preauth_limits),
+	    cmocka_unit_test(test_audit_keys),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -346,7 +346,7 @@ t_new_with(int allow_inbox, int require_checksum)
 	assert_non_null(t);
 	t->f.keep_fd = -1;
 	t->be = (struct sftp_backend){&t->f,	 allow_inbox, require_checksum, fake_list,
-				      fake_open, fake_begin,  fake_commit,	fake_abort, 0};
+				      fake_open, fake_begin,  fake_commit,	fake_abort, 0, NULL};
 	t->s = sftp_srv_new(&t->be);
 	assert_non_null(t->s);
 	wbuf_init(&b);

@@ -61,8 +61,11 @@ verify_one(const MDB_val *k, const MDB_val *v, void *arg)
 	char hex[65];
 	int rc;
 
+	MDB_val body;
+
 	vc->n++;
-	if (queue_decode(v->mv_data, v->mv_size, r) < 0) {
+	if (queue_open_record(st, k, v, &body) != 0 ||
+	    queue_decode(body.mv_data, body.mv_size, r) < 0) {
 		printf("undecodable %" PRIu64 "\n", store_key_u64(k));
 		vc->badn++;
 		return 0;
