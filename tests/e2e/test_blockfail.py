@@ -22,7 +22,7 @@ try:
 	check(r.returncode == 1 and err and err[0].startswith("airlock: export refused") and
 	      "export_block_on_fail" in err[0] and "nothing was queued" in err[0],
 	      "a failing export is refused at submission (%s)" % r.stderr.strip())
-	check(any(l.startswith("fail: row 2, column 3") for l in err) and "result: fail" in err,
+	check(any(l.startswith("fail: row 1, column 3") for l in err) and "result: fail" in err,
 	      "the findings are on stderr")
 	check(r.stdout == "" and rid_from(r.stderr) is None, "no request id is given")
 	check([q for q in g.jlist() if q["kind"] == "export"] == [], "nothing is queued")
