@@ -609,7 +609,7 @@ mon_reap(struct monitor *m)
 		struct mon_session *s = &m->sess[i];
 		int ws = 0;
 
-		if (!s->used || s->kind == MON_SK_SFTP || s->ended)
+		if (!s->used || s->kind == MON_SK_SFTP || s->reaped)
 			continue;
 		if (s->is_sandbox) {
 			if (!s->ended && sandbox_status(&s->proc, &ws) == 1)

@@ -96,8 +96,8 @@ try:
 	      "two backups while uploads and exports run: %s | %s" %
 	      (r1.stdout.strip() or r1.stderr.strip(), r2.stdout.strip() or r2.stderr.strip()))
 	check(not load_errors and counts["uploads"] >= 3 and counts["exports"] >= 3,
-	      "the load went on without an error (%d uploads, %d exports)" %
-	      (counts["uploads"], counts["exports"]))
+	      "the load went on without an error (%d uploads, %d exports) %s" %
+	      (counts["uploads"], counts["exports"], load_errors[:2]))
 	r = g.ctl("restore", bk2, check_rc=False)
 	check(r.returncode == 1 and "is running on" in r.stderr,
 	      "restore refused while wsgated runs: %s" % r.stderr.strip())
