@@ -86,6 +86,7 @@ struct mon_session {
 	int end_status;
 	int reaped;	 /* its process is reaped (a sandbox's init may outlive the report) */
 	int audited;	 /* session.end is recorded (after the recording closed) */
+	int rec_failed;	 /* it had to be recorded and could not be: it did not run */
 	int bytes_known; /* MON_SESSION_BYTES came: the worker's totals, each way */
 	uint64_t bytes_out, bytes_in;
 };
@@ -1147,10 +1148,11 @@ mon_rec_begin(struct monitor *m, struct mon_session *s, const struct mon_start *
 
 	if (id == 0)
 		return why_set(why, whylen, "no recording id (audit log unwritable)");
-	return monitor_rec_begin(&s->rec, m->cfg->state_dir, &h, mon_rec_cap(m), wr, why, whylen) <
-		       0
-		   ? -1
-		   : 0;
+	if (monitor_rec_begin(&s->rec, m->cfg->state_dir, &h, mon_rec_cap(m), wr, why, whylen) < 0) {
+		s->rec_failed = 1; /* the client is told (mon_answer_session_start) */
+		return -1;
+	}
+	return 0;
 }
 
 static int
@@ -1231,6 +1233,12 @@ mon_answer_session_start(struct monitor *m, struct rbuf *r, struct wbuf *reply, 
 refuse:
 	if (!ok) {
 		char qwhy[600];
+
+		if (!say[0] && s != NULL && s->rec_failed)
+			snprintf(say, sizeof(say),
+				 "wsgate: this session must be recorded and the recording cannot be "
+				 "written (%.120s); nothing was run",
+				 why);
 
 		log_info("%s: session for %s refused: %s", m->peer->text, m->dec.acct.name, why);
 		/* A refused command is on the record as much as a started one. */

@@ -1,8 +1,9 @@
 """Issue 14 point 6 — a full state file system. state_dir is a small tmpfs made here; an analyst
 whose area has no quota fills it from a real ssh session ("No space left on device"). Then:
 - the database's reserve (common/store.h: preallocated at init and at start) keeps every write
-  working: logins of other accounts, a new session, wsgatectl user add many times over, and the
-  audit chain verifies;
+  working: logins of other accounts, wsgatectl user add many times over, and the audit chain
+  verifies; a recorded session (issue 11) cannot write its recording there, so it does not
+  run and says why (fail closed);
 - an upload into the quarantine fails with an SFTP error and queues nothing;
 - control, same steps with the reserve off (WSGATE_STORE_RESERVE=0, test builds): the writes
   fail with ENOSPC, so the reserve is what the first half measured.
@@ -40,7 +41,12 @@ def scenario(port, reserve):
 		df = os.statvfs(g.state)
 		res["free_kib"] = df.f_bavail * df.f_frsize // 1024
 		b = g.master_as("bob", "bob")
-		res["login"] = g.mux(b, "echo in").stdout.strip() == "in"
+		res["login"] = b is not None and g.master_ok(b)
+		# His command would be recorded ([audit] record, analysts by default) and the
+		# recording cannot be written: it does not run (fail closed), and says why.
+		r = g.mux(b, "echo in")
+		res["unrecorded_refused"] = "in" not in r.stdout and "record" in r.stderr
+		res["refusal"] = r.stderr.strip()[-200:]
 		up = g.write("up.txt", b"x" * (1 << 20))
 		r = g.sftp(a, "put %s /inbox/up.txt\n" % up)
 		res["upload_refused"] = (r.returncode != 0 and not g.imports("up.txt") and
@@ -69,7 +75,9 @@ try:
 	r = scenario(22381, True)
 	check(r["filled"], "ana fills the state file system: 'No space left on device' in her session"
 	      " (%d KiB left)" % r["free_kib"])
-	check(r["login"], "with the reserve: bob logs in and runs a command")
+	check(r["login"], "with the reserve: bob logs in (his login is recorded in the reserve)")
+	check(r["unrecorded_refused"], "bob's command, which cannot be recorded on the full file "
+	      "system, does not run and says so (%s)" % r["refusal"])
 	check(r["upload_refused"],
 	      "an upload into the full quarantine fails, queues nothing, leaves no staging file")
 	check(not r["ctl_fails"], "%d wsgatectl writes after the fill all succeed (%s)" %
