@@ -38,7 +38,6 @@ struct backup {
 	char witness[PATH_MAX];
 	uint64_t witness_bytes;
 	uint64_t audit_records, requests, blobs;
-	uint64_t last_recording; /* the copy's recording counter: later ones are not its state */
 };
 
 /* Copies src (a path) to dir/rel and notes it in the manifest; absent is an error unless
@@ -72,18 +71,6 @@ take_file(struct backup *b, const char *src, const char *rel, mode_t mode, uint6
 
 /* recordings/ as it is now, files and folders only (no links), each file hashed. A recording
  * still being written is copied as far as it got. */
-/* A recording the database copy does not know of (started after it; its session.start is not in
- * the copy): left out, or a restored gateway would create it again under the same id. */
-static int
-recording_after_copy(const struct backup *b, const char *rel)
-{
-	unsigned long long id;
-	char tail[8];
-
-	return sscanf(rel, "recordings/%llu.%7s", &id, tail) == 2 && strcmp(tail, "cast") == 0 &&
-	       id > b->last_recording;
-}
-
 static int
 take_tree(struct backup *b, const char *src, const char *rel)
 {
@@ -106,8 +93,6 @@ take_tree(struct backup *b, const char *src, const char *rel)
 			continue;
 		if (S_ISDIR(sb.st_mode))
 			rc = take_tree(b, s, r);
-		else if (recording_after_copy(b, r))
-			continue;
 		else if (S_ISREG(sb.st_mode))
 			rc = take_file(b, s, r, 0600, UINT64_MAX, 1);
 	}
@@ -141,23 +126,6 @@ take_db(struct backup *b)
 	return 0;
 }
 
-static int
-copy_recording_counter(struct store *copy, uint64_t *last)
-{
-	MDB_txn *txn;
-	MDB_val v;
-	int rc;
-
-	*last = 0;
-	if (store_begin(copy, 1, &txn) < 0)
-		return -1;
-	rc = store_get(copy, txn, DB_META, "next_recording_id", strlen("next_recording_id"), &v);
-	if (rc == 0 && v.mv_size == 8)
-		*last = store_key_u64(&v);
-	store_abort(txn);
-	return rc == 0 || rc == STORE_NOTFOUND ? 0 : -1;
-}
-
 /* Opens the copy as a store of its own: its chain must verify, and its requests name the blobs
  * to take. The copy's lock file is not part of the backup. */
 static int
@@ -170,10 +138,6 @@ take_blobs_and_verify(struct backup *b)
 
 	if (store_open(b->dir, 0, &copy, why, sizeof(why)) < 0)
 		return ctl_fail("backup: the copy does not open: %s", why);
-	if (copy_recording_counter(copy, &b->last_recording) < 0) {
-		ctl_fail("backup: the copy's recording counter cannot be read");
-		goto out;
-	}
 	if (audit_verify(copy, &b->audit_records, why, sizeof(why)) < 0) {
 		ctl_fail("backup: the copy's audit chain does not verify: %s", why);
 		goto out;

@@ -1073,6 +1073,24 @@ perr0:
 	return why_set(why, whylen, "starting wsgatectl: %s", strerror(errno));
 }
 
+/* The next recording id whose file does not exist yet: after a restore of an older state (or
+ * by any other way) recordings/ may hold files the counter has not reached; they are kept. */
+static int
+mon_recording_id(struct monitor *m, MDB_txn *txn, uint64_t *id)
+{
+	char why[64];
+	int rc, fd;
+
+	for (int tries = 0; tries < 1000; tries++) {
+		if ((rc = store_bump(m->st, txn, "next_recording_id", id)) != 0)
+			return rc;
+		if ((fd = recording_open(m->cfg->state_dir, *id, why, sizeof(why))) < 0)
+			return 0;
+		close(fd);
+	}
+	return STORE_BADRECORD;
+}
+
 /* session.start and, for a command, exec: one transaction (a ControlMaster runs many short
  * commands). Committed without its fsync: mon_answer_session_start syncs while the sandbox
  * starts, and before the worker hears of the session. Returns the recording's id (0: none). */
@@ -1084,7 +1102,7 @@ mon_audit_start(struct monitor *m, const struct mon_start *ss, const char *qcmd,
 	int rc;
 
 	if ((rc = store_begin(m->st, 0, &txn)) == 0) {
-		if (recorded && (rc = store_bump(m->st, txn, "next_recording_id", &rec_id)) != 0)
+		if (recorded && (rc = mon_recording_id(m, txn, &rec_id)) != 0)
 			rec_id = 0;
 		if (rc == 0)
 			rc = audit_append(
