@@ -6,35 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Length of the valid UTF-8 sequence at p (at most n bytes), or 0 (RFC 3629: no overlong forms,
- * no surrogates, nothing past U+10FFFF). */
-static size_t
-utf8_len(const uint8_t *p, size_t n)
-{
-	uint32_t c = p[0], min;
-	size_t len;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		len = 2, c &= 0x1f, min = 0x80;
-	else if (c >= 0xe0 && c <= 0xef)
-		len = 3, c &= 0x0f, min = 0x800;
-	else if (c >= 0xf0 && c <= 0xf4)
-		len = 4, c &= 0x07, min = 0x10000;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (p[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	return len;
-}
+#include "common/utf8.h"
 
 size_t
 asciicast_quote(const uint8_t *p, size_t n, char *out, size_t cap)
@@ -47,6 +19,7 @@ asciicast_quote(const uint8_t *p, size_t n, char *out, size_t cap)
 	out[o++] = '"';
 	while (i < n) {
 		size_t len, run = 0;
+		uint32_t cp;
 
 		/* Fast path: a run of printable ASCII other than '"' and '\\' goes as it is (most
 		 * of what a terminal shows). */
@@ -61,7 +34,7 @@ asciicast_quote(const uint8_t *p, size_t n, char *out, size_t cap)
 			i += run;
 			continue;
 		}
-		len = utf8_len(p + i, n - i);
+		len = utf8_decode(p + i, n - i, &cp);
 		if (o + 8 > cap)
 			return 0;
 		if (p[i] == '\n' || p[i] == '\r' || p[i] == '\t') {

@@ -1,8 +1,10 @@
 #include "common/fsutil.h"
+#include "common/why.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -81,4 +83,26 @@ fsync_dir(const char *dir)
 	if (close(fd) < 0)
 		rc = -1;
 	return rc;
+}
+
+int
+exe_sibling(const char *name, mode_t need, char *out, size_t outlen, char *why, size_t whylen)
+{
+	char exe[PATH_MAX], *slash;
+	struct stat st;
+	ssize_t n;
+
+	if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) <= 0)
+		return why_set(why, whylen, "readlink /proc/self/exe: %s", strerror(errno));
+	exe[n] = '\0';
+	if ((slash = strrchr(exe, '/')) == NULL)
+		return why_set(why, whylen, "odd /proc/self/exe: %s", exe);
+	*slash = '\0';
+	if ((size_t)snprintf(out, outlen, "%s/%s", exe, name) >= outlen)
+		return why_set(why, whylen, "path of %s too long", name);
+	if (stat(out, &st) < 0)
+		return why_set(why, whylen, "%s: %s", out, strerror(errno));
+	if (!S_ISREG(st.st_mode) || (st.st_mode & need) != need)
+		return why_set(why, whylen, "%s: not an executable file", out);
+	return 0;
 }

@@ -11,5 +11,10 @@ ssize_t read_all(int fd, void *buf, size_t n);	      /* bytes read (< n only at 
 int mkdir_p(const char *path, mode_t mode);
 /* fsync the directory that holds a just-created or renamed entry (durability of the name). */
 int fsync_dir(const char *dir);
+/* The path of program name in the directory of the running program (/proc/self/exe), as wsgated
+ * finds wsgate-init, wsgate-confined, airlock and wsgatectl. It must be a regular file that
+ * need (S_IXUSR, S_IXOTH, ...) lets run. Returns 0, or -1 with why. */
+int exe_sibling(const char *name, mode_t need, char *out, size_t outlen, char *why,
+		size_t whylen);
 
 #endif

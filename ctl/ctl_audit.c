@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "common/audit.h"
+#include "common/utf8.h"
 #include "ctl/ctl.h"
 
 struct out_ctx {
@@ -27,25 +28,9 @@ static size_t
 utf8_ok(const unsigned char *p)
 {
 	uint32_t cp;
-	size_t n;
+	size_t n = utf8_decode(p, 4, &cp); /* NUL-terminated: the NUL ends a sequence */
 
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		n = 2, cp = p[0] & 0x1f;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		n = 3, cp = p[0] & 0x0f;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		n = 4, cp = p[0] & 0x07;
-	else
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if (cp < 0xa0 || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
+	return n > 1 && cp >= 0xa0 ? n : 0;
 }
 
 /*

@@ -30,6 +30,7 @@
 #include "common/envname.h"
 #include "common/fsutil.h"
 #include "common/log.h"
+#include "common/monotime.h"
 #include "common/nitems.h"
 #include "common/selfpipe.h"
 #include "common/store.h"
@@ -82,7 +83,7 @@ struct mon_session {
 	char sock[4300];
 	time_t started;
 	struct monitor_rec rec; /* its recording ([audit] record), copied from the worker's pipe */
-	int ended;	 /* the command ended: end_status went to the worker */
+	int ended;		/* the command ended: end_status went to the worker */
 	int end_status;
 	int reaped;	 /* its process is reaped (a sandbox's init may outlive the report) */
 	int audited;	 /* session.end is recorded (after the recording closed) */
@@ -326,7 +327,6 @@ mon_answer_auth_totp(struct monitor *m, struct rbuf *r, struct wbuf *reply, int 
 
 static int mon_budget_spent(struct monitor *m, char *why, size_t whylen);
 static void mon_spare_build(struct monitor *m);
-static int64_t mon_now_ms(void);
 static void mon_spare_discard(struct monitor *m);
 
 static struct mon_session *
@@ -440,8 +440,8 @@ mon_session_audit_end(struct monitor *m, struct mon_session *s)
 
 	monitor_rec_end(&s->rec, rec, sizeof(rec));
 	if (s->bytes_known)
-		snprintf(bytes, sizeof(bytes), " out=%llu in=%llu", (unsigned long long)s->bytes_out,
-			 (unsigned long long)s->bytes_in);
+		snprintf(bytes, sizeof(bytes), " out=%llu in=%llu",
+			 (unsigned long long)s->bytes_out, (unsigned long long)s->bytes_in);
 	if ((rc = store_begin(m->st, 0, &txn)) == 0) {
 		rc = audit_append(m->st, txn, m->dec.acct.name, "session.end",
 				  "kind=%s %s=%d seconds=%lld%s%s", mon_kind_name(s->kind),
@@ -453,7 +453,7 @@ mon_session_audit_end(struct monitor *m, struct mon_session *s)
 	if (rc != 0)
 		log_err_f("audit session.end for %s: %s", m->dec.acct.name, store_strerror(rc));
 	else if (m->sync_due == 0)
-		m->sync_due = mon_now_ms() + MON_SYNC_MS;
+		m->sync_due = mono_ms() + MON_SYNC_MS;
 	s->audited = 1;
 	mon_session_release(s);
 }
@@ -476,15 +476,6 @@ mon_session_kill(struct mon_session *s)
 }
 
 /* ---- revocation (SPEC "Revocation") ---- */
-
-static int64_t
-mon_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 mon_kill_all(struct monitor *m)
@@ -509,7 +500,7 @@ mon_revoke(struct monitor *m, const char *why)
 	unsigned n = 0;
 
 	m->revoked = 1;
-	m->revoked_at = mon_now_ms();
+	m->revoked_at = mono_ms();
 	mon_spare_discard(m);
 	snprintf(m->revoked_why, sizeof(m->revoked_why), "session revoked: %s", why);
 	for (int i = 0; i < MON_MAX_SESSIONS; i++) {
@@ -584,7 +575,7 @@ static void mon_shutdown(struct monitor *m, int code) __attribute__((noreturn));
 static void
 mon_revoke_timers(struct monitor *m)
 {
-	int64_t now = mon_now_ms();
+	int64_t now = mono_ms();
 	char why[256];
 
 	if (m->state == ST_AUTHED && !m->revoked &&
@@ -843,7 +834,7 @@ mon_start_command(const struct mon_start *ss, char *cmd, size_t cmdlen)
 }
 
 static uint64_t mon_audit_start(struct monitor *m, const struct mon_start *ss, const char *qcmd,
-			       int recorded);
+				int recorded);
 static int mon_recorded(const struct monitor *m, const struct mon_start *ss);
 static int mon_rec_begin(struct monitor *m, struct mon_session *s, const struct mon_start *ss,
 			 uint64_t id, const char *cmd, int *wr, char *why, size_t whylen);
@@ -874,7 +865,8 @@ mon_sandbox_spec(struct monitor *m, struct mon_session *s, struct sandbox_spec *
 	area_set_quota(m->cfg->area_quota); /* the policy as it is now (SIGHUP) */
 	if (area_ensure(m->cfg->state_dir, m->dec.project, m->dec.area, b->proj.gid, area_why,
 			sizeof(area_why)) != 0 ||
-	    area_path(m->cfg->state_dir, m->dec.project, m->dec.area, b->work, sizeof(b->work)) != 0)
+	    area_path(m->cfg->state_dir, m->dec.project, m->dec.area, b->work, sizeof(b->work)) !=
+		0)
 		return why_set(why, whylen, "area %s/%s: %s", m->dec.project, m->dec.area,
 			       area_why);
 	snprintf(b->bin, sizeof(b->bin), "%s/airlock", m->exe_dir);
@@ -1133,7 +1125,8 @@ mon_recorded(const struct monitor *m, const struct mon_start *ss)
 }
 
 /* The most a recording may take: what both daily budgets let through, at the encoding's worst
- * (6 bytes per byte, "\udcXX"), plus room for the header and the framing. No cap without budgets. */
+ * (6 bytes per byte, "\udcXX"), plus room for the header and the framing. No cap without budgets.
+ */
 static uint64_t
 mon_rec_cap(const struct monitor *m)
 {
@@ -1166,7 +1159,8 @@ mon_rec_begin(struct monitor *m, struct mon_session *s, const struct mon_start *
 
 	if (id == 0)
 		return why_set(why, whylen, "no recording id (audit log unwritable)");
-	if (monitor_rec_begin(&s->rec, m->cfg->state_dir, &h, mon_rec_cap(m), wr, why, whylen) < 0) {
+	if (monitor_rec_begin(&s->rec, m->cfg->state_dir, &h, mon_rec_cap(m), wr, why, whylen) <
+	    0) {
 		s->rec_failed = 1; /* the client is told (mon_answer_session_start) */
 		return -1;
 	}
@@ -1253,10 +1247,11 @@ refuse:
 		char qwhy[600];
 
 		if (!say[0] && s != NULL && s->rec_failed)
-			snprintf(say, sizeof(say),
-				 "wsgate: this session must be recorded and the recording cannot be "
-				 "written (%.120s); nothing was run",
-				 why);
+			snprintf(
+			    say, sizeof(say),
+			    "wsgate: this session must be recorded and the recording cannot be "
+			    "written (%.120s); nothing was run",
+			    why);
 
 		log_info("%s: session for %s refused: %s", m->peer->text, m->dec.acct.name, why);
 		/* A refused command is on the record as much as a started one. */
@@ -1358,8 +1353,7 @@ mon_answer_outbox_list(struct monitor *m, struct rbuf *r, struct wbuf *reply, in
 /* A recorded channel's totals, each way, as the worker counted them while it recorded them; kept
  * for its session.end. An id that is not one of this connection's open recordings is ignored. */
 static int
-mon_answer_session_bytes(struct monitor *m, struct rbuf *r, struct wbuf *reply, int *fds,
-			 int *nfds)
+mon_answer_session_bytes(struct monitor *m, struct rbuf *r, struct wbuf *reply, int *fds, int *nfds)
 {
 	uint64_t id = rbuf_u64(r), out = rbuf_u64(r), in = rbuf_u64(r);
 	int known = 0;
@@ -1799,7 +1793,7 @@ mon_poll_ms(const struct monitor *m)
 
 	if (m->sync_due == 0)
 		return 250;
-	left = m->sync_due - mon_now_ms();
+	left = m->sync_due - mono_ms();
 	return left <= 0 ? 0 : left < 250 ? (int)left : 250;
 }
 
@@ -1816,7 +1810,7 @@ mon_loop(struct monitor *m)
 			mon_shutdown(m, 0);
 		if (selfpipe_caught(SIGHUP))
 			mon_reload(m);
-		if (m->state != ST_AUTHED && mon_now_ms() / 1000 > m->deadline) {
+		if (m->state != ST_AUTHED && mono_ms() / 1000 > m->deadline) {
 			log_info("%s: login grace time over", m->peer->text);
 			mon_shutdown(m, 0);
 		}
@@ -1858,7 +1852,7 @@ mon_loop(struct monitor *m)
 		 * are served from here; an fsync that is due, sooner. */
 		if (poll(pfd, n, mon_poll_ms(m)) < 0 && errno != EINTR)
 			fatal_errno("monitor poll");
-		if (m->sync_due != 0 && mon_now_ms() >= m->sync_due)
+		if (m->sync_due != 0 && mono_ms() >= m->sync_due)
 			mon_sync(m);
 		if (pfd[1].revents & POLLIN)
 			selfpipe_drain();
@@ -1907,7 +1901,7 @@ monitor_run(const struct config *cfg, const char *exe_dir, int client_fd,
 	m->exe_dir = exe_dir;
 	m->peer = peer;
 	m->state = ST_PREAUTH;
-	m->deadline = mon_now_ms() / 1000 + (time_t)cfg->login_grace_time + 2;
+	m->deadline = mono_ms() / 1000 + (time_t)cfg->login_grace_time + 2;
 	m->recheck_ms = MON_RECHECK_MS;
 	m->next_recheck = INT64_MAX; /* the first re-check is scheduled at login */
 	m->spare.proc.pid = -1;

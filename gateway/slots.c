@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/monotime.h"
 #include "common/why.h"
 
 #define SLOTS_LOGIN_MSG 'L'
@@ -38,15 +39,6 @@ static struct {
 	size_t n;
 	int rd, wr; /* listener's end (reads reports), children's end */
 } slots = {.rd = -1, .wr = -1};
-
-static int64_t
-slots_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* The source an address counts against: an IPv4-mapped IPv6 address is its IPv4 address; an
  * IPv6 address its /64, since one subscriber usually holds a whole /64. */
@@ -160,7 +152,7 @@ slots_add(pid_t pid, const struct sockaddr *sa)
 	s = &slots.s[slots.n++];
 	memset(s, 0, sizeof(*s));
 	s->pid = pid;
-	s->started_ms = slots_now_ms();
+	s->started_ms = mono_ms();
 	slots_source(sa, s->src);
 	if (sa->sa_family == AF_INET)
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, s->text,
@@ -269,7 +261,7 @@ slots_read_reports(const struct config *cfg)
 int
 slots_expire(const struct config *cfg, int64_t margin_ms)
 {
-	int64_t now = slots_now_ms(), limit = (int64_t)cfg->login_grace_time * 1000 + margin_ms;
+	int64_t now = mono_ms(), limit = (int64_t)cfg->login_grace_time * 1000 + margin_ms;
 	int waiting = 0;
 
 	for (size_t i = 0; i < slots.n; i++) {

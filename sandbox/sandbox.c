@@ -72,36 +72,15 @@ struct child_args {
 	int init_fd;
 };
 
-/* The directory of /proc/self/exe + INIT_NAME, which must be an executable regular file. */
-static int
-sandbox_find_init(char *why, size_t whylen)
-{
-	char exe[PATH_MAX], *slash;
-	struct stat st;
-	ssize_t n;
-
-	if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) <= 0)
-		return why_set(why, whylen, "readlink /proc/self/exe: %s", strerror(errno));
-	exe[n] = '\0';
-	if ((slash = strrchr(exe, '/')) == NULL)
-		return why_set(why, whylen, "odd /proc/self/exe: %s", exe);
-	*slash = '\0';
-	if ((size_t)snprintf(sandbox_init_path, sizeof(sandbox_init_path), "%s/" INIT_NAME, exe) >=
-	    sizeof(sandbox_init_path))
-		return why_set(why, whylen, "path of " INIT_NAME " too long");
-	if (stat(sandbox_init_path, &st) < 0 || !S_ISREG(st.st_mode) || !(st.st_mode & S_IXOTH))
-		return why_set(why, whylen, "%s: %s", sandbox_init_path,
-			       errno ? strerror(errno) : "not an executable file");
-	return 0;
-}
-
 int
 sandbox_init(char *why, size_t whylen)
 {
 	if (geteuid() != 0)
 		return why_set(why, whylen, "the sandbox needs root to set up namespaces");
 	errno = 0;
-	if (sandbox_find_init(why, whylen) < 0)
+	/* Run by the account's uid (after the drop): others must be able to execute it. */
+	if (exe_sibling(INIT_NAME, S_IXOTH, sandbox_init_path, sizeof(sandbox_init_path), why,
+			whylen) < 0)
 		return -1;
 	if (sandbox_filter_compile(why, whylen) < 0 || limits_detect(why, whylen) < 0)
 		return -1;

@@ -19,6 +19,7 @@
 
 #include "common/codec.h"
 #include "common/fsutil.h"
+#include "common/monotime.h"
 #include "transfer/airlock_proto.h"
 #include "transfer/blob.h"
 #include "transfer/draft.h"
@@ -26,15 +27,6 @@
 #include "transfer/review.h"
 
 #define TEXT_MAX (AIRLOCK_MAX_FRAME - 64)
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Reads exactly n bytes before the deadline: a client that dribbles bytes gets no more time. */
 static int
@@ -44,7 +36,7 @@ read_deadline(int fd, void *buf, size_t n, int64_t deadline)
 
 	while (n > 0) {
 		struct pollfd pfd = {fd, POLLIN, 0};
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - mono_ms();
 		ssize_t got;
 		int rc;
 
@@ -308,7 +300,7 @@ airlock_server_handle(struct store *st, const struct config *cfg, const struct a
 	char *path = NULL, reason[AIRLOCK_MAX_REASON + 1], why[QUEUE_REPORT_MAX + 256], msg[1200];
 	uint32_t len;
 	uint64_t id = 0, replaces = 0;
-	int64_t deadline = now_ms() + AIRLOCK_IO_TIMEOUT_MS;
+	int64_t deadline = mono_ms() + AIRLOCK_IO_TIMEOUT_MS;
 	int op, rc, ret = -1;
 	struct timeval tv = {AIRLOCK_IO_TIMEOUT_MS / 1000, 0};
 
@@ -421,7 +413,7 @@ airlock_server_refuse(int client_fd, const char *why)
 {
 	uint8_t hdr[4], buf[4096];
 	uint32_t len;
-	int64_t deadline = now_ms() + AIRLOCK_IO_TIMEOUT_MS;
+	int64_t deadline = mono_ms() + AIRLOCK_IO_TIMEOUT_MS;
 	struct timeval tv = {AIRLOCK_IO_TIMEOUT_MS / 1000, 0};
 
 	(void)setsockopt(client_fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));

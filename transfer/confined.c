@@ -17,31 +17,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/fsutil.h"
+#include "common/monotime.h"
 #include "common/why.h"
 #include "transfer/confined.h"
-
-/* CONFINED_PROGRAM next to the running program (wsgated, wsgatectl, a test), as the sandbox
- * finds wsgate-init. */
-static int
-helper_path(char *out, size_t outlen, char *why, size_t whylen)
-{
-	char exe[PATH_MAX], *slash;
-	struct stat st;
-	ssize_t n;
-
-	if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) <= 0)
-		return why_set(why, whylen, "readlink /proc/self/exe: %s", strerror(errno));
-	exe[n] = '\0';
-	if ((slash = strrchr(exe, '/')) == NULL)
-		return why_set(why, whylen, "odd /proc/self/exe: %s", exe);
-	*slash = '\0';
-	if ((size_t)snprintf(out, outlen, "%s/" CONFINED_PROGRAM, exe) >= outlen)
-		return why_set(why, whylen, "path of " CONFINED_PROGRAM " too long");
-	if (stat(out, &st) < 0 || !S_ISREG(st.st_mode) || !(st.st_mode & S_IXUSR))
-		return why_set(why, whylen, "%s: %s", out,
-			       errno ? strerror(errno) : "not an executable file");
-	return 0;
-}
 
 static char *
 hex_encode(const void *p, size_t n)
@@ -79,15 +58,6 @@ child(const char *path, char *const argv[], int in_fd, int out_fd)
 	_exit(CONFINED_EXIT_SETUP);
 }
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Reads the child's output until EOF, the deadline or out_max + 1 bytes. 0 at EOF, 1 if cut. */
 static int
 collect(int fd, int64_t deadline, size_t out_max, uint8_t *buf, size_t *len, const char **cut)
@@ -95,7 +65,7 @@ collect(int fd, int64_t deadline, size_t out_max, uint8_t *buf, size_t *len, con
 	*len = 0;
 	for (;;) {
 		struct pollfd p = {fd, POLLIN, 0};
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - mono_ms();
 		ssize_t n;
 		int rc;
 
@@ -140,7 +110,7 @@ exited_by(pid_t pid, int64_t deadline)
 		return 0; /* cannot wait with a timeout: treat as hung, it is killed */
 	p = (struct pollfd){pidfd, POLLIN, 0};
 	for (;;) {
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - mono_ms();
 
 		if (left <= 0) {
 			rc = 0;
@@ -173,7 +143,7 @@ confined_run(const char *job, int in_fd, const void *arg, size_t arglen,
 	*outlen = 0;
 	if (arglen > CONFINED_ARG_MAX)
 		return why_set(why, whylen, "confined %s: argument too large", job);
-	if (helper_path(path, sizeof(path), why, whylen) < 0)
+	if (exe_sibling(CONFINED_PROGRAM, S_IXUSR, path, sizeof(path), why, whylen) < 0)
 		return -1;
 	if (!(hex = hex_encode(arg, arglen)) || !(buf = malloc(lim->out_max + 1))) {
 		why_set(why, whylen, "out of memory");
@@ -195,7 +165,7 @@ confined_run(const char *job, int in_fd, const void *arg, size_t arglen,
 	}
 	close(pfd[1]);
 	pfd[1] = -1;
-	deadline = now_ms() + (int64_t)lim->wall_seconds * 1000;
+	deadline = mono_ms() + (int64_t)lim->wall_seconds * 1000;
 	cutoff = collect(pfd[0], deadline, lim->out_max, buf, &len, &cut);
 	if (!cutoff && !exited_by(pid, deadline)) {
 		cutoff = 1;

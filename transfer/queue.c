@@ -8,6 +8,7 @@
 
 #include "common/codec.h"
 #include "common/log.h"
+#include "common/utf8.h"
 #include "transfer/reqmac.h"
 
 /*
@@ -83,36 +84,6 @@ queue_check_name(int check)
 	return check >= CHECK_NONE && check <= CHECK_FAIL ? check_names[check] : "?";
 }
 
-/* Length of the valid UTF-8 sequence at p (1..4) and its code point, or 0 if invalid. */
-static size_t
-utf8_seq(const unsigned char *p, uint32_t *cp)
-{
-	size_t n, i;
-	uint32_t c = p[0], min;
-
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2, c &= 0x1f, min = 0x80;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3, c &= 0x0f, min = 0x800;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4, c &= 0x07, min = 0x10000;
-	else
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (p[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return n;
-}
-
 const char *
 queue_safe_text(const char *in, char *out, size_t outlen, int keep_nl)
 {
@@ -123,7 +94,7 @@ queue_safe_text(const char *in, char *out, size_t outlen, int keep_nl)
 		return out;
 	while (*p && o + 1 < outlen) {
 		uint32_t cp;
-		size_t n = utf8_seq(p, &cp);
+		size_t n = utf8_decode(p, 4, &cp); /* NUL-terminated: the NUL ends it */
 
 		if (n == 0 || (cp < 0x20 && !(keep_nl && cp == '\n')) ||
 		    (cp >= 0x7f && cp <= 0x9f)) {
