@@ -6,6 +6,7 @@
 
 #include "common/codec.h"
 #include "common/fsutil.h"
+#include "common/utf8.h"
 #include "common/why.h"
 #include "transfer/check.h"
 #include "transfer/confined.h"
@@ -91,6 +92,34 @@ view_job_run(int in_fd, int out_fd, const uint8_t *arg, size_t arglen)
 }
 
 int
+view_output_safe(const uint8_t *out, size_t n)
+{
+	static const char *const sgr[] = {"\x1b[7m", "\x1b[27m"};
+	size_t i = 0;
+
+	while (i < n) {
+		uint32_t cp;
+		size_t k = 0;
+
+		if (out[i] == 0x1b) {
+			for (size_t j = 0; j < 2 && k == 0; j++)
+				if (n - i >= strlen(sgr[j]) &&
+				    memcmp(out + i, sgr[j], strlen(sgr[j])) == 0)
+					k = strlen(sgr[j]);
+		} else if (out[i] == '\n' || out[i] == '\r') {
+			k = 1;
+		} else if ((k = utf8_decode(out + i, n - i, &cp)) != 0 &&
+			   (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))) {
+			k = 0;
+		}
+		if (k == 0)
+			return 0;
+		i += k;
+	}
+	return 1;
+}
+
+int
 view_confined(int fd, const char *name, const struct view_mark *marks, size_t nmarks,
 	      const struct view_opts *o, int out_fd, char *why, size_t whylen)
 {
@@ -110,8 +139,12 @@ view_confined(int fd, const char *name, const struct view_mark *marks, size_t nm
 	}
 	rc = confined_run("view", fd, b.data, b.len, &lim, &out, &outlen, why, whylen);
 	wbuf_free(&b);
-	if (rc == CONFINED_FAILED)
+	if (rc == CONFINED_OK && !view_output_safe(out, outlen)) {
+		rc = CONFINED_FAILED;
+		why_set(why, whylen, "the viewer wrote something that is not its text: not shown");
+	} else if (rc == CONFINED_FAILED) {
 		why_set(why, whylen, "the viewer crashed, timed out or wrote too much");
+	}
 	if (rc == CONFINED_OK && write_all(out_fd, out, outlen) != (ssize_t)outlen)
 		rc = why_set(why, whylen, "writing the view: %s", strerror(errno));
 	free(out);

@@ -21,6 +21,12 @@
 int view_confined(int fd, const char *name, const struct view_mark *marks, size_t nmarks,
 		  const struct view_opts *o, int out_fd, char *why, size_t whylen);
 
+/* Is out what view_render writes: UTF-8 text without control characters but newline and
+ * carriage return, and no escape sequence but SGR 7 and SGR 27 (the marks)? The parent checks
+ * the child's output with it before it reaches the reviewer's terminal: a parser taken over by
+ * a hostile file must not be able to send the terminal anything else (OSC 52, titles, ...). */
+int view_output_safe(const uint8_t *out, size_t n);
+
 /* The job's two halves, for wsgate-confined's table (confined_jobs.c). */
 int view_job_prepare(const uint8_t *arg, size_t arglen);
 int view_job_run(int in_fd, int out_fd, const uint8_t *arg, size_t arglen);

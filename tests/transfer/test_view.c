@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "transfer/view.h"
+#include "transfer/view_job.h"
 
 static char out[1 << 20];
 
@@ -36,6 +37,8 @@ render(const char *name, const char *content, size_t len, const struct view_mark
 	n = pread(res, out, sizeof(out) - 1, 0);
 	assert_true(n >= 0);
 	out[n] = '\0';
+	/* Whatever the renderer writes passes the parent's check of the confined child's output. */
+	assert_true(view_output_safe((const uint8_t *)out, (size_t)n));
 	close(in);
 	close(res);
 	return out;
@@ -370,6 +373,30 @@ crlf_eol_option(void **state)
 	assert_null(strstr(b, "a\n"));
 }
 
+/* The parent's check refuses what a taken-over child could send a terminal, and nothing else. */
+static void
+output_check(void **state)
+{
+	static const char *const bad[] = {
+	    "\x1b]52;c;ZXZpbA==\x07", /* OSC 52: write the reviewer's clipboard */
+	    "\x1b]2;title\x07",	      /* retitle the window */
+	    "\x1b[2J",		      /* clear the screen */
+	    "\x1b[7",		      /* a cut SGR */
+	    "a\x07"
+	    "b", /* BEL */
+	    "a\xc2\x9b"
+	    "b", /* C1 CSI as UTF-8 */
+	    "a\x9b"
+	    "2J",	/* C1 CSI as one byte */
+	    "\xc0\x80", /* overlong */
+	};
+	const char *good = "  1 \xe6\x97\xa5\xe6\x9c\xac \x1b[7m12\x1b[27m\r\n\\x1b\n";
+
+	assert_true(view_output_safe((const uint8_t *)good, strlen(good)));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_false(view_output_safe((const uint8_t *)bad[i], strlen(bad[i])));
+}
+
 int
 main(void)
 {
@@ -389,6 +416,7 @@ main(void)
 	    cmocka_unit_test(row_limit),
 	    cmocka_unit_test(escape_cut_wide),
 	    cmocka_unit_test(crlf_eol_option),
+	    cmocka_unit_test(output_check),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
