@@ -124,11 +124,13 @@ try:
     check("ran" not in r.stdout and r.returncode != 0 and "wsgate: " in r.stderr,
           "a locked account's command is refused (%r %r)" % (r.stdout, r.stderr[-200:]))
 
-    # 6. kill -9 of bob's monitor the moment his command's exit status is out.
+    # 6. kill -9 of bob's monitor the moment his session.end is committed (it is written once
+    # his recording closes too, [audit] record: a moment after the client has its status).
     sock_b = g.persist_master("bob", "bob")
     r = g.mux(sock_b, "echo bye")
     mons = [p for p in tree_pids(g.proc.pid) if _ppid(p) == g.proc.pid]
     check(r.stdout == "bye\n" and mons, "bob's command ran")
+    wait_for(lambda: any(e[1] == "bob" and e[2] == "session.end" for e in audit_events(g)))
     for p in mons:
         os.kill(p, signal.SIGKILL)
     ends = [e for e in audit_events(g) if e[1] == "bob" and e[2] == "session.end"]
