@@ -41,16 +41,16 @@ def still_open(s):
         s.settimeout(10)
 
 
-def wait_reaped(n_unauth, deadline=15):
-    """Polls until the listener holds at most n_unauth connections still logging in: a probe
-    from a fresh source is admitted only then (the probe itself is closed at once)."""
+def wait_connections(n, deadline=30):
+    """Polls until the listener has exactly n connection processes (its children, reaped or
+    not): the count slots.c keeps, read from outside without adding a connection to it."""
+    path = "/proc/%d/task/%d/children" % (g.proc.pid, g.proc.pid)
     end = time.time() + deadline
     while time.time() < end:
-        s = hold("127.0.0.99")
-        if s is not None:
-            s.close()
-            return True
-        time.sleep(0.2)
+        with open(path) as f:
+            if len(f.read().split()) == n:
+                return True
+        time.sleep(0.05)
     return False
 
 
@@ -59,6 +59,9 @@ try:
     for u in ("a1", "a2", "a3", "a4"):
         g.user(u)
     g.start()
+    # start() knew the listener was up by connecting once from 127.0.0.1: that connection's
+    # process counts against max_unauthenticated until it has gone.
+    check(wait_connections(0), "the start-up probe's connection process has gone")
     fresh_step(15)
 
     attack = [hold("127.0.0.2"), hold("127.0.0.2")]
@@ -71,7 +74,7 @@ try:
     check("max_unauthenticated (4) reached" in g.logtext(), "and that is logged")
     for s in other:
         s.close()
-    check(wait_reaped(3), "closed pre-auth connections free their places")
+    check(wait_connections(2), "closed pre-auth connections free their places")
 
     # The attacker keeps its two; three analysts log in and stay (ControlMaster): their
     # sessions count against max_sessions = 3, the attacker's against the pre-auth caps.
