@@ -5,7 +5,10 @@
  * bounded buffer (and in libssh, which then stops growing our window) until the child takes it.
  */
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -767,11 +770,27 @@ session_free(struct worker *w, int slot)
 	w->chans[slot] = NULL;
 }
 
-/* The command ended and all its output went out: report how, then close (RFC 4254 6.10). */
+/* Holds back (on) or sends (off) what libssh writes meanwhile as full segments. A failure only
+ * costs the batching. */
+static void
+session_cork(struct wchan *c, int on)
+{
+	int fd = ssh_get_fd(c->w->ss);
+
+	if (fd >= 0)
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof(on));
+}
+
+/*
+ * The command ended and all its output went out: report how, then close (RFC 4254 6.10). The
+ * three messages leave in one segment, as sshd writes them: libssh sends each packet at once,
+ * and the client woke (and took the CPU) for each, 0.3 ms per `ssh host true` on 2 cores.
+ */
 static void
 session_finish(struct wchan *c)
 {
 	session_budget_return(c);
+	session_cork(c, 1);
 	if (WIFSIGNALED(c->wstatus)) {
 		const char *sig = sigabbrev_np(WTERMSIG(c->wstatus));
 
@@ -782,6 +801,7 @@ session_finish(struct wchan *c)
 	}
 	ssh_channel_send_eof(c->ch);
 	ssh_channel_close(c->ch);
+	session_cork(c, 0);
 	c->finished = 1;
 }
 

@@ -5,13 +5,17 @@
  * mapped the monitor's libraries (liblmdb, libcrypto), its database and whatever the monitor
  * held in memory; after this exec only this small program is mapped.
  *
- *   wsgate-init [-t] -- PROGRAM ARG...     (environment: the command's)
+ *   wsgate-init [-t]      (no environment)
  *
- * fd 0-2 the session's stdio (the pty slave with -t), fd 3 the status pipe to the monitor.
- * init sends 'R' on fd 3 once it runs, starts PROGRAM as its child (a new session; with -t the
+ * fd 0-2 the session's stdio (the pty slave with -t), fd 3 the status pipe to the monitor, fd 4
+ * the go socket from it, fd 5 the exit pipe to the session's relay (the worker). init waits on fd 4 for the go-ahead, 'G' + the command's argv and
+ * environment (cmdmsg.h), parsed with bounds; a sandbox built ahead waits here, as this program
+ * alone. Then it sends 'R' on fd 3, starts the command as its child (a new session; with -t the
  * terminal becomes its controlling tty), holds no end of the session's stdio itself, reaps every
- * orphan, and when PROGRAM ends sends 'S' + its int wait status and exits: the kernel then kills
- * whatever is left in the pid namespace. Signals stay blocked (the mask is inherited across
+ * orphan, and when the command ends writes its wait status (be32) on fd 5, then 'S' + the same
+ * int on fd 3, and exits: the kernel then kills whatever is left in the pid namespace. The
+ * relay hears of the end first and directly, not through the monitor. No go-ahead (the socket closed) or a malformed
+ * one: 'E' + the reason, and nothing runs. Signals stay blocked (the mask is inherited across
  * exec), and as the pid 1 of its namespace it cannot be killed from inside.
  *
  * Freestanding: no libc, raw system calls only. It starts with every session, and glibc's
@@ -29,7 +33,11 @@
 #include <stddef.h>
 #include <sys/ioctl.h>
 
+#include "sandbox/cmdmsg.h"
+
 #define FD_STATUS 3
+#define FD_GO 4
+#define FD_EXIT 5
 
 #if defined(__x86_64__)
 __asm__(".text\n"
@@ -214,14 +222,61 @@ static void __attribute__((noreturn)) init_exec(char **argv, char **envp, int tt
 	init_exit(127);
 }
 
+static int
+init_read(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+	long n;
+
+	while (len > 0) {
+		n = sys3(__NR_read, fd, p, len);
+		if (n == -EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static void __attribute__((noreturn)) init_fail(const char *why)
+{
+	(void)init_write(FD_STATUS, "E", 1);
+	(void)init_write(FD_STATUS, why, init_strlen(why));
+	init_exit(1);
+}
+
+/* The go-ahead: 'G', be32 length, the command message. Static: no allocator here, and the
+ * buffers are zero pages until a command fills them. */
+static struct cmdmsg *
+init_read_go(void)
+{
+	static uint8_t msg[CMDMSG_MAX];
+	static struct cmdmsg cmd;
+	uint8_t head[5];
+	uint32_t len;
+
+	if (init_read(FD_GO, head, sizeof(head)) < 0 || head[0] != 'G')
+		init_fail(CMDMSG_NO_GO);
+	len = (uint32_t)head[1] << 24 | (uint32_t)head[2] << 16 | (uint32_t)head[3] << 8 | head[4];
+	if (len > sizeof(msg))
+		init_fail("go-ahead too long");
+	if (init_read(FD_GO, msg, len) < 0 || cmdmsg_unpack(msg, len, &cmd) != 0)
+		init_fail("malformed go-ahead");
+	(void)sys1(__NR_close, FD_GO);
+	return &cmd;
+}
+
 void __attribute__((noreturn, used)) init_main(long *sp);
 
 void
 init_main(long *sp)
 {
 	int argc = (int)sp[0], tty = 0, i = 1, st = 0, fd;
-	char **argv = (char **)(sp + 1), **envp = argv + argc + 1;
-	char msg[1 + sizeof(int)];
+	char **argv = (char **)(sp + 1);
+	struct cmdmsg *go;
+	char msg[1 + sizeof(int)], be[4];
 	long cmd, p;
 
 	/* exec made us dumpable again: the command runs under the same uid and must not read or
@@ -229,16 +284,17 @@ init_main(long *sp)
 	if (sys2(__NR_prctl, PR_SET_DUMPABLE, 0) < 0 ||
 	    sys2(__NR_prctl, PR_SET_PDEATHSIG, SIGKILL) < 0)
 		init_exit(1);
-	if (sys3(__NR_fcntl, FD_STATUS, F_SETFD, FD_CLOEXEC) < 0)
+	if (sys3(__NR_fcntl, FD_STATUS, F_SETFD, FD_CLOEXEC) < 0 ||
+	    sys3(__NR_fcntl, FD_GO, F_SETFD, FD_CLOEXEC) < 0 ||
+	    sys3(__NR_fcntl, FD_EXIT, F_SETFD, FD_CLOEXEC) < 0)
 		init_exit(1);
 	if (i < argc && init_streq(argv[i], "-t")) {
 		tty = 1;
 		i++;
 	}
-	if (i >= argc || !init_streq(argv[i], "--") || i + 1 >= argc) {
-		(void)init_write(FD_STATUS, "Ewsgate-init: bad arguments", 27);
-		init_exit(1);
-	}
+	if (i != argc)
+		init_fail("wsgate-init: bad arguments");
+	go = init_read_go();
 	if (init_write(FD_STATUS, "R", 1) < 0)
 		init_exit(1);
 	/* A plain fork: this process maps a few pages, so there is little to copy, and the child
@@ -246,7 +302,7 @@ init_main(long *sp)
 	if ((cmd = sys5(__NR_clone, SIGCHLD, 0, 0, 0, 0)) < 0)
 		init_exit(1);
 	if (cmd == 0)
-		init_exec(argv + i + 1, envp, tty);
+		init_exec(go->argv, go->envp, tty);
 	/* init holds no terminal and no pipe end: EOF reaches the monitor when the command and
 	 * its children close theirs. */
 	if ((fd = (int)sys4(__NR_openat, AT_FDCWD, "/dev/null", O_RDWR | O_CLOEXEC, 0)) < 0 ||
@@ -263,6 +319,11 @@ init_main(long *sp)
 		if (p == cmd)
 			break;
 	}
+	be[0] = (char)((unsigned)st >> 24);
+	be[1] = (char)((unsigned)st >> 16);
+	be[2] = (char)((unsigned)st >> 8);
+	be[3] = (char)st;
+	(void)init_write(FD_EXIT, be, sizeof(be)); /* the relay may be gone: the monitor knows */
 	msg[0] = 'S';
 	for (i = 0; i < (int)sizeof(int); i++)
 		msg[1 + i] = ((const char *)&st)[i];

@@ -9,16 +9,20 @@
  *
  * Any failed step ends that child with a reason sent to the monitor. The child is a copy of the
  * monitor (its libraries, its database mapping, whatever it held in memory), so its last step
- * replaces itself: it execs wsgate-init (sandbox/init.c), a small static program, through an fd
- * opened before the clone (the file is not inside the sandbox). That program is pid 1: it sends
- * 'R', starts the command, reaps every orphan, and when the command ends sends its wait status
- * on the status pipe and exits, which makes the kernel kill everything left in the namespace.
+ * replaces itself: it execs wsgate-init (sandbox/init.c), a small freestanding program, through
+ * an fd opened before the clone (the file is not inside the sandbox). That program is pid 1: it
+ * waits for the go-ahead with the command, sends 'R', starts the command, reaps every orphan,
+ * and when the command ends sends its wait status on the status pipe and exits, which makes the
+ * kernel kill everything left in the namespace. A sandbox built ahead (sandbox_prepare) is
+ * therefore a finished one: only wsgate-init waits in it, the command's start costs a fork and
+ * an exec.
  *
  * No user namespace: we are root and the accounts have real, distinct host uids, so a user
  * namespace would add nothing but its kernel attack surface (see docs/sandbox.md).
  *
- * Status pipe protocol (child to monitor): 'R' ready, then 'S' + int wait status; or 'E' + a
- * one-line reason if setup failed.
+ * Go socket (monitor to child): 'J' once the child sits in its cgroup, then 'G' + the command
+ * (cmdmsg.h), read by wsgate-init. Status pipe (child to monitor): 'R' ready (the command is
+ * starting), then 'S' + int wait status; or 'E' + a one-line reason if setup failed.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -51,12 +55,13 @@
 #include "sandbox/sandbox_int.h"
 
 #define FD_STATUS 3
-#define FD_GO 4	  /* the go-ahead: once the child sits in its cgroup, with the command */
-#define FD_INIT 5 /* wsgate-init, opened O_PATH by the monitor before the clone */
+#define FD_GO 4	  /* from the monitor: 'J' (joined its cgroup), then the go-ahead for init */
+#define FD_EXIT 5 /* the command's wait status, be32, to the relay (sandbox.h: exit_rd) */
+#define FD_INIT 6 /* wsgate-init, opened O_PATH by the monitor before the clone */
 #define INIT_NAME "wsgate-init"
 #define ENV_MAX 64
 #define SETUP_DIED "sandbox setup: child died before it was ready"
-#define GO_MISSING "no go-ahead from the monitor"
+#define GO_MISSING CMDMSG_NO_GO
 
 static int sandbox_inited;
 /* wsgate-init next to the running program (wsgated, or a test's harness), as wsgated finds
@@ -69,6 +74,7 @@ struct child_args {
 	int stdio[3]; /* child ends (all the pty slave with a pty) */
 	int status_w;
 	int go_r;
+	int exit_w;
 	int init_fd;
 };
 
@@ -109,17 +115,19 @@ static void __attribute__((noreturn)) child_fail(const char *why)
 }
 
 /* Puts the fds the child keeps at fixed numbers and closes every other fd inherited from the
- * monitor (sockets, LMDB, keys): 0-2 stdio, 3 status, 4 go, 5 wsgate-init. All but stdio are
- * close-on-exec; the status pipe is handed to wsgate-init just before the exec. */
+ * monitor (sockets, LMDB, keys): 0-2 stdio, 3 status, 4 go, 5 exit, 6 wsgate-init. All but
+ * stdio are close-on-exec; the status and exit pipes and the go socket are handed to
+ * wsgate-init just before the exec. */
 static int
 child_fds(struct child_args *a)
 {
-	int want[6], n = 0, i, fd;
+	int want[7], n = 0, i, fd;
 
 	for (i = 0; i < 3; i++)
 		want[n++] = a->stdio[i];
 	want[n++] = a->status_w;
 	want[n++] = a->go_r;
+	want[n++] = a->exit_w;
 	want[n++] = a->init_fd;
 	/* First move everything above the target range so that dup2 never clobbers a source. */
 	for (i = 0; i < n; i++) {
@@ -156,32 +164,23 @@ child_loopback(void)
 	return ret;
 }
 
-/* The go-ahead: 'G', be32 length, the command message (cmdmsg.h). Nothing of the user's runs
- * before it: the monitor sends it once the child sits in its cgroup and the command is known.
- * Static buffers: the child never calls malloc (see cmdmsg_unpack). */
-static struct cmdmsg *
-child_read_go(void)
+/* The monitor's 'J': the child sits in its own cgroup now (the monitor moved it there, or it was
+ * born there), so a cgroup namespace made from here has that cgroup as its root. */
+static void
+child_wait_joined(void)
 {
-	static uint8_t msg[CMDMSG_MAX];
-	static struct cmdmsg cmd;
-	uint8_t head[5];
-	uint32_t len;
+	char c;
 
-	if (read_all(FD_GO, head, sizeof(head)) != sizeof(head) || head[0] != 'G')
+	if (read_all(FD_GO, &c, 1) != 1 || c != 'J')
 		child_fail(GO_MISSING);
-	len = codec_be32_get(head + 1);
-	if (len > sizeof(msg))
-		child_fail("go-ahead too long");
-	if (read_all(FD_GO, msg, len) != (ssize_t)len || cmdmsg_unpack(msg, len, &cmd) != 0)
-		child_fail("malformed go-ahead");
-	(void)close(FD_GO);
-	return &cmd;
 }
 
 static void __attribute__((noreturn)) child_main(struct child_args *a)
 {
 	const struct sandbox_spec *spec = a->spec;
-	struct cmdmsg *cmd;
+	/* wsgate-init's own argv; the command follows on the go socket. A literal array: the child
+	 * of a raw clone never calls malloc. */
+	char *init_argv[] = {INIT_NAME, spec->use_pty ? "-t" : NULL, NULL}, *no_env[] = {NULL};
 	char why[200], tty[64];
 
 	if (child_fds(a) < 0) {
@@ -204,7 +203,7 @@ static void __attribute__((noreturn)) child_main(struct child_args *a)
 		child_fail("ttyname of the pty slave failed");
 	if (mounts_setup(spec, spec->use_pty ? tty : NULL, why, sizeof(why)) < 0)
 		child_fail(why);
-	cmd = child_read_go();
+	child_wait_joined();
 	/* The cgroup namespace's root is now the sandbox's own cgroup. */
 	if (unshare(CLONE_NEWCGROUP) < 0)
 		child_fail("cgroup namespace failed");
@@ -221,10 +220,11 @@ static void __attribute__((noreturn)) child_main(struct child_args *a)
 	/* The rlimits backend's memory limit binds init and the command alike: init is small. */
 	if (limits_rlimit_as(&spec->limits, why, sizeof(why)) < 0)
 		child_fail(why);
-	if (fcntl(FD_STATUS, F_SETFD, 0) < 0)
-		child_fail("status fd for wsgate-init failed");
-	/* Nothing of the monitor survives this: a fresh program, only fds 0-3 open. */
-	syscall(SYS_execveat, FD_INIT, "", cmd->argv, cmd->envp, AT_EMPTY_PATH);
+	if (fcntl(FD_STATUS, F_SETFD, 0) < 0 || fcntl(FD_GO, F_SETFD, 0) < 0 ||
+	    fcntl(FD_EXIT, F_SETFD, 0) < 0)
+		child_fail("status, go and exit fds for wsgate-init failed");
+	/* Nothing of the monitor survives this: a fresh program, only fds 0-5 open. */
+	syscall(SYS_execveat, FD_INIT, "", init_argv, no_env, AT_EMPTY_PATH);
 	snprintf(why, sizeof(why), "exec " INIT_NAME ": %s", strerror(errno));
 	child_fail(why);
 }
@@ -335,20 +335,16 @@ fail:
 	return NULL;
 }
 
-/* wsgate-init's argv: "-t" with a pty, "--", then the command. No argv: an interactive login
- * shell ("bash -l", as login(1) and sshd start it). Else the command string through
- * /bin/sh -c, as sshd runs an exec request. */
+/* The command's argv, sent with the go-ahead. No argv: an interactive login shell ("bash -l", as
+ * login(1) and sshd start it). Else the command string through /bin/sh -c, as sshd runs an exec
+ * request. */
 static char **
 argv_build(const struct sandbox_spec *spec)
 {
-	const char *w[7];
+	const char *w[3];
 	char **v;
 	int n = 0, i;
 
-	w[n++] = INIT_NAME;
-	if (spec->use_pty)
-		w[n++] = "-t";
-	w[n++] = "--";
 	if (spec->argv == NULL || spec->argv[0] == NULL) {
 		w[n++] = "/bin/bash";
 		w[n++] = "-l";
@@ -464,6 +460,7 @@ proc_clear(struct sandbox_proc *proc)
 	proc->pid = -1;
 	proc->stdin_fd = proc->stdout_fd = proc->stderr_fd = -1;
 	proc->pty_master = proc->status_fd = proc->go_fd = -1;
+	proc->exit_rd = proc->exit_wr = -1;
 }
 
 static void
@@ -476,6 +473,8 @@ proc_close(struct sandbox_proc *proc)
 	close_if(&proc->stderr_fd);
 	close_if(&proc->pty_master);
 	close_if(&proc->status_fd);
+	close_if(&proc->exit_rd);
+	close_if(&proc->exit_wr);
 }
 
 /* Waits for 'R' (or 'E' + reason) from the child. */
@@ -537,7 +536,8 @@ sandbox_prepare(const struct sandbox_spec *spec, struct sandbox_proc *proc, char
 {
 	struct limits_group group = {.nfds = 0, .dir_fd = -1};
 	struct child_args a = {.spec = spec, .init_fd = -1};
-	int child[3] = {-1, -1, -1}, sp[2] = {-1, -1}, gp[2] = {-1, -1}, saved_errno;
+	int child[3] = {-1, -1, -1}, sp[2] = {-1, -1}, gp[2] = {-1, -1}, ep[2] = {-1, -1};
+	int saved_errno;
 	char ewhy[256];
 	sigset_t all, old;
 	long pid;
@@ -552,7 +552,7 @@ sandbox_prepare(const struct sandbox_spec *spec, struct sandbox_proc *proc, char
 	if (sandbox_io(spec, proc, child, why, whylen) < 0)
 		goto fail;
 	/* The go-ahead travels on a socket so that a dead child cannot SIGPIPE the monitor. */
-	if (pipe2(sp, O_CLOEXEC) < 0 ||
+	if (pipe2(sp, O_CLOEXEC) < 0 || pipe2(ep, O_CLOEXEC) < 0 ||
 	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, gp) < 0) {
 		snprintf(why, whylen, "pipe: %s", strerror(errno));
 		goto fail;
@@ -560,6 +560,7 @@ sandbox_prepare(const struct sandbox_spec *spec, struct sandbox_proc *proc, char
 	memcpy(a.stdio, child, sizeof(child));
 	a.status_w = sp[1];
 	a.go_r = gp[0];
+	a.exit_w = ep[1];
 	/* cgroup v2: the cgroup must exist before the clone that creates the child in it. */
 	if (limits_clone_into() && limits_prepare(&spec->limits, &group, why, whylen) < 0)
 		goto fail;
@@ -581,12 +582,17 @@ sandbox_prepare(const struct sandbox_spec *spec, struct sandbox_proc *proc, char
 	proc->pid = (pid_t)pid;
 	proc->status_fd = sp[0];
 	proc->go_fd = gp[1];
+	proc->exit_rd = ep[0];
+	proc->exit_wr = ep[1]; /* kept: see sandbox.h */
 	close_if(&sp[1]);
 	close_if(&gp[0]);
 	close_if(&a.init_fd);
 	sandbox_child_fds_close(spec, child);
-	if (sandbox_join_cgroup(spec, proc, &group, why, whylen) == 0)
-		return 0;
+	if (sandbox_join_cgroup(spec, proc, &group, why, whylen) == 0) {
+		if (send(proc->go_fd, "J", 1, MSG_NOSIGNAL) == 1)
+			return 0;
+		snprintf(why, whylen, "sandbox setup: go socket: %s", strerror(errno));
+	}
 	/* A child that failed on its own has the better reason; one that only lost its go-ahead
 	 * (because of our failure) has not. */
 	close_if(&proc->go_fd);
@@ -603,6 +609,8 @@ fail:
 	close_if(&sp[1]);
 	close_if(&gp[0]);
 	close_if(&gp[1]);
+	close_if(&ep[0]);
+	close_if(&ep[1]);
 	limits_close_fds(&group);
 	if (group.name[0])
 		(void)limits_release(group.name);
@@ -611,7 +619,7 @@ fail:
 	return -1;
 }
 
-/* The go-ahead message: 'G', be32 length, wsgate-init's argv and the command's environment. */
+/* The go-ahead message: 'G', be32 length, the command's argv and environment (cmdmsg.h). */
 static int
 sandbox_send_go(struct sandbox_proc *proc, const struct sandbox_spec *spec, char *why,
 		size_t whylen)
@@ -702,6 +710,8 @@ sandbox_reap(struct sandbox_proc *proc, int *wstatus, int flags)
 	} else if (proc->status_fd >= 0 &&
 		   read_all(proc->status_fd, msg, sizeof(msg)) == sizeof(msg) && msg[0] == 'S') {
 		memcpy(wstatus, msg + 1, sizeof(int));
+		proc->wstatus = *wstatus;
+		proc->have_status = 1; /* init wrote it to exit_rd too */
 	} else if (known && WIFSIGNALED(st)) {
 		*wstatus = st; /* sandbox_kill, OOM kill of init, ... */
 	} else {

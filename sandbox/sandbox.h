@@ -46,6 +46,12 @@ struct sandbox_proc {
 	int stderr_fd;
 	int pty_master;
 	int status_fd;	  /* internal: init reports the command's wait status here */
+	/* The command's wait status for whoever relays the session (the gateway's worker): init
+	 * writes it here as be32 before it reports on status_fd, so that the relay need not wait
+	 * for the caller. exit_wr is the caller's own write end, for a status init could not write
+	 * (a sandbox killed from outside); both are the caller's to take (then set them to -1). */
+	int exit_rd;
+	int exit_wr;
 	int go_fd;	  /* internal: the go-ahead, until sandbox_go */
 	int have_status;  /* internal: sandbox_status read the command's wait status */
 	int wstatus;

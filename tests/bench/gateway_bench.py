@@ -343,4 +343,5 @@ def bench_d(g, mux, gsock, home, tmp, user, key, env):
            ">= 0.8")
 
 
-main()
+if __name__ == "__main__":
+    main()

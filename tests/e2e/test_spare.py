@@ -3,7 +3,7 @@
 never an old policy or a revoked account.
 
 1. A connection that has run one command keeps no spare (a single `ssh host cmd` pays nothing);
-   after two, one is waiting (a clone of the monitor in its own pid namespace).
+   after two, one is waiting (wsgate-init in its own pid namespace, for its go-ahead).
 2. Commands served by spares are each in a fresh sandbox (a file in one's /tmp is gone in the
    next), as the account, in the area, with the airlock reachable.
 3. A pty channel does not take the spare and gets its terminal.
@@ -24,14 +24,22 @@ PORT = 22262
 
 
 def spares(g):
-    """Children of the connection's monitor in a pid namespace of their own that have not
-    exec'd wsgate-init yet (a running sandbox's init is also such a child, named otherwise)."""
+    """Sandboxes built ahead: children of the connection's monitor in a pid namespace of their
+    own whose pid 1 (wsgate-init) still holds its go socket, fd 4: it waits for a command. A
+    running sandbox's init closed it when its command came."""
     out = []
     for mon in [p for p in tree_pids(g.proc.pid) if _ppid(p) == g.proc.pid]:
         mine = _ns(mon)
         out += [p for p in tree_pids(mon) if _ppid(p) == mon and _ns(p) not in (None, mine)
-                and comm(p) == comm(mon) and _state(p) not in (None, "Z")]
+                and _state(p) not in (None, "Z") and _waits_for_go(p)]
     return out
+
+
+def _waits_for_go(pid):
+    try:
+        return os.readlink("/proc/%d/fd/4" % pid).startswith("socket:")
+    except OSError:
+        return False
 
 
 def _state(pid):
@@ -79,7 +87,7 @@ try:
     # 1. one command: no spare; two: one spare.
     r = g.mux(sock, "true")
     check(r.returncode == 0, "first command runs")
-    time.sleep(0.3)  # a spare, if one were built, is cloned at once after the command ends
+    time.sleep(0.3)  # a spare, if one were built, is begun 2 ms after the command ends
     check(spares(g) == [], "after one command no sandbox is built ahead")
     g.mux(sock, "true")
     check(wait_for(lambda: len(spares(g)) == 1), "after two commands one sandbox waits")

@@ -659,9 +659,9 @@ fresh_init)
 	FILES=$(awk 'NF >= 6 && $6 ~ /^\// { print $6 }' /proc/$INIT/maps | sort -u)
 	case "$FILES" in */wsgate-init) ;; *) fail "pid 1 maps: $FILES" ;; esac
 	FDS=$(ls /proc/$INIT/fd | sort -n | tr '\n' ' ')
-	[ "$FDS" = "0 1 2 3 " ] || fail "pid 1 fds: $FDS"
+	[ "$FDS" = "0 1 2 3 5 " ] || fail "pid 1 fds: $FDS"
 	grep -qE '^NoNewPrivs:\s+1' /proc/$INIT/status && grep -qE '^Seccomp:\s+2' /proc/$INIT/status &&
 		grep -qE "^Uid:\s+$UID_\s" /proc/$INIT/status || fail "pid 1 not dropped: $(cat /proc/$INIT/status)"
-	pass "$N processes; pid 1 maps only wsgate-init, fds 0-3" ;;
+	pass "$N processes; pid 1 maps only wsgate-init, fds 0-3 and 5 (the exit pipe)" ;;
 *) echo "unknown case $CASE"; exit 2 ;;
 esac

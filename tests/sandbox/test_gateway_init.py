@@ -95,7 +95,7 @@ try:
              if len(l.split()) >= 6 and l.split()[5].startswith("/")}
     check(len(files) == 1 and next(iter(files)).endswith("/wsgate-init"),
           "pid 1 maps only wsgate-init: %s" % files)
-    check(sorted(fds(init)) == [0, 1, 2, 3], "pid 1 holds fds 0-3 only: %s" % fds(init))
+    check(sorted(fds(init)) == [0, 1, 2, 3, 5], "pid 1 holds fds 0-3 and 5 (the exit pipe) only: %s" % fds(init))
     c.sendcontrol("c")
     c.sendline("exit")
     c.expect(pexpect.EOF)
