@@ -76,6 +76,7 @@ struct child_args {
 	int go_r;
 	int exit_w;
 	int init_fd;
+	int net_fd; /* the spec's: > 0 to join, else the clone made a new network namespace */
 };
 
 int
@@ -183,6 +184,11 @@ static void __attribute__((noreturn)) child_main(struct child_args *a)
 	char *init_argv[] = {INIT_NAME, spec->use_pty ? "-t" : NULL, NULL}, *no_env[] = {NULL};
 	char why[200], tty[64];
 
+	/* Into the shared network namespace first, while the monitor's fd numbers still hold. */
+	if (a->net_fd > 0 && setns(a->net_fd, CLONE_NEWNET) < 0) {
+		(void)write_all(a->status_w, "Enetwork namespace failed", 25);
+		_exit(1);
+	}
 	if (child_fds(a) < 0) {
 		/* The status pipe may be anywhere: report on the original fd. */
 		(void)write_all(a->status_w, "Echild fds", 10);
@@ -196,6 +202,7 @@ static void __attribute__((noreturn)) child_main(struct child_args *a)
 	umask(022);
 	if (sethostname(SANDBOX_HOSTNAME, strlen(SANDBOX_HOSTNAME)) < 0)
 		child_fail("sethostname failed");
+	/* In a shared namespace too: the sandbox that made it may have failed before this. */
 	if (child_loopback() < 0)
 		child_fail("bringing up lo failed");
 	/* The session's pty slave, by its host name, to show it as /dev/console (tty(1)). */
@@ -234,16 +241,20 @@ static void __attribute__((noreturn)) child_main(struct child_args *a)
 #define SANDBOX_NS (CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS)
 
 /* A raw clone, as fork(): the child needs no stack of its own and becomes pid 1. With cgroup v2
- * the child is born in its cgroup (clone3, CLONE_INTO_CGROUP); kernels without it fall back. */
+ * the child is born in its cgroup (clone3, CLONE_INTO_CGROUP); kernels without it fall back.
+ * A sandbox that joins a network namespace (spec->net_fd) is not given a new one: creating one
+ * and the kernel's teardown of it cost about 1 ms of CPU per sandbox, most of what a command
+ * over an open connection costs beyond sshd (docs/bench-gateway.md). */
 static long
-sandbox_clone(struct limits_group *g)
+sandbox_clone(struct limits_group *g, int join_net)
 {
+	unsigned long ns = join_net ? SANDBOX_NS & ~CLONE_NEWNET : SANDBOX_NS;
 	struct clone_args ca;
 	long pid;
 
 	if (g->dir_fd >= 0) {
 		memset(&ca, 0, sizeof(ca));
-		ca.flags = SANDBOX_NS | CLONE_INTO_CGROUP;
+		ca.flags = ns | CLONE_INTO_CGROUP;
 		ca.exit_signal = SIGCHLD;
 		ca.cgroup = (uint64_t)g->dir_fd;
 		pid = syscall(SYS_clone3, &ca, sizeof(ca));
@@ -252,7 +263,21 @@ sandbox_clone(struct limits_group *g)
 		if (pid >= 0 || (errno != ENOSYS && errno != E2BIG && errno != EINVAL))
 			return pid;
 	}
-	return syscall(SYS_clone, SANDBOX_NS | SIGCHLD, NULL, NULL, NULL, NULL);
+	return syscall(SYS_clone, ns | SIGCHLD, NULL, NULL, NULL, NULL);
+}
+
+int
+sandbox_netns(const struct sandbox_proc *proc)
+{
+	char path[64];
+
+	if (proc->pid <= 0) {
+		errno = ESRCH;
+		return -1;
+	}
+	/* Our own unreaped child: its pid cannot have been reused. */
+	snprintf(path, sizeof(path), "/proc/%ld/ns/net", (long)proc->pid);
+	return open(path, O_RDONLY | O_CLOEXEC);
 }
 
 static int
@@ -535,7 +560,7 @@ sandbox_prepare(const struct sandbox_spec *spec, struct sandbox_proc *proc, char
 		size_t whylen)
 {
 	struct limits_group group = {.nfds = 0, .dir_fd = -1};
-	struct child_args a = {.spec = spec, .init_fd = -1};
+	struct child_args a = {.spec = spec, .init_fd = -1, .net_fd = spec->net_fd};
 	int child[3] = {-1, -1, -1}, sp[2] = {-1, -1}, gp[2] = {-1, -1}, ep[2] = {-1, -1};
 	int saved_errno;
 	char ewhy[256];
@@ -569,7 +594,7 @@ sandbox_prepare(const struct sandbox_spec *spec, struct sandbox_proc *proc, char
 	 * empty mask (init.c). */
 	sigfillset(&all);
 	(void)sigprocmask(SIG_SETMASK, &all, &old);
-	pid = sandbox_clone(&group);
+	pid = sandbox_clone(&group, spec->net_fd > 0);
 	if (pid == 0)
 		child_main(&a);
 	saved_errno = errno;

@@ -37,6 +37,11 @@ struct sandbox_spec {
 	 * one absent from the sandbox is skipped. At most 32. */
 	const char (*hide)[256];
 	size_t nhide;
+	/* A network namespace to join (from sandbox_netns()), or 0, the zero value: a new one.
+	 * Either has only its loopback; sandboxes sharing one can reach each other over it, so
+	 * share one only among sandboxes of the same account, project and area (the gateway: of
+	 * one connection). */
+	int net_fd;
 };
 
 struct sandbox_proc {
@@ -57,6 +62,10 @@ struct sandbox_proc {
 	int wstatus;
 	char cgroup[256]; /* internal */
 };
+
+/* A new fd (O_CLOEXEC) on the network namespace of a prepared or running sandbox, for
+ * sandbox_spec.net_fd of the next ones; -1 with errno on failure. */
+int sandbox_netns(const struct sandbox_proc *proc);
 
 /* Once per daemon start, before any fork: compile the seccomp filters, detect the limits
  * backend. */

@@ -12,9 +12,13 @@ never an old policy or a revoked account.
 5. A locked account: the spare is gone and the next command is refused with the `wsgate: ` line.
 6. session.end is committed before its fsync (group commit, MON_SYNC_MS): a kill -9 of the
    monitor right after a command ends still leaves the record.
+7. One network namespace per connection (SECURITY.md "The sandbox built ahead"): a listener on
+   127.0.0.1 in one of ana's sandboxes is reached by her next command on the same connection
+   (the control), never from bob's connection, and no interface but lo exists in either.
 """
 import os
 import signal
+import subprocess
 import sys
 import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -23,12 +27,19 @@ from e2elib import E2E, audit_events, check, comm, fresh_step, finish, tree_pids
 PORT = 22262
 
 
+def monitors(g):
+    return [p for p in tree_pids(g.proc.pid) if _ppid(p) == g.proc.pid]
+
+
+ANA = []  # ana's connection's monitor, once her master is up
+
+
 def spares(g):
-    """Sandboxes built ahead: children of the connection's monitor in a pid namespace of their
-    own whose pid 1 (wsgate-init) still holds its go socket, fd 4: it waits for a command. A
-    running sandbox's init closed it when its command came."""
+    """Sandboxes built ahead on ana's connection: children of its monitor in a pid namespace of
+    their own whose pid 1 (wsgate-init) still holds its go socket, fd 4: it waits for a command.
+    A running sandbox's init closed it when its command came."""
     out = []
-    for mon in [p for p in tree_pids(g.proc.pid) if _ppid(p) == g.proc.pid]:
+    for mon in ANA or monitors(g):
         mine = _ns(mon)
         out += [p for p in tree_pids(mon) if _ppid(p) == mon and _ns(p) not in (None, mine)
                 and _state(p) not in (None, "Z") and _waits_for_go(p)]
@@ -83,6 +94,7 @@ try:
     fresh_step()
     sock = g.persist_master("ana", "ana")
     check(sock is not None, "ControlMaster up")
+    ANA[:] = monitors(g)
 
     # 1. one command: no spare; two: one spare.
     r = g.mux(sock, "true")
@@ -123,6 +135,28 @@ try:
     r = g.mux(sock, "test -e /usr/bin/od && echo seen || echo hidden")
     check(r.stdout.strip() == "hidden", "after the reload od is hidden (%r)" % r.stdout)
 
+    # 7. the connection's network namespace: shared by its sandboxes, nobody else's.
+    sock_b = g.persist_master("bob", "bob")
+    listen = ("python3 -c \"import socket; s = socket.socket(); s.bind(('127.0.0.1', 47011)); "
+              "s.listen(); print('up', flush=True); c, _ = s.accept(); print(c.recv(20).decode())\"")
+    lst = subprocess.Popen(["ssh", "-S", sock, "-o", "ControlMaster=no", "x@127.0.0.1", listen],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        check(lst.stdout.readline().strip() == "up", "ana's listener is up on 127.0.0.1:47011")
+        knock = ("python3 -c \"import socket; c = socket.create_connection(('127.0.0.1', 47011), 3);"
+                 " c.send(b'%s'); print('connected')\" 2>&1 | tail -1")
+        r = g.mux(sock_b, knock % "from-bob")
+        check("connected" not in r.stdout and "refused" in r.stdout,
+              "bob's sandbox cannot reach it (%r)" % r.stdout)
+        r = g.mux(sock_b, "tail -n +3 /proc/net/dev | cut -d: -f1")
+        check(r.stdout.split() == ["lo"], "bob's sandbox has lo only (%r)" % r.stdout)
+        r = g.mux(sock, knock % "same-connection")
+        check("connected" in r.stdout, "control: ana's next command reaches it (%r)" % r.stdout)
+        out, _ = lst.communicate(timeout=20)
+        check(out.strip() == "same-connection", "the listener got ana's bytes only (%r)" % out)
+    finally:
+        lst.kill()
+
     # 5. locked: no spare survives, the next command is refused.
     g.mux(sock, "true")
     check(wait_for(lambda: len(spares(g)) == 1), "a spare waits before the lock")
@@ -134,15 +168,15 @@ try:
 
     # 6. kill -9 of bob's monitor the moment his session.end is committed (it is written once
     # his recording closes too, [audit] record: a moment after the client has its status).
-    sock_b = g.persist_master("bob", "bob")
+    bob_ends = lambda: len([e for e in audit_events(g) if e[1] == "bob" and e[2] == "session.end"])
+    check(wait_for(lambda: bob_ends() == 2), "bob's two commands of step 7 ended on the record")
     r = g.mux(sock_b, "echo bye")
-    mons = [p for p in tree_pids(g.proc.pid) if _ppid(p) == g.proc.pid]
+    mons = monitors(g)
     check(r.stdout == "bye\n" and mons, "bob's command ran")
-    wait_for(lambda: any(e[1] == "bob" and e[2] == "session.end" for e in audit_events(g)))
+    wait_for(lambda: bob_ends() == 3)
     for p in mons:
         os.kill(p, signal.SIGKILL)
-    ends = [e for e in audit_events(g) if e[1] == "bob" and e[2] == "session.end"]
-    check(len(ends) == 1, "bob's session.end survived the kill -9 (%d)" % len(ends))
+    check(bob_ends() == 3, "bob's last session.end survived the kill -9 (%d of 3)" % bob_ends())
     check(g.ctl("audit", "verify").returncode == 0, "the audit chain still verifies")
 finally:
     g.cleanup()

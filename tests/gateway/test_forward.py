@@ -59,9 +59,13 @@ try:
             env[k] = v
     os.environ.update(env)
     try:
-        rc, out, _ = g.login("fd", 'echo "agent=[$SSH_AUTH_SOCK]"', extra=["-A", "-v"])
-        check(rc == 0 and "agent=[]" in out and "Requesting authentication agent forwarding" in out,
-              "-A: agent forwarding is requested and not granted")
+        # The client's debug log goes to a file: on the terminal it interleaves with the output.
+        dlog = os.path.join(g.dir, "ssh-A.log")
+        rc, out, _ = g.login("fd", 'echo "agent=[$SSH_AUTH_SOCK]"', extra=["-A", "-v", "-E", dlog])
+        with open(dlog) as f:
+            debug = f.read()
+        check(rc == 0 and "agent=[]" in out and "Requesting authentication agent forwarding" in debug,
+              "-A: agent forwarding is requested and not granted (rc %r, %r)" % (rc, out[-300:]))
     finally:
         subprocess.run(["kill", env.get("SSH_AGENT_PID", "0")])
     os.environ["DISPLAY"] = "127.0.0.1:0"
