@@ -133,14 +133,15 @@ init_streq(const char *a, const char *b)
 	return *a == *b;
 }
 
+/* All of len bytes through read or write (nr), across interruptions; -1 on an error or an end
+ * of file. */
 static int
-init_write(int fd, const void *buf, size_t len)
+init_io(long nr, int fd, char *p, size_t len)
 {
-	const char *p = buf;
 	long n;
 
 	while (len > 0) {
-		n = sys3(__NR_write, fd, p, len);
+		n = sys3(nr, fd, p, len);
 		if (n == -EINTR)
 			continue;
 		if (n <= 0)
@@ -149,6 +150,18 @@ init_write(int fd, const void *buf, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+static int
+init_write(int fd, const void *buf, size_t len)
+{
+	return init_io(__NR_write, fd, (char *)buf, len);
+}
+
+static int
+init_read(int fd, void *buf, size_t len)
+{
+	return init_io(__NR_read, fd, buf, len);
 }
 
 /* The reasons an exec or TIOCSCTTY fails in practice; a switch, so no pointer table needs a
@@ -220,24 +233,6 @@ static void __attribute__((noreturn)) init_exec(char **argv, char **envp, int tt
 	r = sys3(__NR_execve, argv[0], argv, envp);
 	init_say("exec ", argv[0], -r);
 	init_exit(127);
-}
-
-static int
-init_read(int fd, void *buf, size_t len)
-{
-	char *p = buf;
-	long n;
-
-	while (len > 0) {
-		n = sys3(__NR_read, fd, p, len);
-		if (n == -EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 static void __attribute__((noreturn)) init_fail(const char *why)
