@@ -57,6 +57,9 @@ def setup_sshd(tmp, key):
     os.makedirs("/run/sshd", exist_ok=True)
     p = subprocess.Popen(["/usr/sbin/sshd", "-D", "-f", conf, "-p", str(SSHD_PORT)])
     time.sleep(1)
+    if p.poll() is not None:
+        # Another server on the port would be measured in its place ((b) then reads 0).
+        raise SystemExit("sshd exited at start (is port %d taken?)" % SSHD_PORT)
     return p, user, home
 
 
