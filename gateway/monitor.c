@@ -131,8 +131,8 @@ struct monitor {
 	char revoked_why[200]; /* the reason, for the `wsgate: ` lines */
 	int64_t sync_due;      /* monotonic ms by which unsynced commits are flushed; 0 = none */
 	int net_fd; /* this connection's sandboxes' network namespace, once one made it; else 0 */
-	int64_t spare_due;     /* monotonic ms at which the spare sandbox is built; 0 = none */
-	pthread_t syncer;      /* the session start's fsync (mon_sync_begin), while syncing */
+	int64_t spare_due; /* monotonic ms at which the spare sandbox is built; 0 = none */
+	pthread_t syncer;  /* the session start's fsync (mon_sync_begin), while syncing */
 	int syncing;
 	int sync_rc;
 };
@@ -443,13 +443,10 @@ mon_session_report(struct monitor *m, struct mon_session *s, int wstatus)
 		return;
 
 	codec_be32_put(b, (uint32_t)wstatus); /* read by mm_status_read() in the worker */
-	/* A sandbox's init wrote it to the worker before it told us (init.c): not twice. */
-	if (s->is_sandbox && s->proc.have_status && s->status_wr >= 0) {
-		close(s->status_wr);
-		s->status_wr = -1;
-	}
 	if (s->status_wr >= 0) {
-		if (write_all(s->status_wr, b, sizeof(b)) < 0 && errno != EPIPE)
+		/* A sandbox's init wrote it to the worker before it told us (init.c): not twice. */
+		if (!(s->is_sandbox && s->proc.have_status) &&
+		    write_all(s->status_wr, b, sizeof(b)) < 0 && errno != EPIPE)
 			log_warn("status to worker: %s", strerror(errno));
 		close(s->status_wr);
 		s->status_wr = -1;

@@ -31,6 +31,14 @@ struct cmdmsg {
 	char *envp[CMDMSG_MAX_STRINGS + 1];
 };
 
+/* A big-endian u32 of the message (its counts, the go-ahead's length), without common/codec.c,
+ * which wsgate-init does not link. */
+static inline uint32_t
+cmdmsg_be32(const uint8_t p[4])
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
 /* Splits a message in place into out (argv has at least one string). No allocation and no
  * libc: wsgate-init runs it. Returns 0, or -1 if the message is malformed. */
 int cmdmsg_unpack(uint8_t *buf, size_t len, struct cmdmsg *out);

@@ -5,12 +5,6 @@
  */
 #include "sandbox/cmdmsg.h"
 
-static uint32_t
-be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 /* Points v[0..n-1] at the next n strings of buf from *off; -1 if one is missing. */
 static int
 take_strings(uint8_t *buf, size_t len, size_t *off, char **v, size_t n)
@@ -38,8 +32,8 @@ cmdmsg_unpack(uint8_t *buf, size_t len, struct cmdmsg *out)
 	out->argv[0] = out->envp[0] = 0;
 	if (len < 8 || len > CMDMSG_MAX)
 		return -1;
-	argc = be32(buf);
-	envc = be32(buf + 4);
+	argc = cmdmsg_be32(buf);
+	envc = cmdmsg_be32(buf + 4);
 	if (argc == 0 || argc > CMDMSG_MAX_STRINGS || envc > CMDMSG_MAX_STRINGS - argc)
 		return -1;
 	if (take_strings(buf, len, &off, out->argv, argc) != 0 ||

@@ -8,15 +8,16 @@
  *   wsgate-init [-t]      (no environment)
  *
  * fd 0-2 the session's stdio (the pty slave with -t), fd 3 the status pipe to the monitor, fd 4
- * the go socket from it, fd 5 the exit pipe to the session's relay (the worker). init waits on fd 4 for the go-ahead, 'G' + the command's argv and
- * environment (cmdmsg.h), parsed with bounds; a sandbox built ahead waits here, as this program
- * alone. Then it sends 'R' on fd 3, starts the command as its child (a new session; with -t the
- * terminal becomes its controlling tty), holds no end of the session's stdio itself, reaps every
- * orphan, and when the command ends writes its wait status (be32) on fd 5, then 'S' + the same
- * int on fd 3, and exits: the kernel then kills whatever is left in the pid namespace. The
- * relay hears of the end first and directly, not through the monitor. No go-ahead (the socket closed) or a malformed
- * one: 'E' + the reason, and nothing runs. Signals stay blocked (the mask is inherited across
- * exec), and as the pid 1 of its namespace it cannot be killed from inside.
+ * the go socket from it, fd 5 the exit pipe to the session's relay (the worker). init waits on
+ * fd 4 for the go-ahead, 'G' + the command's argv and environment (cmdmsg.h), parsed with
+ * bounds; a sandbox built ahead waits here, as this program alone. No go-ahead (the socket
+ * closed) or a malformed one: 'E' + the reason, and nothing runs. Then it sends 'R' on fd 3,
+ * starts the command as its child (a new session; with -t the terminal becomes its controlling
+ * tty), holds no end of the session's stdio itself, reaps every orphan, and when the command
+ * ends writes its wait status (be32) on fd 5, then 'S' + the same int on fd 3, and exits: the
+ * kernel then kills whatever is left in the pid namespace. The relay hears of the end first and
+ * directly, not through the monitor. Signals stay blocked (the mask is inherited across exec),
+ * and as the pid 1 of its namespace it cannot be killed from inside.
  *
  * Freestanding: no libc, raw system calls only. It starts with every session, and glibc's
  * start-up alone (CPU feature detection, IRELATIVE relocations, TLS) cost 0.7 ms per exec on
@@ -254,7 +255,7 @@ init_read_go(void)
 
 	if (init_read(FD_GO, head, sizeof(head)) < 0 || head[0] != 'G')
 		init_fail(CMDMSG_NO_GO);
-	len = (uint32_t)head[1] << 24 | (uint32_t)head[2] << 16 | (uint32_t)head[3] << 8 | head[4];
+	len = cmdmsg_be32(head + 1);
 	if (len > sizeof(msg))
 		init_fail("go-ahead too long");
 	if (init_read(FD_GO, msg, len) < 0 || cmdmsg_unpack(msg, len, &cmd) != 0)

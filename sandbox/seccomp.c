@@ -226,7 +226,7 @@ static const struct rule worker_table[] = {
 	ALLOW("getpeername", "libssh asks for the peer of its own socket"),
 	ALLOW("getsockname", "libssh"),
 	ALLOW("getsockopt", "libssh"),
-	ALLOW("setsockopt", "libssh sets TCP_NODELAY"),
+	ALLOW("setsockopt", "libssh sets TCP_NODELAY; TCP_CORK around a channel's last messages"),
 	/* ioctl: only the window size of the pty master and the isatty() query of libc stdio,
 	 * compared as 32 bits (CVE-2019-10063). TIOCSTI stays out (CVE-2017-5226). */
 	ALLOW_IF("ioctl", 1, M32, TIOCSWINSZ, "window-change requests resize the pty"),
