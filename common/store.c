@@ -470,8 +470,10 @@ store_startup(struct store *st, int reserve, int *stale, uint64_t *reserved, cha
 		return store_rc(rc);
 	}
 	if (reserve && (rc = store_preallocate(st, reserved)) < 0) {
-		snprintf(why, whylen, "%s/db: cannot preallocate the reserve: %s", st->state_dir,
-			 store_strerror(rc));
+		/* a long state_dir cuts the reason short, which is fine for a log line */
+		if (snprintf(why, whylen, "%s/db: cannot preallocate the reserve: %s",
+			     st->state_dir, store_strerror(rc)) >= (int)whylen)
+			log_debug("store: the reserve's error line was cut short");
 		return rc;
 	}
 	if (reserve)
