@@ -27,6 +27,14 @@
 
 #define SESSION_IB_CAP (256 * 1024)
 #define SESSION_OB_CAP 65536
+/* Data in one full SSH packet as libssh cuts it (the peer's maximum packet size less 10) for the
+ * 32768 that OpenSSH, libssh and Go clients announce for a session channel. A command's output
+ * comes in 32 or 64 KiB reads, which cut that way end in a packet of 10 or 20 bytes: half of all
+ * packets, each a send, a wake-up and a decryption for the client. While output streams, the
+ * last part of a packet is held back for the next read (docs/gateway.md "Relay"). */
+#define SESSION_PACKET_DATA (32768 - 10)
+/* ...but no longer than this once the command stops writing. */
+#define SESSION_TAIL_MS 2
 #define SESSION_MAX_ENV 16
 #define SESSION_MAX_WORDS 64
 
@@ -51,6 +59,10 @@ struct wchan {
 	uint8_t *ob;
 	size_t ob_len;
 	int ob_err;
+	/* stdout read but not yet written: the start of a packet the next read may fill */
+	uint8_t tail[SESSION_PACKET_DATA];
+	size_t tail_len;
+	int64_t tail_due; /* worker_clock_ms() */
 	/* sftp */
 	struct sftp_srv *sftp;
 	struct sftp_backend be;
@@ -70,6 +82,7 @@ struct wchan {
 enum { SESSION_OUT, SESSION_IN }; /* as the monitor's budget directions */
 
 static int session_write(struct wchan *c, const uint8_t *p, size_t n, int is_err);
+static void session_release_tail(struct wchan *c);
 /* Allowances asked of the monitor at a time: each is one LMDB transaction there. */
 static const uint64_t session_budget_chunk[2] = {1 << 20, 64 << 10};
 
@@ -411,6 +424,7 @@ session_budget_spent(struct wchan *c, const char *line)
 	c->budget_spent = 1;
 	n = snprintf(msg, sizeof(msg), "%s%s", line[0] ? line : "wsgate: daily budget reached",
 		     c->want_pty ? "\r\n" : "\n");
+	session_release_tail(c); /* what the budget let pass goes first */
 	if (n > 0 && c->ob_len == 0)
 		(void)session_write(c, (const uint8_t *)msg, (size_t)n, 1);
 	c->out_eof = c->err_eof = 1;
@@ -470,6 +484,25 @@ session_budget_return(struct wchan *c)
 
 /* ---- data ---- */
 
+/* Writes client input to the command; returns how much of it is done with (written, or dropped
+ * because the command closed its input), 0 if the pipe is full. */
+static size_t
+session_to_child(struct wchan *c, const uint8_t *p, size_t len)
+{
+	ssize_t n;
+
+	if (c->in_fd < 0 || c->in_closed)
+		return len; /* nobody reads: discard */
+	n = write(c->in_fd, p, len);
+	if (n >= 0)
+		return (size_t)n;
+	if (errno == EAGAIN || errno == EINTR)
+		return 0;
+	/* The child closed its input: what the client still sends goes nowhere. */
+	c->in_closed = 1;
+	return len;
+}
+
 static void
 session_drain_input(struct wchan *c)
 {
@@ -488,18 +521,8 @@ session_drain_input(struct wchan *c)
 			c->in_stalled = 0;
 			return;
 		}
-	} else if (c->in_fd >= 0 && !c->in_closed) {
-		n = write(c->in_fd, c->ib, c->ib_len);
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EINTR)
-				return;
-			/* The child closed its input: what the client still sends goes nowhere. */
-			c->ib_len = 0;
-			c->in_closed = 1;
-			return;
-		}
 	} else {
-		n = (ssize_t)c->ib_len; /* nobody reads: discard */
+		n = (ssize_t)session_to_child(c, c->ib, c->ib_len);
 	}
 	memmove(c->ib, c->ib + n, c->ib_len - (size_t)n);
 	c->ib_len -= (size_t)n;
@@ -509,7 +532,7 @@ static int
 session_data(ssh_session ss, ssh_channel ch, void *data, uint32_t len, int is_stderr, void *ud)
 {
 	struct wchan *c = ud;
-	size_t room, n;
+	size_t room, n, sent;
 
 	if (is_stderr || c->kind == 0)
 		return (int)len;
@@ -523,8 +546,11 @@ session_data(ssh_session ss, ssh_channel ch, void *data, uint32_t len, int is_st
 	session_budget_used(c, SESSION_IN, n);
 	if (recorder_event(&c->rec, 'i', data, n) < 0)
 		c->out_eof = c->err_eof = c->client_eof = 1; /* no recording, no session */
-	memcpy(c->ib + c->ib_len, data, n);
-	c->ib_len += n;
+	/* With nothing queued before them the bytes go straight to the command (bulk input
+	 * without a copy); what the pipe does not take waits in c->ib. */
+	sent = c->ib_len == 0 && c->sftp == NULL ? session_to_child(c, data, n) : 0;
+	memcpy(c->ib + c->ib_len, (const uint8_t *)data + sent, n - sent);
+	c->ib_len += n - sent;
 	if (n < len)
 		c->in_stalled = 1; /* libssh keeps the rest and stops opening our window */
 	session_drain_input(c);
@@ -600,13 +626,58 @@ session_flush_pending(struct wchan *c)
 	}
 }
 
+/* Stdout in whole packets while it streams: the part of a last packet waits in c->tail for the
+ * next read, or SESSION_TAIL_MS (session_reconcile_one). Output of up to one packet goes at
+ * once, so a prompt or a line never waits. p holds the old tail, then what was just read. */
+static int
+session_write_stdout(struct wchan *c, const uint8_t *p, size_t total)
+{
+	size_t hold = total > SESSION_PACKET_DATA ? total % SESSION_PACKET_DATA : 0;
+
+	c->tail_len = 0;
+	if (session_write(c, p, total - hold, 0) != 0)
+		return -1;
+	if (hold == 0)
+		return 0;
+	if (c->ob_len > 0) {
+		/* libssh took less (a closed window): the rest queues behind what it left */
+		memcpy(c->ob + c->ob_len, p + total - hold, hold);
+		c->ob_len += hold;
+		return 0;
+	}
+	memcpy(c->tail, p + total - hold, hold);
+	c->tail_len = hold;
+	c->tail_due = worker_clock_ms() + SESSION_TAIL_MS;
+	return 0;
+}
+
+/* Sends the held part of a packet now (the command stopped writing, wrote to stderr, ended). */
+static void
+session_release_tail(struct wchan *c)
+{
+	size_t n = c->tail_len;
+
+	if (n == 0)
+		return;
+	c->tail_len = 0;
+	if (c->ob_len + n > SESSION_OB_CAP || (c->ob_len > 0 && c->ob_err)) {
+		/* cannot happen: every write to stderr releases the tail first */
+		c->out_eof = c->err_eof = 1;
+	} else if (c->ob_len > 0) {
+		memcpy(c->ob + c->ob_len, c->tail, n);
+		c->ob_len += n;
+	} else if (session_write(c, c->tail, n, 0) != 0) {
+		c->out_eof = c->err_eof = 1;
+	}
+}
+
 static int
 session_fd_out(socket_t fd, int revents, void *ud)
 {
 	static uint8_t buf[SESSION_OB_CAP];
 	struct wchan *c = ud;
 	uint32_t win;
-	size_t cap;
+	size_t cap, head;
 	ssize_t n;
 	int is_err = fd == c->err_fd;
 
@@ -616,7 +687,13 @@ session_fd_out(socket_t fd, int revents, void *ud)
 	 * write in progress. The fd stays readable and is served on the next pass. */
 	if (win == 0 || c->ob_len > 0 || c->w->in_write)
 		return 0;
-	cap = win < sizeof(buf) ? win : sizeof(buf);
+	if (is_err)
+		session_release_tail(c); /* what stdout printed first goes first */
+	if (c->ob_len > 0)
+		return 0;
+	head = is_err ? 0 : c->tail_len; /* the held tail goes in front of what is read */
+	cap = sizeof(buf) - head;
+	cap = win < cap ? win : cap;
 	/* Without an allowance only one byte is read, and the monitor is asked only if one came:
 	 * an end of file needs no allowance (and the monitor may be shutting down then). */
 	if (c->budgeted && c->budget_spent)
@@ -625,20 +702,24 @@ session_fd_out(socket_t fd, int revents, void *ud)
 		cap = c->allow[SESSION_OUT]
 			  ? (cap < c->allow[SESSION_OUT] ? cap : (size_t)c->allow[SESSION_OUT])
 			  : 1;
-	n = read(fd, buf, cap);
+	memcpy(buf, c->tail, head);
+	n = read(fd, buf + head, cap);
 	if (n > 0) {
 		if (session_budget_cap(c, SESSION_OUT, (size_t)n) < (size_t)n)
 			return 0; /* the budget is spent: the byte goes nowhere, the channel ends */
 		session_budget_used(c, SESSION_OUT, (size_t)n);
 		/* Recorded as it leaves: exactly what the budget let pass (SPEC "The terminal is a
 		 * display"). */
-		if (recorder_event(&c->rec, 'o', buf, (size_t)n) < 0 ||
-		    session_write(c, buf, (size_t)n, is_err) != 0)
+		if (recorder_event(&c->rec, 'o', buf + head, (size_t)n) < 0 ||
+		    (is_err ? session_write(c, buf, (size_t)n, 1)
+			    : session_write_stdout(c, buf, head + (size_t)n)) != 0)
 			c->out_eof = c->err_eof = 1; /* the channel is gone: stop reading */
 		return 0;
 	}
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return 0;
+	if (!is_err)
+		session_release_tail(c);
 	/* 0 = end of a pipe; EIO = every slave of the pty closed. */
 	if (is_err)
 		c->err_eof = 1;
@@ -937,6 +1018,9 @@ session_reconcile_one(struct worker *w, int slot)
 	}
 	if (c->kind == 0)
 		return;
+	if (c->tail_len > 0 && (c->revoke || c->out_eof || c->budget_spent ||
+				worker_clock_ms() >= c->tail_due))
+		session_release_tail(c);
 	if (c->revoke) {
 		session_flush_pending(c);
 		if (c->ob_len == 0)
@@ -1007,7 +1091,7 @@ session_pending(struct wchan *c)
 		return 1;
 	if (c->have_status && c->out_eof && c->err_eof && c->ob_len == 0)
 		return 1; /* ready to finish */
-	if (c->ob_len > 0 && win)
+	if ((c->ob_len > 0 && win) || c->tail_len > 0)
 		return 1;
 	if (c->in_stalled && c->ib_len <= SESSION_IB_CAP / 2)
 		return 1;

@@ -37,11 +37,28 @@ try:
     check(all(x.returncode == 0 and len(x.stdout) == 4194304 for x in res),
           "exit status survives re-keying at the end of a command: %s"
           % [x.returncode for x in res])
+    # Bulk output goes out in whole SSH packets, the last part of one held back for the next
+    # read (gateway/session.c): when the command stops writing mid-packet and waits, that part
+    # must still reach the client now, not when the command ends.
+    import select, subprocess
+    p = subprocess.Popen(["ssh", "-S", sock, "-o", "ControlMaster=no", "-p", str(g.port),
+                          "x@127.0.0.1", "head -c 40000 /dev/zero; read x; echo done=$x"],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    got, deadline = b"", time.time() + 10
+    while len(got) < 40000 and time.time() < deadline:
+        if select.select([p.stdout], [], [], 0.5)[0]:
+            chunk = os.read(p.stdout.fileno(), 65536)
+            if not chunk:
+                break
+            got += chunk
+    check(len(got) == 40000 and p.poll() is None,
+          "40000 bytes printed before the command waits arrive while it waits (%d)" % len(got))
+    out, _ = p.communicate(b"go\n", timeout=30)
+    check(out == b"done=go\n" and p.returncode == 0, "the command then ends normally (%r)" % out)
     os.environ.update(LANG="C.UTF-8", LC_TIME="C", FOO="bar")
     rc, out, _ = g.login("dan", 'echo "[$LANG][$LC_TIME][$FOO]"',
                          extra=["-o", "SendEnv=LANG LC_TIME FOO"])
     check("[C.UTF-8][C][]" in out, "LANG and LC_* pass, other env is refused")
-    import subprocess
     procs = [subprocess.Popen(["ssh", "-S", sock, "-o", "ControlMaster=no", "-p", str(g.port),
                                "x@127.0.0.1", "sleep 1; echo chan%d; exit %d" % (i, i)],
                               stdout=subprocess.PIPE, text=True) for i in range(5)]
