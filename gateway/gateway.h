@@ -33,6 +33,8 @@ void worker_run(const struct config *cfg, int client_fd, int mon_sock, const str
 /* chroot to state_dir/empty, drop to GW_WORKER_UID/GID, no_new_privs, then the worker's seccomp
  * filter (sandbox_filter_load, table in sandbox/seccomp.c). */
 int privsep_drop(const char *state_dir, char *why, size_t whylen);
+/* The worker's data size (RLIMIT_DATA): heap and private writable mappings. */
+#define WORKER_DATA_MAX (256ul << 20)
 /* Once at start, before any fork: creates state_dir/empty (root, 0755, must stay empty) and
  * state_dir/run (root, 0711), and compiles the worker's seccomp filter. */
 int privsep_prepare(const char *state_dir, char *why, size_t whylen);

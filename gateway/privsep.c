@@ -6,6 +6,7 @@
  * sandbox's.
  */
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -24,6 +25,10 @@ int
 privsep_drop(const char *state_dir, char *why, size_t whylen)
 {
 	char empty[4200];
+	/* A backstop for memory that grows with what the client sends: a worker holds about 10 MiB
+	 * (1 GiB relayed or sent over SFTP included); at the cap malloc fails and the connection
+	 * ends instead of the host's OOM killer choosing a victim (tests/gateway/test_window.py). */
+	const struct rlimit data_max = {WORKER_DATA_MAX, WORKER_DATA_MAX};
 	uid_t r, e, s;
 	gid_t gr, ge, gs;
 
@@ -47,6 +52,8 @@ privsep_drop(const char *state_dir, char *why, size_t whylen)
 		return why_set(why, whylen, "parent-death signal: %s", strerror(errno));
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
 		return why_set(why, whylen, "no_new_privs: %s", strerror(errno));
+	if (setrlimit(RLIMIT_DATA, &data_max) != 0)
+		return why_set(why, whylen, "RLIMIT_DATA: %s", strerror(errno));
 	return sandbox_filter_load(SANDBOX_FILTER_WORKER, why, whylen);
 }
 

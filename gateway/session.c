@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "common/envname.h"
+#include "common/log.h"
 #include "gateway/recorder.h"
 #include "gateway/sftp_server.h"
 #include "gateway/worker.h"
@@ -35,6 +36,12 @@
 #define SESSION_PACKET_DATA (32768 - 10)
 /* ...but no longer than this once the command stops writing. */
 #define SESSION_TAIL_MS 2
+/* libssh keeps channel data the client sent past the window it announced (channel_rcv_data:
+ * "accept it anyway") and hands everything it keeps to session_data. Its window is at most
+ * 1280000 bytes, so more than this held means the client ignored the window: with a command
+ * that does not read, it could otherwise grow the worker's memory without end
+ * (tests/gateway/test_window.py). */
+#define SESSION_HELD_MAX (4u << 20)
 #define SESSION_MAX_ENV 16
 #define SESSION_MAX_WORDS 64
 
@@ -536,6 +543,12 @@ session_data(ssh_session ss, ssh_channel ch, void *data, uint32_t len, int is_st
 
 	if (is_stderr || c->kind == 0)
 		return (int)len;
+	if (len > SESSION_HELD_MAX && !c->w->hostile) {
+		log_warn("worker: %s sent past the channel window (%u bytes held); closing the "
+			 "connection", c->w->login, len);
+		c->w->hostile = 1;
+		return 0;
+	}
 	c->w->last_activity = worker_clock();
 	room = SESSION_IB_CAP - c->ib_len;
 	n = len < room ? len : room;

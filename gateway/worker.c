@@ -203,7 +203,7 @@ worker_loop(struct worker *w)
 			if (st & (SSH_CLOSED | SSH_CLOSED_ERROR))
 				break;
 		}
-		if (!ssh_is_connected(w->ss))
+		if (!ssh_is_connected(w->ss) || w->hostile)
 			break;
 		if (worker_revoke && w->state == WS_AUTHED) {
 			worker_revoke = 0;

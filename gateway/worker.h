@@ -34,6 +34,7 @@ struct worker {
 	time_t last_activity;
 	int in_write; /* inside ssh_channel_write: callbacks must not re-enter the SFTP engine */
 	int exiting;  /* worker_exit runs: no more monitor calls while channels are freed */
+	int hostile;  /* the client broke the protocol in a way no honest client does: end */
 	char revoked[256]; /* the monitor revoked the login: why, for each channel's line */
 	struct ssh_server_callbacks_struct scb;
 };
