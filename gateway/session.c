@@ -858,6 +858,7 @@ session_free(struct worker *w, int slot)
 		ssh_channel_close(c->ch);
 	ssh_channel_free(c->ch);
 	explicit_bzero(c->ib, SESSION_IB_CAP);
+	explicit_bzero(c->tail, sizeof(c->tail));
 	free(c->ib);
 	free(c->ob);
 	free(c);
