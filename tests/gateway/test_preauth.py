@@ -41,15 +41,31 @@ def still_open(s):
         s.settimeout(10)
 
 
+def accept_queue():
+    """Connections the kernel completed that the listener has not accept()ed yet: rx_queue of
+    its LISTEN socket in /proc/net/tcp. A connect() returns before the accept, so a closed
+    probe can still become a connection process after the count below read 0."""
+    with open("/proc/net/tcp") as f:
+        for line in f.readlines()[1:]:
+            fields = line.split()
+            if fields[1].endswith(":%04X" % g.port) and fields[3] == "0A":
+                return int(fields[4].split(":")[1], 16)
+    return 0
+
+
 def wait_connections(n, deadline=30):
-    """Polls until the listener has exactly n connection processes (its children, reaped or
-    not): the count slots.c keeps, read from outside without adding a connection to it."""
+    """Polls until the listener has accepted every queued connection and has exactly n
+    connection processes (its children, reaped or not): the count slots.c keeps, read from
+    outside without adding a connection to it."""
     path = "/proc/%d/task/%d/children" % (g.proc.pid, g.proc.pid)
-    end = time.time() + deadline
+    end, seen = time.time() + deadline, 0
     while time.time() < end:
         with open(path) as f:
-            if len(f.read().split()) == n:
-                return True
+            children = len(f.read().split())
+        # Five readings in a row, 0.25 s: an accept() just before its fork() reads as neither.
+        seen = seen + 1 if accept_queue() == 0 and children == n else 0
+        if seen == 5:
+            return True
         time.sleep(0.05)
     return False
 
