@@ -32,7 +32,7 @@
  * 32768 that OpenSSH, libssh and Go clients announce for a session channel. A command's output
  * comes in 32 or 64 KiB reads, which cut that way end in a packet of 10 or 20 bytes: half of all
  * packets, each a send, a wake-up and a decryption for the client. While output streams, the
- * last part of a packet is held back for the next read (docs/gateway.md "Relay"). */
+ * last part of a packet is held back for the next read (docs/gateway.md "Sessions"). */
 #define SESSION_PACKET_DATA (32768 - 10)
 /* ...but no longer than this once the command stops writing. */
 #define SESSION_TAIL_MS 2
