@@ -18,7 +18,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -1050,9 +1049,10 @@ mon_start_sandbox(struct monitor *m, struct mon_session *s, struct mon_start *ss
 	mon_net_keep(m, &s->proc);
 	rec_id = mon_audit_start(m, ss, qcmd, mon_recorded(m, ss));
 	/* A session that must be recorded and cannot be does not run. */
-	if ((mon_recorded(m, ss) &&
-	     mon_rec_begin(m, s, ss, rec_id, cmd, rec_wr, why, whylen) != 0) ||
-	    (mon_sync_begin(m), sandbox_go(&s->proc, &spec, why, whylen)) != 0)
+	if (mon_recorded(m, ss) && mon_rec_begin(m, s, ss, rec_id, cmd, rec_wr, why, whylen) != 0)
+		goto out;
+	mon_sync_begin(m); /* the start record's fsync, while the sandbox starts the command */
+	if (sandbox_go(&s->proc, &spec, why, whylen) != 0)
 		goto out;
 	s->is_sandbox = 1;
 	s->use_pty = ss->use_pty;

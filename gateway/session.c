@@ -21,6 +21,7 @@
 
 #include "common/envname.h"
 #include "common/log.h"
+#include "common/monotime.h"
 #include "gateway/recorder.h"
 #include "gateway/sftp_server.h"
 #include "gateway/worker.h"
@@ -69,7 +70,7 @@ struct wchan {
 	/* stdout read but not yet written: the start of a packet the next read may fill */
 	uint8_t tail[SESSION_PACKET_DATA];
 	size_t tail_len;
-	int64_t tail_due; /* worker_clock_ms() */
+	int64_t tail_due; /* mono_ms() */
 	/* sftp */
 	struct sftp_srv *sftp;
 	struct sftp_backend be;
@@ -660,7 +661,7 @@ session_write_stdout(struct wchan *c, const uint8_t *p, size_t total)
 	}
 	memcpy(c->tail, p + total - hold, hold);
 	c->tail_len = hold;
-	c->tail_due = worker_clock_ms() + SESSION_TAIL_MS;
+	c->tail_due = mono_ms() + SESSION_TAIL_MS;
 	return 0;
 }
 
@@ -715,9 +716,9 @@ session_fd_out(socket_t fd, int revents, void *ud)
 		cap = c->allow[SESSION_OUT]
 			  ? (cap < c->allow[SESSION_OUT] ? cap : (size_t)c->allow[SESSION_OUT])
 			  : 1;
-	memcpy(buf, c->tail, head);
 	n = read(fd, buf + head, cap);
 	if (n > 0) {
+		memcpy(buf, c->tail, head);
 		if (session_budget_cap(c, SESSION_OUT, (size_t)n) < (size_t)n)
 			return 0; /* the budget is spent: the byte goes nowhere, the channel ends */
 		session_budget_used(c, SESSION_OUT, (size_t)n);
@@ -1033,7 +1034,7 @@ session_reconcile_one(struct worker *w, int slot)
 	if (c->kind == 0)
 		return;
 	if (c->tail_len > 0 && (c->revoke || c->out_eof || c->budget_spent ||
-				worker_clock_ms() >= c->tail_due))
+				mono_ms() >= c->tail_due))
 		session_release_tail(c);
 	if (c->revoke) {
 		session_flush_pending(c);

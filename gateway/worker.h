@@ -67,14 +67,4 @@ worker_clock(void)
 	return ts.tv_sec;
 }
 
-/* Milliseconds on the same clock, for output held back a moment (session.c). */
-static inline int64_t
-worker_clock_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 #endif
